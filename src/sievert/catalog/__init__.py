@@ -1,0 +1,1 @@
+"""Catalogers: turn an image's files into packages. CATALOGERS lists every plug-in."""

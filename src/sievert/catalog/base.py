@@ -1,0 +1,48 @@
+"""What a cataloger is: the globs it needs and a pure function from a file view to packages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sievert.model import Distro, Notice, Package
+from sievert.source.view import FileView
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogContext:
+    """What a cataloger may know besides the files: the detected distro."""
+
+    distro: Distro | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogResult:
+    """Packages found by one cataloger, and notices for what it could not read."""
+
+    packages: tuple[Package, ...] = ()
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """What a pure `parse_<format>()` function returns."""
+
+    packages: list[Package] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+
+class Cataloger(Protocol):
+    """A plug-in that turns captured files into packages."""
+
+    name: str
+    """Stable id, e.g. 'dpkg-db'."""
+    version: str
+    """Bumped when what it captures or how it parses changes (part of the cache key)."""
+    globs: Sequence[str]
+    """Paths it needs, as globs without a leading '/' (`**` spans directories)."""
+
+    def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
+        """Find packages in the view; never raises for bad file content (notices instead)."""
+        ...

@@ -1,0 +1,1 @@
+"""`sievert sbom`, `inspect` and `cache`: commands over an image's inventory."""

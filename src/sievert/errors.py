@@ -1,0 +1,69 @@
+"""The one exception tree of Sievert; third-party errors are translated into these at the edge."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_USAGE = 2
+EXIT_ERROR = 3
+
+
+class SievertError(Exception):
+    """Base of every error Sievert raises on purpose; the CLI prints it on one line, exit 3."""
+
+    exit_code = EXIT_ERROR
+
+
+class UsageError(SievertError):
+    """The user asked for something malformed (bad flag value, unknown format); exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class TargetNotFoundError(SievertError):
+    """The image reference, file or directory does not exist or cannot be resolved."""
+
+
+class ImageFormatError(SievertError):
+    """An image's manifest, index, config or layout is malformed or inconsistent."""
+
+
+class PlatformNotFoundError(ImageFormatError):
+    """An image index has no manifest for the requested platform."""
+
+
+class LayerError(SievertError):
+    """A layer cannot be read: corrupt or truncated compression or tar, or over a size bound."""
+
+    def __init__(self, layer: str, cause: str) -> None:
+        super().__init__(f"layer {layer}: {cause}")
+        self.layer = layer
+        self.cause = cause
+
+
+class DigestMismatchError(SievertError):
+    """Bytes read do not hash to the digest that names them."""
+
+
+class RegistryError(SievertError):
+    """A registry or engine API answered with an error, or could not be reached."""
+
+
+class AuthError(RegistryError):
+    """Authentication with a registry failed."""
+
+
+class CacheError(SievertError):
+    """The layer cache cannot be opened or written."""
+
+
+class DatabaseError(SievertError):
+    """The vulnerability database is missing, corrupt or cannot be built."""
+
+
+class FeedError(SievertError):
+    """One feed could not be downloaded or parsed."""
+
+
+class ParseError(SievertError):
+    """A document given by the user (SBOM, policy, Dockerfile...) cannot be parsed."""

@@ -1,0 +1,180 @@
+"""The squashed file view: layers applied in order with whiteouts, each path knowing its layer."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from sievert.model import FileRecord, LayerInfo, Location
+from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, LayerIndex
+
+MAX_SYMLINK_HOPS = 40
+
+
+@lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a path glob: `**` spans directories, `*` and `?` stay within one component."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def compile_globs(patterns: Sequence[str]) -> re.Pattern[str]:
+    """One regex matching any of the globs (paths without a leading '/')."""
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in sorted(set(patterns))))
+
+
+def matches(path: str, pattern: str) -> bool:
+    """Whether a normalised path matches one glob."""
+    return glob_regex(pattern).match(path) is not None
+
+
+class FileView:
+    """Squashed view of an image's layers, built one layer at a time with `apply`."""
+
+    def __init__(self, layers: Sequence[LayerInfo] = ()) -> None:
+        self._layers = tuple(layers)
+        self._records: dict[str, FileRecord] = {}
+        self._contents: dict[str, bytes] = {}
+        self.applied = -1
+        """Index of the last layer applied."""
+
+    # building -----------------------------------------------------------------------------
+    def apply(self, index: int, layer: LayerIndex) -> set[str]:
+        """Apply one layer on top; returns the paths it changed (written or deleted)."""
+        changed: set[str] = set()
+        for entry in layer.entries:
+            if entry.kind == KIND_OPAQUE:
+                changed |= self._delete_children(entry.path)
+            elif entry.kind == KIND_WHITEOUT:
+                changed |= self._delete(entry.path)
+        for entry in layer.entries:
+            if entry.kind in (KIND_OPAQUE, KIND_WHITEOUT):
+                continue
+            if entry.kind != "dir":
+                self._contents.pop(entry.path, None)
+                if entry.path in self._records and self._records[entry.path].kind == "dir":
+                    changed |= self._delete(entry.path)
+            self._records[entry.path] = FileRecord(
+                entry.path, entry.kind, entry.size, entry.mode, entry.uid, entry.gid,
+                entry.link, index,
+            )
+            changed.add(entry.path)
+        for path, data in layer.contents.items():
+            self._contents[path] = data
+        self.applied = index
+        return changed
+
+    def _delete(self, path: str) -> set[str]:
+        gone = {path} if path in self._records else set()
+        self._records.pop(path, None)
+        self._contents.pop(path, None)
+        return gone | self._delete_children(path)
+
+    def _delete_children(self, path: str) -> set[str]:
+        prefix = path + "/" if path else ""
+        doomed = [p for p in self._records if p.startswith(prefix) and p != path]
+        for p in doomed:
+            del self._records[p]
+            self._contents.pop(p, None)
+        return set(doomed)
+
+    # reading ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def records(self) -> Iterator[FileRecord]:
+        """Every path of the squashed view."""
+        return iter(self._records.values())
+
+    def record(self, path: str) -> FileRecord | None:
+        """The entry at a path (not following symlinks)."""
+        return self._records.get(normalize(path))
+
+    def exists(self, path: str) -> bool:
+        """Whether the path exists after symlink resolution."""
+        return self.resolve(path) is not None
+
+    def glob(self, pattern: str) -> list[str]:
+        """Captured file paths matching a glob, sorted."""
+        rx = glob_regex(normalize(pattern))
+        return sorted(p for p in self._contents if rx.match(p))
+
+    def read(self, path: str) -> bytes | None:
+        """Captured bytes of a file, following symlinks inside the image root; None if absent."""
+        real = self.resolve(path)
+        if real is None:
+            return None
+        data = self._contents.get(real)
+        if data is None:
+            record = self._records.get(real)
+            if record is not None and record.kind == "hardlink":
+                return self._contents.get(record.link)
+        return data
+
+    def read_text(self, path: str) -> str | None:
+        """`read` decoded as UTF-8 with replacement."""
+        data = self.read(path)
+        return None if data is None else data.decode("utf-8", "replace")
+
+    def resolve(self, path: str) -> str | None:
+        """Follow symlinks (absolute ones from the image root), never leaving the root."""
+        parts = [p for p in normalize(path).split("/") if p]
+        done: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = "/".join([*done, part])
+            record = self._records.get(candidate)
+            if record is None:
+                return None
+            if record.kind == "symlink":
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return None
+                target = record.link
+                if target.startswith("/"):
+                    done = []
+                parts = [p for p in target.split("/") if p and p != "."] + parts
+                continue
+            done.append(part)
+        return "/".join(done)
+
+    def location(self, path: str) -> Location:
+        """Where a path is, with the layer that last wrote it."""
+        norm = normalize(path)
+        record = self._records.get(norm)
+        index = record.layer_index if record else -1
+        if 0 <= index < len(self._layers):
+            layer = self._layers[index]
+            return Location("/" + norm, index, layer.digest, layer.diff_id)
+        return Location("/" + norm, index)
+
+
+def normalize(path: str) -> str:
+    """Path as the view keys it: no leading '/' or './', no '.' or empty components."""
+    return posixpath.normpath("/" + path).lstrip("/")
