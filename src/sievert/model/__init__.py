@@ -3,9 +3,13 @@
 from sievert.model.image import ImageMetadata, LayerInfo, Platform
 from sievert.model.inventory import Distro, Inventory, Notice
 from sievert.model.package import FileRecord, Location, Package
+from sievert.model.vuln import Affected, CvssScore, Exploit, RangeEvent, VersionRange, Vulnerability
 
 __all__ = [
+    "Affected",
+    "CvssScore",
     "Distro",
+    "Exploit",
     "FileRecord",
     "ImageMetadata",
     "Inventory",
@@ -14,4 +18,7 @@ __all__ = [
     "Notice",
     "Package",
     "Platform",
+    "RangeEvent",
+    "VersionRange",
+    "Vulnerability",
 ]

@@ -76,8 +76,14 @@ class FileView:
                 if entry.path in self._records and self._records[entry.path].kind == "dir":
                     changed |= self._delete(entry.path)
             self._records[entry.path] = FileRecord(
-                entry.path, entry.kind, entry.size, entry.mode, entry.uid, entry.gid,
-                entry.link, index,
+                entry.path,
+                entry.kind,
+                entry.size,
+                entry.mode,
+                entry.uid,
+                entry.gid,
+                entry.link,
+                index,
             )
             changed.add(entry.path)
         for path, data in layer.contents.items():

@@ -1,0 +1,106 @@
+"""Vulnerability records as the database stores them and the matcher reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Fix states, kept distinct (Trivy/Grype users expect them).
+FIXED = "fixed"
+AFFECTED = "affected"
+"""Affected, no fix yet."""
+WONT_FIX = "wont-fix"
+DEFERRED = "deferred"
+"""Fix deferred / postponed (Debian no-dsa postponed, RHEL fix deferred)."""
+END_OF_LIFE = "end-of-life"
+NOT_AFFECTED = "not-affected"
+UNDER_INVESTIGATION = "under-investigation"
+FIX_STATES = (FIXED, AFFECTED, WONT_FIX, DEFERRED, END_OF_LIFE, NOT_AFFECTED, UNDER_INVESTIGATION)
+
+SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True, slots=True)
+class RangeEvent:
+    """One OSV range event: kind is 'introduced', 'fixed', 'last_affected' or 'limit'."""
+
+    kind: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRange:
+    """An OSV-style range: type 'ECOSYSTEM', 'SEMVER' or 'GIT', with ordered events."""
+
+    type: str
+    events: tuple[RangeEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Affected:
+    """One advisory statement: this vulnerability affects this package in this namespace."""
+
+    vuln_id: str
+    namespace: str
+    """'debian:bookworm', 'ubuntu:jammy', 'alpine:3.23', 'rhel:9', or an OSV ecosystem in lower
+    case: 'pypi', 'npm', 'go', 'crates.io', 'rubygems', 'maven', 'packagist', 'nuget'."""
+    package: str
+    """Source package for distros (Debian source, Alpine origin, SRPM name); normalised name for
+    ecosystems (PEP 503 for PyPI)."""
+    source: str
+    """Feed it came from: 'debian-tracker', 'alpine-secdb', 'osv'..."""
+    fix_state: str = AFFECTED
+    fixed_version: str = ""
+    ranges: tuple[VersionRange, ...] = ()
+    versions: tuple[str, ...] = ()
+    """Explicitly listed affected versions (OSV `versions`)."""
+    severity: str = ""
+    """Vendor rating in SEVERITIES vocabulary ('' when none)."""
+    record_id: str = ""
+    """The upstream record holding this statement (OSV id, DSA, secdb branch/repo)."""
+    note: str = ""
+    """Free text such as a Debian no-dsa reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class CvssScore:
+    """A CVSS vector with its computed base score and who assigned it."""
+
+    version: str
+    """'2.0', '3.0', '3.1' or '4.0'."""
+    vector: str
+    base_score: float
+    severity: str
+    source: str
+    """'nvd', 'cisa-adp', the CNA's short name, 'ghsa', 'osv'..."""
+
+
+@dataclass(frozen=True, slots=True)
+class Exploit:
+    """A known public exploit."""
+
+    source: str
+    id: str
+    url: str = ""
+    title: str = ""
+    published: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    """Everything known about one vulnerability id, merged across feeds."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    description: str = ""
+    published: str = ""
+    modified: str = ""
+    cvss: tuple[CvssScore, ...] = ()
+    cwes: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    kev_date_added: str = ""
+    kev_ransomware: bool = False
+    kev_due_date: str = ""
+    epss_score: float | None = None
+    epss_percentile: float | None = None
+    exploits: tuple[Exploit, ...] = ()
