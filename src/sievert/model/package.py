@@ -37,7 +37,7 @@ class Package:
     name: str
     version: str
     type: str
-    """Package type as in purls: 'deb', 'apk', 'rpm', 'pypi', 'npm', 'gem', 'maven', 'golang', ..."""
+    """Package type as in purls: 'deb', 'apk', 'rpm', 'pypi', 'npm', 'gem', 'maven', 'golang'."""
     purl: str
     cataloger: str
     locations: tuple[Location, ...] = ()
