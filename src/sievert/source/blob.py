@@ -1,0 +1,128 @@
+"""Blob streams: digest verification while reading, and gzip/zstd/plain detection."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zlib
+from typing import Any, BinaryIO
+
+import zstandard
+from isal import igzip
+
+from sievert.errors import DigestMismatchError, LayerError
+
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+CHUNK = 1024 * 1024
+
+
+class DigestReader(io.RawIOBase):
+    """Reads a stream while hashing it; at EOF the digest must equal `expected` ('sha256:...')."""
+
+    def __init__(self, raw: BinaryIO, expected: str, name: str) -> None:
+        algo, _, want = expected.partition(":")
+        if algo not in ("sha256", "sha512") or not want:
+            raise DigestMismatchError(f"{name}: unsupported digest {expected!r}")
+        self._raw = raw
+        self._hash = hashlib.new(algo)
+        self._want = want.lower()
+        self._name = name
+        self._checked = False
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        """Always readable."""
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        """Read into `buffer`, hashing; verify the digest at EOF."""
+        data = self._raw.read(len(buffer))
+        if not data:
+            self._verify()
+            return 0
+        self._hash.update(data)
+        self.bytes_read += len(data)
+        memoryview(buffer)[: len(data)] = data
+        return len(data)
+
+    def _verify(self) -> None:
+        if self._checked:
+            return
+        self._checked = True
+        got = self._hash.hexdigest()
+        if got != self._want:
+            raise DigestMismatchError(
+                f"{self._name}: digest mismatch: expected {self._hash.name}:{self._want}, "
+                f"content hashes to {self._hash.name}:{got}"
+            )
+
+    def drain(self) -> None:
+        """Read what is left (to verify the digest of a stream a consumer stopped reading)."""
+        while self.read(CHUNK):
+            pass
+
+
+class BoundedReader(io.RawIOBase):
+    """Refuses to yield more than `limit` bytes: the guard against decompression bombs."""
+
+    def __init__(self, raw: BinaryIO, limit: int, layer: str) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._layer = layer
+        self.count = 0
+
+    def readable(self) -> bool:
+        """Always readable."""
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        """Read into `buffer`; raise LayerError once past the limit."""
+        try:
+            data = self._raw.read(len(buffer))
+        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+            raise LayerError(self._layer, f"corrupt or truncated compressed data ({exc})") from exc
+        self.count += len(data)
+        if self.count > self._limit:
+            raise LayerError(
+                self._layer,
+                f"uncompressed size exceeds the limit of {self._limit} bytes (decompression bomb?)",
+            )
+        memoryview(buffer)[: len(data)] = data
+        return len(data)
+
+
+def decompressed(raw: BinaryIO, layer: str, limit: int) -> BinaryIO:
+    """Wrap a layer blob stream: detect gzip/zstd/plain by magic, bound the output size."""
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(_raw(raw), CHUNK)
+    magic = buffered.peek(4)[:4]
+    inner: Any
+    if magic.startswith(GZIP_MAGIC):
+        inner = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[no-untyped-call]
+    elif magic == ZSTD_MAGIC:
+        inner = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
+    else:
+        inner = buffered
+    return io.BufferedReader(BoundedReader(inner, limit, layer), CHUNK)
+
+
+def _raw(stream: BinaryIO) -> io.RawIOBase:
+    """Adapt any binary stream to what io.BufferedReader wraps."""
+    return stream if isinstance(stream, io.RawIOBase) else _Adapter(stream)
+
+
+class _Adapter(io.RawIOBase):
+    """A RawIOBase over a file-like object with only `read`."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def readable(self) -> bool:
+        """Always readable."""
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        """Read into `buffer`."""
+        data = self._stream.read(len(buffer))
+        memoryview(buffer)[: len(data)] = data
+        return len(data)

@@ -1,0 +1,141 @@
+"""Read one layer's tar stream once: record every entry, capture the files catalogers need."""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import zlib
+from typing import BinaryIO
+
+import zstandard
+
+from sievert.errors import DigestMismatchError, LayerError
+from sievert.model import LayerInfo, Notice
+from sievert.source.base import CaptureSpec
+from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
+from sievert.source.view import compile_globs
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+
+_KINDS = {
+    tarfile.REGTYPE: "file",
+    tarfile.AREGTYPE: "file",
+    tarfile.CONTTYPE: "file",
+    tarfile.GNUTYPE_SPARSE: "file",
+    tarfile.DIRTYPE: "dir",
+    tarfile.SYMTYPE: "symlink",
+    tarfile.LNKTYPE: "hardlink",
+    tarfile.CHRTYPE: "char",
+    tarfile.BLKTYPE: "block",
+    tarfile.FIFOTYPE: "fifo",
+}
+
+
+def safe_member_path(name: str) -> str | None:
+    """Normalised member path, or None when it would escape the root ('..' past '/')."""
+    joined = posixpath.normpath(posixpath.join("/", name))
+    relative = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
+    if relative == ".." or relative.startswith("../"):
+        return None
+    return joined.lstrip("/")
+
+
+def index_tar(stream: BinaryIO, spec: CaptureSpec, layer: LayerInfo) -> LayerIndex:
+    """Index an uncompressed layer tar stream; raises LayerError naming the layer on damage."""
+    name = layer.digest or layer.diff_id or f"#{layer.index}"
+    walker = _Walker(spec, name)
+    try:
+        with tarfile.open(fileobj=stream, mode="r|", errorlevel=1) as tar:
+            for member in tar:
+                walker.add(tar, member)
+    except (LayerError, DigestMismatchError):
+        raise
+    except (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
+        raise LayerError(name, f"corrupt or truncated tar ({exc or type(exc).__name__})") from exc
+    return walker.result(layer.diff_id)
+
+
+class _Walker:
+    """Accumulates one layer's entries and captured contents."""
+
+    def __init__(self, spec: CaptureSpec, layer_name: str) -> None:
+        self.spec = spec
+        self.layer_name = layer_name
+        self.capture = compile_globs(spec.globs)
+        self.entries: list[Entry] = []
+        self.contents: dict[str, bytes] = {}
+        self.notices: list[Notice] = []
+        self.seen: set[str] = set()
+        self.bytes = 0
+
+    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+        """Record one member (and capture its bytes when wanted)."""
+        if len(self.entries) >= self.spec.max_entries:
+            raise LayerError(self.layer_name, f"more than {self.spec.max_entries} tar entries")
+        path = safe_member_path(member.name)
+        if path is None:
+            self._notice(f"member path escapes the root, skipped: {member.name!r}")
+            return
+        if not path:
+            return
+        base = posixpath.basename(path)
+        if base.startswith(WHITEOUT_PREFIX):
+            self._whiteout(path, base)
+            return
+        kind = _KINDS.get(member.type, "file")
+        link = self._link(member, kind)
+        self.entries.append(
+            Entry(path, kind, member.size, member.mode, member.uid, member.gid, link)
+        )
+        self.seen.add(path)
+        self.bytes += member.size
+        if kind in ("file", "hardlink") and self.capture.match(path):
+            self._capture(tar, member, path, kind, link)
+
+    def _whiteout(self, path: str, base: str) -> None:
+        parent = posixpath.dirname(path)
+        if base == OPAQUE_MARKER:
+            self.entries.append(Entry(parent, KIND_OPAQUE))
+        else:
+            hidden = posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])
+            self.entries.append(Entry(hidden, KIND_WHITEOUT))
+
+    def _link(self, member: tarfile.TarInfo, kind: str) -> str:
+        if kind == "symlink":
+            return member.linkname
+        if kind != "hardlink":
+            return ""
+        target = safe_member_path(member.linkname)
+        if target is None:
+            self._notice(f"hardlink escapes the root: {member.name!r} -> {member.linkname!r}")
+            return ""
+        if target not in self.seen:
+            self._notice(f"hardlink to a missing target: {member.name!r} -> {member.linkname!r}")
+        return target
+
+    def _capture(
+        self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str, kind: str, link: str
+    ) -> None:
+        if kind == "hardlink":
+            if link in self.contents:
+                self.contents[path] = self.contents[link]
+            return
+        if member.size > self.spec.max_file_size:
+            self._notice(
+                f"{path}: {member.size} bytes is over the {self.spec.max_file_size}-byte "
+                "limit for files read, skipped"
+            )
+            return
+        handle = tar.extractfile(member)
+        if handle is not None:
+            self.contents[path] = handle.read()
+
+    def _notice(self, message: str) -> None:
+        self.notices.append(Notice(message, self.layer_name))
+
+    def result(self, diff_id: str) -> LayerIndex:
+        """The finished index."""
+        return LayerIndex(
+            diff_id, tuple(self.entries), self.contents, tuple(self.notices), self.bytes
+        )
