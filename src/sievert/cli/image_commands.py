@@ -1,1 +1,93 @@
-"""`sievert sbom`, `inspect` and `cache`: commands over an image's inventory."""
+"""`sievert sbom`, `sievert inspect` and `sievert cache`: commands over an image's inventory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sievert import dirs
+from sievert.cli.main import cli
+from sievert.cli.options import image_options, inventory_options, output_stream
+from sievert.pipeline import take_inventory
+from sievert.report.registry import WRITERS, writer_for
+from sievert.source.cache import LayerCache
+
+SBOM_FORMATS = [w.name for w in WRITERS]
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(SBOM_FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write to this file (atomically) instead of stdout.",
+)
+@image_options
+def sbom(
+    target: str,
+    fmt: str,
+    output: Path | None,
+    platform: str,
+    insecure_registry: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool,
+) -> None:
+    """List every package in TARGET (image, archive, layout, registry ref or directory)."""
+    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet)
+    inventory = take_inventory(target, options)
+    writer = writer_for(fmt)
+    with output_stream(output) as out:
+        writer.write(inventory, out)
+
+
+@cli.command()
+@click.argument("target")
+@image_options
+def inspect(
+    target: str,
+    platform: str,
+    insecure_registry: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool,
+) -> None:
+    """Show TARGET's layers (digest, size, created_by) and the packages each introduced."""
+    from sievert.report.table import write_layers
+
+    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet)
+    inventory = take_inventory(target, options)
+    write_layers(inventory, click.get_text_stream("stdout"))
+
+
+@cli.group()
+def cache() -> None:
+    """Manage the layer analysis cache."""
+
+
+@cache.command("clean")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Layer cache directory.")
+def cache_clean(cache_dir: Path | None) -> None:
+    """Remove every cached layer analysis."""
+    removed = LayerCache(cache_dir or dirs.cache_dir()).clear()
+    click.echo(f"removed {removed} cached layer(s)")
+
+
+@cache.command("info")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Layer cache directory.")
+def cache_info(cache_dir: Path | None) -> None:
+    """Where the cache is, how many layers it holds and its size."""
+    layer_cache = LayerCache(cache_dir or dirs.cache_dir())
+    count, size = layer_cache.stats()
+    click.echo(f"{layer_cache.path}: {count} layer(s), {size} bytes")

@@ -1,0 +1,98 @@
+"""Options shared by the commands that read an image."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+
+from sievert.errors import UsageError
+from sievert.model import LayerInfo, Platform
+from sievert.pipeline import InventoryOptions
+from sievert.source.base import SourceOptions
+
+F = Callable[..., Any]
+
+
+def image_options(func: F) -> F:
+    """Attach --platform, --insecure-registry, --cache-dir, --no-cache and -q to a command."""
+    decorators = [
+        click.option(
+            "--platform",
+            default="linux/amd64",
+            show_default=True,
+            help="os/arch[/variant] to pick from a multi-platform image.",
+        ),
+        click.option(
+            "--insecure-registry",
+            is_flag=True,
+            help="Allow plain HTTP and unverified TLS for the registry.",
+        ),
+        click.option(
+            "--cache-dir",
+            type=click.Path(path_type=Path),
+            help="Layer cache directory (default: $SIEVERT_CACHE_DIR or XDG cache).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the layer cache."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def inventory_options(
+    platform: str, insecure_registry: bool, cache_dir: Path | None, no_cache: bool, quiet: bool
+) -> InventoryOptions:
+    """Turn the shared CLI options into pipeline options."""
+    try:
+        plat = Platform.parse(platform)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return InventoryOptions(
+        source=SourceOptions(
+            platform=plat,
+            insecure_registry=insecure_registry,
+            username=os.environ.get("SIEVERT_REGISTRY_USERNAME", ""),
+            password=os.environ.get("SIEVERT_REGISTRY_PASSWORD", ""),
+        ),
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        progress=None if quiet else layer_progress(),
+    )
+
+
+def layer_progress() -> Callable[[LayerInfo, str], None]:
+    """Per-layer progress lines on stderr."""
+    console = Console(stderr=True, highlight=False)
+
+    def report(layer: LayerInfo, status: str) -> None:
+        if status == "reading":
+            return
+        digest = layer.digest.split(":")[-1][:12]
+        console.print(f"[dim]layer {layer.index + 1} {digest} {status}[/dim]")
+
+    return report
+
+
+@contextmanager
+def output_stream(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or a temp file beside `path` renamed into place only on success."""
+    if path is None:
+        yield click.get_text_stream("stdout")
+        return
+    directory = path.parent if str(path.parent) else Path()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            yield out
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

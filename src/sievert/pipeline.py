@@ -1,0 +1,132 @@
+"""The only place that wires stages: target -> layers -> file view -> catalogers -> Inventory."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sievert import dirs
+from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
+from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
+from sievert.catalog.registry import CATALOGERS
+from sievert.model import Distro, Inventory, LayerInfo, Notice, Package
+from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
+from sievert.source.detect import open_target
+from sievert.source.view import FileView, compile_globs
+
+WALK_VERSION = "1"
+"""Bumped when what the layer walk records changes (part of the cache key)."""
+
+
+@dataclass(frozen=True)
+class InventoryOptions:
+    """How to take an inventory: source switches, cache, progress reporting."""
+
+    source: SourceOptions = field(default_factory=SourceOptions)
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    cache_max_bytes: int = DEFAULT_MAX_BYTES
+    progress: Callable[[LayerInfo, str], None] | None = None
+    catalogers: Sequence[Cataloger] = CATALOGERS
+
+
+def capture_spec(catalogers: Sequence[Cataloger]) -> CaptureSpec:
+    """The files to capture for these catalogers, and a version naming that choice."""
+    globs = tuple(sorted({*DISTRO_GLOBS, *(g for c in catalogers for g in c.globs)}))
+    names = sorted(f"{c.name}:{c.version}" for c in catalogers)
+    digest = hashlib.sha256("\n".join([WALK_VERSION, *globs, *names]).encode()).hexdigest()
+    return CaptureSpec(globs=globs, version=digest[:16])
+
+
+def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
+    """Open a target, read each layer once (or from cache) and list its packages."""
+    opts = options or InventoryOptions()
+    spec = capture_spec(opts.catalogers)
+    cache = _open_cache(opts)
+    image = open_target(target, opts.source)
+    try:
+        view = FileView(image.metadata.layers)
+        tracker = _IntroductionTracker(opts.catalogers)
+        notices: list[Notice] = []
+        for layer, index in image.layer_indexes(spec, cache, opts.progress):
+            changed = view.apply(layer.index, index)
+            notices.extend(index.notices)
+            tracker.observe(layer.index, view, changed)
+        distro = detect_distro(view)
+        packages, catalog_notices = _catalog(view, opts.catalogers, distro, tracker)
+    finally:
+        image.close()
+        if cache is not None:
+            cache.close()
+    return Inventory(
+        image=image.metadata,
+        distro=distro,
+        packages=packages,
+        notices=(*notices, *catalog_notices),
+        file_count=len(view),
+    )
+
+
+def _open_cache(opts: InventoryOptions) -> LayerCache | None:
+    if not opts.use_cache:
+        return None
+    return LayerCache(opts.cache_dir or dirs.cache_dir(), opts.cache_max_bytes)
+
+
+def _catalog(
+    view: FileView,
+    catalogers: Sequence[Cataloger],
+    distro: Distro | None,
+    tracker: _IntroductionTracker,
+) -> tuple[tuple[Package, ...], tuple[Notice, ...]]:
+    context = CatalogContext(distro=distro)
+    packages: list[Package] = []
+    notices: list[Notice] = []
+    for cataloger in catalogers:
+        result = tracker.last_result(cataloger.name, distro) or cataloger.catalog(view, context)
+        notices.extend(result.notices)
+        packages.extend(
+            replace(p, introduced_by=tracker.introduced(cataloger.name, p)) for p in result.packages
+        )
+    packages.sort(key=lambda p: (p.type, p.name, p.version, p.arch))
+    return tuple(packages), tuple(notices)
+
+
+class _IntroductionTracker:
+    """Finds the layer that introduced each package: from where it stays present to the top."""
+
+    def __init__(self, catalogers: Sequence[Cataloger]) -> None:
+        self._catalogers = list(catalogers)
+        self._patterns = {c.name: compile_globs(list(c.globs)) for c in catalogers}
+        self._since: dict[str, dict[tuple[str, str, str, str], int]] = {}
+        self._last: dict[str, tuple[Distro | None, CatalogResult]] = {}
+
+    def observe(self, layer: int, view: FileView, changed: set[str]) -> None:
+        """Re-run the catalogers whose files this layer changed; note what appeared or left."""
+        context: CatalogContext | None = None
+        for cataloger in self._catalogers:
+            pattern = self._patterns[cataloger.name]
+            if not any(pattern.match(path) for path in changed):
+                continue
+            context = context or CatalogContext(distro=detect_distro(view))
+            result = cataloger.catalog(view, context)
+            self._last[cataloger.name] = (context.distro, result)
+            keys = {p.key for p in result.packages}
+            since = self._since.setdefault(cataloger.name, {})
+            for key in list(since):
+                if key not in keys:
+                    del since[key]
+            for key in keys:
+                since.setdefault(key, layer)
+
+    def last_result(self, cataloger: str, distro: Distro | None) -> CatalogResult | None:
+        """The cataloger's result on its last run, if that run saw the same distro."""
+        seen = self._last.get(cataloger)
+        return seen[1] if seen is not None and seen[0] == distro else None
+
+    def introduced(self, cataloger: str, package: Package) -> int:
+        """The layer index from which the package has been present, or -1."""
+        return self._since.get(cataloger, {}).get(package.key, -1)
