@@ -1,4 +1,4 @@
-"""`make demo`: build a small two-layer image from demo/image/ (no network) and show its inventory."""
+"""`make demo`: build a two-layer image from demo/image/ (no network) and show its inventory."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def main() -> None:
     cache = str(OUT / "cache")
     sievert("inspect", target, "--cache-dir", cache, "-q")
     sievert("sbom", target, "--cache-dir", cache, "-q")
-    sievert("sbom", target, "--cache-dir", cache, "-q", "-f", "cyclonedx-json", "-o", str(OUT / "sbom.cdx.json"))
+    sbom_file = str(OUT / "sbom.cdx.json")
+    sievert("sbom", target, "--cache-dir", cache, "-q", "-f", "cyclonedx-json", "-o", sbom_file)
     print(f"\nCycloneDX SBOM written to {OUT / 'sbom.cdx.json'}")
 
 

