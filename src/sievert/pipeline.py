@@ -12,7 +12,7 @@ from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
 from sievert.catalog.registry import CATALOGERS
 from sievert.model import Distro, Inventory, LayerInfo, Notice, Package
-from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.base import CaptureSpec, Extractor, SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
 from sievert.source.detect import open_target
 from sievert.source.view import FileView, compile_globs
@@ -36,9 +36,17 @@ class InventoryOptions:
 def capture_spec(catalogers: Sequence[Cataloger]) -> CaptureSpec:
     """The files to capture for these catalogers, and a version naming that choice."""
     globs = tuple(sorted({*DISTRO_GLOBS, *(g for c in catalogers for g in c.globs)}))
+    extractors = tuple(x for c in catalogers for x in extractors_of(c))
     names = sorted(f"{c.name}:{c.version}" for c in catalogers)
-    digest = hashlib.sha256("\n".join([WALK_VERSION, *globs, *names]).encode()).hexdigest()
-    return CaptureSpec(globs=globs, version=digest[:16])
+    extractor_names = sorted(f"{x.name}:{','.join(x.globs)}" for x in extractors)
+    lines = [WALK_VERSION, *globs, *names, *extractor_names]
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    return CaptureSpec(globs=globs, version=digest[:16], extractors=extractors)
+
+
+def extractors_of(cataloger: Cataloger) -> tuple[Extractor, ...]:
+    """A cataloger's extractors (optional attribute `extractors`)."""
+    return tuple(getattr(cataloger, "extractors", ()))
 
 
 def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
@@ -100,7 +108,10 @@ class _IntroductionTracker:
 
     def __init__(self, catalogers: Sequence[Cataloger]) -> None:
         self._catalogers = list(catalogers)
-        self._patterns = {c.name: compile_globs(list(c.globs)) for c in catalogers}
+        self._patterns = {
+            c.name: compile_globs([*c.globs, *(g for x in extractors_of(c) for g in x.globs)])
+            for c in catalogers
+        }
         self._since: dict[str, dict[tuple[str, str, str, str], int]] = {}
         self._last: dict[str, tuple[Distro | None, CatalogResult]] = {}
 

@@ -41,7 +41,12 @@ class Cataloger(Protocol):
     version: str
     """Bumped when what it captures or how it parses changes (part of the cache key)."""
     globs: Sequence[str]
-    """Paths it needs, as globs without a leading '/' (`**` spans directories)."""
+    """Paths it needs, as globs without a leading '/' (`**` spans directories).
+
+    A cataloger may also have `extractors: tuple[sievert.source.base.Extractor, ...]`: functions
+    the walk runs on matching files (e.g. every executable) to keep only a small summary, read back
+    with `view.extracted(name)`. The pipeline reads it with getattr, so it is optional.
+    """
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
         """Find packages in the view; never raises for bad file content (notices instead)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -68,7 +69,7 @@ def inspect(
 
     options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet)
     inventory = take_inventory(target, options)
-    write_layers(inventory, click.get_text_stream("stdout"))
+    write_layers(inventory, sys.stdout)
 
 
 @cli.group()

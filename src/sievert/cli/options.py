@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -85,7 +86,7 @@ def layer_progress() -> Callable[[LayerInfo, str], None]:
 def output_stream(path: Path | None) -> Iterator[TextIO]:
     """stdout, or a temp file beside `path` renamed into place only on success."""
     if path is None:
-        yield click.get_text_stream("stdout")
+        yield sys.stdout
         return
     directory = path.parent if str(path.parent) else Path()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)

@@ -24,6 +24,22 @@ class SourceOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class Extractor:
+    """Reduces a (possibly large) file to a small summary during the walk, e.g. Go build info.
+
+    The walk reads files matching `globs` (executables only when `executable_only`; only those
+    starting with `magic` when set), calls `reduce(path, data)` and keeps its non-None result.
+    """
+
+    name: str
+    globs: tuple[str, ...]
+    reduce: Callable[[str, bytes], bytes | None]
+    executable_only: bool = False
+    magic: bytes = b""
+    max_size: int = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class CaptureSpec:
     """Which files' bytes to keep while walking a layer, and the size bounds."""
 
@@ -36,6 +52,7 @@ class CaptureSpec:
     """Uncompressed bytes read from one layer before it is refused as a bomb."""
     max_entries: int = 2_000_000
     """Tar members in one layer before it is refused."""
+    extractors: tuple[Extractor, ...] = ()
 
 
 class LayerCacheLike(Protocol):

@@ -38,10 +38,13 @@ class LayerIndex:
     contents: dict[str, bytes] = field(default_factory=dict)
     notices: tuple[Notice, ...] = ()
     bytes_read: int = 0
+    extracts: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """Extractor summaries: path -> {extractor name: reduced bytes}."""
 
     def to_bytes(self) -> bytes:
         """Serialise for the layer cache (JSON header + raw contents, zstd-compressed)."""
         names = list(self.contents)
+        extracts = [(p, n, d) for p, by_name in self.extracts.items() for n, d in by_name.items()]
         header = {
             "diff_id": self.diff_id,
             "entries": [
@@ -50,9 +53,10 @@ class LayerIndex:
             "contents": [[n, len(self.contents[n])] for n in names],
             "notices": [[n.message, n.where, n.level] for n in self.notices],
             "bytes_read": self.bytes_read,
+            "extracts": [[p, n, len(d)] for p, n, d in extracts],
         }
         head = json.dumps(header, separators=(",", ":")).encode()
-        body = b"".join(self.contents[n] for n in names)
+        body = b"".join(self.contents[n] for n in names) + b"".join(d for _, _, d in extracts)
         raw = struct.pack(">Q", len(head)) + head + body
         return zstandard.ZstdCompressor(level=3).compress(raw)
 
@@ -70,6 +74,10 @@ class LayerIndex:
         for name, size in header["contents"]:
             contents[name] = raw[offset : offset + size]
             offset += size
+        extracts: dict[str, dict[str, bytes]] = {}
+        for path, name, size in header.get("extracts", []):
+            extracts.setdefault(path, {})[name] = raw[offset : offset + size]
+            offset += size
         if offset != len(raw):
             raise ValueError("damaged layer index: content length mismatch")
         return cls(
@@ -78,4 +86,5 @@ class LayerIndex:
             contents=contents,
             notices=tuple(Notice(*row) for row in header["notices"]),
             bytes_read=header["bytes_read"],
+            extracts=extracts,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import posixpath
 import tarfile
 import zlib
@@ -12,6 +13,7 @@ import zstandard
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
 from sievert.source.base import CaptureSpec
+from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
 from sievert.source.view import compile_globs
 
@@ -45,10 +47,13 @@ def index_tar(stream: BinaryIO, spec: CaptureSpec, layer: LayerInfo) -> LayerInd
     """Index an uncompressed layer tar stream; raises LayerError naming the layer on damage."""
     name = layer.digest or layer.diff_id or f"#{layer.index}"
     walker = _Walker(spec, name)
+    bounded = io.BufferedReader(BoundedReader(stream, spec.max_layer_size, name), CHUNK)
     try:
-        with tarfile.open(fileobj=stream, mode="r|", errorlevel=1) as tar:
+        with tarfile.open(fileobj=bounded, mode="r|", errorlevel=1) as tar:
             for member in tar:
                 walker.add(tar, member)
+        while bounded.read(CHUNK):  # past the end-of-archive blocks, so EOF digest checks run
+            pass
     except (LayerError, DigestMismatchError):
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
@@ -63,6 +68,8 @@ class _Walker:
         self.spec = spec
         self.layer_name = layer_name
         self.capture = compile_globs(spec.globs)
+        self.extractors = [(x, compile_globs(x.globs)) for x in spec.extractors]
+        self.extracts: dict[str, dict[str, bytes]] = {}
         self.entries: list[Entry] = []
         self.contents: dict[str, bytes] = {}
         self.notices: list[Notice] = []
@@ -92,6 +99,8 @@ class _Walker:
         self.bytes += member.size
         if kind in ("file", "hardlink") and self.capture.match(path):
             self._capture(tar, member, path, kind, link)
+        if kind == "file" and self.extractors:
+            self._extract(tar, member, path)
 
     def _whiteout(self, path: str, base: str) -> None:
         parent = posixpath.dirname(path)
@@ -130,6 +139,37 @@ class _Walker:
         handle = tar.extractfile(member)
         if handle is not None:
             self.contents[path] = handle.read()
+
+    def _extract(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
+        wanted = [
+            x
+            for x, rx in self.extractors
+            if rx.match(path) and (not x.executable_only or member.mode & 0o111)
+        ]
+        if not wanted:
+            return
+        handle = tar.extractfile(member)
+        if handle is None:
+            return
+        head = handle.read(16)
+        wanted = [x for x in wanted if head.startswith(x.magic)]
+        if not wanted:
+            return
+        limit = max(x.max_size for x in wanted)
+        if member.size > limit:
+            self._notice(
+                f"{path}: {member.size} bytes is over the {limit}-byte limit, not analysed"
+            )
+            return
+        data = head + handle.read()
+        for extractor in wanted:
+            try:
+                summary = extractor.reduce(path, data)
+            except Exception as exc:  # a hostile file must not stop the scan
+                self._notice(f"{path}: {extractor.name} could not read it ({exc!r:.200})")
+                continue
+            if summary is not None:
+                self.extracts.setdefault(path, {})[extractor.name] = summary
 
     def _notice(self, message: str) -> None:
         self.notices.append(Notice(message, self.layer_name))

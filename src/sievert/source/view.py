@@ -56,6 +56,7 @@ class FileView:
         self._layers = tuple(layers)
         self._records: dict[str, FileRecord] = {}
         self._contents: dict[str, bytes] = {}
+        self._extracts: dict[str, dict[str, bytes]] = {}
         self.applied = -1
         """Index of the last layer applied."""
 
@@ -73,6 +74,7 @@ class FileView:
                 continue
             if entry.kind != "dir":
                 self._contents.pop(entry.path, None)
+                self._extracts.pop(entry.path, None)
                 if entry.path in self._records and self._records[entry.path].kind == "dir":
                     changed |= self._delete(entry.path)
             self._records[entry.path] = FileRecord(
@@ -88,6 +90,8 @@ class FileView:
             changed.add(entry.path)
         for path, data in layer.contents.items():
             self._contents[path] = data
+        for path, summaries in layer.extracts.items():
+            self._extracts[path] = summaries
         self.applied = index
         return changed
 
@@ -95,6 +99,7 @@ class FileView:
         gone = {path} if path in self._records else set()
         self._records.pop(path, None)
         self._contents.pop(path, None)
+        self._extracts.pop(path, None)
         return gone | self._delete_children(path)
 
     def _delete_children(self, path: str) -> set[str]:
@@ -103,6 +108,7 @@ class FileView:
         for p in doomed:
             del self._records[p]
             self._contents.pop(p, None)
+            self._extracts.pop(p, None)
         return set(doomed)
 
     # reading ------------------------------------------------------------------------------
@@ -125,6 +131,14 @@ class FileView:
         """Captured file paths matching a glob, sorted."""
         rx = glob_regex(normalize(pattern))
         return sorted(p for p in self._contents if rx.match(p))
+
+    def extracted(self, extractor: str) -> list[tuple[str, bytes]]:
+        """(path, summary) for every file an extractor reduced, sorted by path."""
+        return sorted(
+            (path, by_name[extractor])
+            for path, by_name in self._extracts.items()
+            if extractor in by_name
+        )
 
     def read(self, path: str) -> bytes | None:
         """Captured bytes of a file, following symlinks inside the image root; None if absent."""

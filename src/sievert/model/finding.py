@@ -1,0 +1,58 @@
+"""Findings: a vulnerability matched to a package, with the evidence of how it matched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sievert.model.inventory import Inventory, Notice
+from sievert.model.package import Package
+from sievert.model.vuln import Affected, Vulnerability
+
+
+@dataclass(frozen=True, slots=True)
+class MatchEvidence:
+    """Why a package matched: the record and the range, and how the names lined up."""
+
+    source: str
+    """Feed of the statement: 'debian-tracker', 'alpine-secdb', 'osv'."""
+    record_id: str
+    namespace: str
+    matched_by: str
+    """'source-package' (distro data keyed by source name), 'package' (direct name), 'binary'."""
+    matched_name: str
+    constraint: str
+    """Human-readable range that matched, e.g. '< 1.5.2-6+deb12u3' or 'introduced 0, fixed 4.17.19'."""
+    confidence: str = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One vulnerability affecting one package (aliases merged)."""
+
+    vulnerability: Vulnerability
+    package: Package
+    affected: Affected
+    evidence: MatchEvidence
+    severity: str
+    """Final severity: vendor rating first, then CVSS."""
+    severity_source: str
+    fix_state: str
+    fixed_versions: tuple[str, ...] = ()
+    risk: float = 0.0
+    """Documented risk score (see sievert.match.risk) used for sorting."""
+
+    @property
+    def id(self) -> str:
+        """The displayed id (CVE when known)."""
+        return self.vulnerability.id
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """An inventory and the findings matched against it."""
+
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    db_built: str = ""
+    db_sources: tuple[tuple[str, str], ...] = ()
+    notices: tuple[Notice, ...] = ()
