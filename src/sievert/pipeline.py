@@ -44,6 +44,40 @@ def capture_spec(catalogers: Sequence[Cataloger]) -> CaptureSpec:
     return CaptureSpec(globs=globs, version=digest[:16], extractors=extractors)
 
 
+def active_catalogers(catalogers: Sequence[Cataloger], source_kind: str) -> list[Cataloger]:
+    """Catalogers for this kind of target: lockfile catalogers only for directories."""
+    scope = "directory" if source_kind == "dir" else "image"
+    return [c for c in catalogers if scope in getattr(c, "scopes", ("image", "directory"))]
+
+
+OS_TYPES = frozenset({"deb", "apk", "rpm"})
+UNPACKAGED_CATALOGER = "binary-version"
+
+
+def assign_owners(packages: Sequence[Package]) -> tuple[Package, ...]:
+    """Mark language packages whose files an OS package owns; drop owned unpackaged binaries."""
+    owners: dict[str, str] = {}
+    for package in packages:
+        if package.type in OS_TYPES:
+            for path in package.files:
+                owners.setdefault(path, package.purl)
+    result: list[Package] = []
+    for package in packages:
+        owner = "" if package.type in OS_TYPES else _owner(package, owners)
+        if owner and package.cataloger == UNPACKAGED_CATALOGER:
+            continue
+        result.append(replace(package, owner=owner) if owner else package)
+    return tuple(result)
+
+
+def _owner(package: Package, owners: dict[str, str]) -> str:
+    for location in package.locations:
+        owner = owners.get(location.path)
+        if owner:
+            return owner
+    return ""
+
+
 def extractors_of(cataloger: Cataloger) -> tuple[Extractor, ...]:
     """A cataloger's extractors (optional attribute `extractors`)."""
     return tuple(getattr(cataloger, "extractors", ()))
@@ -52,19 +86,20 @@ def extractors_of(cataloger: Cataloger) -> tuple[Extractor, ...]:
 def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
     """Open a target, read each layer once (or from cache) and list its packages."""
     opts = options or InventoryOptions()
-    spec = capture_spec(opts.catalogers)
-    cache = _open_cache(opts)
     image = open_target(target, opts.source)
+    catalogers = active_catalogers(opts.catalogers, image.metadata.source_kind)
+    spec = capture_spec(catalogers)
+    cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
     try:
         view = FileView(image.metadata.layers)
-        tracker = _IntroductionTracker(opts.catalogers)
+        tracker = _IntroductionTracker(catalogers)
         notices: list[Notice] = []
         for layer, index in image.layer_indexes(spec, cache, opts.progress):
             changed = view.apply(layer.index, index)
             notices.extend(index.notices)
             tracker.observe(layer.index, view, changed)
         distro = detect_distro(view)
-        packages, catalog_notices = _catalog(view, opts.catalogers, distro, tracker)
+        packages, catalog_notices = _catalog(view, catalogers, distro, tracker)
     finally:
         image.close()
         if cache is not None:
@@ -72,7 +107,7 @@ def take_inventory(target: str, options: InventoryOptions | None = None) -> Inve
     return Inventory(
         image=image.metadata,
         distro=distro,
-        packages=packages,
+        packages=assign_owners(packages),
         notices=(*notices, *catalog_notices),
         file_count=len(view),
     )
