@@ -7,20 +7,17 @@ Python API (the CLI prints exactly these results):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from sievert.api import inventory
-
-__all__ = ["__version__", "inventory"]
+_API = ("inventory",)
+__all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str) -> Any:
     """Load the API lazily, so importing a low-level module stays cheap."""
-    if name == "inventory":
-        from sievert import api
-
-        return api.inventory
+    if name in _API:
+        return getattr(importlib.import_module("sievert.api"), name)
     raise AttributeError(f"module 'sievert' has no attribute {name!r}")

@@ -1,0 +1,43 @@
+"""The format registry."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from sievert.errors import UsageError
+from sievert.report.base import ReportWriter, Stamp
+from sievert.report.registry import WRITERS, writer_for, writer_names
+from tests.report.inventories import small_inventory
+
+
+def test_names_are_unique_and_known() -> None:
+    assert writer_names() == ("table", "json", "cyclonedx-json", "spdx-json")
+
+
+@pytest.mark.parametrize("name", ["table", "json", "cyclonedx-json", "spdx-json"])
+def test_writer_for_each_name_writes(name: str) -> None:
+    writer = writer_for(name)
+    assert isinstance(writer, ReportWriter)
+    assert writer.name == name
+    assert writer.media_type
+    out = io.StringIO()
+    writer.write(small_inventory(), out)
+    assert "libc6" in out.getvalue()
+
+
+def test_unknown_name_lists_valid_names() -> None:
+    with pytest.raises(UsageError) as info:
+        writer_for("xml")
+    message = str(info.value)
+    assert "'xml'" in message
+    assert all(writer.name in message for writer in WRITERS)
+    assert info.value.exit_code == 2
+
+
+def test_fresh_stamps_differ_and_are_utc() -> None:
+    first, second = Stamp.fresh(), Stamp.fresh()
+    assert first.serial != second.serial
+    assert first.iso_timestamp.endswith("Z")
+    assert first.tool_version
