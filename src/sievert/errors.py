@@ -67,3 +67,18 @@ class FeedError(SievertError):
 
 class ParseError(SievertError):
     """A document given by the user (SBOM, policy, Dockerfile...) cannot be parsed."""
+
+
+class PackageDbError(SievertError):
+    """A package database inside an image (dpkg, apk, rpmdb) is malformed; catalogers notice it."""
+
+
+class VersionError(SievertError):
+    """A version string is not valid in its versioning scheme (dpkg, rpm, apk, PEP 440...)."""
+
+    def __init__(self, version: str, scheme: str, reason: str = "") -> None:
+        detail = f": {reason}" if reason else ""
+        super().__init__(f"invalid {scheme} version {version!r}{detail}")
+        self.version = version
+        self.scheme = scheme
+        self.reason = reason

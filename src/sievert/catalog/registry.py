@@ -1,0 +1,20 @@
+"""The catalogers a scan runs, in order: one explicit list, no discovery magic."""
+
+from __future__ import annotations
+
+from sievert.catalog.apk import ApkCataloger
+from sievert.catalog.base import Cataloger
+from sievert.catalog.dpkg import DpkgCataloger
+from sievert.catalog.rpm import RpmCataloger
+
+CATALOGERS: tuple[Cataloger, ...] = (
+    DpkgCataloger(),
+    ApkCataloger(),
+    RpmCataloger(),
+)
+"""Every cataloger; language catalogers are appended here as they are written."""
+
+
+def all_globs() -> tuple[str, ...]:
+    """The union of every cataloger's globs, sorted: what the layer reader must capture."""
+    return tuple(sorted({glob for cataloger in CATALOGERS for glob in cataloger.globs}))

@@ -1,0 +1,88 @@
+"""OS packages matched only against their distro's own data, by source package and release."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sievert.errors import VersionError
+from sievert.match.base import Candidate, MatchOutcome, VulnSource
+from sievert.model import Affected, Distro, Package
+from sievert.model.finding import MatchEvidence
+from sievert.model.vuln import FIXED, NOT_AFFECTED
+from sievert.versions import scheme_for
+
+DEBIAN_LIKE = ("debian", "ubuntu")
+
+
+def namespace_for(distro: Distro | None, package_type: str) -> str:
+    """'debian:bookworm', 'ubuntu:jammy', 'alpine:3.23', 'rhel:9'...; '' when not matchable."""
+    if distro is None:
+        return ""
+    if package_type == "deb" and distro.id in DEBIAN_LIKE and distro.codename:
+        return f"{distro.id}:{distro.codename}"
+    if package_type == "apk" and distro.id in ("alpine", "wolfi", "chainguard"):
+        return f"{distro.id}:{distro.release}" if distro.id == "alpine" else f"{distro.id}:rolling"
+    if package_type == "rpm" and distro.version_id:
+        return f"{distro.id}:{distro.version_id.split('.')[0]}"
+    return ""
+
+
+@dataclass(frozen=True)
+class DistroMatcher:
+    """Matches one OS package type against distro advisories (vendor data first, as Trivy does)."""
+
+    name: str
+    package_types: tuple[str, ...]
+    scheme: str
+
+    def match(self, package: Package, distro: Distro | None, db: VulnSource) -> MatchOutcome:
+        """Statements for the package's source name in its release; fixed ones compared."""
+        namespace = namespace_for(distro, package.type)
+        if not namespace:
+            return MatchOutcome()
+        source = package.source_name or package.name
+        installed = self._installed_version(package)
+        candidates: list[Candidate] = []
+        notices: list[str] = []
+        for statement in db.affected(namespace, source):
+            try:
+                candidate = self._judge(package, statement, installed, source)
+            except VersionError as exc:
+                notices.append(f"{statement.vuln_id} for {package.name}: {exc}")
+                continue
+            if candidate is not None:
+                candidates.append(candidate)
+        return MatchOutcome(tuple(candidates), tuple(notices))
+
+    def _installed_version(self, package: Package) -> str:
+        """Source version for Debian (the tracker speaks of source uploads), else the package's."""
+        if package.type == "deb" and package.source_version:
+            return package.source_version
+        if package.type == "rpm":
+            epoch = f"{package.epoch}:" if package.epoch else ""
+            return f"{epoch}{package.version}"
+        return package.version
+
+    def _judge(
+        self, package: Package, statement: Affected, installed: str, source: str
+    ) -> Candidate | None:
+        state = statement.fix_state
+        if state == NOT_AFFECTED:
+            return None
+        fixed = statement.fixed_version
+        if state == FIXED:
+            if not fixed or scheme_for(self.scheme).compare(installed, fixed) >= 0:
+                return None
+            constraint = f"< {fixed}"
+        else:
+            constraint = f"all versions ({state}{': ' + statement.note if statement.note else ''})"
+        evidence = MatchEvidence(
+            source=statement.source,
+            record_id=statement.record_id or statement.vuln_id,
+            namespace=statement.namespace,
+            matched_by="source-package" if source != package.name else "package",
+            matched_name=source,
+            constraint=constraint,
+        )
+        fixes = (fixed,) if state == FIXED and fixed else ()
+        return Candidate(package, statement, evidence, state, fixes)
