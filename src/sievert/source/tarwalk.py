@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import tarfile
 import zlib
 from typing import BinaryIO
 
@@ -15,23 +14,11 @@ from sievert.model import LayerInfo, Notice
 from sievert.source.base import CaptureSpec
 from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
+from sievert.source.tarstream import Member, TarFormatError, TarReader
 from sievert.source.view import compile_globs
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
-
-_KINDS = {
-    tarfile.REGTYPE: "file",
-    tarfile.AREGTYPE: "file",
-    tarfile.CONTTYPE: "file",
-    tarfile.GNUTYPE_SPARSE: "file",
-    tarfile.DIRTYPE: "dir",
-    tarfile.SYMTYPE: "symlink",
-    tarfile.LNKTYPE: "hardlink",
-    tarfile.CHRTYPE: "char",
-    tarfile.BLKTYPE: "block",
-    tarfile.FIFOTYPE: "fifo",
-}
 
 
 def safe_member_path(name: str) -> str | None:
@@ -49,14 +36,13 @@ def index_tar(stream: BinaryIO, spec: CaptureSpec, layer: LayerInfo) -> LayerInd
     walker = _Walker(spec, name)
     bounded = io.BufferedReader(BoundedReader(stream, spec.max_layer_size, name), CHUNK)
     try:
-        with tarfile.open(fileobj=bounded, mode="r|", errorlevel=1) as tar:
-            for member in tar:
-                walker.add(tar, member)
+        for member in TarReader(bounded):
+            walker.add(member)
         while bounded.read(CHUNK):  # past the end-of-archive blocks, so EOF digest checks run
             pass
     except (LayerError, DigestMismatchError):
         raise
-    except (tarfile.TarError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
+    except (TarFormatError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
         raise LayerError(name, f"corrupt or truncated tar ({exc or type(exc).__name__})") from exc
     return walker.result(layer.diff_id)
 
@@ -76,7 +62,7 @@ class _Walker:
         self.seen: set[str] = set()
         self.bytes = 0
 
-    def add(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    def add(self, member: Member) -> None:
         """Record one member (and capture its bytes when wanted)."""
         if len(self.entries) >= self.spec.max_entries:
             raise LayerError(self.layer_name, f"more than {self.spec.max_entries} tar entries")
@@ -90,7 +76,7 @@ class _Walker:
         if base.startswith(WHITEOUT_PREFIX):
             self._whiteout(path, base)
             return
-        kind = _KINDS.get(member.type, "file")
+        kind = member.kind
         link = self._link(member, kind)
         self.entries.append(
             Entry(path, kind, member.size, member.mode, member.uid, member.gid, link)
@@ -98,9 +84,9 @@ class _Walker:
         self.seen.add(path)
         self.bytes += member.size
         if kind in ("file", "hardlink") and self.capture.match(path):
-            self._capture(tar, member, path, kind, link)
+            self._capture(member, path, kind, link)
         if kind == "file" and self.extractors:
-            self._extract(tar, member, path)
+            self._extract(member, path)
 
     def _whiteout(self, path: str, base: str) -> None:
         parent = posixpath.dirname(path)
@@ -110,7 +96,7 @@ class _Walker:
             hidden = posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])
             self.entries.append(Entry(hidden, KIND_WHITEOUT))
 
-    def _link(self, member: tarfile.TarInfo, kind: str) -> str:
+    def _link(self, member: Member, kind: str) -> str:
         if kind == "symlink":
             return member.linkname
         if kind != "hardlink":
@@ -123,9 +109,7 @@ class _Walker:
             self._notice(f"hardlink to a missing target: {member.name!r} -> {member.linkname!r}")
         return target
 
-    def _capture(
-        self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str, kind: str, link: str
-    ) -> None:
+    def _capture(self, member: Member, path: str, kind: str, link: str) -> None:
         if kind == "hardlink":
             if link in self.contents:
                 self.contents[path] = self.contents[link]
@@ -136,11 +120,9 @@ class _Walker:
                 "limit for files read, skipped"
             )
             return
-        handle = tar.extractfile(member)
-        if handle is not None:
-            self.contents[path] = handle.read()
+        self.contents[path] = member.read()
 
-    def _extract(self, tar: tarfile.TarFile, member: tarfile.TarInfo, path: str) -> None:
+    def _extract(self, member: Member, path: str) -> None:
         wanted = [
             x
             for x, rx in self.extractors
@@ -148,10 +130,7 @@ class _Walker:
         ]
         if not wanted:
             return
-        handle = tar.extractfile(member)
-        if handle is None:
-            return
-        head = handle.read(16)
+        head = member.read(16)
         wanted = [x for x in wanted if head.startswith(x.magic)]
         if not wanted:
             return
@@ -161,7 +140,7 @@ class _Walker:
                 f"{path}: {member.size} bytes is over the {limit}-byte limit, not analysed"
             )
             return
-        data = head + handle.read()
+        data = head + member.read()
         for extractor in wanted:
             try:
                 summary = extractor.reduce(path, data)
