@@ -7,11 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sievert import dirs
+from sievert import dirs, vulndb
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
 from sievert.catalog.registry import CATALOGERS
+from sievert.match.engine import match_inventory
 from sievert.model import Distro, Inventory, LayerInfo, Notice, Package
+from sievert.model.finding import ScanResult
 from sievert.source.base import CaptureSpec, Extractor, SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
 from sievert.source.detect import open_target
@@ -176,3 +178,37 @@ class _IntroductionTracker:
     def introduced(self, cataloger: str, package: Package) -> int:
         """The layer index from which the package has been present, or -1."""
         return self._since.get(cataloger, {}).get(package.key, -1)
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """How to scan: inventory options plus the database to match against."""
+
+    inventory: InventoryOptions = field(default_factory=InventoryOptions)
+    db_path: Path | None = None
+
+
+def scan(target: str, options: ScanOptions | None = None) -> ScanResult:
+    """Take an image's inventory and match it against the vulnerability database."""
+    opts = options or ScanOptions()
+    with vulndb.open(opts.db_path) as db:  # fail fast when there is no database
+        inventory = take_inventory(target, opts.inventory)
+        return _match(inventory, db)
+
+
+def scan_inventory(inventory: Inventory, db_path: Path | None = None) -> ScanResult:
+    """Match an inventory taken elsewhere (e.g. read from an SBOM)."""
+    with vulndb.open(db_path) as db:
+        return _match(inventory, db)
+
+
+def _match(inventory: Inventory, db: vulndb.VulnDB) -> ScanResult:
+    findings, notices = match_inventory(inventory, db)
+    status = db.status()
+    return ScanResult(
+        inventory=inventory,
+        findings=findings,
+        db_built=status.built_at,
+        db_sources=tuple((s.name, s.status) for s in status.sources),
+        notices=notices,
+    )
