@@ -1,3 +1,7 @@
 """Imports every command module so each attaches its commands to the `sievert` group."""
 
-from sievert.cli import image_commands  # noqa: F401
+import sievert.cli.db_commands  # noqa: F401
+from sievert.cli import (
+    image_commands,  # noqa: F401
+    vuln_commands,  # noqa: F401
+)

@@ -1,0 +1,125 @@
+"""`sievert vuln show|search|exploits|compare-versions`: query the database like Vulners/Dagda."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import click
+
+from sievert import vulndb
+from sievert.cli.main import cli
+from sievert.errors import TargetNotFoundError
+from sievert.report.vulntext import (
+    statement_json,
+    vulnerability_json,
+    write_json,
+    write_statements,
+    write_vulnerability,
+)
+from sievert.versions import compare
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), help="Database file."
+)
+format_option = click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+
+
+@cli.group()
+def vuln() -> None:
+    """Query the vulnerability database."""
+
+
+@vuln.command()
+@click.argument("vuln_id")
+@db_option
+@format_option
+def show(vuln_id: str, db_path: Path | None, fmt: str) -> None:
+    """Everything known about VULN_ID (CVE, GHSA, PYSEC, GO, RUSTSEC...), CVSS explained."""
+    with vulndb.open(db_path) as db:
+        record = db.get(vuln_id)
+        if record is None:
+            raise TargetNotFoundError(f"{vuln_id}: not in the vulnerability database ({db.path})")
+        statements = db.statements(vuln_id)
+    if fmt == "json":
+        write_json(vulnerability_json(record, statements), sys.stdout)
+    else:
+        write_vulnerability(record, statements, sys.stdout)
+
+
+@vuln.command()
+@click.argument("name")
+@click.argument("version", required=False)
+@click.option("--ecosystem", help="OSV ecosystem: PyPI, npm, Go, Maven, crates.io, RubyGems...")
+@click.option("--distro", help="Distro namespace: debian:bookworm, alpine:3.23, or debian.")
+@db_option
+@format_option
+def search(
+    name: str,
+    version: str | None,
+    ecosystem: str | None,
+    distro: str | None,
+    db_path: Path | None,
+    fmt: str,
+) -> None:
+    """Every vulnerability statement naming package NAME (and affecting VERSION when given)."""
+    with vulndb.open(db_path) as db:
+        statements = db.search(name, version, ecosystem=ecosystem, distro=distro)
+    if fmt == "json":
+        write_json([statement_json(s) for s in statements], sys.stdout)
+    else:
+        write_statements(statements, sys.stdout)
+
+
+@vuln.command()
+@click.argument("vuln_id")
+@db_option
+@format_option
+def exploits(vuln_id: str, db_path: Path | None, fmt: str) -> None:
+    """Known exploits and exploitation signals (KEV, EPSS, Exploit-DB) for VULN_ID."""
+    with vulndb.open(db_path) as db:
+        record = db.get(vuln_id)
+    if record is None:
+        raise TargetNotFoundError(f"{vuln_id}: not in the vulnerability database")
+    data = {
+        "id": record.id,
+        "kev": {
+            "date_added": record.kev_date_added,
+            "due_date": record.kev_due_date,
+            "ransomware": record.kev_ransomware,
+        }
+        if record.kev_date_added
+        else None,
+        "epss": {"score": record.epss_score, "percentile": record.epss_percentile}
+        if record.epss_score is not None
+        else None,
+        "exploits": [dataclasses.asdict(e) for e in record.exploits],
+    }
+    if fmt == "json":
+        write_json(data, sys.stdout)
+        return
+    kev = data["kev"]
+    click.echo(
+        f"{record.id}: KEV {'yes, added ' + record.kev_date_added if kev else 'no'}; "
+        f"EPSS {record.epss_score if record.epss_score is not None else 'unknown'}; "
+        f"{len(record.exploits)} public exploit(s)"
+    )
+    for e in record.exploits:
+        click.echo(f"  {e.source} {e.id} {e.published} {e.title} {e.url}".rstrip())
+
+
+@vuln.command("compare-versions")
+@click.argument("ecosystem")
+@click.argument("a")
+@click.argument("b")
+def compare_versions(ecosystem: str, a: str, b: str) -> None:
+    """Print A <, = or > B in ECOSYSTEM's order (deb, apk, rpm, pypi, npm, maven, go, ...)."""
+    click.echo(f"{a} {'<=>'[compare(ecosystem, a, b) + 1]} {b}")
