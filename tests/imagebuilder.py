@@ -270,27 +270,65 @@ def write_oci_archive(path: Path, images: dict[str, Image | list[Image]]) -> Pat
 
 
 def write_docker_archive(
-    path: Path, image: Image, tag: str = "test/image:latest", oci_style: bool = False
+    path: Path,
+    image: Image,
+    tag: str = "test/image:latest",
+    oci_style: bool = False,
+    compressed: bool = False,
 ) -> Path:
     """A `docker save` tar: legacy layout (<id>/layer.tar) or the newer OCI-style blobs/ layout."""
-    built = image.built()
+    return write_docker_archive_images(path, {tag: image}, oci_style, compressed)
+
+
+def write_docker_archive_images(
+    path: Path, images: dict[str, Image], oci_style: bool = False, compressed: bool = False
+) -> Path:
+    """A `docker save` tar of several images (one per tag); `compressed` stores the layer blobs
+    (gzip/zstd per image) instead of the uncompressed tars docker writes."""
+    written: set[str] = set()
     with tarfile.open(path, "w") as tar:
-        layer_paths = []
-        for i, layer in enumerate(built.tars):
-            name = f"blobs/sha256/{sha256(layer)[7:]}" if oci_style else f"{i:064x}/layer.tar"
-            _tar_bytes(tar, name, layer)
-            layer_paths.append(name)
-        config_name = (
-            f"blobs/sha256/{sha256(built.config)[7:]}"
-            if oci_style
-            else f"{sha256(built.config)[7:]}.json"
-        )
-        _tar_bytes(tar, config_name, built.config)
-        manifest = [{"Config": config_name, "RepoTags": [tag], "Layers": layer_paths}]
+        manifest, index = [], []
+        for tag, image in images.items():
+            built = image.built()
+            layers = built.blobs if compressed else built.tars
+            layer_paths = [_docker_member(tar, written, data, oci_style) for data in layers]
+            config_name = (
+                f"blobs/sha256/{sha256(built.config)[7:]}"
+                if oci_style
+                else f"{sha256(built.config)[7:]}.json"
+            )
+            _once(tar, written, config_name, built.config)
+            manifest.append({"Config": config_name, "RepoTags": [tag], "Layers": layer_paths})
+            if oci_style:
+                doc = built.manifest()
+                _once(tar, written, f"blobs/sha256/{sha256(doc)[7:]}", doc)
+                index.append(
+                    {
+                        "mediaType": OCI_MANIFEST,
+                        "digest": sha256(doc),
+                        "size": len(doc),
+                        "annotations": {"io.containerd.image.name": tag},
+                    }
+                )
         _tar_bytes(tar, "manifest.json", json.dumps(manifest).encode())
         if oci_style:
             _tar_bytes(tar, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
+            doc = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": index}
+            _tar_bytes(tar, "index.json", json.dumps(doc).encode())
     return path
+
+
+def _docker_member(tar: tarfile.TarFile, written: set[str], data: bytes, oci_style: bool) -> str:
+    digest = sha256(data)[7:]
+    name = f"blobs/sha256/{digest}" if oci_style else f"{digest}/layer.tar"
+    _once(tar, written, name, data)
+    return name
+
+
+def _once(tar: tarfile.TarFile, written: set[str], name: str, data: bytes) -> None:
+    if name not in written:
+        written.add(name)
+        _tar_bytes(tar, name, data)
 
 
 def _tar_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

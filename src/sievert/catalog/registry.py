@@ -5,12 +5,34 @@ from __future__ import annotations
 from sievert.catalog.apk import ApkCataloger
 from sievert.catalog.base import Cataloger
 from sievert.catalog.dpkg import DpkgCataloger
+from sievert.catalog.lang import (
+    ComposerInstalledCataloger,
+    ComposerLockCataloger,
+    DotnetDepsCataloger,
+    GemInstalledCataloger,
+    GemLockCataloger,
+    NpmInstalledCataloger,
+    NpmLockCataloger,
+    NugetLockCataloger,
+    PythonInstalledCataloger,
+    PythonLockCataloger,
+)
 from sievert.catalog.rpm import RpmCataloger
 
 CATALOGERS: tuple[Cataloger, ...] = (
     DpkgCataloger(),
     ApkCataloger(),
     RpmCataloger(),
+    PythonInstalledCataloger(),
+    NpmInstalledCataloger(),
+    GemInstalledCataloger(),
+    ComposerInstalledCataloger(),
+    DotnetDepsCataloger(),
+    PythonLockCataloger(),
+    NpmLockCataloger(),
+    GemLockCataloger(),
+    ComposerLockCataloger(),
+    NugetLockCataloger(),
 )
 """Every cataloger; language catalogers are appended here as they are written."""
 

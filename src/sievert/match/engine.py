@@ -82,7 +82,8 @@ class _Records:
         if vuln_id.startswith("CVE-"):
             return vuln_id
         record = self.get(vuln_id)
-        cves = sorted(a for a in (record.aliases if record else ()) if a.startswith("CVE-"))
+        names = (record.id, *record.aliases) if record else ()
+        cves = sorted(a for a in names if a.startswith("CVE-"))
         return cves[0] if cves else vuln_id
 
     def merged(self, canonical: str, ids: set[str]) -> Vulnerability:

@@ -21,7 +21,7 @@ class MatchEvidence:
     """'source-package' (distro data keyed by source name), 'package' (direct name), 'binary'."""
     matched_name: str
     constraint: str
-    """Human-readable range that matched, e.g. '< 1.5.2-6+deb12u3' or 'introduced 0, fixed 4.17.19'."""
+    """Human-readable range that matched, e.g. '< 1.5.2-6+deb12u3' or 'introduced 0, fixed 4.1'."""
     confidence: str = "high"
 
 

@@ -104,3 +104,5 @@ class Vulnerability:
     epss_score: float | None = None
     epss_percentile: float | None = None
     exploits: tuple[Exploit, ...] = ()
+    rejected: bool = False
+    """The CVE record's state is REJECTED (kept so a scanner can say why it shows nothing)."""

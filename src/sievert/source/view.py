@@ -171,7 +171,10 @@ class FileView:
             candidate = "/".join([*done, part])
             record = self._records.get(candidate)
             if record is None:
-                return None
+                if not parts:
+                    return None
+                done.append(part)  # a parent directory the layer tars never listed
+                continue
             if record.kind == "symlink":
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:

@@ -1,1 +1,30 @@
-"""vulndb stage."""
+"""vulndb stage: the local vulnerability database, built from public feeds and read by the matcher.
+
+`open()` gives a `VulnDB` (`.affected`, `.search`, `.get`, `.status`); `update()` builds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sievert.vulndb.archive import export_db, import_db
+from sievert.vulndb.store import DbStatus, SourceStatus, VulnDB, default_path
+from sievert.vulndb.update import UpdateReport, update
+
+
+def open(path: Path | None = None) -> VulnDB:
+    """Open the database at path (default: `data_dir()/vuln.db`); DatabaseError when missing."""
+    return VulnDB(path or default_path())
+
+
+__all__ = [
+    "DbStatus",
+    "SourceStatus",
+    "UpdateReport",
+    "VulnDB",
+    "default_path",
+    "export_db",
+    "import_db",
+    "open",
+    "update",
+]

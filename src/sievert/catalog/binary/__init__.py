@@ -1,0 +1,1 @@
+"""Language packages found inside binaries and archives: Java, Go, Rust, unpackaged programs."""

@@ -1,0 +1,224 @@
+"""Bounded readers for executable formats (ELF, Mach-O, PE): sections and address mapping."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+ELF_MAGIC = b"\x7fELF"
+MACHO_MAGICS = (b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe")
+FAT_MAGIC = b"\xca\xfe\xba\xbe"
+PE_MAGIC = b"MZ"
+MAX_SECTIONS = 4096
+MAX_LOAD_COMMANDS = 4096
+MAX_FAT_ARCHS = 32
+MAX_PE_SECTIONS = 96
+
+
+class ExecFormatError(ValueError):
+    """The executable's headers are malformed or over a bound."""
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A named part of the file: `offset`/`size` in the file, `addr` its virtual address."""
+
+    name: str
+    offset: int
+    size: int
+    addr: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An executable's file format, sections and loadable ranges (as sections, by address)."""
+
+    format: str
+    sections: tuple[Section, ...]
+    segments: tuple[Section, ...]
+
+    def section(self, *names: str) -> Section | None:
+        """The first section with one of these names."""
+        return next((s for s in self.sections if s.name in names), None)
+
+    def read_address(self, data: bytes, addr: int, size: int) -> bytes:
+        """`size` bytes at a virtual address; raises ExecFormatError when unmapped."""
+        for seg in self.segments:
+            if seg.addr <= addr and addr + size <= seg.addr + seg.size:
+                start = seg.offset + addr - seg.addr
+                chunk = data[start : start + size]
+                if len(chunk) == size:
+                    return chunk
+        raise ExecFormatError(f"address {addr:#x} (+{size}) is not in the file")
+
+
+def exec_format(data: bytes) -> str | None:
+    """'elf', 'macho' or 'pe' from the first bytes, None otherwise."""
+    if data.startswith(ELF_MAGIC):
+        return "elf"
+    if data[:4] in MACHO_MAGICS or (data.startswith(FAT_MAGIC) and _fat_count(data) > 0):
+        return "macho"
+    if data.startswith(PE_MAGIC):
+        return "pe"
+    return None
+
+
+def parse_image(data: bytes) -> Image:
+    """Read an executable's section and segment tables; raises ExecFormatError on damage."""
+    kind = exec_format(data)
+    try:
+        if kind == "elf":
+            return _elf(data)
+        if kind == "macho":
+            return _macho(data)
+        if kind == "pe":
+            return _pe(data)
+    except ExecFormatError:
+        raise
+    except (struct.error, IndexError, ValueError) as exc:
+        raise ExecFormatError(f"malformed {kind} headers ({exc!r:.120})") from exc
+    raise ExecFormatError("not an ELF, Mach-O or PE file")
+
+
+def section_bytes(data: bytes, section: Section) -> bytes:
+    """A section's bytes; raises ExecFormatError when it lies outside the file."""
+    if section.offset < 0 or section.size < 0 or section.offset + section.size > len(data):
+        raise ExecFormatError(f"section {section.name} lies outside the file")
+    return data[section.offset : section.offset + section.size]
+
+
+def _elf(data: bytes) -> Image:
+    """Section and PT_LOAD tables read with struct (pyelftools parses far more than needed)."""
+    wide = data[4] == 2
+    endian = "<" if data[5] == 1 else ">"
+    if wide:
+        phoff, shoff = struct.unpack_from(endian + "QQ", data, 32)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(endian + "5H", data, 54)
+    else:
+        phoff, shoff = struct.unpack_from(endian + "II", data, 28)
+        phentsize, phnum, shentsize, shnum, shstrndx = struct.unpack_from(endian + "5H", data, 42)
+    if shnum > MAX_SECTIONS or phnum > MAX_SECTIONS:
+        raise ExecFormatError("too many ELF sections or segments")
+    segments = tuple(_elf_segments(data, endian, wide, phoff, phentsize, phnum))
+    raw = [_elf_section(data, endian, wide, shoff + i * shentsize) for i in range(shnum)]
+    names = raw[shstrndx] if shnum and shstrndx < shnum else None
+    sections = tuple(
+        Section(_elf_name(data, names, name_off), offset, size, addr)
+        for name_off, offset, size, addr in raw
+    )
+    return Image("elf", sections, segments)
+
+
+def _elf_segments(
+    data: bytes, endian: str, wide: bool, phoff: int, phentsize: int, phnum: int
+) -> list[Section]:
+    segments = []
+    for i in range(phnum):
+        pos = phoff + i * phentsize
+        p_type = struct.unpack_from(endian + "I", data, pos)[0]
+        if p_type != 1:  # PT_LOAD
+            continue
+        if wide:
+            offset, vaddr, _paddr, filesz = struct.unpack_from(endian + "4Q", data, pos + 8)
+        else:
+            offset, vaddr, _paddr, filesz = struct.unpack_from(endian + "4I", data, pos + 4)
+        segments.append(Section("", offset, filesz, vaddr))
+    return segments
+
+
+def _elf_section(data: bytes, endian: str, wide: bool, pos: int) -> tuple[int, int, int, int]:
+    """(name offset, file offset, size in the file, address) of one section header."""
+    if wide:
+        name, kind, _flags, addr, offset, size = struct.unpack_from(endian + "IIQQQQ", data, pos)
+    else:
+        name, kind, _flags, addr, offset, size = struct.unpack_from(endian + "6I", data, pos)
+    return name, offset, 0 if kind == 8 else size, addr  # SHT_NOBITS has no file bytes
+
+
+def _elf_name(data: bytes, names: tuple[int, int, int, int] | None, offset: int) -> str:
+    if names is None or offset >= names[2]:
+        return ""
+    start = names[1] + offset
+    end = data.find(b"\x00", start, min(start + 256, len(data)))
+    return data[start : end if end >= 0 else start].decode("latin-1")
+
+
+def _fat_count(data: bytes) -> int:
+    if len(data) < 8:
+        return 0
+    count = int.from_bytes(data[4:8], "big")
+    return count if 0 < count <= MAX_FAT_ARCHS else 0
+
+
+def _macho(data: bytes) -> Image:
+    base = 0
+    if data.startswith(FAT_MAGIC):
+        _cpu, _sub, offset, size = struct.unpack_from(">4I", data, 8)
+        if offset + size > len(data) or data[offset : offset + 4] not in MACHO_MAGICS:
+            raise ExecFormatError("fat Mach-O slice outside the file")
+        base = offset
+    magic = data[base : base + 4]
+    endian = ">" if magic in (b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf") else "<"
+    wide = magic in (b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe")
+    ncmds, sizeofcmds = struct.unpack_from(endian + "2I", data, base + 16)
+    if ncmds > MAX_LOAD_COMMANDS or sizeofcmds > len(data):
+        raise ExecFormatError("too many Mach-O load commands")
+    pos = base + (32 if wide else 28)
+    sections: list[Section] = []
+    segments: list[Section] = []
+    for _ in range(ncmds):
+        cmd, cmdsize = struct.unpack_from(endian + "2I", data, pos)
+        if cmdsize < 8 or pos + cmdsize > len(data):
+            raise ExecFormatError("Mach-O load command outside the file")
+        if cmd in (0x1, 0x19):
+            _macho_segment(data, pos, endian, cmd == 0x19, base, sections, segments)
+        pos += cmdsize
+    return Image("macho", tuple(sections), tuple(segments))
+
+
+def _macho_segment(
+    data: bytes,
+    pos: int,
+    endian: str,
+    wide: bool,
+    base: int,
+    sections: list[Section],
+    segments: list[Section],
+) -> None:
+    word = "Q" if wide else "I"
+    vmaddr, _vmsize, fileoff, filesize = struct.unpack_from(endian + 4 * word, data, pos + 24)
+    nsects = struct.unpack_from(endian + "I", data, pos + (64 if wide else 48))[0]
+    if nsects > MAX_SECTIONS:
+        raise ExecFormatError("too many Mach-O sections")
+    segments.append(Section("", base + fileoff, filesize, vmaddr))
+    sect = pos + (72 if wide else 56)
+    for _ in range(nsects):
+        name = data[sect : sect + 16].split(b"\x00", 1)[0].decode("latin-1")
+        addr, size = struct.unpack_from(endian + 2 * word, data, sect + 32)
+        offset = struct.unpack_from(endian + "I", data, sect + (48 if wide else 40))[0]
+        sections.append(Section(name, base + offset, size, addr))
+        sect += 80 if wide else 68
+
+
+def _pe(data: bytes) -> Image:
+    pe = struct.unpack_from("<I", data, 0x3C)[0]
+    if data[pe : pe + 4] != b"PE\x00\x00":
+        raise ExecFormatError("no PE signature")
+    nsections, opt_size = struct.unpack_from("<H12xH", data, pe + 6)
+    if nsections > MAX_PE_SECTIONS:
+        raise ExecFormatError("too many PE sections")
+    opt = pe + 24
+    magic = struct.unpack_from("<H", data, opt)[0]
+    if magic == 0x20B:
+        image_base = struct.unpack_from("<Q", data, opt + 24)[0]
+    else:
+        image_base = struct.unpack_from("<I", data, opt + 28)[0]
+    table = opt + opt_size
+    sections: list[Section] = []
+    for i in range(nsections):
+        entry = table + 40 * i
+        name = data[entry : entry + 8].split(b"\x00", 1)[0].decode("latin-1")
+        vsize, rva, raw_size, raw_ptr = struct.unpack_from("<4I", data, entry + 8)
+        size = min(vsize, raw_size) if vsize else raw_size
+        sections.append(Section(name, raw_ptr, size, image_base + rva))
+    return Image("pe", tuple(sections), tuple(sections))

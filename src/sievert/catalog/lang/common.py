@@ -1,0 +1,163 @@
+"""Shared plumbing of the language catalogers: file loops, locations, purls, lenient decoders."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import yaml
+from packageurl import PackageURL
+
+from sievert.catalog.base import CatalogResult, ParseResult
+from sievert.model import Notice, Package
+from sievert.source.view import FileView
+
+SCOPE_ALL: tuple[str, ...] = ("image", "directory")
+"""Installed-package data: meaningful in images and in source trees."""
+SCOPE_DIR: tuple[str, ...] = ("directory",)
+"""Lockfiles and manifests: only reported when scanning a source tree."""
+
+Parser = Callable[[bytes, str], ParseResult]
+"""A pure parser: file bytes and the file's path (for notices) to packages."""
+
+_RECOVERABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def make_purl(kind: str, name: str, version: str, namespace: str = "") -> str:
+    """Serialise a purl (`pkg:<kind>/<namespace>/<name>@<version>`), percent-encoding as needed."""
+    return str(PackageURL(kind, namespace or None, name, version or None).to_string())
+
+
+def flags(
+    *, dev: bool = False, direct: bool = False, optional: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """Metadata pairs for the direct, dev and optional dependency flags that are set."""
+    pairs: list[tuple[str, str]] = []
+    if direct:
+        pairs.append(("direct", "true"))
+    if dev:
+        pairs.append(("dev", "true"))
+    if optional:
+        pairs.append(("optional", "true"))
+    return tuple(pairs)
+
+
+def located(package: Package, view: FileView, *paths: str) -> Package:
+    """The package with locations (and so layers) of the files it was read from."""
+    locations = tuple(view.location(view.resolve(p) or p) for p in paths)
+    return dataclasses.replace(package, locations=locations)
+
+
+def safe_parse(parser: Parser, data: bytes, where: str) -> ParseResult:
+    """Run a parser; a bug-shaped failure on hostile input becomes a notice, not a crash."""
+    try:
+        return parser(data, where)
+    except _RECOVERABLE as exc:
+        return ParseResult(notices=[Notice(f"could not parse ({exc!r:.200})", where)])
+
+
+def parse_files(
+    view: FileView,
+    parsers: Sequence[tuple[str, Parser]],
+    accept: Callable[[str], bool] | None = None,
+) -> CatalogResult:
+    """Run each (glob, parser) over matching files, each file once; repeats in a file dropped."""
+    packages: list[Package] = []
+    notices: list[Notice] = []
+    seen: set[str] = set()
+    for glob, parser in parsers:
+        for path in view.glob(glob):
+            if path in seen or (accept is not None and not accept(path)):
+                continue
+            seen.add(path)
+            data = view.read(path)
+            if data is None:
+                continue
+            result = safe_parse(parser, data, "/" + path)
+            notices.extend(result.notices)
+            packages.extend(located(p, view, path) for p in unique(result.packages))
+    return CatalogResult(tuple(packages), tuple(notices))
+
+
+def unique(packages: Iterable[Package]) -> list[Package]:
+    """Packages with duplicate (name, version) dropped, first kept (lockfiles repeat entries)."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[Package] = []
+    for package in packages:
+        if (package.name, package.version) not in seen:
+            seen.add((package.name, package.version))
+            kept.append(package)
+    return kept
+
+
+# lenient decoding -----------------------------------------------------------------------------
+def load_json(data: bytes, where: str) -> tuple[Any, Notice | None]:
+    """Decoded JSON, or (None, notice) when the file is not valid JSON."""
+    try:
+        return json.loads(data.decode("utf-8-sig")), None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return None, Notice(f"not valid JSON: {exc}", where)
+
+
+def load_toml(data: bytes, where: str) -> tuple[dict[str, Any] | None, Notice | None]:
+    """Decoded TOML, or (None, notice) when the file is not valid TOML."""
+    try:
+        return tomllib.loads(data.decode("utf-8-sig")), None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        return None, Notice(f"not valid TOML: {exc}", where)
+
+
+def load_yaml(data: bytes, where: str) -> tuple[Any, Notice | None]:
+    """Decoded YAML (safe loader), or (None, notice) when the file is not valid YAML."""
+    try:
+        return yaml.load(data, Loader=_YAML_LOADER), None  # noqa: S506 - safe loader
+    except (yaml.YAMLError, RecursionError) as exc:
+        return None, Notice(f"not valid YAML: {str(exc)[:200]}", where)
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """The value if it is a JSON/TOML object with string keys, else an empty dict."""
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return {}
+
+
+def as_list(value: object) -> list[Any]:
+    """The value if it is a list, else an empty list."""
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: object) -> str:
+    """The value stripped if it is a string (numbers too: YAML versions), else ''."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, str | int | float):
+        return str(value).strip()
+    return ""
+
+
+def licenses_of(value: object) -> tuple[str, ...]:
+    """Licences from a manifest field: a string, {"type": ...}, or a list of either."""
+    items = value if isinstance(value, list) else [value]
+    found: list[str] = []
+    for item in items:
+        text = as_str(item) or as_str(as_dict(item).get("type"))
+        if text:
+            found.append(text)
+    return tuple(dict.fromkeys(found))
+
+
+def missing(name: str, version: str, what: str, where: str) -> Notice:
+    """A notice for an entry skipped for lack of a name or version."""
+    return Notice(f"{what} {name or '(no name)'}: no name or version, skipped", where)
+
+
+def outside(*dirs: str) -> Callable[[str], bool]:
+    """A path filter rejecting files under any directory with one of these names."""
+    names = frozenset(dirs)
+    return lambda path: names.isdisjoint(path.split("/")[:-1])

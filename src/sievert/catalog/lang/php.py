@@ -1,0 +1,120 @@
+"""PHP packages: composer's `vendor/composer/installed.json`, and composer.lock of source trees."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
+from sievert.catalog.lang.common import (
+    SCOPE_ALL,
+    SCOPE_DIR,
+    as_dict,
+    as_list,
+    as_str,
+    flags,
+    licenses_of,
+    load_json,
+    make_purl,
+    missing,
+    outside,
+    parse_files,
+)
+from sievert.model import Notice, Package
+from sievert.source.view import FileView
+
+INSTALLED = "composer-installed"
+LOCK = "composer-lock"
+
+
+def composer_package(
+    name: str,
+    version: str,
+    cataloger: str,
+    *,
+    licenses: tuple[str, ...] = (),
+    metadata: tuple[tuple[str, str], ...] = (),
+) -> Package:
+    """A composer Package: `vendor/name` is the purl's namespace and name."""
+    vendor, _, base = name.rpartition("/")
+    return Package(
+        name=name,
+        version=version,
+        type="composer",
+        purl=make_purl("composer", base, version, vendor),
+        cataloger=cataloger,
+        licenses=licenses,
+        metadata=metadata,
+    )
+
+
+def _entries(entries: list[Any], cataloger: str, where: str, dev: set[str] | bool) -> ParseResult:
+    """Packages of a list of composer package objects (name, version, license)."""
+    result = ParseResult()
+    for value in entries:
+        entry = as_dict(value)
+        name, version = as_str(entry.get("name")), as_str(entry.get("version"))
+        if not name or not version:
+            result.notices.append(missing(name, version, "package", where))
+            continue
+        is_dev = dev if isinstance(dev, bool) else name in dev
+        licenses = licenses_of(entry.get("license"))
+        result.packages.append(
+            composer_package(
+                name, version, cataloger, licenses=licenses, metadata=flags(dev=is_dev)
+            )
+        )
+    return result
+
+
+def parse_installed_json(data: bytes, where: str) -> ParseResult:
+    """Installed packages: composer 1's array or composer 2's {"packages": [...]}."""
+    document, notice = load_json(data, where)
+    if notice is not None:
+        return ParseResult(notices=[notice])
+    if isinstance(document, list):
+        return _entries(document, INSTALLED, where, dev=False)
+    fields = as_dict(document)
+    if not isinstance(fields.get("packages"), list):
+        return ParseResult(notices=[Notice("no 'packages' list: not installed.json", where)])
+    dev_names = {as_str(n) for n in as_list(fields.get("dev-package-names"))}
+    return _entries(fields["packages"], INSTALLED, where, dev=dev_names)
+
+
+def parse_composer_lock(data: bytes, where: str) -> ParseResult:
+    """Locked packages: 'packages' and 'packages-dev' (dev)."""
+    document, notice = load_json(data, where)
+    if notice is not None:
+        return ParseResult(notices=[notice])
+    fields = as_dict(document)
+    if "packages" not in fields:
+        return ParseResult(notices=[Notice("no 'packages': not a composer.lock", where)])
+    result = _entries(as_list(fields.get("packages")), LOCK, where, dev=False)
+    dev = _entries(as_list(fields.get("packages-dev")), LOCK, where, dev=True)
+    return ParseResult(result.packages + dev.packages, result.notices + dev.notices)
+
+
+class ComposerInstalledCataloger:
+    """Packages composer installed into a `vendor/` directory."""
+
+    name: str = INSTALLED
+    version: str = "1"
+    scopes: tuple[str, ...] = SCOPE_ALL
+    globs: Sequence[str] = ("**/vendor/composer/installed.json",)
+
+    def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
+        """Packages of every installed.json."""
+        return parse_files(view, [(self.globs[0], parse_installed_json)])
+
+
+class ComposerLockCataloger:
+    """composer.lock files of a source tree (directory scans only)."""
+
+    name: str = LOCK
+    version: str = "1"
+    scopes: tuple[str, ...] = SCOPE_DIR
+    globs: Sequence[str] = ("**/composer.lock",)
+
+    def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
+        """Packages of every composer.lock outside vendor directories."""
+        return parse_files(view, [(self.globs[0], parse_composer_lock)], outside("vendor"))

@@ -1,0 +1,353 @@
+"""Python packages: installed dist-info / egg-info metadata, and lockfiles of source trees."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import posixpath
+import re
+from collections.abc import Sequence
+from email.message import Message
+from email.parser import HeaderParser
+from email.policy import compat32
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
+from sievert.catalog.lang.common import (
+    SCOPE_ALL,
+    SCOPE_DIR,
+    Parser,
+    as_dict,
+    as_list,
+    as_str,
+    flags,
+    load_json,
+    load_toml,
+    located,
+    make_purl,
+    missing,
+    parse_files,
+    safe_parse,
+)
+from sievert.model import Notice, Package
+from sievert.source.view import FileView
+
+INSTALLED = "python-installed"
+LOCK = "python-lock"
+MAX_LICENSE_FIELD = 100
+"""A longer `License:` value is the licence's full text, not its name."""
+
+_SEPARATORS = re.compile(r"[-_.]+")
+_OPTION = re.compile(r"\s--?[a-z][\w-]*(?:[ =]\S+)?", re.IGNORECASE)
+_INCLUDE = ("-r", "--requirement", "-c", "--constraint")
+
+
+def pep503(name: str) -> str:
+    """PEP 503 normalised project name: lower case, runs of '-', '_', '.' as one '-'."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
+def pypi_package(
+    name: str,
+    version: str,
+    cataloger: str,
+    *,
+    licenses: tuple[str, ...] = (),
+    metadata: tuple[tuple[str, str], ...] = (),
+    files: tuple[str, ...] = (),
+) -> Package:
+    """A pypi Package; the name is kept as written, the purl's is normalised."""
+    return Package(
+        name=name,
+        version=version,
+        type="pypi",
+        purl=make_purl("pypi", pep503(name), version),
+        cataloger=cataloger,
+        licenses=licenses,
+        metadata=metadata,
+        files=files,
+    )
+
+
+# installed metadata ---------------------------------------------------------------------------
+def parse_pkg_info(data: bytes, where: str) -> ParseResult:
+    """One installed package from a METADATA / PKG-INFO file (RFC 822 style headers)."""
+    text = data.decode("utf-8", "replace")
+    message = HeaderParser(policy=compat32).parsestr(text, headersonly=True)
+    name, version = _header(message, "Name"), _header(message, "Version")
+    if not name or not version:
+        return ParseResult(notices=[missing(name, version, "metadata of", where)])
+    package = pypi_package(name, version, INSTALLED, licenses=metadata_licenses(message))
+    return ParseResult(packages=[package])
+
+
+def _header(message: Message, key: str) -> str:
+    """One header's value, stripped ('' when absent)."""
+    value = message.get(key)
+    return str(value).strip() if value is not None else ""
+
+
+def metadata_licenses(message: Message) -> tuple[str, ...]:
+    """License-Expression, else a short License field, else the licence classifiers."""
+    expression = _header(message, "License-Expression")
+    if expression:
+        return (expression,)
+    field = _header(message, "License")
+    short = "\n" not in field and len(field) <= MAX_LICENSE_FIELD
+    if field and short and field.upper() != "UNKNOWN":
+        return (field,)
+    found: list[str] = []
+    for classifier in message.get_all("Classifier") or []:
+        parts = [p.strip() for p in str(classifier).split("::")]
+        if len(parts) > 1 and parts[0] == "License" and parts[-1] != "OSI Approved":
+            found.append(parts[-1])
+    return tuple(dict.fromkeys(found))
+
+
+def parse_record(data: bytes, site_dir: str) -> tuple[str, ...]:
+    """Owned files of a dist-info RECORD (CSV, paths relative to site-packages), absolute."""
+    text = data.decode("utf-8", "replace")
+    paths: list[str] = []
+    for row in csv.reader(io.StringIO(text)):
+        if row and row[0].strip():
+            paths.append(posixpath.normpath(posixpath.join(site_dir, row[0].strip())))
+    return tuple(paths)
+
+
+def parse_installed_files(data: bytes, egg_info_dir: str) -> tuple[str, ...]:
+    """Owned files of an egg-info `installed-files.txt` (paths relative to the egg-info dir)."""
+    lines = data.decode("utf-8", "replace").splitlines()
+    return tuple(
+        posixpath.normpath(posixpath.join(egg_info_dir, line.strip()))
+        for line in lines
+        if line.strip()
+    )
+
+
+class PythonInstalledCataloger:
+    """Installed Python distributions: `.dist-info`, `.egg-info` (dir or file) and `.egg` dirs."""
+
+    name: str = INSTALLED
+    version: str = "1"
+    scopes: tuple[str, ...] = SCOPE_ALL
+    globs: Sequence[str] = (
+        "**/*.dist-info/METADATA",
+        "**/*.dist-info/RECORD",
+        "**/*.egg-info/PKG-INFO",
+        "**/*.egg-info/installed-files.txt",
+        "**/*.egg-info",
+        "**/*.egg/EGG-INFO/PKG-INFO",
+    )
+    _metadata_globs = (
+        "**/*.dist-info/METADATA",
+        "**/*.egg-info/PKG-INFO",
+        "**/*.egg-info",
+        "**/*.egg/EGG-INFO/PKG-INFO",
+    )
+
+    def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
+        """One package per metadata file, with owned files from RECORD / installed-files.txt."""
+        packages: list[Package] = []
+        notices: list[Notice] = []
+        for glob in self._metadata_globs:
+            for path in view.glob(glob):
+                data = view.read(path)
+                if data is None:
+                    continue
+                result = safe_parse(parse_pkg_info, data, "/" + path)
+                notices.extend(result.notices)
+                packages.extend(_installed(view, path, p) for p in result.packages)
+        return CatalogResult(tuple(packages), tuple(notices))
+
+
+def _installed(view: FileView, path: str, package: Package) -> Package:
+    """Add owned files, the direct flag (pip's REQUESTED marker) and locations."""
+    meta_dir = posixpath.dirname(path)
+    owned_path = ""
+    files: tuple[str, ...] = ()
+    if meta_dir.endswith(".dist-info"):
+        owned_path = f"{meta_dir}/RECORD"
+        record = view.read(owned_path)
+        if record is not None:
+            files = parse_record(record, "/" + posixpath.dirname(meta_dir))
+    elif meta_dir.endswith(".egg-info"):
+        owned_path = f"{meta_dir}/installed-files.txt"
+        listing = view.read(owned_path)
+        if listing is not None:
+            files = parse_installed_files(listing, "/" + meta_dir)
+    paths = [path] + ([owned_path] if files else [])
+    requested = meta_dir.endswith(".dist-info") and view.record(f"{meta_dir}/REQUESTED")
+    metadata = flags(direct=bool(requested))
+    return dataclasses.replace(located(package, view, *paths), files=files, metadata=metadata)
+
+
+# requirements files ---------------------------------------------------------------------------
+def parse_requirements(data: bytes, where: str) -> ParseResult:
+    """Pinned (`==` / `===`) requirements of a pip requirements file; includes are noticed."""
+    result = ParseResult()
+    for number, line in _logical_lines(data.decode("utf-8", "replace")):
+        if line.startswith(_INCLUDE):
+            result.notices.append(
+                Notice(f"line {number}: include {line!r} not followed", where, "info")
+            )
+            continue
+        if line.startswith("-"):
+            continue  # -e, --index-url, --hash on its own line...
+        package, notice = _requirement(line, number, where)
+        if package is not None:
+            result.packages.append(package)
+        if notice is not None:
+            result.notices.append(notice)
+    return result
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) with continuations joined and comments dropped."""
+    lines: list[tuple[int, str]] = []
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not buffer:
+            start = number
+        if raw.endswith("\\"):
+            buffer += raw[:-1] + " "
+            continue
+        line = re.sub(r"(^|\s)#.*$", "", buffer + raw).strip()
+        buffer = ""
+        if line:
+            lines.append((start, line))
+    return lines
+
+
+def _requirement(line: str, number: int, where: str) -> tuple[Package | None, Notice | None]:
+    """A package for a pinned requirement line; a notice when the line cannot be parsed."""
+    text = _OPTION.sub("", " " + line).strip()
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        return None, Notice(f"line {number}: not a requirement ({exc})", where)
+    specs = list(requirement.specifier)
+    if len(specs) != 1 or specs[0].operator not in ("==", "===") or "*" in specs[0].version:
+        return None, None
+    metadata: list[tuple[str, str]] = []
+    if requirement.extras:
+        metadata.append(("extras", ",".join(sorted(requirement.extras))))
+    if requirement.marker is not None:
+        metadata.append(("markers", str(requirement.marker)))
+    package = pypi_package(requirement.name, specs[0].version, LOCK, metadata=tuple(metadata))
+    return package, None
+
+
+# lockfiles ------------------------------------------------------------------------------------
+def parse_poetry_lock(data: bytes, where: str) -> ParseResult:
+    """Packages of a poetry.lock (`category = "dev"` or groups without 'main' mark dev)."""
+    document, notice = load_toml(data, where)
+    if document is None:
+        return ParseResult(notices=[notice] if notice else [])
+    result = ParseResult()
+    for entry in as_list(document.get("package")):
+        fields = as_dict(entry)
+        groups = [as_str(g) for g in as_list(fields.get("groups"))]
+        dev = as_str(fields.get("category")) == "dev" or bool(groups and "main" not in groups)
+        _add_locked(result, fields, where, dev=dev)
+    return result
+
+
+def parse_pdm_lock(data: bytes, where: str) -> ParseResult:
+    """Packages of a pdm.lock (groups without 'default' mark dev)."""
+    document, notice = load_toml(data, where)
+    if document is None:
+        return ParseResult(notices=[notice] if notice else [])
+    result = ParseResult()
+    for entry in as_list(document.get("package")):
+        fields = as_dict(entry)
+        groups = [as_str(g) for g in as_list(fields.get("groups"))]
+        _add_locked(result, fields, where, dev=bool(groups and "default" not in groups))
+    return result
+
+
+def parse_uv_lock(data: bytes, where: str) -> ParseResult:
+    """Packages of a uv.lock; the project itself (editable / virtual source) is left out."""
+    document, notice = load_toml(data, where)
+    if document is None:
+        return ParseResult(notices=[notice] if notice else [])
+    entries = [as_dict(e) for e in as_list(document.get("package"))]
+    roots = [e for e in entries if _uv_is_root(e)]
+    direct = {pep503(n) for root in roots for n in _uv_names(root.get("dependencies"))}
+    dev_only = {
+        pep503(n)
+        for root in roots
+        for group in as_dict(root.get("dev-dependencies")).values()
+        for n in _uv_names(group)
+    } - direct
+    result = ParseResult()
+    for fields in entries:
+        if _uv_is_root(fields):
+            continue
+        key = pep503(as_str(fields.get("name")))
+        is_dev = key in dev_only
+        _add_locked(result, fields, where, dev=is_dev, direct=key in direct or is_dev)
+    return result
+
+
+def _uv_is_root(fields: dict[str, Any]) -> bool:
+    """Whether a uv.lock entry is a workspace project (editable or virtual source)."""
+    source = as_dict(fields.get("source"))
+    return "editable" in source or "virtual" in source
+
+
+def _uv_names(value: object) -> list[str]:
+    """Names of a uv.lock dependency list ([{name = "x"}, ...])."""
+    return [as_str(as_dict(d).get("name")) for d in as_list(value) if as_dict(d).get("name")]
+
+
+def _add_locked(
+    result: ParseResult, fields: dict[str, Any], where: str, *, dev: bool, direct: bool = False
+) -> None:
+    """Append one lockfile entry (or a notice when it lacks a name or version)."""
+    name, version = as_str(fields.get("name")), as_str(fields.get("version"))
+    if not name or not version:
+        result.notices.append(missing(name, version, "locked package", where))
+        return
+    result.packages.append(
+        pypi_package(name, version, LOCK, metadata=flags(dev=dev, direct=direct))
+    )
+
+
+def parse_pipfile_lock(data: bytes, where: str) -> ParseResult:
+    """Packages of a Pipfile.lock: 'default' and 'develop' (dev) sections, `==` versions."""
+    document, notice = load_json(data, where)
+    if notice is not None:
+        return ParseResult(notices=[notice])
+    result = ParseResult()
+    for section, dev in (("default", False), ("develop", True)):
+        for name, entry in as_dict(as_dict(document).get(section)).items():
+            version = as_str(as_dict(entry).get("version"))
+            if version.startswith("=="):
+                result.packages.append(
+                    pypi_package(name, version[2:].strip(), LOCK, metadata=flags(dev=dev))
+                )
+    return result
+
+
+class PythonLockCataloger:
+    """Python requirements and lockfiles of a source tree (directory scans only)."""
+
+    name: str = LOCK
+    version: str = "1"
+    scopes: tuple[str, ...] = SCOPE_DIR
+    parsers: tuple[tuple[str, Parser], ...] = (
+        ("**/requirements*.txt", parse_requirements),
+        ("**/requirements/*.txt", parse_requirements),
+        ("**/poetry.lock", parse_poetry_lock),
+        ("**/Pipfile.lock", parse_pipfile_lock),
+        ("**/uv.lock", parse_uv_lock),
+        ("**/pdm.lock", parse_pdm_lock),
+    )
+    globs: Sequence[str] = tuple(glob for glob, _ in parsers)
+
+    def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
+        """Packages of every requirements file and lockfile, each with its file's location."""
+        return parse_files(view, self.parsers)

@@ -1,0 +1,226 @@
+"""`docker save` archives, legacy (`<id>/layer.tar`) and OCI-style (Docker 25+ `blobs/sha256/`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sievert.errors import DigestMismatchError, ImageFormatError, TargetNotFoundError
+from sievert.model import ImageMetadata, LayerInfo
+from sievert.source import manifest as mf
+from sievert.source.base import OpenedImage, SourceOptions
+from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC
+from sievert.source.oci import TarMembers, split_path_ref, tar_names, verified_layer
+
+_NAMED_BY_DIGEST = re.compile(r"(?:\A|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json|\.tar)?\Z")
+_OCI_BLOB = re.compile(r"\Ablobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})\Z")
+MEDIA_TAR = "application/vnd.docker.image.rootfs.diff.tar"
+MEDIA_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+MEDIA_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One image of manifest.json."""
+
+    config: str
+    repo_tags: tuple[str, ...]
+    layers: tuple[str, ...]
+
+
+def split_archive_target(target: str) -> tuple[str, str, int | None]:
+    """`FILE`, `FILE:REPO[:TAG]` or `FILE@N` -> (path, tag, index)."""
+    path, tag = split_path_ref(target, ":")
+    if tag:
+        return path, tag, None
+    path, pos = split_path_ref(target, "@")
+    if pos:
+        if not pos.isdigit():
+            raise TargetNotFoundError(f"{target}: '@' must be followed by an image number")
+        return path, "", int(pos)
+    return target, "", None
+
+
+def normalize_tag(ref: str) -> str:
+    """`docker.io/library/x` and `x` alike, with `:latest` when no tag is given."""
+    for prefix in ("docker.io/", "index.docker.io/"):
+        ref = ref.removeprefix(prefix)
+    ref = ref.removeprefix("library/")
+    last = ref.rsplit("/", 1)[-1]
+    return ref if ":" in last or "@" in last else ref + ":latest"
+
+
+def _parse_manifest_json(data: bytes, label: str) -> list[_Entry]:
+    try:
+        doc: Any = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ImageFormatError(f"{label}: malformed JSON ({exc})") from exc
+    if not isinstance(doc, list) or not doc:
+        raise ImageFormatError(f"{label}: expected a non-empty list of images")
+    entries = []
+    for raw in doc:
+        if not isinstance(raw, dict):
+            raise ImageFormatError(f"{label}: image entry is not an object")
+        config, tags, layers = raw.get("Config"), raw.get("RepoTags") or [], raw.get("Layers")
+        if (
+            not isinstance(config, str)
+            or not isinstance(layers, list)
+            or not isinstance(tags, list)
+        ):
+            raise ImageFormatError(f"{label}: image entry without Config and Layers")
+        if not all(isinstance(x, str) for x in [*layers, *tags]):
+            raise ImageFormatError(f"{label}: Layers and RepoTags must be strings")
+        entries.append(_Entry(config, tuple(tags), tuple(layers)))
+    return entries
+
+
+def _choose(entries: list[_Entry], tag: str, index: int | None, label: str) -> _Entry:
+    available = ", ".join(t for e in entries for t in e.repo_tags) or "none"
+    if index is not None:
+        if index >= len(entries):
+            raise TargetNotFoundError(f"{label}: has {len(entries)} images, no image @{index}")
+        return entries[index]
+    if tag:
+        wanted = normalize_tag(tag)
+        for entry in entries:
+            if wanted in (normalize_tag(t) for t in entry.repo_tags):
+                return entry
+        raise TargetNotFoundError(f"{label}: no image tagged {tag!r}; tags: {available}")
+    if len(entries) > 1:
+        raise TargetNotFoundError(
+            f"{label}: holds {len(entries)} images; pick one with ':<repo>:<tag>' or '@<n>' "
+            f"(tags: {available})"
+        )
+    return entries[0]
+
+
+class DockerArchiveImage(OpenedImage):
+    """An image inside a docker-save tar; layers are read in place by member offset."""
+
+    def __init__(
+        self, members: TarMembers, metadata: ImageMetadata, layers: list[tarfile.TarInfo]
+    ) -> None:
+        self.members = members
+        self.metadata = metadata
+        self._layers = layers
+
+    @contextmanager
+    def open_layer(self, layer: LayerInfo) -> Iterator[BinaryIO]:
+        """The uncompressed layer; its diff_id (and blob digest, OCI-style) checked at EOF."""
+        member = self._layers[layer.index]
+        blob_digest = _blob_digest(_member_key(member))
+        with (
+            self.members.open(member) as raw,
+            verified_layer(raw, layer.digest, blob_digest, layer.diff_id) as stream,
+        ):
+            yield stream
+
+
+def _member_key(member: tarfile.TarInfo) -> str:
+    return posixpath.normpath("/" + member.name).lstrip("/")
+
+
+def _blob_digest(name: str) -> str:
+    match = _OCI_BLOB.match(name)
+    return f"{match.group(1)}:{match.group(2)}" if match else ""
+
+
+class DockerArchiveSource:
+    """`docker-archive:FILE[:REPO:TAG]` or `docker-archive:FILE@N`: a `docker save` tar.
+
+    Both layouts are read from `manifest.json` without extracting anything: legacy
+    (`<id>/layer.tar`, `<hex>.json` config) and OCI-style (Docker 25+, `blobs/sha256/<hex>`).
+    With several images, `:REPO:TAG` picks the one whose RepoTags holds that tag (`:REPO` means
+    `REPO:latest`, `docker.io/library/` is optional) and `@N` picks the N-th (from 0) of
+    manifest.json; with one image, it is taken. Layers may be plain, gzip or zstd tars; each
+    layer's diff_id is verified as it is read.
+    """
+
+    kind = "docker-archive"
+
+    def claims(self, target: str) -> bool:
+        """A tar file holding `manifest.json`."""
+        path, _, _ = split_archive_target(target)
+        return "manifest.json" in tar_names(path)
+
+    def open(self, target: str, options: SourceOptions) -> OpenedImage:
+        """Read manifest.json and the chosen image's config; check the layers are there."""
+        path, tag, index = split_archive_target(target)
+        if not Path(path).is_file():
+            raise TargetNotFoundError(f"{path}: no such file (docker-archive)")
+        members = TarMembers(Path(path))
+        label = f"{path}: manifest.json"
+        entry = _choose(
+            _parse_manifest_json(members.read("manifest.json", "manifest"), label),
+            tag,
+            index,
+            str(path),
+        )
+        config = members.read(entry.config, "image config")
+        config_digest = _check_config(config, entry.config, path)
+        layers = [_layer_member(members, name, path) for name in entry.layers]
+        manifest = _synthetic_manifest(members, config, config_digest, layers, path)
+        metadata = mf.image_metadata(
+            config,
+            manifest,
+            reference=target,
+            source_kind=self.kind,
+            repo_tags=entry.repo_tags,
+        )
+        return DockerArchiveImage(members, metadata, layers)
+
+
+def _check_config(config: bytes, name: str, path: str) -> str:
+    digest = "sha256:" + hashlib.sha256(config).hexdigest()
+    match = _NAMED_BY_DIGEST.search(name)
+    if match and match.group(1) != digest[7:]:
+        raise DigestMismatchError(
+            f"{path}: image config {name!r} hashes to {digest}, not the digest in its name"
+        )
+    return digest
+
+
+def _layer_member(members: TarMembers, name: str, path: str) -> tarfile.TarInfo:
+    member = members.find(name)
+    if member is None:
+        raise ImageFormatError(f"{path}: manifest.json names layer {name!r}, not in the archive")
+    return member
+
+
+def _synthetic_manifest(
+    members: TarMembers,
+    config: bytes,
+    config_digest: str,
+    layers: list[tarfile.TarInfo],
+    path: str,
+) -> mf.Manifest:
+    diff_ids = (mf.load_json(config, f"{path}: image config").get("rootfs") or {}).get("diff_ids")
+    if not isinstance(diff_ids, list) or len(diff_ids) != len(layers):
+        count = len(diff_ids) if isinstance(diff_ids, list) else 0
+        raise ImageFormatError(
+            f"{path}: image config lists {count} diff_ids for {len(layers)} layers"
+        )
+    descriptors = []
+    for member, diff_id in zip(layers, diff_ids, strict=True):
+        digest = _blob_digest(_member_key(member)) or str(diff_id)
+        descriptors.append(mf.Descriptor(_media_type(members, member), digest, member.size))
+    config_desc = mf.Descriptor(
+        "application/vnd.docker.container.image.v1+json", config_digest, len(config)
+    )
+    return mf.Manifest(mf.DOCKER_MANIFEST, config_desc, tuple(descriptors))
+
+
+def _media_type(members: TarMembers, member: tarfile.TarInfo) -> str:
+    with members.open(member) as stream:
+        magic = stream.read(4)
+    if magic.startswith(GZIP_MAGIC):
+        return MEDIA_GZIP
+    return MEDIA_ZSTD if magic == ZSTD_MAGIC else MEDIA_TAR

@@ -1,0 +1,53 @@
+"""FIRST EPSS daily scores (`epss_scores-current.csv.gz`, first line a `#model_version` comment)."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import zlib
+from pathlib import Path
+
+from sievert.errors import FeedError
+from sievert.model.vuln import Vulnerability
+from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings
+
+URL = "https://epss.cyentia.com/epss_scores-current.csv.gz"
+
+
+def parse_epss(path: Path, name: str = "") -> FeedResult:
+    """EPSS score and percentile per CVE; malformed rows become notices."""
+    result = FeedResult()
+    label = name or path.name
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as text:
+            _read(text, label, result)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise FeedError(f"{path}: corrupt gzip: {exc}") from exc
+    return result
+
+
+def _read(text: io.TextIOBase | io.TextIOWrapper, label: str, out: FeedResult) -> None:
+    first = text.readline()
+    if first.startswith("#"):
+        for part in first[1:].strip().split(","):
+            key, _, value = part.partition(":")
+            out.info[key.strip()] = value.strip()
+        first = text.readline()
+    header = [h.strip() for h in first.split(",")]
+    if header[:3] != ["cve", "epss", "percentile"]:
+        raise FeedError(f"{label}: not an EPSS file (header {first.strip()!r})")
+    for number, row in enumerate(csv.reader(text), start=3):
+        try:
+            cve, score, percentile = row[0], float(row[1]), float(row[2])
+        except (IndexError, ValueError):
+            out.notice(f"{label}:{number}: malformed row skipped: {row!r}")
+            continue
+        out.vulns.append(Vulnerability(id=cve, epss_score=score, epss_percentile=percentile))
+
+
+def _files(settings: Settings) -> list[FileSpec]:
+    return [FileSpec(URL, "epss_scores-current.csv.gz")]
+
+
+FEED = Feed(name="epss", folder="epss", files=_files, parse=parse_epss)

@@ -1,0 +1,211 @@
+"""OSV `all.zip` per ecosystem (OSV bucket): ranges, versions, aliases, severities, references."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from sievert.errors import FeedError
+from sievert.model.vuln import (
+    AFFECTED,
+    FIXED,
+    Affected,
+    CvssScore,
+    RangeEvent,
+    VersionRange,
+    Vulnerability,
+)
+from sievert.vulndb.feeds.base import (
+    Feed,
+    FeedResult,
+    FileSpec,
+    Settings,
+    as_dict,
+    as_list,
+    as_str,
+    cvss_score,
+    pep503,
+    str_list,
+    vendor_severity,
+)
+
+BASE_URL = "https://osv-vulnerabilities.storage.googleapis.com"
+
+LANGUAGE_ECOSYSTEMS = frozenset(
+    {
+        "PyPI",
+        "npm",
+        "Go",
+        "crates.io",
+        "RubyGems",
+        "Maven",
+        "Packagist",
+        "NuGet",
+        "Hex",
+        "Pub",
+        "Hackage",
+        "CRAN",
+        "SwiftURL",
+        "GitHub Actions",
+        "Bitnami",
+    }
+)
+DEBIAN_CODENAMES = {
+    "9": "stretch",
+    "10": "buster",
+    "11": "bullseye",
+    "12": "bookworm",
+    "13": "trixie",
+    "14": "forky",
+}
+UBUNTU_CODENAMES = {
+    "16.04": "xenial",
+    "18.04": "bionic",
+    "20.04": "focal",
+    "22.04": "jammy",
+    "24.04": "noble",
+    "24.10": "oracular",
+    "25.04": "plucky",
+    "25.10": "questing",
+}
+EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
+CVSS_TYPES = ("CVSS_V2", "CVSS_V3", "CVSS_V4")
+
+
+def namespace_for(ecosystem: str) -> str | None:
+    """Sievert namespace of an OSV ecosystem string, None when the ecosystem is unknown."""
+    base, _, release = ecosystem.partition(":")
+    if base in LANGUAGE_ECOSYSTEMS:
+        return base.lower()
+    if base == "Debian" and release:
+        return f"debian:{DEBIAN_CODENAMES.get(release, release)}"
+    if base == "Alpine" and release:
+        return f"alpine:{release.removeprefix('v')}"
+    if base == "Ubuntu" and release:
+        number = next((p for p in release.split(":") if p[:1].isdigit()), release)
+        return f"ubuntu:{UBUNTU_CODENAMES.get(number, number)}"
+    return None
+
+
+def parse_osv(path: Path, name: str = "") -> FeedResult:
+    """Parse an OSV `all.zip`; bad records and unknown ecosystems become notices."""
+    result = FeedResult()
+    label = name or path.name
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                if member.endswith(".json"):
+                    _parse_member(archive.read(member), f"{label}:{member}", result)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise FeedError(f"{path}: corrupt zip: {exc}") from exc
+    return result
+
+
+def _parse_member(data: bytes, where: str, result: FeedResult) -> None:
+    try:
+        record = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        result.notice(f"{where}: invalid JSON record skipped: {exc}")
+        return
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        result.notice(f"{where}: record without an id skipped")
+        return
+    parse_record(record, where, result)
+
+
+def parse_record(record: dict[str, object], where: str, result: FeedResult) -> None:
+    """Add one OSV record's Vulnerability and Affected statements to result."""
+    vuln_id = as_str(record["id"])
+    if record.get("withdrawn"):
+        return
+    specific = as_dict(record.get("database_specific"))
+    severity = vendor_severity(as_str(specific.get("severity")))
+    result.vulns.append(_vulnerability(vuln_id, record, specific, where, result))
+    for entry in as_list(record.get("affected")):
+        affected = _affected(vuln_id, as_dict(entry), severity, where, result)
+        if affected is not None:
+            result.affected.append(affected)
+
+
+def _vulnerability(
+    vuln_id: str,
+    record: dict[str, object],
+    specific: dict[str, object],
+    where: str,
+    out: FeedResult,
+) -> Vulnerability:
+    return Vulnerability(
+        id=vuln_id,
+        aliases=tuple(str_list(record.get("aliases"))),
+        summary=as_str(record.get("summary")),
+        description=as_str(record.get("details")),
+        published=as_str(record.get("published")),
+        modified=as_str(record.get("modified")),
+        cvss=_scores(vuln_id, record.get("severity"), where, out),
+        cwes=tuple(str_list(specific.get("cwe_ids"))),
+        references=tuple(as_str(as_dict(r).get("url")) for r in as_list(record.get("references"))),
+    )
+
+
+def _scores(vuln_id: str, value: object, where: str, out: FeedResult) -> tuple[CvssScore, ...]:
+    source = "ghsa" if vuln_id.startswith("GHSA-") else "osv"
+    scores = []
+    for item in as_list(value):
+        entry = as_dict(item)
+        if as_str(entry.get("type")) not in CVSS_TYPES:
+            continue
+        try:
+            scores.append(cvss_score(as_str(entry.get("score")), source))
+        except ValueError as exc:
+            out.notice(f"{where}: {exc}")
+    return tuple(scores)
+
+
+def _affected(
+    vuln_id: str, entry: dict[str, object], severity: str, where: str, out: FeedResult
+) -> Affected | None:
+    package = as_dict(entry.get("package"))
+    ecosystem, name = as_str(package.get("ecosystem")), as_str(package.get("name"))
+    namespace = namespace_for(ecosystem)
+    if namespace is None:
+        out.notice(f"{where}: unknown ecosystem {ecosystem!r} skipped")
+        return None
+    if not name:
+        out.notice(f"{where}: affected entry without a package name skipped")
+        return None
+    ranges = tuple(_range(as_dict(r)) for r in as_list(entry.get("ranges")))
+    fixed = list(dict.fromkeys(e.version for r in ranges for e in r.events if e.kind == "fixed"))
+    own = vendor_severity(as_str(as_dict(entry.get("database_specific")).get("severity")))
+    return Affected(
+        vuln_id=vuln_id,
+        namespace=namespace,
+        package=pep503(name) if namespace == "pypi" else name,
+        source="osv",
+        fix_state=FIXED if fixed else AFFECTED,
+        fixed_version=", ".join(fixed),
+        ranges=ranges,
+        versions=tuple(str_list(entry.get("versions"))),
+        severity=own or severity,
+        record_id=vuln_id,
+    )
+
+
+def _range(entry: dict[str, object]) -> VersionRange:
+    events = []
+    for item in as_list(entry.get("events")):
+        event = as_dict(item)
+        for kind in EVENT_KINDS:
+            if isinstance(event.get(kind), str):
+                events.append(RangeEvent(kind, as_str(event[kind])))
+    return VersionRange(as_str(entry.get("type")), tuple(events))
+
+
+def _files(settings: Settings) -> list[FileSpec]:
+    return [
+        FileSpec(f"{BASE_URL}/{eco}/all.zip", f"{eco}/all.zip", optional=True)
+        for eco in settings.osv_ecosystems
+    ]
+
+
+FEED = Feed(name="osv", folder="osv", files=_files, parse=parse_osv)

@@ -1,0 +1,441 @@
+"""The SQLite vulnerability store: built in a new file, swapped in, then read by the matcher."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from sievert import dirs
+from sievert.errors import DatabaseError, SievertError
+from sievert.model.vuln import (
+    FIXED,
+    NOT_AFFECTED,
+    Affected,
+    CvssScore,
+    Exploit,
+    RangeEvent,
+    VersionRange,
+    Vulnerability,
+)
+from sievert.versions import compare, is_affected
+from sievert.vulndb.feeds.base import FeedResult, pep503
+
+SCHEMA_VERSION = 1
+DB_NAME = "vuln.db"
+DATA_TABLES = ("affected", "vuln", "alias", "cvss", "kev", "epss", "exploit")
+INDEXES = (
+    "CREATE INDEX affected_ns_pkg ON affected(namespace, package)",
+    "CREATE INDEX affected_pkg ON affected(package)",
+    "CREATE INDEX affected_vuln ON affected(vuln_id)",
+    "CREATE INDEX alias_alias ON alias(alias)",
+)
+INSERTS = {
+    "affected": "INSERT INTO affected VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "vuln": "INSERT OR IGNORE INTO vuln VALUES (?,?,?,?,?,?,?,?,?)",
+    "alias": "INSERT OR IGNORE INTO alias VALUES (?,?,?)",
+    "cvss": "INSERT OR IGNORE INTO cvss VALUES (?,?,?,?,?,?,?)",
+    "kev": "INSERT OR REPLACE INTO kev VALUES (?,?,?,?,?)",
+    "epss": "INSERT OR REPLACE INTO epss VALUES (?,?,?,?)",
+    "exploit": "INSERT OR IGNORE INTO exploit VALUES (?,?,?,?,?,?,?)",
+}
+DESCRIPTION_ORDER = ("cve", "nvd", "osv", "debian", "alpine")
+"""Whose description wins when several feeds describe the same id."""
+
+
+def default_path() -> Path:
+    """Where the database lives by default: `sievert.dirs.data_dir() / "vuln.db"`."""
+    return dirs.data_dir() / DB_NAME
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """How one source fared in the update that built the database."""
+
+    name: str
+    status: str
+    records: int
+    affected: int
+    notices: int
+    fetched_at: str
+    message: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class DbStatus:
+    """What `sievert db status` shows."""
+
+    path: Path
+    size: int
+    schema_version: int
+    built_at: str
+    meta: dict[str, str]
+    sources: tuple[SourceStatus, ...]
+
+
+# ---------------------------------------------------------------- building
+
+
+class Builder:
+    """Writes a new database next to the target and swaps it in with `os.replace`."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_builds(target)
+        self.tmp = target.with_name(f"{target.name}.building-{os.getpid()}")
+        self.tmp.unlink(missing_ok=True)
+        self.conn = sqlite3.connect(self.tmp)
+        self.conn.execute("PRAGMA journal_mode=OFF")
+        self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.executescript(
+            resources.files("sievert.vulndb").joinpath("schema.sql").read_text()
+        )
+
+    def add(self, feed: str, result: FeedResult) -> tuple[int, int]:
+        """Insert one parsed file's records; returns (facts written, statements written)."""
+        rows: dict[str, list[tuple[object, ...]]] = {t: [] for t in INSERTS}
+        rows["affected"] = [_affected_row(a, feed) for a in result.affected]
+        for vuln in result.vulns:
+            _vuln_rows(feed, vuln, rows)
+        with self.conn:
+            for table, sql in INSERTS.items():
+                if rows[table]:
+                    self.conn.executemany(sql, rows[table])
+        return len(result.vulns), len(result.affected)
+
+    def carry_over(self, old: Path, feeds: Sequence[str]) -> list[SourceStatus]:
+        """Copy feeds' rows and status from the previous database; returns what was kept."""
+        if not feeds or not old.is_file() or _schema_of(old) != SCHEMA_VERSION:
+            return []
+        marks = ",".join("?" * len(feeds))
+        self.conn.execute("ATTACH DATABASE ? AS old", (f"{old.resolve().as_uri()}?mode=ro",))
+        try:
+            with self.conn:
+                for table in DATA_TABLES:
+                    self.conn.execute(
+                        f"INSERT OR IGNORE INTO {table} SELECT * FROM old.{table}"
+                        f" WHERE feed IN ({marks})",
+                        tuple(feeds),
+                    )
+                rows = self.conn.execute(
+                    f"SELECT * FROM old.source_status WHERE name IN ({marks})", tuple(feeds)
+                ).fetchall()
+        finally:
+            self.conn.execute("DETACH DATABASE old")
+        return [_status_from_row(row) for row in rows]
+
+    def finish(self, meta: dict[str, str], sources: Iterable[SourceStatus]) -> None:
+        """Index, write meta and per-source status, then atomically replace the target."""
+        with self.conn:
+            for statement in INDEXES:
+                self.conn.execute(statement)
+            self.conn.executemany("INSERT INTO source_status VALUES (?,?,?,?,?,?,?,?)", (
+                (s.name, s.status, s.records, s.affected, s.notices, s.fetched_at, s.message,
+                 json.dumps(s.detail)) for s in sources
+            ))  # fmt: skip
+            base = {"schema_version": str(SCHEMA_VERSION), "built_at": now()}
+            self.conn.executemany("INSERT INTO meta VALUES (?,?)", ({**meta, **base}).items())
+        self.conn.execute("ANALYZE")
+        self.conn.close()
+        self.tmp.replace(self.target)
+
+    def abort(self) -> None:
+        """Drop the half-built file; the previous database stays as it was."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_builds(target: Path) -> None:
+    for stale in target.parent.glob(f"{target.name}.building-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _vuln_rows(feed: str, v: Vulnerability, rows: dict[str, list[tuple[object, ...]]]) -> None:
+    if v.summary or v.description or v.published or v.modified or v.cwes or v.references:
+        rows["vuln"].append(
+            (v.id, feed, v.summary, v.description, v.published, v.modified,
+             json.dumps(v.cwes), json.dumps(v.references), int(v.rejected))
+        )  # fmt: skip
+    rows["alias"] += [(v.id, alias, feed) for alias in v.aliases]
+    rows["cvss"] += [
+        (v.id, s.version, s.vector, s.base_score, s.severity, s.source, feed) for s in v.cvss
+    ]
+    if v.kev_date_added:
+        rows["kev"].append((v.id, v.kev_date_added, v.kev_due_date, int(v.kev_ransomware), feed))
+    if v.epss_score is not None:
+        rows["epss"].append((v.id, v.epss_score, v.epss_percentile or 0.0, feed))
+    rows["exploit"] += [
+        (v.id, e.source, e.id, e.url, e.title, e.published, feed) for e in v.exploits
+    ]
+
+
+def _affected_row(a: Affected, feed: str) -> tuple[object, ...]:
+    ranges = [[r.type, [[e.kind, e.version] for e in r.events]] for r in a.ranges]
+    return (
+        a.vuln_id, a.namespace, a.package, a.source, a.fix_state, a.fixed_version,
+        json.dumps(ranges), json.dumps(list(a.versions)), a.severity, a.record_id, a.note, feed,
+    )  # fmt: skip
+
+
+def _status_from_row(row: Sequence[object]) -> SourceStatus:
+    name, status, records, affected, notices, fetched_at, message, detail = row
+    return SourceStatus(
+        str(name), str(status), int(str(records)), int(str(affected)), int(str(notices)),
+        str(fetched_at), str(message), json.loads(str(detail)) or {},
+    )  # fmt: skip
+
+
+def _schema_of(path: Path) -> int | None:
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return int(row[0]) if row and str(row[0]).isdigit() else None
+
+
+# ---------------------------------------------------------------- reading
+
+
+class VulnDB:
+    """Read-only access to a built database: the matcher's lookups and merged records."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        if not path.is_file():
+            raise DatabaseError(f"no vulnerability database at {path}: run `sievert db update`")
+        try:
+            self.conn = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
+            meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{path}: not a Sievert vulnerability database: {exc}") from exc
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            self.conn.close()
+            raise DatabaseError(
+                f"{path}: schema version {meta.get('schema_version')!r}, this Sievert reads "
+                f"{SCHEMA_VERSION}: run `sievert db update`"
+            )
+        self.meta: dict[str, str] = meta
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> VulnDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def affected(self, namespace: str, package: str) -> list[Affected]:
+        """Every statement about package in namespace (exact names, as stored)."""
+        rows = self.conn.execute(
+            "SELECT * FROM affected WHERE namespace = ? AND package = ?", (namespace, package)
+        )
+        return [_affected_from_row(r) for r in rows]
+
+    def search(
+        self,
+        name: str,
+        version: str | None = None,
+        ecosystem: str | None = None,
+        distro: str | None = None,
+    ) -> list[Affected]:
+        """Statements naming a package, optionally within an ecosystem ('PyPI') or a distro
+        ('debian:bookworm', or 'debian' for every release); with `version`, only those that
+        may affect it (ranges via `sievert.versions`; unparsable versions are kept)."""
+        found = self._by_name(name, ecosystem, distro)
+        if version is None:
+            return found
+        return [a for a in found if may_affect(a, version)]
+
+    def _by_name(self, name: str, ecosystem: str | None, distro: str | None) -> list[Affected]:
+        if ecosystem:
+            namespace = ecosystem.lower()
+            return self.affected(namespace, pep503(name) if namespace == "pypi" else name)
+        if distro and ":" in distro:
+            return self.affected(distro.lower(), name)
+        if distro:
+            sql = "SELECT * FROM affected WHERE package = ? AND namespace LIKE ?"
+            return [_affected_from_row(r) for r in self.conn.execute(sql, (name, f"{distro}:%"))]
+        rows = self.conn.execute(
+            "SELECT * FROM affected WHERE package IN (?, ?)", (name, pep503(name))
+        )
+        return [_affected_from_row(r) for r in rows if r[1] == "pypi" or r[2] == name]
+
+    def aliases(self, vuln_id: str) -> list[str]:
+        """Ids that name the same vulnerability, both ways (GHSA -> CVE and CVE -> GHSA)."""
+        rows = self.conn.execute(
+            "SELECT alias FROM alias WHERE id = ? UNION SELECT id FROM alias WHERE alias = ?",
+            (vuln_id, vuln_id),
+        )
+        return sorted({r[0] for r in rows} - {vuln_id})
+
+    def statements(self, vuln_id: str) -> list[Affected]:
+        """Every affected-package statement about vuln_id or one of its aliases."""
+        ids = [vuln_id, *self.aliases(vuln_id)]
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT * FROM affected WHERE vuln_id IN ({marks})", ids)
+        return [_affected_from_row(r) for r in rows]
+
+    def get(self, vuln_id: str) -> Vulnerability | None:
+        """Everything known about vuln_id merged across feeds and aliases; None if nothing."""
+        aliases = self.aliases(vuln_id)
+        ids = [vuln_id, *aliases]
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(f"SELECT * FROM vuln WHERE id IN ({marks})", ids).fetchall()
+        cvss = self._cvss(ids, marks)
+        kev = self._first(f"SELECT * FROM kev WHERE cve IN ({marks})", ids)
+        epss = self._first(f"SELECT * FROM epss WHERE cve IN ({marks})", ids)
+        exploits = self._exploits(ids, marks)
+        known = rows or cvss or kev or epss or exploits or aliases
+        if not known and not self._has_statements(vuln_id):
+            return None
+        return _merge(vuln_id, tuple(aliases), rows, cvss, kev, epss, exploits)
+
+    def _cvss(self, ids: list[str], marks: str) -> tuple[CvssScore, ...]:
+        rows = self.conn.execute(
+            "SELECT version, vector, base_score, severity, source FROM cvss"
+            f" WHERE vuln_id IN ({marks})",
+            ids,
+        )
+        return tuple(dict.fromkeys(CvssScore(*r) for r in rows))
+
+    def _exploits(self, ids: list[str], marks: str) -> tuple[Exploit, ...]:
+        rows = self.conn.execute(
+            f"SELECT source, id, url, title, published FROM exploit WHERE cve IN ({marks})", ids
+        )
+        return tuple(dict.fromkeys(Exploit(*r) for r in rows))
+
+    def _first(self, sql: str, ids: list[str]) -> tuple[object, ...] | None:
+        rows = {r[0]: tuple(r) for r in self.conn.execute(sql, ids)}
+        return next((rows[i] for i in ids if i in rows), None)
+
+    def _has_statements(self, vuln_id: str) -> bool:
+        sql = "SELECT 1 FROM affected WHERE vuln_id = ? LIMIT 1"
+        return self.conn.execute(sql, (vuln_id,)).fetchone() is not None
+
+    def status(self) -> DbStatus:
+        """Schema, build time and per-source status of this database."""
+        rows = self.conn.execute("SELECT * FROM source_status ORDER BY name").fetchall()
+        return DbStatus(
+            path=self.path,
+            size=self.path.stat().st_size,
+            schema_version=int(self.meta.get("schema_version", "0")),
+            built_at=self.meta.get("built_at", ""),
+            meta=dict(self.meta),
+            sources=tuple(_status_from_row(r) for r in rows),
+        )
+
+
+def may_affect(statement: Affected, version: str) -> bool:
+    """Whether statement can apply to version (kept when the version cannot be compared)."""
+    if statement.fix_state == NOT_AFFECTED:
+        return False
+    try:
+        if statement.ranges or statement.versions:
+            scheme = statement.namespace
+            return is_affected(scheme, version, statement.ranges, statement.versions) is not None
+        if statement.fix_state == FIXED and statement.fixed_version:
+            return compare(statement.namespace, version, statement.fixed_version) < 0
+    except SievertError:
+        return True
+    return True
+
+
+def _affected_from_row(row: Sequence[object]) -> Affected:
+    vuln_id, namespace, package, source, state, fixed, ranges, versions, sev, record, note = row[
+        :11
+    ]
+    return Affected(
+        vuln_id=str(vuln_id),
+        namespace=str(namespace),
+        package=str(package),
+        source=str(source),
+        fix_state=str(state),
+        fixed_version=str(fixed),
+        ranges=_ranges(str(ranges)),
+        versions=tuple(json.loads(str(versions))),
+        severity=str(sev),
+        record_id=str(record),
+        note=str(note),
+    )
+
+
+def _ranges(text: str) -> tuple[VersionRange, ...]:
+    if text == "[]":
+        return ()
+    return tuple(
+        VersionRange(kind, tuple(RangeEvent(k, v) for k, v in events))
+        for kind, events in json.loads(text)
+    )
+
+
+def _merge(
+    vuln_id: str,
+    aliases: tuple[str, ...],
+    rows: list[tuple[object, ...]],
+    cvss: tuple[CvssScore, ...],
+    kev: tuple[object, ...] | None,
+    epss: tuple[object, ...] | None,
+    exploits: tuple[Exploit, ...],
+) -> Vulnerability:
+    def rank(row: tuple[object, ...]) -> tuple[int, int]:
+        feed = str(row[1])
+        order = DESCRIPTION_ORDER.index(feed) if feed in DESCRIPTION_ORDER else 99
+        return (row[0] != vuln_id, order)
+
+    rows = sorted(rows, key=rank)
+
+    def pick(column: int) -> str:
+        return next((str(r[column]) for r in rows if r[column]), "")
+
+    return Vulnerability(
+        id=vuln_id,
+        aliases=aliases,
+        summary=pick(2),
+        description=pick(3),
+        published=pick(4),
+        modified=pick(5),
+        cvss=cvss,
+        cwes=tuple(dict.fromkeys(c for r in rows for c in json.loads(str(r[6])))),
+        references=tuple(dict.fromkeys(u for r in rows for u in json.loads(str(r[7])) if u)),
+        kev_date_added=str(kev[1]) if kev else "",
+        kev_due_date=str(kev[2]) if kev else "",
+        kev_ransomware=bool(kev[3]) if kev else False,
+        epss_score=float(str(epss[1])) if epss else None,
+        epss_percentile=float(str(epss[2])) if epss else None,
+        exploits=exploits,
+        rejected=any(bool(r[8]) for r in rows if r[0] == vuln_id),
+    )
