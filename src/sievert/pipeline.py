@@ -6,18 +6,21 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sievert import dirs, vulndb
+from sievert import dirs
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
 from sievert.catalog.registry import CATALOGERS
-from sievert.match.engine import match_inventory
 from sievert.model import Distro, Inventory, LayerInfo, Notice, Package
 from sievert.model.finding import ScanResult
 from sievert.source.base import CaptureSpec, Extractor, SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
 from sievert.source.detect import open_target
 from sievert.source.view import FileView, compile_globs
+
+if TYPE_CHECKING:
+    from sievert.vulndb import VulnDB
 
 WALK_VERSION = "1"
 """Bumped when what the layer walk records changes (part of the cache key)."""
@@ -190,6 +193,8 @@ class ScanOptions:
 
 def scan(target: str, options: ScanOptions | None = None) -> ScanResult:
     """Take an image's inventory and match it against the vulnerability database."""
+    from sievert import vulndb  # the database and matcher load only when scanning
+
     opts = options or ScanOptions()
     with vulndb.open(opts.db_path) as db:  # fail fast when there is no database
         inventory = take_inventory(target, opts.inventory)
@@ -198,11 +203,15 @@ def scan(target: str, options: ScanOptions | None = None) -> ScanResult:
 
 def scan_inventory(inventory: Inventory, db_path: Path | None = None) -> ScanResult:
     """Match an inventory taken elsewhere (e.g. read from an SBOM)."""
+    from sievert import vulndb
+
     with vulndb.open(db_path) as db:
         return _match(inventory, db)
 
 
-def _match(inventory: Inventory, db: vulndb.VulnDB) -> ScanResult:
+def _match(inventory: Inventory, db: VulnDB) -> ScanResult:
+    from sievert.match.engine import match_inventory
+
     findings, notices = match_inventory(inventory, db)
     status = db.status()
     return ScanResult(

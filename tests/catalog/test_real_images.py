@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from sievert.catalog.apk import ApkCataloger
 from sievert.catalog.base import CatalogContext
+from sievert.catalog.dpkg import DpkgCataloger
+from sievert.catalog.rpm import RpmCataloger
 from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
 from sievert.catalog.registry import CATALOGERS, all_globs
 from sievert.model import Package
@@ -77,13 +80,18 @@ def image_view(layout: Path, tag: str) -> FileView:
     return view
 
 
+OS_CATALOGERS = [
+    c for c in CATALOGERS if isinstance(c, DpkgCataloger | ApkCataloger | RpmCataloger)
+]
+
+
 def scan(layout: Path, tag: str) -> tuple[list[Package], list[str]]:
     """All OS packages of an image and the notices' messages."""
     view = image_view(layout, tag)
     context = CatalogContext(detect_distro(view))
     packages: list[Package] = []
     notices: list[str] = []
-    for cataloger in CATALOGERS:
+    for cataloger in OS_CATALOGERS:
         result = cataloger.catalog(view, context)
         packages += result.packages
         notices += [n.message for n in result.notices]

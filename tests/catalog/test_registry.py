@@ -11,7 +11,8 @@ from sievert.model import Distro
 
 def test_catalogers_are_distinct_and_declare_globs() -> None:
     names = [c.name for c in CATALOGERS]
-    assert names == ["dpkg-db", "apk-db", "rpm-db"]
+    assert names[:3] == ["dpkg-db", "apk-db", "rpm-db"]
+    assert len(set(names)) == len(names)
     for cataloger in CATALOGERS:
         assert isinstance(cataloger.version, str) and cataloger.version
         assert cataloger.globs and all(not g.startswith("/") for g in cataloger.globs)
@@ -22,7 +23,7 @@ def test_catalogers_are_distinct_and_declare_globs() -> None:
 
 def test_a_new_cataloger_satisfies_the_protocol() -> None:
     extra: tuple[Cataloger, ...] = (*CATALOGERS,)
-    assert len(extra) == 3
+    assert len(extra) == len(CATALOGERS) >= 3
 
 
 def test_purls() -> None:

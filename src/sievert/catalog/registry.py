@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from sievert.catalog.apk import ApkCataloger
 from sievert.catalog.base import Cataloger
+from sievert.catalog.binary import (
+    BinaryVersionCataloger,
+    CargoLockCataloger,
+    GoBinaryCataloger,
+    GoModCataloger,
+    JavaArchiveCataloger,
+    RustAuditCataloger,
+)
 from sievert.catalog.dpkg import DpkgCataloger
 from sievert.catalog.lang import (
     ComposerInstalledCataloger,
@@ -33,6 +41,12 @@ CATALOGERS: tuple[Cataloger, ...] = (
     GemLockCataloger(),
     ComposerLockCataloger(),
     NugetLockCataloger(),
+    JavaArchiveCataloger(),
+    GoBinaryCataloger(),
+    RustAuditCataloger(),
+    BinaryVersionCataloger(),
+    GoModCataloger(),
+    CargoLockCataloger(),
 )
 """Every cataloger; language catalogers are appended here as they are written."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -9,9 +10,29 @@ import click
 from sievert import __version__
 from sievert.errors import EXIT_ERROR, EXIT_USAGE, SievertError
 
+COMMAND_MODULES = {
+    "sbom": "sievert.cli.image_commands",
+    "inspect": "sievert.cli.image_commands",
+    "cache": "sievert.cli.image_commands",
+    "scan": "sievert.cli.scan_commands",
+    "db": "sievert.cli.db_commands",
+    "vuln": "sievert.cli.vuln_commands",
+}
+"""Where each top-level command lives; a module is imported only when its command runs."""
+
 
 class SievertGroup(click.Group):
-    """Turns Sievert errors into one-line messages and documented exit codes."""
+    """Loads command modules lazily; turns Sievert errors into one-line messages and exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, without importing the modules."""
+        return sorted(set(COMMAND_MODULES) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import the command's module on first use (it attaches the command to `cli`)."""
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(COMMAND_MODULES[cmd_name])
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; SievertError -> `sievert: error: ...` and its exit code."""
@@ -31,13 +52,8 @@ def cli() -> None:
     """Sievert: container image inventory, SBOMs and vulnerability scanning."""
 
 
-def _register() -> None:
-    from sievert.cli import commands  # noqa: F401  (modules attach their commands to `cli`)
-
-
 def main() -> None:
     """Console-script entry point."""
-    _register()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
-from sievert.model import Notice
+from sievert.model import Notice, Package
 from sievert.source.base import CaptureSpec, SourceOptions
 from sievert.source.rootfs import DirSource
 from sievert.source.view import FileView
@@ -122,7 +122,8 @@ def scan_dir(root: Path, catalogers: Sequence[Cataloger]) -> tuple[CatalogResult
     for layer, index in image.layer_indexes(spec, None):
         view.apply(layer.index, index)
         walk_notices += index.notices
-    packages, notices = [], []
+    packages: list[Package] = []
+    notices: list[Notice] = []
     for cataloger in catalogers:
         result = cataloger.catalog(view, CatalogContext())
         packages += result.packages
