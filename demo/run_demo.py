@@ -12,6 +12,8 @@ sys.path.insert(0, str(REPO))
 
 from tests.imagebuilder import F, Image, Member, W, write_oci_layout  # noqa: E402
 
+from demo.feeds import write_mirror  # noqa: E402
+
 OUT = REPO / "out" / "demo"
 
 
@@ -49,14 +51,19 @@ def sievert(*args: str) -> None:
 
 
 def main() -> None:
-    """Build the image, then show its layers and its SBOM."""
+    """Build the image and a feed mirror; show layers, SBOM, then a vulnerability scan."""
     target = build()
     cache = str(OUT / "cache")
+    mirror = write_mirror(OUT / "mirror")
+    database = str(OUT / "vuln.db")
     sievert("inspect", target, "--cache-dir", cache, "-q")
     sievert("sbom", target, "--cache-dir", cache, "-q")
     sbom_file = str(OUT / "sbom.cdx.json")
     sievert("sbom", target, "--cache-dir", cache, "-q", "-f", "cyclonedx-json", "-o", sbom_file)
-    print(f"\nCycloneDX SBOM written to {OUT / 'sbom.cdx.json'}")
+    print(f"\nCycloneDX SBOM written to {sbom_file}")
+    sievert("db", "update", "--mirror", str(mirror), "--db", database, "-q")
+    sievert("scan", target, "--db", database, "--cache-dir", cache, "-q")
+    sievert("vuln", "show", "CVE-2023-4911", "--db", database)
 
 
 if __name__ == "__main__":
