@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sievert import dirs
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
-from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
+from sievert.catalog.distro import DEBIAN_CODENAMES, DISTRO_GLOBS, detect_distro
 from sievert.catalog.registry import CATALOGERS
 from sievert.model import Distro, Inventory, LayerInfo, Notice, Package
 from sievert.model.finding import ScanResult
@@ -206,7 +206,16 @@ def scan_inventory(inventory: Inventory, db_path: Path | None = None) -> ScanRes
     from sievert import vulndb
 
     with vulndb.open(db_path) as db:
-        return _match(inventory, db)
+        return _match(with_codename(inventory), db)
+
+
+def with_codename(inventory: Inventory) -> Inventory:
+    """Fill a Debian codename an SBOM left out (matching keys Debian data by codename)."""
+    distro = inventory.distro
+    if distro is None or distro.id != "debian" or distro.codename:
+        return inventory
+    codename = DEBIAN_CODENAMES.get(distro.version_id.split(".")[0], "")
+    return replace(inventory, distro=replace(distro, codename=codename)) if codename else inventory
 
 
 def _match(inventory: Inventory, db: VulnDB) -> ScanResult:

@@ -101,9 +101,7 @@ REQUESTS = Vulnerability(
     description="When making requests through a Requests Session, if the first request is "
     "made with verify=False, all subsequent requests ignore certificate verification.",
     published="2024-05-20T21:15:09Z",
-    cvss=(
-        CvssScore("3.1", "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N", 5.6, "MEDIUM", "ghsa"),
-    ),
+    cvss=(CvssScore("3.1", "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:H/I:H/A:N", 5.6, "MEDIUM", "ghsa"),),
     cwes=("CWE-670",),
     references=("https://github.com/psf/requests/pull/6655",),
     epss_score=0.00043,

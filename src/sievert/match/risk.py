@@ -11,8 +11,8 @@ A critical flaw nobody exploits ranks near 20; a medium one in KEV ranks above i
 
 from __future__ import annotations
 
-from sievert.match.severity import preferred_cvss
 from sievert.model import Vulnerability
+from sievert.model.vuln import preferred_cvss
 
 MIDPOINTS = {
     "critical": 9.5,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sievert.model import Affected, CvssScore, Vulnerability
-from sievert.model.vuln import SEVERITIES
+from sievert.model import Affected, Vulnerability
+from sievert.model.vuln import SEVERITIES, preferred_cvss
 
 ALIASES = {
     "moderate": "medium",
@@ -11,8 +11,6 @@ ALIASES = {
     "unimportant": "negligible",
     "none": "negligible",
 }
-VERSION_ORDER = {"4.0": 4, "3.1": 3, "3.0": 2, "2.0": 1}
-SOURCE_ORDER = ("nvd", "cna", "cisa-adp", "ghsa", "osv")
 
 
 def normalize(severity: str) -> str:
@@ -20,18 +18,6 @@ def normalize(severity: str) -> str:
     word = severity.strip().lower()
     word = ALIASES.get(word, word)
     return word if word in SEVERITIES else ""
-
-
-def preferred_cvss(scores: tuple[CvssScore, ...]) -> CvssScore | None:
-    """The score to rate by: newest CVSS version, then the most authoritative source."""
-    if not scores:
-        return None
-
-    def rank(score: CvssScore) -> tuple[int, int]:
-        source = SOURCE_ORDER.index(score.source) if score.source in SOURCE_ORDER else 2
-        return (-VERSION_ORDER.get(score.version, 0), source)
-
-    return min(scores, key=rank)
 
 
 def rate(affected: Affected, vulnerability: Vulnerability) -> tuple[str, str]:

@@ -106,3 +106,18 @@ class Vulnerability:
     exploits: tuple[Exploit, ...] = ()
     rejected: bool = False
     """The CVE record's state is REJECTED (kept so a scanner can say why it shows nothing)."""
+
+
+CVSS_VERSION_ORDER = {"4.0": 4, "3.1": 3, "3.0": 2, "2.0": 1}
+CVSS_SOURCE_ORDER = ("nvd", "cna", "cisa-adp", "ghsa", "osv")
+
+
+def preferred_cvss(scores: tuple[CvssScore, ...] | list[CvssScore]) -> CvssScore | None:
+    """The score to rate and show by: newest CVSS version, then the most authoritative source."""
+
+    def rank(score: CvssScore) -> tuple[int, int]:
+        order = CVSS_SOURCE_ORDER
+        source = order.index(score.source) if score.source in order else 2
+        return (-CVSS_VERSION_ORDER.get(score.version, 0), source)
+
+    return min(scores, key=rank, default=None)

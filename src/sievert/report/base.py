@@ -5,12 +5,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError, metadata, version
 from typing import Protocol, TextIO, runtime_checkable
 
 from sievert.model import Inventory
+from sievert.model.finding import ScanResult
 
 TOOL_NAME = "sievert"
+FALLBACK_URL = "https://sievert.invalid/"
+"""Where the tool's information lives when the distribution declares no project URL."""
 
 
 def tool_version() -> str:
@@ -19,6 +22,20 @@ def tool_version() -> str:
         return version(TOOL_NAME)
     except PackageNotFoundError:
         return "unknown"
+
+
+def project_url() -> str:
+    """The project's home page from the installed distribution's metadata, else FALLBACK_URL."""
+    try:
+        meta = metadata(TOOL_NAME)
+    except PackageNotFoundError:
+        return FALLBACK_URL
+    entries: list[str] = meta.get_all("Project-URL") or []
+    home: str = meta["Home-page"] or ""
+    for url in [*(entry.partition(",")[2].strip() for entry in entries), home]:
+        if url.startswith("https://"):
+            return url
+    return FALLBACK_URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +82,23 @@ class ReportWriter(Protocol):
 
     def write(self, inventory: Inventory, out: TextIO) -> None:
         """Write the report for `inventory` to `out`."""
+        ...
+
+
+@runtime_checkable
+class ScanWriter(Protocol):
+    """Writes a scan result (inventory and findings) in one output format."""
+
+    @property
+    def name(self) -> str:
+        """The format name users pass to `--format`."""
+        ...
+
+    @property
+    def media_type(self) -> str:
+        """The IANA media type of the output."""
+        ...
+
+    def write(self, result: ScanResult, out: TextIO) -> None:
+        """Write the report for `result` to `out`."""
         ...

@@ -12,7 +12,7 @@ from packageurl import PackageURL
 from sievert.model import Notice, Package
 
 SCOPES = ("image", "directory")
-MAX_SUMMARY = 4 * 1024 * 1024
+MAX_SUMMARY = 16 * 1024 * 1024
 """Summaries larger than this are not decoded (a summary is meant to be small)."""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -282,9 +283,9 @@ def _module_package(
 class GoBinaryCataloger:
     """Go modules compiled into executables, read from their build info."""
 
-    name = CATALOGER
-    version = "1"
-    globs: tuple[str, ...] = ()
+    name: str = CATALOGER
+    version: str = "1"
+    globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (
         Extractor(EXTRACTOR, ("**",), reduce_buildinfo, executable_only=True),
@@ -397,9 +398,9 @@ def go_mod_packages(mod_text: str, sum_text: str, location: Location) -> list[Pa
 class GoModCataloger:
     """Modules required by go.mod files (directory scans only: images hold binaries)."""
 
-    name = MOD_CATALOGER
-    version = "1"
-    globs = ("**/go.mod", "**/go.sum")
+    name: str = MOD_CATALOGER
+    version: str = "1"
+    globs: Sequence[str] = ("**/go.mod", "**/go.sum")
     scopes = ("directory",)
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:

@@ -8,6 +8,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +175,7 @@ def _identify(
 def _records(
     poms: list[dict[str, str]], manifest: dict[str, str], inner: str, base: str
 ) -> list[dict[str, Any]]:
-    kept = {k: manifest[k][:500] for k in _MANIFEST_FIELDS if k in manifest}
+    kept = {k: manifest[k][:200] for k in _MANIFEST_FIELDS if k in manifest}
     license_ = manifest.get("Bundle-License", "")[:500]
     records: list[dict[str, Any]] = []
     for pom in poms:
@@ -323,9 +324,9 @@ def archive_package(record: dict[str, Any], path: str, location: Location) -> Pa
 class JavaArchiveCataloger:
     """Maven packages of Java archives, nested ones included."""
 
-    name = CATALOGER
-    version = "1"
-    globs: tuple[str, ...] = ()
+    name: str = CATALOGER
+    version: str = "1"
+    globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (Extractor(EXTRACTOR, ARCHIVE_GLOBS, reduce_archive),)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
 from sievert.catalog.base import CatalogContext, CatalogResult
@@ -116,9 +117,9 @@ def crate_package(
 class RustAuditCataloger:
     """Crates compiled into Rust binaries built with cargo-auditable."""
 
-    name = CATALOGER
-    version = "1"
-    globs: tuple[str, ...] = ()
+    name: str = CATALOGER
+    version: str = "1"
+    globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (Extractor(EXTRACTOR, ("**",), reduce_audit, executable_only=True),)
 
@@ -158,9 +159,9 @@ def parse_cargo_lock(data: bytes, location: Location) -> tuple[list[Package], li
 class CargoLockCataloger:
     """Crates pinned by Cargo.lock files (directory scans only)."""
 
-    name = LOCK_CATALOGER
-    version = "1"
-    globs = ("**/Cargo.lock",)
+    name: str = LOCK_CATALOGER
+    version: str = "1"
+    globs: Sequence[str] = ("**/Cargo.lock",)
     scopes = ("directory",)
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sievert.catalog.base import CatalogContext, CatalogResult
@@ -199,9 +199,9 @@ def classified_package(name: str, version: str, path: str, view: FileView) -> Pa
 class BinaryVersionCataloger:
     """Well-known programs and libraries found by version strings (dropped when OS-owned)."""
 
-    name = CATALOGER
-    version = "1"
-    globs: tuple[str, ...] = ()
+    name: str = CATALOGER
+    version: str = "1"
+    globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (Extractor(EXTRACTOR, GLOBS, reduce_versions, magic=ELF_MAGIC),)
 

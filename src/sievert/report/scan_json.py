@@ -1,0 +1,185 @@
+"""Sievert's own JSON scan report (`scan --format json`).
+
+The document is the inventory document of `sievert.report.native_json` (same keys, same order)
+followed by these keys, always present, in this order:
+
+- `database`: {`built`, `sources` [{`name`, `status`}]}: the vulnerability database matched.
+- `summary`: {`critical`, `high`, `medium`, `low`, `negligible`, `unknown`}: finding counts.
+- `findings`: in the order of the result (the CLI sorts it); each is {
+  `id`, `severity`, `severitySource`, `fixState`, `fixedVersions`, `risk`,
+  `vulnerability` {`id`, `aliases`, `summary`, `description`, `published`, `modified`,
+  `cvss` [{`version`, `vector`, `baseScore`, `severity`, `source`}], `cwes`, `references`,
+  `kev` (null or {`dateAdded`, `dueDate`, `knownRansomwareUse`}),
+  `epss` (null or {`score`, `percentile`}),
+  `exploits` [{`source`, `id`, `url`, `title`, `published`}], `rejected`},
+  `package` {`purl`, `name`, `version`, `type`, `arch`, `sourceName`, `sourceVersion`,
+  `location` (first path or ""), `locations` [{`path`, `layerIndex`, `layerDigest`,
+  `layerDiffId`}], `introducedBy` (null or {`index`, `digest`, `diffId`, `createdBy`})},
+  `evidence` {`source`, `recordId`, `namespace`, `matchedBy`, `matchedName`, `constraint`,
+  `confidence`},
+  `affected` {`vulnId`, `namespace`, `package`, `source`, `recordId`, `fixState`,
+  `fixedVersion`, `severity`, `note`}}.
+- `matchNotices`: [{`level`, `message`, `where`}], problems met while matching.
+
+Absent values are "", [] or null, never missing keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from sievert.model import ImageMetadata, Package, Vulnerability
+from sievert.model.finding import Finding, ScanResult
+from sievert.report.base import tool_version
+from sievert.report.common import layer_by_index
+from sievert.report.native_json import dump, inventory_document
+from sievert.report.scan_common import package_path, severity_counts
+
+
+def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
+    """The whole Sievert JSON scan document as ordered dicts."""
+    document = inventory_document(result.inventory, version)
+    image = result.inventory.image
+    document["database"] = {
+        "built": result.db_built,
+        "sources": [{"name": name, "status": status} for name, status in result.db_sources],
+    }
+    document["summary"] = severity_counts(result.findings)
+    document["findings"] = [finding_object(f, image) for f in result.findings]
+    document["matchNotices"] = [
+        {"level": n.level, "message": n.message, "where": n.where} for n in result.notices
+    ]
+    return document
+
+
+def finding_object(finding: Finding, image: ImageMetadata) -> dict[str, Any]:
+    """One finding with every field of the model."""
+    affected = finding.affected
+    evidence = finding.evidence
+    return {
+        "id": finding.id,
+        "severity": finding.severity,
+        "severitySource": finding.severity_source,
+        "fixState": finding.fix_state,
+        "fixedVersions": list(finding.fixed_versions),
+        "risk": finding.risk,
+        "vulnerability": vulnerability_object(finding.vulnerability),
+        "package": package_ref(finding.package, image),
+        "evidence": {
+            "source": evidence.source,
+            "recordId": evidence.record_id,
+            "namespace": evidence.namespace,
+            "matchedBy": evidence.matched_by,
+            "matchedName": evidence.matched_name,
+            "constraint": evidence.constraint,
+            "confidence": evidence.confidence,
+        },
+        "affected": {
+            "vulnId": affected.vuln_id,
+            "namespace": affected.namespace,
+            "package": affected.package,
+            "source": affected.source,
+            "recordId": affected.record_id,
+            "fixState": affected.fix_state,
+            "fixedVersion": affected.fixed_version,
+            "severity": affected.severity,
+            "note": affected.note,
+        },
+    }
+
+
+def vulnerability_object(vuln: Vulnerability) -> dict[str, Any]:
+    """The vulnerability record: text, scores, weaknesses, links, KEV, EPSS and exploits."""
+    kev = None
+    if vuln.kev_date_added:
+        kev = {
+            "dateAdded": vuln.kev_date_added,
+            "dueDate": vuln.kev_due_date,
+            "knownRansomwareUse": vuln.kev_ransomware,
+        }
+    epss = None
+    if vuln.epss_score is not None:
+        epss = {"score": vuln.epss_score, "percentile": vuln.epss_percentile}
+    return {
+        "id": vuln.id,
+        "aliases": list(vuln.aliases),
+        "summary": vuln.summary,
+        "description": vuln.description,
+        "published": vuln.published,
+        "modified": vuln.modified,
+        "cvss": [
+            {
+                "version": s.version,
+                "vector": s.vector,
+                "baseScore": s.base_score,
+                "severity": s.severity,
+                "source": s.source,
+            }
+            for s in vuln.cvss
+        ],
+        "cwes": list(vuln.cwes),
+        "references": list(vuln.references),
+        "kev": kev,
+        "epss": epss,
+        "exploits": [
+            {
+                "source": e.source,
+                "id": e.id,
+                "url": e.url,
+                "title": e.title,
+                "published": e.published,
+            }
+            for e in vuln.exploits
+        ],
+        "rejected": vuln.rejected,
+    }
+
+
+def package_ref(package: Package, image: ImageMetadata) -> dict[str, Any]:
+    """The affected package: identity, where it was read and the layer that introduced it."""
+    layer = layer_by_index(image, package.introduced_by)
+    introduced = None
+    if layer is not None:
+        introduced = {
+            "index": layer.index,
+            "digest": layer.digest,
+            "diffId": layer.diff_id,
+            "createdBy": layer.created_by,
+        }
+    elif package.introduced_by >= 0:
+        introduced = {"index": package.introduced_by, "digest": "", "diffId": "", "createdBy": ""}
+    return {
+        "purl": package.purl,
+        "name": package.name,
+        "version": package.version,
+        "type": package.type,
+        "arch": package.arch,
+        "sourceName": package.source_name,
+        "sourceVersion": package.source_version,
+        "location": package_path(package),
+        "locations": [
+            {
+                "path": loc.path,
+                "layerIndex": loc.layer_index,
+                "layerDigest": loc.layer_digest,
+                "layerDiffId": loc.layer_diff_id,
+            }
+            for loc in package.locations
+        ],
+        "introducedBy": introduced,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ScanJsonWriter:
+    """Writes Sievert's own JSON scan document."""
+
+    version: Callable[[], str] = field(default=tool_version)
+    name: str = "json"
+    media_type: str = "application/json"
+
+    def write(self, result: ScanResult, out: TextIO) -> None:
+        """Write the scan document."""
+        dump(scan_document(result, self.version()), out)

@@ -1,0 +1,133 @@
+"""The findings table of `sievert scan` (`--format table`): a header, findings by severity, notices.
+
+Findings are grouped by severity, critical first; inside a group they keep the result's order
+(the CLI sorts it). Colour only on a terminal, as for the inventory table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from sievert.model import Notice
+from sievert.model.finding import Finding, ScanResult
+from sievert.report.common import ordered_packages
+from sievert.report.scan_common import (
+    fix_label,
+    layer_text,
+    severity_counts,
+    severity_rank,
+)
+from sievert.report.table import distro_label, emit, truncate
+
+MAX_NOTICES = 5
+"""Notices listed under the table; the rest are counted (the JSON report has them all)."""
+SEVERITY_STYLES = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "blue",
+    "negligible": "dim",
+    "unknown": "dim",
+}
+COLUMNS = ("ID", "Package", "Installed", "Fixed in", "Severity", "EPSS", "KEV", "Layer")
+
+
+def scan_header(result: ScanResult) -> list[str]:
+    """Image, digest, distro, database build date, package count and counts per severity."""
+    inventory = result.inventory
+    image = inventory.image
+    lines = [f"Image:    {image.reference}"]
+    if image.manifest_digest:
+        lines.append(f"Digest:   {image.manifest_digest}")
+    lines.append(f"Distro:   {distro_label(inventory)}")
+    lines.append(f"DB built: {result.db_built or 'unknown'}")
+    lines.append(f"Packages: {len(ordered_packages(inventory))}")
+    counts = severity_counts(result.findings)
+    detail = ", ".join(f"{name} {count}" for name, count in counts.items())
+    lines.append(f"Findings: {len(result.findings)} ({detail})")
+    return lines
+
+
+def epss_label(finding: Finding) -> str:
+    """`score (percentile)` of the EPSS data, '-' when unknown."""
+    vuln = finding.vulnerability
+    if vuln.epss_score is None:
+        return "-"
+    if vuln.epss_percentile is None:
+        return f"{vuln.epss_score:.3f}"
+    return f"{vuln.epss_score:.3f} ({vuln.epss_percentile:.2%})"
+
+
+def kev_label(finding: Finding) -> str:
+    """`yes DATE` (and `ransomware`) when listed in CISA KEV, '-' otherwise."""
+    vuln = finding.vulnerability
+    if not vuln.kev_date_added:
+        return "-"
+    label = f"yes {vuln.kev_date_added}"
+    return f"{label} ransomware" if vuln.kev_ransomware else label
+
+
+def by_severity(findings: tuple[Finding, ...]) -> list[Finding]:
+    """Findings critical first, keeping the given order inside each severity (a stable sort)."""
+    return sorted(findings, key=lambda f: -severity_rank(f.severity))
+
+
+def findings_table(result: ScanResult) -> Table:
+    """One row per finding, a section line between severities."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in COLUMNS:
+        table.add_column(column, overflow="fold")
+    rows = by_severity(result.findings)
+    image = result.inventory.image
+    for n, finding in enumerate(rows):
+        package = finding.package
+        last = n + 1 == len(rows) or rows[n + 1].severity != finding.severity
+        table.add_row(
+            finding.id,
+            package.name,
+            package.version,
+            fix_label(finding),
+            Text(finding.severity, style=SEVERITY_STYLES.get(finding.severity, "")),
+            epss_label(finding),
+            kev_label(finding),
+            layer_text(image, package.introduced_by),
+            end_section=last,
+        )
+    return table
+
+
+def notices_section(result: ScanResult) -> list[RenderableType]:
+    """`Notices (N):` and the first few notices, inventory ones first; nothing when none."""
+    notices: list[Notice] = [*result.inventory.notices, *result.notices]
+    if not notices:
+        return []
+    lines: list[RenderableType] = [Text(""), Text(f"Notices ({len(notices)}):")]
+    for notice in notices[:MAX_NOTICES]:
+        where = f" ({notice.where})" if notice.where else ""
+        lines.append(Text(f"  {notice.level}: {truncate(notice.message + where, 150)}"))
+    if len(notices) > MAX_NOTICES:
+        lines.append(Text(f"  +{len(notices) - MAX_NOTICES} more (see --format json)"))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class ScanTableWriter:
+    """Writes the scan header, the findings table and the notice section."""
+
+    width: int | None = None
+    name: str = "table"
+    media_type: str = "text/plain"
+
+    def write(self, result: ScanResult, out: TextIO) -> None:
+        """Write header, findings by severity and notices."""
+        header: list[RenderableType] = [Text(line) for line in scan_header(result)]
+        body: RenderableType = (
+            findings_table(result) if result.findings else Text("No vulnerabilities found.")
+        )
+        emit(out, [*header, Text(""), body, *notices_section(result)], self.width)
