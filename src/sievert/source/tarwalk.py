@@ -87,6 +87,8 @@ class _Walker:
             self._capture(member, path, kind, link)
         if kind == "file" and self.extractors:
             self._extract(member, path)
+        elif kind == "hardlink" and link in self.extracts:
+            self.extracts[path] = self.extracts[link]
 
     def _whiteout(self, path: str, base: str) -> None:
         parent = posixpath.dirname(path)
@@ -156,5 +158,10 @@ class _Walker:
     def result(self, diff_id: str) -> LayerIndex:
         """The finished index."""
         return LayerIndex(
-            diff_id, tuple(self.entries), self.contents, tuple(self.notices), self.bytes
+            diff_id,
+            tuple(self.entries),
+            self.contents,
+            tuple(self.notices),
+            self.bytes,
+            self.extracts,
         )
