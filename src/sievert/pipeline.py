@@ -100,9 +100,9 @@ def take_inventory(target: str, options: InventoryOptions | None = None) -> Inve
         tracker = _IntroductionTracker(catalogers)
         notices: list[Notice] = []
         for layer, index in image.layer_indexes(spec, cache, opts.progress):
-            changed = view.apply(layer.index, index)
+            view.apply(layer.index, index)
             notices.extend(index.notices)
-            tracker.observe(layer.index, view, changed)
+            tracker.observe(layer.index, view, view.data_changed)
         distro = detect_distro(view)
         packages, catalog_notices = _catalog(view, catalogers, distro, tracker)
     finally:

@@ -11,10 +11,10 @@ from sievert import dirs
 from sievert.cli.main import cli
 from sievert.cli.options import image_options, inventory_options, output_stream
 from sievert.pipeline import take_inventory
-from sievert.report.registry import WRITERS, writer_for
+from sievert.report.registry import writer_for, writer_names
 from sievert.source.cache import LayerCache
 
-SBOM_FORMATS = [w.name for w in WRITERS]
+SBOM_FORMATS = list(writer_names())
 
 
 @cli.command()

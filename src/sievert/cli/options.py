@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
-from rich.console import Console
 
 from sievert.errors import UsageError
 from sievert.model import LayerInfo, Platform
@@ -71,6 +70,8 @@ def inventory_options(
 
 def layer_progress() -> Callable[[LayerInfo, str], None]:
     """Per-layer progress lines on stderr."""
+    from rich.console import Console  # only when progress is shown
+
     console = Console(stderr=True, highlight=False)
 
     def report(layer: LayerInfo, status: str) -> None:

@@ -1,56 +1,69 @@
-"""The report formats Sievert knows, by name."""
+"""The report formats Sievert knows, by name: one explicit tuple per kind of result.
+
+A writer's module is imported only when its format is asked for, so a command writing JSON
+never loads the table renderer.
+"""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from typing import cast
+
 from sievert.errors import UsageError
 from sievert.report.base import ReportWriter, ScanWriter
-from sievert.report.cyclonedx import CycloneDxJsonWriter
-from sievert.report.native_json import JsonWriter
-from sievert.report.sarif import SarifWriter
-from sievert.report.scan_cyclonedx import ScanCycloneDxJsonWriter
-from sievert.report.scan_json import ScanJsonWriter
-from sievert.report.scan_table import ScanTableWriter
-from sievert.report.spdx import SpdxJsonWriter
-from sievert.report.table import TableWriter
 
-WRITERS: tuple[ReportWriter, ...] = (
-    TableWriter(),
-    JsonWriter(),
-    CycloneDxJsonWriter(),
-    SpdxJsonWriter(),
+
+@dataclass(frozen=True, slots=True)
+class WriterEntry:
+    """A format name and where its writer class lives."""
+
+    name: str
+    module: str
+    cls: str
+
+    def load(self) -> object:
+        """An instance of the writer (its module is imported now)."""
+        return getattr(importlib.import_module(f"sievert.report.{self.module}"), self.cls)()
+
+
+WRITERS: tuple[WriterEntry, ...] = (
+    WriterEntry("table", "table", "TableWriter"),
+    WriterEntry("json", "native_json", "JsonWriter"),
+    WriterEntry("cyclonedx-json", "cyclonedx", "CycloneDxJsonWriter"),
+    WriterEntry("spdx-json", "spdx", "SpdxJsonWriter"),
+)
+SCAN_WRITERS: tuple[WriterEntry, ...] = (
+    WriterEntry("table", "scan_table", "ScanTableWriter"),
+    WriterEntry("json", "scan_json", "ScanJsonWriter"),
+    WriterEntry("cyclonedx-json", "scan_cyclonedx", "ScanCycloneDxJsonWriter"),
+    WriterEntry("sarif", "sarif", "SarifWriter"),
 )
 
 
 def writer_names() -> tuple[str, ...]:
-    """The valid format names, in registry order."""
-    return tuple(writer.name for writer in WRITERS)
-
-
-def writer_for(name: str) -> ReportWriter:
-    """The writer registered under `name`; UsageError listing the valid names otherwise."""
-    for writer in WRITERS:
-        if writer.name == name:
-            return writer
-    raise UsageError(f"unknown report format {name!r}; valid formats: {', '.join(writer_names())}")
-
-
-SCAN_WRITERS: tuple[ScanWriter, ...] = (
-    ScanTableWriter(),
-    ScanJsonWriter(),
-    ScanCycloneDxJsonWriter(),
-    SarifWriter(),
-)
+    """The valid inventory format names, in registry order."""
+    return tuple(entry.name for entry in WRITERS)
 
 
 def scan_writer_names() -> tuple[str, ...]:
     """The valid scan report format names, in registry order."""
-    return tuple(writer.name for writer in SCAN_WRITERS)
+    return tuple(entry.name for entry in SCAN_WRITERS)
+
+
+def writer_for(name: str) -> ReportWriter:
+    """The inventory writer registered under `name`; UsageError listing the valid names."""
+    return cast(ReportWriter, _entry(WRITERS, name, "report format").load())
 
 
 def scan_writer_for(name: str) -> ScanWriter:
-    """The scan writer registered under `name`; UsageError listing the valid names otherwise."""
-    for writer in SCAN_WRITERS:
-        if writer.name == name:
-            return writer
-    valid = ", ".join(scan_writer_names())
-    raise UsageError(f"unknown scan report format {name!r}; valid formats: {valid}")
+    """The scan writer registered under `name`; UsageError listing the valid names."""
+    return cast(ScanWriter, _entry(SCAN_WRITERS, name, "scan report format").load())
+
+
+def _entry(entries: tuple[WriterEntry, ...], name: str, what: str) -> WriterEntry:
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    valid = ", ".join(e.name for e in entries)
+    raise UsageError(f"unknown {what} {name!r}; valid formats: {valid}")

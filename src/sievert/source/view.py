@@ -39,9 +39,14 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 def compile_globs(patterns: Sequence[str]) -> re.Pattern[str]:
     """One regex matching any of the globs (paths without a leading '/')."""
+    return _compile_globs(tuple(sorted(set(patterns))))
+
+
+@lru_cache(maxsize=64)
+def _compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!)")
-    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in sorted(set(patterns))))
+    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns))
 
 
 def matches(path: str, pattern: str) -> bool:
@@ -57,12 +62,20 @@ class FileView:
         self._records: dict[str, FileRecord] = {}
         self._contents: dict[str, bytes] = {}
         self._extracts: dict[str, dict[str, bytes]] = {}
+        self.data_changed: set[str] = set()
+        """Paths whose captured bytes or summaries the last `apply` wrote or removed."""
         self.applied = -1
         """Index of the last layer applied."""
 
     # building -----------------------------------------------------------------------------
     def apply(self, index: int, layer: LayerIndex) -> set[str]:
-        """Apply one layer on top; returns the paths it changed (written or deleted)."""
+        """Apply one layer on top; returns the paths it changed (written or deleted).
+
+        `data_changed` then holds the subset whose captured bytes or extractor summaries
+        changed: what catalogers can see.
+        """
+        self.data_changed = set(layer.contents) | set(layer.extracts)
+        before = set(self._contents) | set(self._extracts)
         changed: set[str] = set()
         for entry in layer.entries:
             if entry.kind == KIND_OPAQUE:
@@ -92,6 +105,7 @@ class FileView:
             self._contents[path] = data
         for path, summaries in layer.extracts.items():
             self._extracts[path] = summaries
+        self.data_changed |= before - set(self._contents) - set(self._extracts)
         self.applied = index
         return changed
 

@@ -8,7 +8,6 @@ import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import yaml
 from packageurl import PackageURL
 
 from sievert.catalog.base import CatalogResult, ParseResult
@@ -24,8 +23,6 @@ Parser = Callable[[bytes, str], ParseResult]
 """A pure parser: file bytes and the file's path (for notices) to packages."""
 
 _RECOVERABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
-
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def make_purl(kind: str, name: str, version: str, namespace: str = "") -> str:
@@ -114,8 +111,11 @@ def load_toml(data: bytes, where: str) -> tuple[dict[str, Any] | None, Notice | 
 
 def load_yaml(data: bytes, where: str) -> tuple[Any, Notice | None]:
     """Decoded YAML (safe loader), or (None, notice) when the file is not valid YAML."""
+    import yaml  # only lockfiles in directory scans need it
+
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(data, Loader=_YAML_LOADER), None  # noqa: S506 - safe loader
+        return yaml.load(data, Loader=loader), None  # noqa: S506 - safe loader
     except (yaml.YAMLError, RecursionError) as exc:
         return None, Notice(f"not valid YAML: {str(exc)[:200]}", where)
 

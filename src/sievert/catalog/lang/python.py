@@ -13,8 +13,6 @@ from email.parser import HeaderParser
 from email.policy import compat32
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
     SCOPE_ALL,
@@ -223,6 +221,8 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 def _requirement(line: str, number: int, where: str) -> tuple[Package | None, Notice | None]:
     """A package for a pinned requirement line; a notice when the line cannot be parsed."""
+    from packaging.requirements import InvalidRequirement, Requirement  # lockfile scans only
+
     text = _OPTION.sub("", " " + line).strip()
     try:
         requirement = Requirement(text)
