@@ -93,6 +93,8 @@ PEP440 = [
     ("2.0.0", "10.0", -1),
 ]
 SEMVER = [
+    ("1.0", "1.0.0", 0),  # partial versions in advisory ranges mean missing parts are 0
+    ("1", "1.0.1", -1),
     ("1.0.0-alpha", "1.0.0-alpha.1", -1),
     ("1.0.0-alpha.1", "1.0.0-alpha.beta", -1),
     ("1.0.0-alpha.beta", "1.0.0-beta", -1),
@@ -227,8 +229,8 @@ INVALID = [
     ("rpm", ""),
     ("rpm", "1.0 2"),
     ("pypi", "not-a-version"),
-    ("npm", "1.2"),
     ("npm", "1.2.3.4"),
+    ("npm", "1.x"),
     ("go", "latest"),
     ("maven", ""),
     ("rubygems", "1.0 beta"),

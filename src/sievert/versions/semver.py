@@ -19,8 +19,10 @@ from sievert.versions._scheme import Scheme, cmp
 NAME = "semver"
 _IDENT = r"[0-9A-Za-z-]+"
 _PATTERN = re.compile(
-    rf"[v=]?\s*([0-9]+)\.([0-9]+)\.([0-9]+)(?:-({_IDENT}(?:\.{_IDENT})*))?(?:\+{_IDENT}(?:\.{_IDENT})*)?"
+    rf"[v=]?\s*([0-9]+)(?:\.([0-9]+))?(?:\.([0-9]+))?"
+    rf"(?:-({_IDENT}(?:\.{_IDENT})*))?(?:\+{_IDENT}(?:\.{_IDENT})*)?"
 )
+"""Partial versions ('1', '1.0', found in advisory ranges) mean their missing parts are 0."""
 
 Ident: TypeAlias = tuple[int, int, str]
 SemverKey: TypeAlias = tuple[int, int, int, int, tuple[Ident, ...]]
@@ -38,9 +40,10 @@ def key_from(version: str, scheme: str) -> SemverKey:
     if match is None:
         raise VersionError(version, scheme, "not MAJOR.MINOR.PATCH[-prerelease][+build]")
     major, minor, patch, pre = match.groups()
+    numbers = (int(major), int(minor or 0), int(patch or 0))
     if pre is None:
-        return (int(major), int(minor), int(patch), 1, ())
-    return (int(major), int(minor), int(patch), 0, tuple(_ident(p) for p in pre.split(".")))
+        return (*numbers, 1, ())
+    return (*numbers, 0, tuple(_ident(p) for p in pre.split(".")))
 
 
 @functools.lru_cache(maxsize=65536)
