@@ -20,6 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+import compare  # noqa: E402
+import db_bench  # noqa: E402
+
 SHARED = REPO.parent / "shared"
 LAYOUT = SHARED / "images" / "oci-layout"
 WORK = REPO / ".bench"
@@ -37,18 +42,23 @@ class Run:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
-    """Wall time and peak RSS of one command (its own rusage via wait4)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    if proc.stderr is not None:
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    """Wall time and peak RSS of one command, read by GNU time."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+        seconds = time.perf_counter() - start
+        lines = stats.read().split()
     if proc.returncode != 0:
-        print(f"    ! {' '.join(cmd[:4])}... exited {proc.returncode}: {err.strip()[:200]}")
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode == 0)
+        err = proc.stderr.decode(errors="replace").strip()[:200]
+        print(f"    ! {' '.join(cmd[:4])}... exited {proc.returncode}: {err}")
+    peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else 0.0
+    return Run(seconds, peak, proc.returncode == 0)
 
 
 def best(
@@ -66,6 +76,7 @@ def best(
 def prepare_inputs() -> dict[str, dict[str, str]]:
     """Per tag: a single-image OCI layout (gzip layers) and a docker-archive, made with skopeo."""
     inputs: dict[str, dict[str, str]] = {}
+    (WORK / "images").mkdir(parents=True, exist_ok=True)
     for tag in TAGS:
         oci = WORK / "images" / f"{tag}-oci"
         archive = WORK / "images" / f"{tag}.tar"
@@ -184,6 +195,10 @@ def main() -> None:
         print(f"bench: {LAYOUT} not found; the benchmarks need ../shared/images")
         return
     WORK.mkdir(exist_ok=True)
+    # Users run an installed package with bytecode; this machine sets PYTHONDONTWRITEBYTECODE.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], check=True,
+                   stdout=subprocess.DEVNULL)
     inputs = prepare_inputs()
     peers = install_peers()
     print(f"peers: {', '.join(sorted(peers)) or 'none'}\n")
@@ -209,14 +224,17 @@ def main() -> None:
                 env_cache = Path(tmp) / f"trivy-{tag}-{fmt}"
                 env = trivy_env(env_cache)
                 for name, pcmd in peer_commands(peers, fmt, path, tag, env_cache).items():
-                    run = best(pcmd, runs=2, env=env, reset=None)
+                    run = best(pcmd, runs=2, env=env, reset=env_cache)
                     ratio = run.seconds / cold.seconds if cold.seconds else 0
                     print(
                         f"{'':15} {'':15} {name:8} {run.seconds:8.2f} {'':>8} "
                         f"{run.peak_mib:9.0f} {ratio:13.2f}"
                     )
             print(f"{'':15} {'gzip -dc floor':15} {'gzip':8} {floor:8.2f}")
-    print("\ncold/sievert > 1 means the peer is slower than sievert's cold run.")
+        print("\ncold/sievert > 1 means the peer is slower than sievert's cold run.")
+        db_bench.report(SHARED / "feeds", LAYOUT, TAGS)
+        env_cache = Path(tmp) / "trivy-compare"
+        compare.report(inputs, peers, trivy_env(env_cache), str(env_cache))
 
 
 if __name__ == "__main__":

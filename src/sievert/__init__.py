@@ -3,6 +3,8 @@
 Python API (the CLI prints exactly these results):
 
 - `sievert.inventory(target, ...)` -> `sievert.model.Inventory`
+- `sievert.scan(target, db=...)` -> `sievert.model.finding.ScanResult`
+- `sievert.vulndb.open(path)` -> `VulnDB` with `.get(id)`, `.search(name, version, ecosystem=...)`
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("inventory",)
+_API = ("inventory", "scan")
 __all__ = ["__version__", *_API]
 
 
