@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.inventory import Inventory, Notice
 from sievert.model.package import Package
 from sievert.model.vuln import Affected, Vulnerability
@@ -56,3 +57,8 @@ class ScanResult:
     db_built: str = ""
     db_sources: tuple[tuple[str, str], ...] = ()
     notices: tuple[Notice, ...] = ()
+    config_findings: tuple[CheckFinding, ...] = ()
+    """Misconfigurations of the image (metadata, files) and of its Dockerfile when given."""
+    secret_findings: tuple[SecretFinding, ...] = ()
+    scanners: tuple[str, ...] = ("vuln",)
+    """Which scanners ran: 'vuln', 'config', 'secret'."""
