@@ -1,4 +1,4 @@
-"""Misconfiguration and secret findings: what `sievert config` and the config/secret scanners report."""
+"""Misconfiguration and secret findings reported by `sievert config` and `scan --scanners`."""
 
 from __future__ import annotations
 
