@@ -219,3 +219,29 @@ def test_an_unparsable_range_version_becomes_a_notice() -> None:
     findings, notices = match_inventory(inventory(BOOKWORM, pkg), db)
     assert findings == ()
     assert notices and "GHSA-bad" in notices[0].message
+
+
+def test_rpm_matches_by_source_rpm_and_by_binary_name_with_epochs() -> None:
+    rocky = Distro("rocky", "9.3")
+    db = FakeDB(
+        [
+            Affected("CVE-1", "rocky:9", "openssl", "osv", FIXED, "1:3.0.7-25.el9_3"),
+            Affected("CVE-2", "rocky:9", "openssl-libs", "osv", FIXED, "1:3.0.7-27.el9"),
+            Affected("CVE-3", "rocky:9", "openssl", "osv", FIXED, "1:3.0.7-18.el9"),
+            Affected("CVE-4", "rocky:8", "openssl", "osv", FIXED, "1:9.9.9-1.el8"),
+        ]
+    )
+    pkg = Package(
+        "openssl-libs",
+        "3.0.7-24.el9",
+        "rpm",
+        "pkg:rpm/rocky/openssl-libs",
+        "rpm-db",
+        epoch=1,
+        source_name="openssl",
+    )
+    findings, _ = match_inventory(inventory(rocky, pkg), db)
+    assert {(f.id, f.evidence.matched_by) for f in findings} == {
+        ("CVE-1", "source-package"),
+        ("CVE-2", "package"),
+    }

@@ -260,3 +260,16 @@ def test_cvss_scoring_and_rating_table() -> None:
     ]  # fmt: skip
     with pytest.raises(ValueError, match="malformed CVSS vector"):
         cvss_score("CVSS:3.1/AV:Q", "x")
+
+
+def test_osv_distro_ecosystems_map_to_the_matchers_namespaces() -> None:
+    from sievert.vulndb.feeds.osv import namespace_for
+
+    assert namespace_for("Debian:12") == "debian:bookworm"
+    assert namespace_for("Ubuntu:22.04:LTS") == "ubuntu:jammy"
+    assert namespace_for("Alpine:v3.23") == "alpine:3.23"
+    assert namespace_for("Rocky Linux:9") == "rocky:9"
+    assert namespace_for("AlmaLinux:8") == "almalinux:8"
+    assert namespace_for("Red Hat:enterprise_linux:9::appstream") == "rhel:9"
+    assert namespace_for("Wolfi") == "wolfi:rolling"
+    assert namespace_for("Mageia:9") is None

@@ -44,15 +44,25 @@ class DistroMatcher:
         installed = self._installed_version(package)
         candidates: list[Candidate] = []
         notices: list[str] = []
-        for statement in db.affected(namespace, source):
+        for statement in self._statements(db, namespace, package, source):
             try:
-                candidate = self._judge(package, statement, installed, source)
+                candidate = self._judge(package, statement, installed)
             except VersionError as exc:
                 notices.append(f"{statement.vuln_id} for {package.name}: {exc}")
                 continue
             if candidate is not None:
                 candidates.append(candidate)
         return MatchOutcome(tuple(candidates), tuple(notices))
+
+    def _statements(
+        self, db: VulnSource, namespace: str, package: Package, source: str
+    ) -> list[Affected]:
+        """Statements by source package; rpm feeds (OSV Red Hat/Alma/Rocky) also key binaries."""
+        statements = db.affected(namespace, source)
+        if package.type == "rpm" and package.name != source:
+            seen = {s.vuln_id for s in statements}
+            statements += [s for s in db.affected(namespace, package.name) if s.vuln_id not in seen]
+        return statements
 
     def _installed_version(self, package: Package) -> str:
         """Source version for Debian (the tracker speaks of source uploads), else the package's."""
@@ -63,9 +73,7 @@ class DistroMatcher:
             return f"{epoch}{package.version}"
         return package.version
 
-    def _judge(
-        self, package: Package, statement: Affected, installed: str, source: str
-    ) -> Candidate | None:
+    def _judge(self, package: Package, statement: Affected, installed: str) -> Candidate | None:
         state = statement.fix_state
         if state == NOT_AFFECTED:
             return None
@@ -80,8 +88,8 @@ class DistroMatcher:
             source=statement.source,
             record_id=statement.record_id or statement.vuln_id,
             namespace=statement.namespace,
-            matched_by="source-package" if source != package.name else "package",
-            matched_name=source,
+            matched_by="source-package" if statement.package != package.name else "package",
+            matched_name=statement.package,
             constraint=constraint,
         )
         fixes = (fixed,) if state == FIXED and fixed else ()

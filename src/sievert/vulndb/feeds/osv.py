@@ -85,7 +85,22 @@ def namespace_for(ecosystem: str) -> str | None:
     if base == "Ubuntu" and release:
         number = next((p for p in release.split(":") if p[:1].isdigit()), release)
         return f"ubuntu:{UBUNTU_CODENAMES.get(number, number)}"
-    return None
+    return _rpm_or_rolling_namespace(base, release)
+
+
+RPM_DISTROS = {"AlmaLinux": "almalinux", "Rocky Linux": "rocky", "Red Hat": "rhel"}
+"""OSV ecosystems of RHEL-family releases -> os-release IDs (the matcher's namespace prefix)."""
+ROLLING_DISTROS = {"Wolfi": "wolfi", "Chainguard": "chainguard"}
+
+
+def _rpm_or_rolling_namespace(base: str, release: str) -> str | None:
+    """'rocky:9' for 'Rocky Linux:9', 'rhel:9' for 'Red Hat:enterprise_linux:9::appstream'."""
+    if base in ROLLING_DISTROS:
+        return f"{ROLLING_DISTROS[base]}:rolling"
+    if base not in RPM_DISTROS or not release:
+        return None
+    major = next((p.split(".")[0] for p in release.split(":") if p[:1].isdigit()), "")
+    return f"{RPM_DISTROS[base]}:{major}" if major else None
 
 
 def parse_osv(path: Path, name: str = "") -> FeedResult:
