@@ -197,8 +197,11 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
     # Users run an installed package with bytecode; this machine sets PYTHONDONTWRITEBYTECODE.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "src")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     inputs = prepare_inputs()
     peers = install_peers()
     print(f"peers: {', '.join(sorted(peers)) or 'none'}\n")
