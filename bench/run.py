@@ -189,6 +189,43 @@ def trivy_env(cache: Path) -> dict[str, str]:
     return {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false", "TRIVY_CACHE_DIR": str(cache)}
 
 
+def language_timing(archive: str, peers: dict[str, str], tmp: Path) -> None:
+    """Cold time of the language catalogers alone on the apps image, beside syft's."""
+    cache = tmp / "cache-lang"
+    cmd = [
+        *SIEVERT,
+        "sbom",
+        f"docker-archive:{archive}",
+        "--pkg-types",
+        "library",
+        "-q",
+        "-f",
+        "json",
+        "--cache-dir",
+        str(cache),
+    ]
+    ours = best(cmd, reset=cache)
+    line = f"\nlanguage packages only, bookworm-apps, cold: sievert {ours.seconds:.2f} s"
+    if "syft" in peers:
+        env = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}
+        syft = best(
+            [
+                peers["syft"],
+                "scan",
+                f"docker-archive:{archive}",
+                "--select-catalogers",
+                "-os",
+                "-o",
+                "syft-json",
+                "-q",
+            ],
+            runs=2,
+            env=env,
+        )
+        line += f", syft {syft.seconds:.2f} s (syft/sievert {syft.seconds / ours.seconds:.2f})"
+    print(line)
+
+
 def main() -> None:
     """Run every measurement and print the table."""
     if not LAYOUT.is_dir():
@@ -235,6 +272,7 @@ def main() -> None:
                     )
             print(f"{'':15} {'gzip -dc floor':15} {'gzip':8} {floor:8.2f}")
         print("\ncold/sievert > 1 means the peer is slower than sievert's cold run.")
+        language_timing(inputs["bookworm-apps"]["docker-archive"], peers, Path(tmp))
         db_bench.report(SHARED / "feeds", LAYOUT, TAGS)
         env_cache = Path(tmp) / "trivy-compare"
         compare.report(inputs, peers, trivy_env(env_cache), str(env_cache))

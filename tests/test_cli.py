@@ -130,3 +130,31 @@ def test_demo_runs_from_a_clean_output_folder(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "libssh2-1" in proc.stdout
+
+
+def test_pkg_types_selects_groups_but_ownership_still_applies(tmp_path: Path) -> None:
+    gem = F(
+        "usr/lib/ruby/gems/3.1.0/specifications/rake-13.0.6.gemspec",
+        'Gem::Specification.new do |s|\n  s.name = "rake"\n  s.version = "13.0.6"\nend\n',
+    )
+    ruby = (
+        "Package: ruby3.1\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.1.2-7\n\n"
+    )
+    image = Image(
+        [
+            [
+                F("etc/os-release", 'ID=debian\nVERSION_ID="12"\n'),
+                F("var/lib/dpkg/status", ruby),
+                gem,
+                F("var/lib/dpkg/info/ruby3.1.list", "/" + gem.path + "\n"),
+            ]
+        ]
+    )
+    layout = write_oci_layout(tmp_path / "l", {"t": image})
+    proc = run(
+        "sbom", f"oci-dir:{layout}:t", "-q", "--no-cache", "-f", "json", "--pkg-types", "library"
+    )
+    packages = json.loads(proc.stdout)["packages"]
+    assert [(p["type"], p["name"]) for p in packages] == [("gem", "rake")]
+    assert packages[0]["owner"].startswith("pkg:deb/debian/ruby3.1")
+    assert run("sbom", f"oci-dir:{layout}:t", "--pkg-types", "nope").returncode == 2

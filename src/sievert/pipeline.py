@@ -36,6 +36,8 @@ class InventoryOptions:
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     progress: Callable[[LayerInfo, str], None] | None = None
     catalogers: Sequence[Cataloger] = CATALOGERS
+    pkg_types: tuple[str, ...] = ("os", "library")
+    """Which groups to report; OS catalogers always run, since they decide ownership."""
 
 
 def capture_spec(catalogers: Sequence[Cataloger]) -> CaptureSpec:
@@ -75,6 +77,14 @@ def assign_owners(packages: Sequence[Package]) -> tuple[Package, ...]:
     return tuple(result)
 
 
+def select_pkg_types(
+    packages: Sequence[Package], pkg_types: tuple[str, ...]
+) -> tuple[Package, ...]:
+    """Only the packages of the chosen groups: 'os' (deb, apk, rpm) and 'library' (the rest)."""
+    keep_os, keep_library = "os" in pkg_types, "library" in pkg_types
+    return tuple(p for p in packages if (keep_os if p.type in OS_TYPES else keep_library))
+
+
 def _owner(package: Package, owners: dict[str, str]) -> str:
     for location in package.locations:
         owner = owners.get(location.path)
@@ -112,7 +122,7 @@ def take_inventory(target: str, options: InventoryOptions | None = None) -> Inve
     return Inventory(
         image=image.metadata,
         distro=distro,
-        packages=assign_owners(packages),
+        packages=select_pkg_types(assign_owners(packages), opts.pkg_types),
         notices=(*notices, *catalog_notices),
         file_count=len(view),
     )

@@ -48,7 +48,14 @@ CATALOGERS: tuple[Cataloger, ...] = (
     GoModCataloger(),
     CargoLockCataloger(),
 )
-"""Every cataloger; language catalogers are appended here as they are written."""
+"""Every cataloger: OS package databases first, then language and binary catalogers."""
+
+OS_CATALOGERS: tuple[Cataloger, ...] = CATALOGERS[:3]
+"""The OS package database catalogers (`--pkg-types os`)."""
+LIBRARY_CATALOGERS: tuple[Cataloger, ...] = CATALOGERS[3:]
+"""Language, archive and binary catalogers (`--pkg-types library`)."""
+PKG_TYPES = {"os": OS_CATALOGERS, "library": LIBRARY_CATALOGERS}
+"""`--pkg-types` groups."""
 
 
 def all_globs() -> tuple[str, ...]:

@@ -44,9 +44,10 @@ def sbom(
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
+    pkg_types: str,
 ) -> None:
     """List every package in TARGET (image, archive, layout, registry ref or directory)."""
-    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet)
+    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
     inventory = take_inventory(target, options)
     writer = writer_for(fmt)
     with output_stream(output) as out:
@@ -63,11 +64,12 @@ def inspect(
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
+    pkg_types: str,
 ) -> None:
     """Show TARGET's layers (digest, size, created_by) and the packages each introduced."""
     from sievert.report.table import write_layers
 
-    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet)
+    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
     inventory = take_inventory(target, options)
     write_layers(inventory, sys.stdout)
 

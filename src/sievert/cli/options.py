@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import click
 
+from sievert.catalog.registry import PKG_TYPES
 from sievert.errors import UsageError
 from sievert.model import LayerInfo, Platform
 from sievert.pipeline import InventoryOptions
@@ -41,6 +42,13 @@ def image_options(func: F) -> F:
         ),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the layer cache."),
         click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+        click.option(
+            "--pkg-types",
+            default="os,library",
+            show_default=True,
+            help="Package groups to list: os (dpkg, apk, rpm), library (languages, "
+            "binaries), or both.",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -48,7 +56,12 @@ def image_options(func: F) -> F:
 
 
 def inventory_options(
-    platform: str, insecure_registry: bool, cache_dir: Path | None, no_cache: bool, quiet: bool
+    platform: str,
+    insecure_registry: bool,
+    cache_dir: Path | None,
+    no_cache: bool,
+    quiet: bool,
+    pkg_types: str = "os,library",
 ) -> InventoryOptions:
     """Turn the shared CLI options into pipeline options."""
     try:
@@ -65,7 +78,17 @@ def inventory_options(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         progress=None if quiet else layer_progress(),
+        pkg_types=parse_pkg_types(pkg_types),
     )
+
+
+def parse_pkg_types(text: str) -> tuple[str, ...]:
+    """'os,library' -> ('os', 'library'); UsageError naming the valid groups otherwise."""
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in PKG_TYPES]
+    if unknown or not kinds:
+        raise UsageError(f"unknown --pkg-types {text!r}; valid: os, library")
+    return kinds
 
 
 def layer_progress() -> Callable[[LayerInfo, str], None]:
