@@ -86,6 +86,7 @@ def scan_command(
     cache_dir: Path | None,
     no_cache: bool,
     quiet: bool,
+    pkg_types: str,
 ) -> None:
     """Find the known vulnerabilities in TARGET (any image target) or in an SBOM."""
     if (target is None) == (sbom_path is None):
@@ -95,7 +96,9 @@ def scan_command(
         result = scan_inventory(inventory, db_path)
     else:
         assert target is not None
-        options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet)
+        options = inventory_options(
+            platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types
+        )
         result = scan(target, ScanOptions(inventory=options, db_path=db_path))
     _warn_if_stale(result, max_db_age)
     severities = [s for s in severity.split(",") if s] if severity else None
