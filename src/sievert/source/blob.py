@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import queue
+import threading
 import zlib
 from typing import Any, BinaryIO
 
@@ -17,15 +19,48 @@ ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1024 * 1024
 
 
+class _BackgroundHash:
+    """Feeds chunks to a hash on a worker thread (hashlib releases the GIL), in order."""
+
+    def __init__(self, algo: str) -> None:
+        self.hash = hashlib.new(algo)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)  # <= 16 chunks held
+        self._thread = threading.Thread(target=self._run, name="sievert-digest", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self.hash.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        """Queue a chunk (bytes are immutable, so no copy is needed)."""
+        self._queue.put(chunk)
+
+    def hexdigest(self) -> str:
+        """Wait for the queued chunks, then the digest."""
+        self.close()
+        return self.hash.hexdigest()
+
+    def close(self) -> None:
+        """Stop the worker once it has hashed everything queued."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
 class DigestReader(io.RawIOBase):
-    """Reads a stream while hashing it; at EOF the digest must equal `expected` ('sha256:...')."""
+    """Reads a stream while hashing it; at EOF the digest must equal `expected` ('sha256:...').
+
+    Hashing runs on a background thread, overlapping the decompression and tar parsing that
+    consume the stream.
+    """
 
     def __init__(self, raw: BinaryIO, expected: str, name: str) -> None:
         algo, _, want = expected.partition(":")
         if algo not in ("sha256", "sha512") or not want:
             raise DigestMismatchError(f"{name}: unsupported digest {expected!r}")
         self._raw = raw
-        self._hash = hashlib.new(algo)
+        self._hash = _BackgroundHash(algo)
         self._want = want.lower()
         self._name = name
         self._checked = False
@@ -51,11 +86,17 @@ class DigestReader(io.RawIOBase):
             return
         self._checked = True
         got = self._hash.hexdigest()
+        algo = self._hash.hash.name
         if got != self._want:
             raise DigestMismatchError(
-                f"{self._name}: digest mismatch: expected {self._hash.name}:{self._want}, "
-                f"content hashes to {self._hash.name}:{got}"
+                f"{self._name}: digest mismatch: expected {algo}:{self._want}, "
+                f"content hashes to {algo}:{got}"
             )
+
+    def close(self) -> None:
+        """Stop the hashing thread too."""
+        self._hash.close()
+        super().close()
 
     def drain(self) -> None:
         """Read what is left (to verify the digest of a stream a consumer stopped reading)."""
