@@ -71,11 +71,14 @@ def test_installed_packages_nested_scoped_and_skipped_files() -> None:
     )
     packages = {(p.name, p.version): p for p in result.packages}
     assert set(packages) == {
+        ("my-app", "1.0.0"),  # the app root beside node_modules, as syft and trivy list it
         ("express", "4.17.1"),
         ("ms", "2.0.0"),
         ("@types/node", "20.1.0"),
         ("jest", "29.7.0"),
     }
+    assert packages[("my-app", "1.0.0")].meta("root") == "true"
+    assert packages[("express", "4.17.1")].meta("root") == ""
     types_node = packages[("@types/node", "20.1.0")]
     assert types_node.purl == "pkg:npm/%40types/node@20.1.0"
     assert types_node.licenses == ("MIT",)

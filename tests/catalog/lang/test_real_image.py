@@ -98,11 +98,13 @@ def test_python_packages(shared_images: Path) -> None:
 
 def test_npm_packages(shared_images: Path) -> None:
     npm = _of(apps_packages(shared_images), "npm")
-    # 69 manifests under /app/node_modules. trivy's 70 adds the application's own root
-    # /app/package.json (research-app 1.0.0, private: the project, not a dependency); syft's 71
-    # adds it too, plus ruby-typeprof 0.20.1 from typeprof's vscode/package.json under
-    # /usr/lib/ruby/gems (an editor extension manifest shipped inside a gem, not an npm install).
-    assert len(npm) == 69
+    # 69 manifests under /app/node_modules plus the application's own root /app/package.json
+    # (research-app 1.0.0, marked root), as trivy's 70. syft's 71 adds ruby-typeprof 0.20.1 from
+    # typeprof's vscode/package.json under /usr/lib/ruby/gems: an editor extension manifest shipped
+    # inside a gem (no node_modules beside it), not an npm install.
+    assert len(npm) == 70
+    assert [p.name for p in npm if p.meta("root") == "true"] == ["research-app"]
+    npm = [p for p in npm if p.meta("root") != "true"]
     versions = {(p.name, p.version) for p in npm}
     assert {("lodash", "4.17.15"), ("minimist", "1.2.0"), ("express", "4.17.1")} <= versions
     assert {("esbuild", "0.14.0"), ("node-fetch", "2.6.0"), ("jsonwebtoken", "8.5.1")} <= versions
@@ -138,7 +140,8 @@ def test_directory_scope_lockfile_agrees_with_node_modules(shared_images: Path) 
     lock = apps_results(shared_images)["npm-lock"]
     assert lock.notices == ()
     app = [p for p in lock.packages if p.locations[0].path == "/app/package-lock.json"]
-    installed = {(p.name, p.version) for p in _of(apps_packages(shared_images), "npm")}
+    npm = _of(apps_packages(shared_images), "npm")
+    installed = {(p.name, p.version) for p in npm if p.meta("root") != "true"}
     required = {(p.name, p.version) for p in app if p.meta("optional") != "true"}
     optional = {(p.name, p.version) for p in app if p.meta("optional") == "true"}
     assert required | {("esbuild-linux-64", "0.14.0")} == installed

@@ -114,11 +114,12 @@ class NpmInstalledCataloger:
     hidden lockfile `node_modules/.package-lock.json` when present."""
 
     name: str = INSTALLED
-    version: str = "1"
+    version: str = "2"
     scopes: tuple[str, ...] = SCOPE_ALL
     globs: Sequence[str] = (
         f"**/{NODE_MODULES}/**/package.json",
         f"**/{NODE_MODULES}/{HIDDEN_LOCK}",
+        "**/package.json",
     )
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
@@ -138,7 +139,32 @@ class NpmInstalledCataloger:
                 extra = flags(dev=dev, optional=optional)
                 marked = dataclasses.replace(package, metadata=package.metadata + extra)
                 packages.append(located(marked, view, path))
+        packages.extend(_app_roots(view, notices))
         return CatalogResult(tuple(packages), tuple(notices))
+
+
+def _app_roots(view: FileView, notices: list[Notice]) -> list[Package]:
+    """The application whose dependencies are installed: a package.json beside `node_modules`.
+
+    syft and trivy list it too (e.g. `/app/package.json`); it is marked ('root', 'true').
+    """
+    found: list[Package] = []
+    for path in view.glob("**/package.json"):
+        if NODE_MODULES in path.split("/"):
+            continue
+        folder = posixpath.join(posixpath.dirname(path), NODE_MODULES)
+        record = view.record(folder)
+        if record is None or record.kind != "dir":
+            continue
+        data = view.read(path)
+        if data is None:
+            continue
+        result = safe_parse(parse_package_json, data, "/" + path)
+        notices.extend(result.notices)
+        for package in result.packages:
+            marked = dataclasses.replace(package, metadata=(*package.metadata, ("root", "true")))
+            found.append(located(marked, view, path))
+    return found
 
 
 def _hidden_entry(
