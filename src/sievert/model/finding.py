@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.inventory import Inventory, Notice
+from sievert.model.policy import PolicyVerdict
 from sievert.model.package import Package
 from sievert.model.vuln import Affected, Vulnerability
 
@@ -62,3 +63,5 @@ class ScanResult:
     secret_findings: tuple[SecretFinding, ...] = ()
     scanners: tuple[str, ...] = ("vuln",)
     """Which scanners ran: 'vuln', 'config', 'secret'."""
+    verdict: PolicyVerdict | None = None
+    """The policy verdict when `--policy` was given."""
