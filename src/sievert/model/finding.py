@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.inventory import Inventory, Notice
-from sievert.model.policy import PolicyVerdict
 from sievert.model.package import Package
+from sievert.model.policy import PolicyVerdict
 from sievert.model.vuln import Affected, Vulnerability
 
 
