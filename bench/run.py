@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 import compare  # noqa: E402
+import compare_config  # noqa: E402
 import db_bench  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -276,6 +277,7 @@ def main() -> None:
         db_bench.report(SHARED / "feeds", LAYOUT, TAGS)
         env_cache = Path(tmp) / "trivy-compare"
         compare.report(inputs, peers, trivy_env(env_cache), str(env_cache))
+    compare_config.report()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ import click
 
 from sievert import dirs
 from sievert.cli.main import cli
-from sievert.cli.options import image_options, inventory_options, output_stream
+from sievert.cli.options import image_options, inventory_options
+from sievert.cli.output import output_stream
 from sievert.pipeline import take_inventory
 from sievert.report.registry import writer_for, writer_names
 from sievert.source.cache import LayerCache

@@ -17,6 +17,7 @@ COMMAND_MODULES = {
     "scan": "sievert.cli.scan_commands",
     "db": "sievert.cli.db_commands",
     "vuln": "sievert.cli.vuln_commands",
+    "config": "sievert.cli.config_commands",
 }
 """Where each top-level command lives; a module is imported only when its command runs."""
 

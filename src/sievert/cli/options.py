@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
 
@@ -104,20 +101,3 @@ def layer_progress() -> Callable[[LayerInfo, str], None]:
         console.print(f"[dim]layer {layer.index + 1} {digest} {status}[/dim]")
 
     return report
-
-
-@contextmanager
-def output_stream(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a temp file beside `path` renamed into place only on success."""
-    if path is None:
-        yield sys.stdout
-        return
-    directory = path.parent if str(path.parent) else Path()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            yield out
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from sievert.cli.main import cli
-from sievert.cli.options import image_options, inventory_options, output_stream
+from sievert.cli.options import image_options, inventory_options
+from sievert.cli.output import output_stream
 from sievert.errors import EXIT_POLICY, UsageError
 from sievert.model.finding import ScanResult
 from sievert.model.vuln import SEVERITIES
-from sievert.pipeline import ScanOptions, scan, scan_inventory
-from sievert.report.filters import SORT_KEYS, exceeds, filter_findings, sort_findings
+from sievert.pipeline import SCANNERS, ScanOptions, scan, scan_inventory
+from sievert.report.filters import (
+    SORT_KEYS,
+    exceeds,
+    filter_findings,
+    parse_severity,
+    sort_findings,
+)
 from sievert.report.registry import scan_writer_for, scan_writer_names
 from sievert.report.sbom_input import parse_sbom
+from sievert.report.scan_common import severity_rank
+
+if TYPE_CHECKING:
+    from sievert.checks.secrets import SecretConfig
 
 DEFAULT_MAX_DB_AGE_DAYS = 7
 
@@ -69,6 +82,18 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     show_default=True,
     help="Warn when the database is older than this many days.",
 )
+@click.option(
+    "--scanners",
+    default="vuln",
+    show_default=True,
+    metavar="vuln,config,secret",
+    help="What to look for, in one layer walk: vulnerabilities, image misconfigurations, secrets.",
+)
+@click.option(
+    "--secret-config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="YAML with allow_paths (replace the default skipped paths), disabled_rules, max_size.",
+)
 @image_options
 def scan_command(
     target: str | None,
@@ -81,6 +106,8 @@ def scan_command(
     sort_by: str,
     db_path: Path | None,
     max_db_age: int,
+    scanners: str,
+    secret_config: Path | None,
     platform: str,
     insecure_registry: bool,
     cache_dir: Path | None,
@@ -91,6 +118,9 @@ def scan_command(
     """Find the known vulnerabilities in TARGET (any image target) or in an SBOM."""
     if (target is None) == (sbom_path is None):
         raise UsageError("give either a TARGET or --sbom FILE")
+    chosen = parse_scanners(scanners)
+    if sbom_path is not None and chosen != ("vuln",):
+        raise UsageError("--sbom scans vulnerabilities only (--scanners vuln)")
     if sbom_path is not None:
         inventory = parse_sbom(sbom_path.read_bytes(), str(sbom_path))
         result = scan_inventory(inventory, db_path)
@@ -99,16 +129,81 @@ def scan_command(
         options = inventory_options(
             platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types
         )
-        result = scan(target, ScanOptions(inventory=options, db_path=db_path))
+        result = scan(
+            target,
+            ScanOptions(
+                inventory=options,
+                db_path=db_path,
+                scanners=chosen,
+                secret_config=load_secret_config(secret_config),
+            ),
+        )
     _warn_if_stale(result, max_db_age)
     severities = [s for s in severity.split(",") if s] if severity else None
     result = filter_findings(result, severities=severities, ignore_unfixed=ignore_unfixed)
+    result = filter_checks(result, severities)
     result = sort_findings(result, sort_by)
     with output_stream(output) as out:
         scan_writer_for(fmt).write(result, out)
-    if fail_on and exceeds(result, fail_on):
+    if fail_on and (exceeds(result, fail_on) or checks_exceed(result, fail_on)):
         click.echo(f"sievert: findings at or above {fail_on} remain (--fail-on)", err=True)
         sys.exit(EXIT_POLICY)
+
+
+# scanners 'config' and 'secret' -------------------------------------------------------------
+def parse_scanners(text: str) -> tuple[str, ...]:
+    """`vuln,config,secret` (any order, any subset) in canonical order; UsageError otherwise."""
+    words = [w.strip().lower() for w in text.split(",") if w.strip()]
+    unknown = [w for w in words if w not in SCANNERS]
+    if unknown or not words:
+        raise UsageError(
+            f"unknown scanner {', '.join(unknown) or text!r}; valid: vuln,config,secret"
+        )
+    return tuple(s for s in SCANNERS if s in words)
+
+
+def load_secret_config(path: Path | None) -> SecretConfig | None:
+    """The secret scan configuration of a YAML file (None without a file)."""
+    if path is None:
+        return None
+    import yaml
+
+    from sievert.checks.secrets import SecretConfig
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise UsageError(f"--secret-config {path}: {exc}") from exc
+    if not isinstance(doc, dict) or set(doc) - {"allow_paths", "disabled_rules", "max_size"}:
+        raise UsageError(
+            f"--secret-config {path}: expected a mapping of allow_paths, disabled_rules, max_size"
+        )
+    default = SecretConfig()
+    return SecretConfig(
+        allow_paths=tuple(str(p) for p in doc.get("allow_paths", default.allow_paths)),
+        disabled_rules=tuple(str(r) for r in doc.get("disabled_rules", ())),
+        max_size=int(doc.get("max_size", default.max_size)),
+    )
+
+
+def filter_checks(result: ScanResult, severities: list[str] | None) -> ScanResult:
+    """Keep only config and secret findings of the `--severity` severities."""
+    if severities is None:
+        return result
+    wanted = {parse_severity(s) for s in severities}
+    return replace(
+        result,
+        config_findings=tuple(f for f in result.config_findings if f.severity in wanted),
+        secret_findings=tuple(f for f in result.secret_findings if f.severity in wanted),
+    )
+
+
+def checks_exceed(result: ScanResult, fail_on: str) -> bool:
+    """A config or secret finding at or above the `--fail-on` severity (suppressed ones aside)."""
+    threshold = severity_rank(parse_severity(fail_on))
+    active = [f.severity for f in result.config_findings if not f.suppressed_by]
+    active += [f.severity for f in result.secret_findings]
+    return any(severity_rank(s) >= threshold for s in active)
 
 
 def _warn_if_stale(result: ScanResult, max_days: int) -> None:

@@ -12,6 +12,7 @@ from typing import cast
 
 from sievert.errors import UsageError
 from sievert.report.base import ReportWriter, ScanWriter
+from sievert.report.config_common import ConfigWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,11 @@ SCAN_WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("cyclonedx-json", "scan_cyclonedx", "ScanCycloneDxJsonWriter"),
     WriterEntry("sarif", "sarif", "SarifWriter"),
 )
+CONFIG_WRITERS: tuple[WriterEntry, ...] = (
+    WriterEntry("table", "config_table", "ConfigTableWriter"),
+    WriterEntry("json", "config_json", "ConfigJsonWriter"),
+    WriterEntry("sarif", "config_sarif", "ConfigSarifWriter"),
+)
 
 
 def writer_names() -> tuple[str, ...]:
@@ -51,6 +57,11 @@ def scan_writer_names() -> tuple[str, ...]:
     return tuple(entry.name for entry in SCAN_WRITERS)
 
 
+def config_writer_names() -> tuple[str, ...]:
+    """The valid `sievert config` format names, in registry order."""
+    return tuple(entry.name for entry in CONFIG_WRITERS)
+
+
 def writer_for(name: str) -> ReportWriter:
     """The inventory writer registered under `name`; UsageError listing the valid names."""
     return cast(ReportWriter, _entry(WRITERS, name, "report format").load())
@@ -59,6 +70,11 @@ def writer_for(name: str) -> ReportWriter:
 def scan_writer_for(name: str) -> ScanWriter:
     """The scan writer registered under `name`; UsageError listing the valid names."""
     return cast(ScanWriter, _entry(SCAN_WRITERS, name, "scan report format").load())
+
+
+def config_writer_for(name: str) -> ConfigWriter:
+    """The config report writer registered under `name`; UsageError listing the valid names."""
+    return cast(ConfigWriter, _entry(CONFIG_WRITERS, name, "config report format").load())
 
 
 def _entry(entries: tuple[WriterEntry, ...], name: str, what: str) -> WriterEntry:

@@ -1,0 +1,4 @@
+# expect
+FROM debian:12
+RUN useradd app
+CMD ["app"]

@@ -1,0 +1,5 @@
+FROM debian:12
+USER app
+# expect
+USER root
+CMD ["app"]

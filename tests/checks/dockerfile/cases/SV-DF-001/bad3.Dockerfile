@@ -1,0 +1,5 @@
+FROM debian:12 AS base
+USER app
+FROM base
+# expect
+USER 0:0

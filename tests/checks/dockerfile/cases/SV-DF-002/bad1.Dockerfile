@@ -1,0 +1,3 @@
+# expect
+FROM ubuntu
+USER 1

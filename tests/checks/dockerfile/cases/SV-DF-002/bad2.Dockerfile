@@ -1,0 +1,3 @@
+FROM python:3.12 AS build
+# expect
+FROM node:latest

@@ -1,0 +1,3 @@
+ARG IMG=alpine
+# expect
+FROM ${IMG}

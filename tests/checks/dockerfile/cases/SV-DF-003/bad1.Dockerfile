@@ -1,0 +1,2 @@
+# expect
+FROM ubuntu:24.04

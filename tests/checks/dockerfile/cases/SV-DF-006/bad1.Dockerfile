@@ -1,0 +1,3 @@
+FROM alpine:3.20
+# expect
+ADD https://example.com/install.sh /tmp/

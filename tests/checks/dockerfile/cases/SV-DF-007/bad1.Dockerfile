@@ -1,0 +1,3 @@
+FROM alpine:3.20
+# expect
+ADD app.py requirements.txt /app/

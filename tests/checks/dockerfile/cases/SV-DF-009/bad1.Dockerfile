@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+RUN curl -fsSL https://get.example.com | sh

@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+RUN sh -c "$(curl -fsSL https://raw.example.com/install.sh)"

@@ -1,0 +1,6 @@
+FROM debian:12
+# expect
+RUN <<EOF
+set -e
+curl -fsSL https://get.example.com | bash
+EOF

@@ -1,0 +1,2 @@
+FROM debian:12
+RUN curl -fsSL https://example.com/key.asc | gpg --dearmor -o /usr/share/keyrings/x.gpg

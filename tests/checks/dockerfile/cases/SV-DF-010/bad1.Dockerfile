@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+RUN curl -fsSLo /usr/local/bin/tool https://example.com/tool && chmod +x /usr/local/bin/tool

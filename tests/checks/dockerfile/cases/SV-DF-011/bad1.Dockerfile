@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+RUN curl -fsSLk https://example.com/a -o /a

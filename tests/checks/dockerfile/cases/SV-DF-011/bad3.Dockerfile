@@ -1,0 +1,3 @@
+FROM python:3.12
+# expect
+RUN pip install --trusted-host pypi.example.com flask==3.0

@@ -1,0 +1,3 @@
+FROM debian:12
+RUN apt-get update && apt-get install -y curl
+RUN rpm --import https://example.com/key

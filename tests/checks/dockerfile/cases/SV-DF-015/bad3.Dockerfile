@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+ENV API_KEY secret-value

@@ -1,0 +1,3 @@
+FROM debian:12
+ENV DB_PASSWORD_FILE=/run/secrets/db TOKEN_TTL=3600
+ENV APP_SECRET=""

@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+ENV SESSION_SEED=Zx9Qm2Lr7Tb4Wv8Kp3Nc6Hy1Jd5Fs0Ga

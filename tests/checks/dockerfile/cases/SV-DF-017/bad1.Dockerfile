@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+COPY id_rsa /root/.ssh/id_rsa

@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+RUN make && sudo -u app make install

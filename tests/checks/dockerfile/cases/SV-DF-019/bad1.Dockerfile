@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+RUN chmod -R 777 /app

@@ -1,0 +1,3 @@
+FROM alpine:3.20
+# expect
+RUN apk update && apk add curl

@@ -1,0 +1,3 @@
+FROM python:3.12
+# expect
+RUN pip install -r requirements.txt

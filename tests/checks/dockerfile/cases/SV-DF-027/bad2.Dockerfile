@@ -1,0 +1,3 @@
+FROM centos:7
+# expect
+RUN yum install -y httpd && yum update -y

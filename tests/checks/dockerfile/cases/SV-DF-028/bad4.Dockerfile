@@ -1,0 +1,3 @@
+FROM node:20
+# expect
+RUN npm install -g typescript

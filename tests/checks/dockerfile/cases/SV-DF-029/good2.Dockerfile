@@ -1,0 +1,4 @@
+FROM nginx:1.27 AS base
+HEALTHCHECK NONE
+FROM base
+RUN true

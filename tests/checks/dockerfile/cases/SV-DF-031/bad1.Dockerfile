@@ -1,0 +1,4 @@
+FROM debian:12
+CMD ["a"]
+# expect
+CMD ["b"]

@@ -1,0 +1,5 @@
+FROM debian:12
+ENTRYPOINT ["a"]
+CMD ["x"]
+# expect
+ENTRYPOINT ["b"]

@@ -1,0 +1,3 @@
+FROM debian:12
+# expect
+MAINTAINER Jane <jane@example.com>

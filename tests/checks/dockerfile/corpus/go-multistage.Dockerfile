@@ -1,0 +1,12 @@
+# concepts:
+FROM golang:1.22-alpine@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -o /out/app ./cmd/app
+
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:1111111111111111111111111111111111111111111111111111111111111111
+COPY --from=build /out/app /app
+HEALTHCHECK NONE
+ENTRYPOINT ["/app"]
