@@ -39,6 +39,24 @@ class Extractor:
     max_size: int = 512 * 1024 * 1024
 
 
+def run_extractors(
+    extractors: Sequence[Extractor], path: str, data: bytes, notice: Callable[[str], None]
+) -> dict[str, bytes]:
+    """Each extractor's summary of one file; a failing extractor becomes a notice, not a crash."""
+    summaries: dict[str, bytes] = {}
+    for extractor in extractors:
+        if not data.startswith(extractor.magic):
+            continue
+        try:
+            summary = extractor.reduce(path, data)
+        except Exception as exc:  # a hostile file must not stop the scan
+            notice(f"{path}: {extractor.name} could not read it ({exc!r:.200})")
+            continue
+        if summary is not None:
+            summaries[extractor.name] = summary
+    return summaries
+
+
 @dataclass(frozen=True, slots=True)
 class CaptureSpec:
     """Which files' bytes to keep while walking a layer, and the size bounds."""

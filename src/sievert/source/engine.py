@@ -39,6 +39,7 @@ from sievert.errors import (
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
 from sievert.source.base import CaptureSpec, LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
+from sievert.source.httpbody import ResponseReader
 from sievert.source.layerindex import LayerIndex
 from sievert.source.tarwalk import index_tar
 
@@ -110,7 +111,12 @@ class EngineClient:
             with self._client.stream("GET", self.image_path(suffix)) as response:
                 if response.status_code != 200:
                     raise self._status_error(response)
-                yield cast(BinaryIO, io.BufferedReader(_BodyReader(response, self), CHUNK))
+                yield cast(
+                    BinaryIO,
+                    io.BufferedReader(
+                        ResponseReader(response, f"docker:{self.target}", "engine stream"), CHUNK
+                    ),
+                )
         except httpx.TransportError as exc:
             raise RegistryError(
                 f"docker:{self.target}: cannot reach the container engine at {self.where}: {exc}"
@@ -126,36 +132,6 @@ class EngineClient:
         if response.status_code == 404:
             return TargetNotFoundError(f"{text}: no such image ({message})")
         return RegistryError(f"{text}: {message}")
-
-
-class _BodyReader(io.RawIOBase):
-    """A response body as a raw stream."""
-
-    def __init__(self, response: httpx.Response, client: EngineClient) -> None:
-        self._chunks = response.iter_raw(CHUNK)
-        self._pending = b""
-        self._client = client
-
-    def readable(self) -> bool:
-        """Always readable."""
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        """Fill `buffer` from the body."""
-        while not self._pending:
-            try:
-                chunk = next(self._chunks, None)
-            except httpx.HTTPError as exc:
-                raise RegistryError(
-                    f"docker:{self._client.target}: engine stream interrupted ({exc})"
-                ) from exc
-            if chunk is None:
-                return 0
-            self._pending = chunk
-        size = min(len(buffer), len(self._pending))
-        memoryview(buffer)[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
 
 
 class HashingReader(io.RawIOBase):

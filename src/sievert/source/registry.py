@@ -40,6 +40,7 @@ from sievert.source import manifest as mf
 from sievert.source.auth import Authenticator, find_credentials
 from sievert.source.base import CaptureSpec, LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
+from sievert.source.httpbody import ResponseReader
 from sievert.source.layerindex import LayerIndex
 from sievert.source.reference import Reference, parse_reference
 
@@ -66,34 +67,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-class ResponseReader(io.RawIOBase):
-    """A readable stream over an httpx response body, raw bytes as sent (no content decoding)."""
-
-    def __init__(self, response: httpx.Response, name: str) -> None:
-        self._chunks = response.iter_raw(CHUNK)
-        self._pending = b""
-        self._name = name
-
-    def readable(self) -> bool:
-        """Always readable."""
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        """Fill `buffer` from the body; 0 at its end."""
-        while not self._pending:
-            try:
-                chunk = next(self._chunks, None)
-            except httpx.HTTPError as exc:
-                raise RegistryError(f"{self._name}: download interrupted ({exc})") from exc
-            if chunk is None:
-                return 0
-            self._pending = chunk
-        size = min(len(buffer), len(self._pending))
-        memoryview(buffer)[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
 
 
 class RegistryClient:

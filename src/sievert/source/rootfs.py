@@ -13,7 +13,14 @@ from typing import BinaryIO, cast
 
 from sievert.errors import LayerError, TargetNotFoundError
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
-from sievert.source.base import CaptureSpec, LayerCacheLike, OpenedImage, Progress, SourceOptions
+from sievert.source.base import (
+    CaptureSpec,
+    LayerCacheLike,
+    OpenedImage,
+    Progress,
+    SourceOptions,
+    run_extractors,
+)
 from sievert.source.layerindex import Entry, LayerIndex
 from sievert.source.view import compile_globs
 
@@ -134,16 +141,11 @@ class _DirWalker:
         except OSError as exc:
             self._notice(f"{path}: cannot be read ({exc.strerror or exc})")
             return
-        for extractor in wanted:
-            if data is None or not data.startswith(extractor.magic):
-                continue
-            try:
-                summary = extractor.reduce(path, data)
-            except Exception as exc:  # a hostile file must not stop the scan
-                self._notice(f"{path}: {extractor.name} could not read it ({exc!r:.200})")
-                continue
-            if summary is not None:
-                self.extracts.setdefault(path, {})[extractor.name] = summary
+        if data is None:
+            return
+        summaries = run_extractors(wanted, path, data, self._notice)
+        if summaries:
+            self.extracts[path] = summaries
 
     def _notice(self, message: str) -> None:
         self.notices.append(Notice(message, self.where))

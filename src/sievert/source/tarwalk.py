@@ -11,7 +11,7 @@ import zstandard
 
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
-from sievert.source.base import CaptureSpec
+from sievert.source.base import CaptureSpec, run_extractors
 from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
 from sievert.source.tarstream import Member, TarFormatError, TarReader
@@ -142,15 +142,9 @@ class _Walker:
                 f"{path}: {member.size} bytes is over the {limit}-byte limit, not analysed"
             )
             return
-        data = head + member.read()
-        for extractor in wanted:
-            try:
-                summary = extractor.reduce(path, data)
-            except Exception as exc:  # a hostile file must not stop the scan
-                self._notice(f"{path}: {extractor.name} could not read it ({exc!r:.200})")
-                continue
-            if summary is not None:
-                self.extracts.setdefault(path, {})[extractor.name] = summary
+        summaries = run_extractors(wanted, path, head + member.read(), self._notice)
+        if summaries:
+            self.extracts[path] = summaries
 
     def _notice(self, message: str) -> None:
         self.notices.append(Notice(message, self.layer_name))
