@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import compare  # noqa: E402
 import compare_config  # noqa: E402
+import compare_secrets  # noqa: E402
 import db_bench  # noqa: E402
 
 SHARED = REPO.parent / "shared"
@@ -278,6 +279,7 @@ def main() -> None:
         env_cache = Path(tmp) / "trivy-compare"
         compare.report(inputs, peers, trivy_env(env_cache), str(env_cache))
     compare_config.report()
+    compare_secrets.report(inputs)
 
 
 if __name__ == "__main__":

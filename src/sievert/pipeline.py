@@ -20,6 +20,8 @@ from sievert.source.detect import open_target
 from sievert.source.view import FileView, compile_globs
 
 if TYPE_CHECKING:
+    from sievert.checks.image import ImageCheckConfig
+    from sievert.checks.secrets import SecretConfig
     from sievert.vulndb import VulnDB
 
 WALK_VERSION = "1"
@@ -36,17 +38,24 @@ class InventoryOptions:
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     progress: Callable[[LayerInfo, str], None] | None = None
     catalogers: Sequence[Cataloger] = CATALOGERS
+    max_layer_size: int = 64 * 1024**3
+    """Uncompressed bytes one layer may hold before it is refused (decompression bombs)."""
     pkg_types: tuple[str, ...] = ("os", "library")
     """Which groups to report; OS catalogers always run, since they decide ownership."""
 
 
-def capture_spec(catalogers: Sequence[Cataloger]) -> CaptureSpec:
-    """The files to capture for these catalogers, and a version naming that choice."""
-    globs = tuple(sorted({*DISTRO_GLOBS, *(g for c in catalogers for g in c.globs)}))
-    extractors = tuple(x for c in catalogers for x in extractors_of(c))
+def capture_spec(
+    catalogers: Sequence[Cataloger],
+    extra: WalkExtras | None = None,
+) -> CaptureSpec:
+    """The files to capture for these catalogers (and scanners' extras), and a version naming
+    that choice."""
+    more = extra or WalkExtras()
+    globs = tuple(sorted({*DISTRO_GLOBS, *(g for c in catalogers for g in c.globs), *more.globs}))
+    extractors = (*(x for c in catalogers for x in extractors_of(c)), *more.extractors)
     names = sorted(f"{c.name}:{c.version}" for c in catalogers)
     extractor_names = sorted(f"{x.name}:{','.join(x.globs)}" for x in extractors)
-    lines = [WALK_VERSION, *globs, *names, *extractor_names]
+    lines = [WALK_VERSION, *globs, *names, *extractor_names, *more.versions]
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     return CaptureSpec(globs=globs, version=digest[:16], extractors=extractors)
 
@@ -100,11 +109,33 @@ def extractors_of(cataloger: Cataloger) -> tuple[Extractor, ...]:
 
 def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
     """Open a target, read each layer once (or from cache) and list its packages."""
-    opts = options or InventoryOptions()
+    return _walk(target, options or InventoryOptions()).inventory
+
+
+@dataclass(frozen=True)
+class WalkExtras:
+    """What scanners other than the catalogers add to the single layer walk."""
+
+    globs: tuple[str, ...] = ()
+    extractors: tuple[Extractor, ...] = ()
+    versions: tuple[str, ...] = ()
+    """Names and versions of the scanners' rules: they change the capture spec's version."""
+
+
+@dataclass
+class _Walked:
+    inventory: Inventory
+    view: FileView
+    extracts: list[tuple[LayerInfo, dict[str, dict[str, bytes]]]]
+    """Every layer's extractor summaries, before the squash (deleted files included)."""
+
+
+def _walk(target: str, opts: InventoryOptions, extra: WalkExtras | None = None) -> _Walked:
     image = open_target(target, opts.source)
     catalogers = active_catalogers(opts.catalogers, image.metadata.source_kind)
-    spec = capture_spec(catalogers)
+    spec = replace(capture_spec(catalogers, extra), max_layer_size=opts.max_layer_size)
     cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
+    extracts: list[tuple[LayerInfo, dict[str, dict[str, bytes]]]] = []
     try:
         view = FileView(image.metadata.layers)
         tracker = _IntroductionTracker(catalogers)
@@ -113,19 +144,21 @@ def take_inventory(target: str, options: InventoryOptions | None = None) -> Inve
             view.apply(layer.index, index)
             notices.extend(index.notices)
             tracker.observe(layer.index, view, view.data_changed)
+            extracts.append((layer, index.extracts))
         distro = detect_distro(view)
         packages, catalog_notices = _catalog(view, catalogers, distro, tracker)
     finally:
         image.close()
         if cache is not None:
             cache.close()
-    return Inventory(
+    inventory = Inventory(
         image=image.metadata,
         distro=distro,
         packages=select_pkg_types(assign_owners(packages), opts.pkg_types),
         notices=(*notices, *catalog_notices),
         file_count=len(view),
     )
+    return _Walked(inventory, view, extracts)
 
 
 def _open_cache(opts: InventoryOptions) -> LayerCache | None:
@@ -193,22 +226,60 @@ class _IntroductionTracker:
         return self._since.get(cataloger, {}).get(package.key, -1)
 
 
+SCANNERS = ("vuln", "config", "secret")
+"""What `scan` can run in its one layer walk: vulnerability matching, image checks, secrets."""
+
+
 @dataclass(frozen=True)
 class ScanOptions:
-    """How to scan: inventory options plus the database to match against."""
+    """How to scan: inventory options, the database to match against, which scanners run."""
 
     inventory: InventoryOptions = field(default_factory=InventoryOptions)
     db_path: Path | None = None
+    scanners: tuple[str, ...] = ("vuln",)
+    secret_config: SecretConfig | None = None
+    image_config: ImageCheckConfig | None = None
 
 
 def scan(target: str, options: ScanOptions | None = None) -> ScanResult:
-    """Take an image's inventory and match it against the vulnerability database."""
+    """Take an image's inventory and match it against the vulnerability database; with the
+    'config' and 'secret' scanners also check the image and look for secrets, in the same walk."""
     from sievert import vulndb  # the database and matcher load only when scanning
 
     opts = options or ScanOptions()
+    if "vuln" not in opts.scanners:
+        return _scan_walk(target, opts, None)
     with vulndb.open(opts.db_path) as db:  # fail fast when there is no database
-        inventory = take_inventory(target, opts.inventory)
-        return _match(inventory, db)
+        return _scan_walk(target, opts, db)
+
+
+def _scan_walk(target: str, opts: ScanOptions, db: VulnDB | None) -> ScanResult:
+    from sievert.checks.image import CAPTURE_GLOBS as IMAGE_CHECK_GLOBS
+    from sievert.checks.image import check_image
+    from sievert.checks.secrets import SecretConfig, SecretScanner
+
+    secrets = SecretScanner(opts.secret_config or SecretConfig())
+    extra = WalkExtras()
+    if "config" in opts.scanners:
+        extra = replace(extra, globs=IMAGE_CHECK_GLOBS)
+    if "secret" in opts.scanners:
+        extra = replace(extra, extractors=(secrets.extractor(),), versions=(secrets.version,))
+    walked = _walk(target, opts.inventory, extra)
+    result = _match(walked.inventory, db) if db is not None else ScanResult(walked.inventory, ())
+    image = walked.inventory.image
+    config_findings = (
+        check_image(image, walked.view, opts.image_config) if "config" in opts.scanners else ()
+    )
+    secret_findings = (
+        secrets.findings(walked.extracts, walked.view) if "secret" in opts.scanners else ()
+    )
+    scanners = tuple(s for s in SCANNERS if s in opts.scanners)
+    return replace(
+        result,
+        config_findings=config_findings,
+        secret_findings=secret_findings,
+        scanners=scanners,
+    )
 
 
 def scan_inventory(inventory: Inventory, db_path: Path | None = None) -> ScanResult:

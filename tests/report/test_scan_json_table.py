@@ -32,6 +32,7 @@ def test_json_top_level_keys_extend_the_inventory_document() -> None:
     assert list(doc) == [
         "schemaVersion", "tool", "image", "distro", "packages", "fileCount", "notices",
         "database", "summary", "findings", "matchNotices",
+        "scanners", "configFindings", "secretFindings",
     ]  # fmt: skip
     assert doc["database"] == {
         "built": "2024-05-16T06:00:00Z",

@@ -64,7 +64,10 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
 )
 @click.option("--ignore-unfixed", is_flag=True, help="Drop findings that have no fixed version.")
 @click.option(
-    "--fail-on", metavar="SEVERITY", help="Exit 1 when a finding at or above this severity remains."
+    "--fail-on",
+    metavar="SEVERITY",
+    help="Exit 1 when a vulnerability, misconfiguration or secret at or above this severity "
+    "remains.",
 )
 @click.option(
     "--sort", "sort_by", type=click.Choice(list(SORT_KEYS)), default="severity", show_default=True

@@ -6,7 +6,9 @@ help as text and markdown with the affected packages, fix versions and links, an
 band of the finding's severity). Each finding is one result: level `error` for critical and
 high, `warning` for medium, `note` below; its location is the file the package was read from,
 relative to the image root (the image reference when the package has no file), with the purl as
-a logical location; `partialFingerprints` keep alerts stable across runs.
+a logical location; `partialFingerprints` keep alerts stable across runs. Misconfiguration and
+secret findings (scanners 'config', 'secret') follow, with one rule per SV-IMG / SV-SEC id; a
+secret's location is its image path and line, its message the masked line (never the secret).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from sievert.model import ImageMetadata
+from sievert.model.checks import CheckFinding, Rule, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import TOOL_NAME, project_url, tool_version
 from sievert.report.native_json import dump
@@ -55,15 +58,19 @@ def sarif_document(result: ScanResult, version: str, information_uri: str) -> di
         groups.setdefault(finding.id, []).append(finding)
     index = {vuln_id: n for n, vuln_id in enumerate(groups)}
     image = result.inventory.image
+    check_rules = _check_rules(result, len(groups))
     driver = {
         "name": TOOL_NAME,
         "version": version,
         "informationUri": information_uri,
-        "rules": [rule(group) for group in groups.values()],
+        "rules": [rule(group) for group in groups.values()]
+        + [check_rule(r) for r, _ in check_rules.values()],
     }
     run = {
         "tool": {"driver": driver},
-        "results": [result_object(f, index[f.id], image) for f in result.findings],
+        "results": [result_object(f, index[f.id], image) for f in result.findings]
+        + [check_result(f, check_rules[f.rule.id][1], image) for f in result.config_findings]
+        + [secret_result(f, check_rules[f.rule.id][1]) for f in result.secret_findings],
         "properties": {
             "image": image.reference,
             "manifestDigest": image.manifest_digest,
@@ -208,6 +215,92 @@ def result_object(finding: Finding, rule_index: int, image: ImageMetadata) -> di
             "fixState": finding.fix_state,
             "fixedVersions": list(finding.fixed_versions),
             "risk": finding.risk,
+        },
+    }
+
+
+def _check_rules(result: ScanResult, offset: int) -> dict[str, tuple[Rule, int]]:
+    """Rule and driver index of every misconfiguration and secret rule that has a finding."""
+    out: dict[str, tuple[Rule, int]] = {}
+    rules = [f.rule for f in result.config_findings] + [f.rule for f in result.secret_findings]
+    for check in rules:
+        if check.id not in out:
+            out[check.id] = (check, offset + len(out))
+    return out
+
+
+def check_rule(check: Rule) -> dict[str, Any]:
+    """The SARIF rule of a misconfiguration or secret rule."""
+    kind = "secret" if check.id.startswith("SV-SEC-") else "misconfiguration"
+    text = "\n\n".join(t for t in (check.title, check.rationale, check.remediation) if t)
+    properties: dict[str, Any] = {"tags": [kind, "security", check.severity]}
+    if check.severity in FALLBACK_SCORES:
+        properties["security-severity"] = FALLBACK_SCORES[check.severity]
+    return {
+        "id": check.id,
+        "name": "".join(w.capitalize() for w in check.title.split() if w.isalnum()) or check.id,
+        "shortDescription": {"text": check.title},
+        "fullDescription": {"text": check.rationale or check.title},
+        "defaultConfiguration": {"level": level(check.severity)},
+        "help": {"text": text, "markdown": text},
+        "properties": properties,
+    }
+
+
+def _file_location(path: str, start: int, end: int, fallback: str) -> dict[str, Any]:
+    uri = quote(path.lstrip("/") or fallback or "image", safe="/@+~")
+    region = dict(_REGION)
+    if start > 0:
+        region = {"startLine": start, "startColumn": 1, "endLine": max(start, end), "endColumn": 1}
+    return {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": region}}
+
+
+def _check_fingerprint(*parts: object) -> str:
+    text = "|".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def check_result(finding: CheckFinding, rule_index: int, image: ImageMetadata) -> dict[str, Any]:
+    """One SARIF result for an image misconfiguration (the image reference when no file)."""
+    region = finding.region
+    location = _file_location(region.path, region.start_line, region.end_line, image.reference)
+    return {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index,
+        "level": level(finding.severity),
+        "message": {"text": finding.message},
+        "locations": [location],
+        "partialFingerprints": {
+            FINGERPRINT_KEY: _check_fingerprint(finding.rule.id, region.path, finding.message)
+        },
+        "properties": {"severity": finding.severity, "layerIndex": region.layer_index},
+    }
+
+
+def secret_result(finding: SecretFinding, rule_index: int) -> dict[str, Any]:
+    """One SARIF result for a secret: image path and line; the message holds the masked line."""
+    region = finding.region
+    severity = finding.severity or finding.rule.severity
+    where = f"layer {region.layer_index}" + (
+        ", deleted by a later layer but still in the image" if finding.deleted_later else ""
+    )
+    text = f"{finding.rule.title} in {region.path} ({where}): {finding.redacted.strip()}"
+    return {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index,
+        "level": level(severity),
+        "message": {"text": text},
+        "locations": [_file_location(region.path, region.start_line, region.end_line, "")],
+        "partialFingerprints": {
+            FINGERPRINT_KEY: _check_fingerprint(
+                finding.rule.id, region.path, region.start_line, finding.layer_digest
+            )
+        },
+        "properties": {
+            "severity": severity,
+            "layerIndex": region.layer_index,
+            "layerDigest": finding.layer_digest,
+            "deletedLater": finding.deleted_later,
         },
     }
 

@@ -20,6 +20,13 @@ followed by these keys, always present, in this order:
   `affected` {`vulnId`, `namespace`, `package`, `source`, `recordId`, `fixState`,
   `fixedVersion`, `severity`, `note`}}.
 - `matchNotices`: [{`level`, `message`, `where`}], problems met while matching.
+- `scanners`: which scanners ran ('vuln', 'config', 'secret').
+- `configFindings`: image misconfigurations, each {`ruleId`, `severity`, `title`, `message`,
+  `path` ("" for the image config), `startLine`, `endLine`, `layerIndex`, `instruction`,
+  `suppressedBy`, `docs`}.
+- `secretFindings`: secrets in layer files, each {`ruleId`, `severity`, `title`, `path`,
+  `startLine`, `endLine`, `layerIndex`, `layerDigest`, `deletedLater`, `match` (the line with the
+  secret masked: never the secret), `docs`}.
 
 Absent values are "", [] or null, never missing keys.
 """
@@ -31,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from sievert.model import ImageMetadata, Package, Vulnerability
+from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
 from sievert.report.common import layer_by_index
@@ -51,7 +59,46 @@ def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
     document["matchNotices"] = [
         {"level": n.level, "message": n.message, "where": n.where} for n in result.notices
     ]
+    document["scanners"] = list(result.scanners)
+    document["configFindings"] = [check_object(f) for f in result.config_findings]
+    document["secretFindings"] = [secret_object(f) for f in result.secret_findings]
     return document
+
+
+def check_object(finding: CheckFinding) -> dict[str, Any]:
+    """One misconfiguration finding."""
+    region = finding.region
+    return {
+        "ruleId": finding.rule.id,
+        "severity": finding.severity,
+        "title": finding.rule.title,
+        "message": finding.message,
+        "path": region.path,
+        "startLine": region.start_line,
+        "endLine": region.end_line,
+        "layerIndex": region.layer_index,
+        "instruction": finding.instruction,
+        "suppressedBy": finding.suppressed_by,
+        "docs": finding.rule.docs,
+    }
+
+
+def secret_object(finding: SecretFinding) -> dict[str, Any]:
+    """One secret finding, redacted."""
+    region = finding.region
+    return {
+        "ruleId": finding.rule.id,
+        "severity": finding.severity or finding.rule.severity,
+        "title": finding.rule.title,
+        "path": region.path,
+        "startLine": region.start_line,
+        "endLine": region.end_line,
+        "layerIndex": region.layer_index,
+        "layerDigest": finding.layer_digest,
+        "deletedLater": finding.deleted_later,
+        "match": finding.redacted,
+        "docs": finding.rule.docs,
+    }
 
 
 def finding_object(finding: Finding, image: ImageMetadata) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sievert.model import Notice
+from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.common import ordered_packages
 from sievert.report.scan_common import (
@@ -51,6 +52,10 @@ def scan_header(result: ScanResult) -> list[str]:
     counts = severity_counts(result.findings)
     detail = ", ".join(f"{name} {count}" for name, count in counts.items())
     lines.append(f"Findings: {len(result.findings)} ({detail})")
+    if "config" in result.scanners:
+        lines.append(f"Misconfigurations: {len(result.config_findings)}")
+    if "secret" in result.scanners:
+        lines.append(f"Secrets: {len(result.secret_findings)}")
     return lines
 
 
@@ -102,6 +107,45 @@ def findings_table(result: ScanResult) -> Table:
     return table
 
 
+def config_section(findings: tuple[CheckFinding, ...]) -> list[RenderableType]:
+    """`Misconfigurations (N):` and one row per image check finding, most severe first."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("Rule", "Severity", "Title", "Where", "Detail"):
+        table.add_column(column, overflow="fold")
+    for f in sorted(findings, key=lambda f: -severity_rank(f.severity)):
+        where = f.region.path or "config"
+        if f.region.start_line:
+            where += f":{f.region.start_line}"
+        table.add_row(
+            f.rule.id,
+            Text(f.severity, style=SEVERITY_STYLES.get(f.severity, "")),
+            f.rule.title,
+            where,
+            truncate(f.message, 150),
+        )
+    body: RenderableType = table if findings else Text("No misconfigurations found.")
+    return [Text(""), Text(f"Misconfigurations ({len(findings)}):"), body]
+
+
+def secrets_section(findings: tuple[SecretFinding, ...]) -> list[RenderableType]:
+    """`Secrets (N):` and one row per secret (always redacted), most severe first."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in ("Rule", "Severity", "Title", "Path", "Layer", "Match"):
+        table.add_column(column, overflow="fold")
+    for f in sorted(findings, key=lambda f: -severity_rank(f.severity)):
+        layer = str(f.region.layer_index) + (" (deleted later)" if f.deleted_later else "")
+        table.add_row(
+            f.rule.id,
+            Text(f.severity, style=SEVERITY_STYLES.get(f.severity, "")),
+            f.rule.title,
+            f"{f.region.path}:{f.region.start_line}",
+            layer,
+            truncate(f.redacted.strip(), 100),
+        )
+    body: RenderableType = table if findings else Text("No secrets found.")
+    return [Text(""), Text(f"Secrets ({len(findings)}):"), body]
+
+
 def notices_section(result: ScanResult) -> list[RenderableType]:
     """`Notices (N):` and the first few notices, inventory ones first; nothing when none."""
     notices: list[Notice] = [*result.inventory.notices, *result.notices]
@@ -130,4 +174,11 @@ class ScanTableWriter:
         body: RenderableType = (
             findings_table(result) if result.findings else Text("No vulnerabilities found.")
         )
-        emit(out, [*header, Text(""), body, *notices_section(result)], self.width)
+        extra: list[RenderableType] = []
+        if "config" in result.scanners:
+            extra += config_section(result.config_findings)
+        if "secret" in result.scanners:
+            extra += secrets_section(result.secret_findings)
+        if "vuln" not in result.scanners:
+            body = Text("Vulnerability scanning was not requested.")
+        emit(out, [*header, Text(""), body, *extra, *notices_section(result)], self.width)

@@ -1,0 +1,1 @@
+HEADER = "-----BEGIN DSA PRIVATE KEY-----"

@@ -1,0 +1,1 @@
+export GH_TOKEN=ghp_SievertFakeq0V8iYF9EYKye24pm85bnGSsk

@@ -1,0 +1,1 @@
+export GH_TOKEN=ghp_short

@@ -1,0 +1,1 @@
+TOKEN = "xoxb-1234567890-1234567890123-SievertFakeWaTSylqD4MxFa"

@@ -1,0 +1,1 @@
+TOKEN = "xoxb-not-a-token"

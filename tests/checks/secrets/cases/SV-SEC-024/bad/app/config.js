@@ -1,0 +1,1 @@
+stripe("sk_live_SievertFake1pWKDPTSjeo3S")

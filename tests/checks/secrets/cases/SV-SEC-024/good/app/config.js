@@ -1,0 +1,1 @@
+stripe("sk_test_SievertFakenjLgLBRTiUzOe")

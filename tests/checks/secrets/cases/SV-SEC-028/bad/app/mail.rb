@@ -1,0 +1,1 @@
+KEY = "SG.SievertFakenZ9RRawUxrh.SievertFakeeYiAo15EgbhCD8TdaSdRXgrFJuz9YlNa"

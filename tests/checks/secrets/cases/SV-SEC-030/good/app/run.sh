@@ -1,0 +1,1 @@
+npm_config_cache=/x

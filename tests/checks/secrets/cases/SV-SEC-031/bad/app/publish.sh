@@ -1,0 +1,1 @@
+twine upload -p pypi-AgEIcHlwaS5vcmcSievertFake2dSv4Cb_lcfc3gQtgV2I9xoINLZbfsTico77Ojw46ZCIzTLF8

@@ -1,0 +1,1 @@
+docker login -p dckr_pat_SievertFakeFu5UAL0d1IBIRFkn

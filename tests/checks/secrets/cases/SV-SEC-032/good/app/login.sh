@@ -1,0 +1,1 @@
+docker login -p dckr_pat_

@@ -1,0 +1,1 @@
+const key = "AIzaZYLMTg26A-HHYJWtgUyr4plfyy-UnaTEPPI";

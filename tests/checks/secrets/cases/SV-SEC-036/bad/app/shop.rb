@@ -1,0 +1,1 @@
+TOKEN = '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'

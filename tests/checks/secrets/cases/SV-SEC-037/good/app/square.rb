@@ -1,0 +1,1 @@
+TOKEN = "sq0atp-short"

@@ -1,0 +1,1 @@
+hf_hub_download_from_the_repository_now()

@@ -1,0 +1,1 @@
+curl https://discord.com/api/webhooks/123456789012345678/SievertFaket3tfJ57BTSJfrjMBQKgYqJZFm02VC1uo2bYwtygmYjsIKczmnJ8BFt2yE

@@ -1,0 +1,1 @@
+curl https://discord.com/api/webhooks/

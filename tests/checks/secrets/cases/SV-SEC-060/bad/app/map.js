@@ -1,0 +1,1 @@
+const t = "sk.eyJSievertFakeJgiJSV4dRwqKlT3c11pJF17q5_ERBAZAjOXMpGAk61Y5KtMaK.SievertFakeaXfTCg5wueg";

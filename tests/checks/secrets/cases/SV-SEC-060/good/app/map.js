@@ -1,0 +1,1 @@
+const t = "pk.eyJ1IjoiZm9vIn0.abc";

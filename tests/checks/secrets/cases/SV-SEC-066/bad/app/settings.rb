@@ -1,0 +1,1 @@
+DB = "postgres://app:SievertFakeOze@db.internal:5432/app"

@@ -1,0 +1,1 @@
+password = 'SievertFakeB'  # not a config file
