@@ -4,7 +4,7 @@
 
 1. skip files over the size bound, binary files (a NUL byte in the first 8 KiB) and allow-listed
    paths (`SecretConfig.allow_paths`, default `DEFAULT_ALLOW_PATHS`);
-2. one combined search for every rule's keywords (a single regex over the raw bytes);
+2. one combined search for every rule's keywords (Aho-Corasick over the raw bytes);
 3. only the rules whose keyword occurred (and whose path filter matches) run their regex;
 4. a match is dropped when its secret is a known example or placeholder, or below the rule's
    entropy; two rules matching the same text report once (the earlier rule in SECRET_RULES);
@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import ahocorasick_rs
 
 from sievert.checks.secrets.rule import SecretRule, shannon_entropy
 from sievert.checks.secrets.rules import RULES_VERSION, SECRET_RULES
@@ -109,7 +111,8 @@ class SecretEngine:
         for rule in self.rules:
             for keyword in rule.keywords if not rule.paths else ():
                 self._by_keyword.setdefault(keyword.encode(), []).append(rule)
-        self._prefilter = keyword_regex(self._by_keyword)
+        self._keywords = list(self._by_keyword)
+        self._prefilter = ahocorasick_rs.BytesAhoCorasick(self._keywords)
         self._skip = compile_globs(self.config.allow_paths)
         self._scoped = [(r, compile_globs(r.paths)) for r in self.rules if r.paths]
 
@@ -130,35 +133,15 @@ class SecretEngine:
     def _candidates(self, path: str, data: bytes) -> list[SecretRule]:
         """Rules worth running: one combined keyword search for the rules of every path, plain
         keyword tests for the few rules scoped to this path (e.g. `.netrc`)."""
-        wanted = {r.id: r for k in set(self._prefilter.findall(data)) for r in self._by_keyword[k]}
+        found = {
+            self._keywords[i]
+            for i, _, _ in self._prefilter.find_matches_as_indexes(data, overlapping=True)
+        }
+        wanted = {r.id: r for k in found for r in self._by_keyword[k]}
         for rule, paths in self._scoped:
             if paths.match(path) and any(k.encode() in data for k in rule.keywords):
                 wanted[rule.id] = rule
         return sorted(wanted.values(), key=lambda r: self._order[r.id])
-
-
-def keyword_regex(keywords: Iterable[bytes]) -> re.Pattern[bytes]:
-    """One regex matching any keyword, built as a trie so shared prefixes are tried once."""
-    trie: dict[int, dict] = {}  # type: ignore[type-arg]
-    for word in keywords:
-        node = trie
-        for byte in word:
-            node = node.setdefault(byte, {})
-        node[-1] = {}
-    body = _trie_pattern(trie)
-    return re.compile(body or b"(?!)")
-
-
-def _trie_pattern(node: dict[int, dict]) -> bytes:  # type: ignore[type-arg]
-    branches = [
-        re.escape(bytes([byte])) + _trie_pattern(child)
-        for byte, child in sorted(node.items())
-        if byte >= 0
-    ]
-    if not branches:
-        return b""
-    body = branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
-    return b"(?:" + body + b")?" if -1 in node else body
 
 
 def _rule_hits(rule: SecretRule, text: str) -> Iterable[_Hit]:
