@@ -134,3 +134,52 @@ def test_vuln_commands(world: tuple[str, str]) -> None:
         run("vuln", "compare-versions", "deb", "1.0~rc1", "1.0").stdout.strip() == "1.0~rc1 < 1.0"
     )
     assert run("vuln", "show", "CVE-1999-0001", "--db", db).returncode == 3
+
+
+DOCKERFILE = """FROM debian:bookworm
+RUN apt-get update && apt-get install -y curl
+COPY lib /app/lib
+"""
+
+
+def test_dockerfile_maps_layers_to_instructions_and_runs_its_rules(
+    world: tuple[str, str], tmp_path: Path
+) -> None:
+    _, db = world
+    history = [
+        "ADD rootfs.tar / # debian:bookworm",
+        "RUN /bin/sh -c apt-get update && apt-get install -y curl",
+        "COPY lib /app/lib # buildkit",
+    ]
+    image = Image([IMAGE.layers[0], [F("var/cache/x", "1")], IMAGE.layers[1]], history=history)
+    layout = write_oci_layout(tmp_path / "layout", {"app": image})
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(DOCKERFILE)
+    target = f"oci-dir:{layout}:app"
+    doc = scan_json(target, db, "--dockerfile", str(dockerfile))
+    requests = next(f for f in doc["findings"] if f["package"]["name"] == "requests")  # type: ignore[attr-defined,index]
+    source = requests["package"]["introducedBy"]["dockerfile"]
+    assert (source["path"], source["startLine"]) == (str(dockerfile), 3)
+    assert source["instruction"] == "COPY lib /app/lib"
+    rules = {f["ruleId"] for f in doc["configFindings"]}  # type: ignore[attr-defined,index]
+    assert "SV-DF-001" in rules or any(r.startswith("SV-DF-") for r in rules)
+    sarif = json.loads(
+        run(
+            "scan",
+            target,
+            "--db",
+            db,
+            "--no-cache",
+            "-q",
+            "-f",
+            "sarif",
+            "--dockerfile",
+            str(dockerfile),
+        ).stdout
+    )
+    located = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "CVE-2018-18074"]
+    region = located[0]["locations"][0]["physicalLocation"]
+    assert region["artifactLocation"]["uri"].endswith("Dockerfile")
+    assert region["region"]["startLine"] == 3
+    table = run("scan", target, "--db", db, "--no-cache", "-q", "--dockerfile", str(dockerfile))
+    assert "Dockerfile:3" in table.stdout

@@ -12,7 +12,9 @@ from sievert import dirs
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.catalog.distro import DEBIAN_CODENAMES, DISTRO_GLOBS, detect_distro
 from sievert.catalog.registry import CATALOGERS
+from sievert.errors import ParseError
 from sievert.model import Distro, Inventory, LayerInfo, Notice, Package
+from sievert.model.checks import CheckFinding, LayerSource
 from sievert.model.finding import ScanResult
 from sievert.source.base import CaptureSpec, Extractor, SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
@@ -239,6 +241,8 @@ class ScanOptions:
     scanners: tuple[str, ...] = ("vuln",)
     secret_config: SecretConfig | None = None
     image_config: ImageCheckConfig | None = None
+    dockerfile: Path | None = None
+    """The image's Dockerfile: its rules run too, and layers are mapped to its instructions."""
 
 
 def scan(target: str, options: ScanOptions | None = None) -> ScanResult:
@@ -274,12 +278,37 @@ def _scan_walk(target: str, opts: ScanOptions, db: VulnDB | None) -> ScanResult:
         secrets.findings(walked.extracts, walked.view) if "secret" in opts.scanners else ()
     )
     scanners = tuple(s for s in SCANNERS if s in opts.scanners)
+    sources: tuple[LayerSource, ...] = ()
+    if opts.dockerfile is not None:
+        dockerfile_findings, sources = dockerfile_context(opts.dockerfile, image.history)
+        config_findings = (*dockerfile_findings, *config_findings)
     return replace(
         result,
         config_findings=config_findings,
         secret_findings=secret_findings,
         scanners=scanners,
+        layer_sources=sources,
     )
+
+
+def dockerfile_context(
+    path: Path, history: tuple[tuple[str, bool], ...]
+) -> tuple[tuple[CheckFinding, ...], tuple[LayerSource, ...]]:
+    """The Dockerfile's own findings, and which instruction made each image layer."""
+    from sievert.checks.dockerfile.engine import analyze
+    from sievert.checks.dockerfile.layers import map_layers
+    from sievert.checks.dockerfile.parser import parse_dockerfile
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParseError(f"{path}: cannot read the Dockerfile ({exc})") from exc
+    dockerfile = parse_dockerfile(text, str(path))
+    sources = tuple(
+        LayerSource(index, str(path), ins.start_line, ins.end_line, " ".join(ins.original.split()))
+        for index, ins in sorted(map_layers(dockerfile, history).items())
+    )
+    return tuple(analyze(dockerfile)), sources
 
 
 def scan_inventory(inventory: Inventory, db_path: Path | None = None) -> ScanResult:

@@ -97,6 +97,12 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="YAML with allow_paths (replace the default skipped paths), disabled_rules, max_size.",
 )
+@click.option(
+    "--dockerfile",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="The image's Dockerfile: its rules run too, and findings show the instruction (file "
+    "and line) that made their layer.",
+)
 @image_options
 def scan_command(
     target: str | None,
@@ -111,6 +117,7 @@ def scan_command(
     max_db_age: int,
     scanners: str,
     secret_config: Path | None,
+    dockerfile: Path | None,
     platform: str,
     insecure_registry: bool,
     cache_dir: Path | None,
@@ -139,6 +146,7 @@ def scan_command(
                 db_path=db_path,
                 scanners=chosen,
                 secret_config=load_secret_config(secret_config),
+                dockerfile=dockerfile,
             ),
         )
     _warn_if_stale(result, max_db_age)

@@ -58,3 +58,15 @@ class SecretFinding:
     deleted_later: bool = False
     """The file is deleted or replaced by a later layer but still ships in the image."""
     severity: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LayerSource:
+    """The Dockerfile instruction that made one image layer (from `scan --dockerfile`)."""
+
+    layer_index: int
+    path: str
+    start_line: int
+    end_line: int
+    instruction: str
+    """The instruction as written, continuation lines joined."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sievert.model.checks import CheckFinding, SecretFinding
+from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.inventory import Inventory, Notice
 from sievert.model.package import Package
 from sievert.model.policy import PolicyVerdict
@@ -65,3 +65,9 @@ class ScanResult:
     """Which scanners ran: 'vuln', 'config', 'secret'."""
     verdict: PolicyVerdict | None = None
     """The policy verdict when `--policy` was given."""
+    layer_sources: tuple[LayerSource, ...] = ()
+    """Layer -> Dockerfile instruction, when `--dockerfile` was given."""
+
+    def layer_source(self, layer_index: int) -> LayerSource | None:
+        """The Dockerfile instruction that made a layer, when known."""
+        return next((s for s in self.layer_sources if s.layer_index == layer_index), None)

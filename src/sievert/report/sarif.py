@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from sievert.model import ImageMetadata
-from sievert.model.checks import CheckFinding, Rule, SecretFinding
+from sievert.model.checks import CheckFinding, LayerSource, Rule, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import TOOL_NAME, project_url, tool_version
 from sievert.report.native_json import dump
@@ -68,7 +68,12 @@ def sarif_document(result: ScanResult, version: str, information_uri: str) -> di
     }
     run = {
         "tool": {"driver": driver},
-        "results": [result_object(f, index[f.id], image) for f in result.findings]
+        "results": [
+            at_instruction(
+                result_object(f, index[f.id], image), result.layer_source(f.package.introduced_by)
+            )
+            for f in result.findings
+        ]
         + [check_result(f, check_rules[f.rule.id][1], image) for f in result.config_findings]
         + [secret_result(f, check_rules[f.rule.id][1]) for f in result.secret_findings],
         "properties": {
@@ -217,6 +222,22 @@ def result_object(finding: Finding, rule_index: int, image: ImageMetadata) -> di
             "risk": finding.risk,
         },
     }
+
+
+def at_instruction(obj: dict[str, Any], source: LayerSource | None) -> dict[str, Any]:
+    """Point a result at the Dockerfile instruction that installed its package, when known;
+    the path in the image stays as a related location."""
+    if source is None:
+        return obj
+    in_image = obj["locations"][0]
+    dockerfile = _file_location(source.path, source.start_line, source.end_line, "Dockerfile")
+    dockerfile["logicalLocations"] = in_image["logicalLocations"]
+    related = {
+        "id": 1,
+        "physicalLocation": in_image["physicalLocation"],
+        "message": {"text": "the package's file in the image"},
+    }
+    return {**obj, "locations": [dockerfile], "relatedLocations": [related]}
 
 
 def _check_rules(result: ScanResult, offset: int) -> dict[str, tuple[Rule, int]]:

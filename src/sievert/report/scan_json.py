@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from sievert.model import ImageMetadata, Package, Vulnerability
-from sievert.model.checks import CheckFinding, SecretFinding
+from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
 from sievert.report.common import layer_by_index
@@ -55,14 +55,37 @@ def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
         "sources": [{"name": name, "status": status} for name, status in result.db_sources],
     }
     document["summary"] = severity_counts(result.findings)
-    document["findings"] = [finding_object(f, image) for f in result.findings]
+    document["findings"] = [
+        with_instruction(finding_object(f, image), result, f) for f in result.findings
+    ]
     document["matchNotices"] = [
         {"level": n.level, "message": n.message, "where": n.where} for n in result.notices
     ]
     document["scanners"] = list(result.scanners)
     document["configFindings"] = [check_object(f) for f in result.config_findings]
     document["secretFindings"] = [secret_object(f) for f in result.secret_findings]
+    if result.layer_sources:
+        document["layerSources"] = [source_object(s) for s in result.layer_sources]
     return document
+
+
+def source_object(source: LayerSource) -> dict[str, Any]:
+    """The Dockerfile instruction that made a layer."""
+    return {
+        "layerIndex": source.layer_index,
+        "path": source.path,
+        "startLine": source.start_line,
+        "endLine": source.end_line,
+        "instruction": source.instruction,
+    }
+
+
+def with_instruction(obj: dict[str, Any], result: ScanResult, finding: Finding) -> dict[str, Any]:
+    """Add the Dockerfile instruction that installed the finding's package, when known."""
+    source = result.layer_source(finding.package.introduced_by)
+    if source is not None and obj["package"]["introducedBy"] is not None:
+        obj["package"]["introducedBy"]["dockerfile"] = source_object(source)
+    return obj
 
 
 def check_object(finding: CheckFinding) -> dict[str, Any]:

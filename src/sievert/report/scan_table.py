@@ -89,7 +89,6 @@ def findings_table(result: ScanResult) -> Table:
     for column in COLUMNS:
         table.add_column(column, overflow="fold")
     rows = by_severity(result.findings)
-    image = result.inventory.image
     for n, finding in enumerate(rows):
         package = finding.package
         last = n + 1 == len(rows) or rows[n + 1].severity != finding.severity
@@ -101,10 +100,18 @@ def findings_table(result: ScanResult) -> Table:
             Text(finding.severity, style=SEVERITY_STYLES.get(finding.severity, "")),
             epss_label(finding),
             kev_label(finding),
-            layer_text(image, package.introduced_by),
+            _layer_or_instruction(result, package.introduced_by),
             end_section=last,
         )
     return table
+
+
+def _layer_or_instruction(result: ScanResult, index: int) -> str:
+    """`Dockerfile:12` when `--dockerfile` mapped the layer, else the layer's index and digest."""
+    source = result.layer_source(index)
+    if source is None:
+        return layer_text(result.inventory.image, index)
+    return f"{index} {source.path.rsplit('/', 1)[-1]}:{source.start_line}"
 
 
 def config_section(findings: tuple[CheckFinding, ...]) -> list[RenderableType]:
