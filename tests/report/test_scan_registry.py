@@ -13,7 +13,18 @@ from tests.report.scan_results import small_scan
 
 
 def test_scan_format_names() -> None:
-    assert scan_writer_names() == ("table", "json", "cyclonedx-json", "sarif")
+    assert scan_writer_names() == (
+        "table",
+        "json",
+        "cyclonedx-json",
+        "sarif",
+        "junit",
+        "gitlab",
+        "cyclonedx-vex",
+        "markdown",
+        "template",
+        "html",
+    )
 
 
 @pytest.mark.parametrize("name", ["table", "json", "cyclonedx-json", "sarif"])

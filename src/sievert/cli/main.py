@@ -18,6 +18,7 @@ COMMAND_MODULES = {
     "db": "sievert.cli.db_commands",
     "vuln": "sievert.cli.vuln_commands",
     "config": "sievert.cli.config_commands",
+    "policy": "sievert.cli.policy_commands",
 }
 """Where each top-level command lives; a module is imported only when its command runs."""
 

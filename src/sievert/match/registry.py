@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sievert.match.base import Matcher
+from sievert.match.binary import BinaryMatcher
 from sievert.match.distro import DistroMatcher
 from sievert.match.osv import OsvMatcher
 
@@ -11,4 +12,5 @@ MATCHERS: tuple[Matcher, ...] = (
     DistroMatcher("apk", ("apk",), "apk"),
     DistroMatcher("rpm", ("rpm",), "rpm"),
     OsvMatcher(),
+    BinaryMatcher(),
 )

@@ -39,6 +39,12 @@ SCAN_WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("json", "scan_json", "ScanJsonWriter"),
     WriterEntry("cyclonedx-json", "scan_cyclonedx", "ScanCycloneDxJsonWriter"),
     WriterEntry("sarif", "sarif", "SarifWriter"),
+    WriterEntry("junit", "junit", "JunitWriter"),
+    WriterEntry("gitlab", "gitlab", "GitlabWriter"),
+    WriterEntry("cyclonedx-vex", "cyclonedx_vex", "CycloneDxVexWriter"),
+    WriterEntry("markdown", "markdown", "MarkdownWriter"),
+    WriterEntry("template", "template", "TemplateWriter"),
+    WriterEntry("html", "html", "HtmlWriter"),
 )
 CONFIG_WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("table", "config_table", "ConfigTableWriter"),

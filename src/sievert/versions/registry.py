@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from sievert.errors import UsageError
-from sievert.versions import apk, composer, dpkg, golang, maven, nuget, pep440, rpm, rubygems
+from sievert.versions import (
+    apk,
+    composer,
+    dpkg,
+    generic,
+    golang,
+    maven,
+    nuget,
+    pep440,
+    rpm,
+    rubygems,
+)
 from sievert.versions import semver as semver_
 from sievert.versions._scheme import Scheme
 
@@ -53,6 +64,9 @@ SCHEMES: dict[str, Scheme] = {
     "packagist": composer.SCHEME,
     "composer": composer.SCHEME,
     "nuget": nuget.SCHEME,
+    # Upstream products named by CVE/CPE vendor:product (unpackaged binaries)
+    "cpe": generic.SCHEME,
+    "generic": generic.SCHEME,
 }
 """Ecosystem or namespace family (the part before ':', lower case) → scheme."""
 

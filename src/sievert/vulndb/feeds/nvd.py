@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sievert.errors import FeedError
-from sievert.model.vuln import CvssScore, Vulnerability
+from sievert.model.vuln import Affected, CvssScore, RangeEvent, VersionRange, Vulnerability
+from sievert.versions import generic
 from sievert.vulndb.feeds.base import (
     Feed,
     FeedResult,
@@ -17,9 +18,13 @@ from sievert.vulndb.feeds.base import (
     cvss_score,
     load_json,
 )
+from sievert.vulndb.feeds.cve5 import cpe_package, product_statement
 
 METRICS = ("cvssMetricV2", "cvssMetricV30", "cvssMetricV31", "cvssMetricV40")
 NVD_SOURCE = "nvd@nist.gov"
+ANY = ("*", "-", "")
+
+Products = dict[str, tuple[list[VersionRange], list[str]]]
 
 
 def parse_nvd(path: Path, name: str = "") -> FeedResult:
@@ -33,8 +38,83 @@ def parse_nvd(path: Path, name: str = "") -> FeedResult:
         if not as_str(cve.get("id")):
             result.notice(f"{name or path.name}: entry {index} without an id skipped")
             continue
-        result.vulns.append(_vulnerability(cve, f"{name or path.name}:{cve['id']}", result))
+        where = f"{name or path.name}:{cve['id']}"
+        result.vulns.append(_vulnerability(cve, where, result))
+        result.affected += cpe_statements(cve, where, result)
     return result
+
+
+def cpe_statements(cve: dict[str, object], where: str, out: FeedResult) -> list[Affected]:
+    """The vulnerable application CPEs of a CVE's configurations, one statement per product."""
+    products: Products = {}
+    for config in as_list(cve.get("configurations")):
+        for node in as_list(as_dict(config).get("nodes")):
+            if as_dict(node).get("negate") is True:
+                continue
+            for item in as_list(as_dict(node).get("cpeMatch")):
+                _cpe_match(as_dict(item), products, where, out)
+    cve_id = as_str(cve.get("id"))
+    return [product_statement(cve_id, k, "nvd", r, v) for k, (r, v) in products.items()]
+
+
+def split_cpe(name: str) -> list[str]:
+    """The unescaped fields of a CPE 2.3 formatted string ([] when it is not one)."""
+    fields: list[str] = []
+    current, escaped = "", False
+    for char in name:
+        if escaped or char not in ":\\":
+            current, escaped = current + char, False
+        elif char == "\\":
+            escaped = True
+        else:
+            fields.append(current)
+            current = ""
+    fields.append(current)
+    return fields if len(fields) == 13 and fields[:2] == ["cpe", "2.3"] else []
+
+
+def _cpe_match(match: dict[str, object], products: Products, where: str, out: FeedResult) -> None:
+    criteria = as_str(match.get("criteria"))
+    fields = split_cpe(criteria)
+    if match.get("vulnerable") is not True or (fields and fields[2] != "a"):
+        return
+    if not fields or fields[3] in ANY or fields[4] in ANY:
+        out.notice(f"{where}: CPE {criteria!r} skipped: not a vendor:product name")
+        return
+    try:
+        found = _cpe_versions(match, fields[5], fields[6])
+    except ValueError as exc:
+        out.notice(f"{where}: CPE {criteria!r} skipped: {exc}")
+        return
+    ranges, exact = products.setdefault(cpe_package(fields[3], fields[4]), ([], []))
+    if isinstance(found, VersionRange):
+        ranges.append(found)
+    else:
+        exact.append(found)
+
+
+def _cpe_versions(match: dict[str, object], version: str, update: str) -> VersionRange | str:
+    """A range from the versionStart/End bounds, else the CPE's own version (and update)."""
+    bounds = {k: as_str(match.get(k)) for k in ("versionStartIncluding", "versionStartExcluding")}
+    bounds |= {k: as_str(match.get(k)) for k in ("versionEndIncluding", "versionEndExcluding")}
+    if bounds["versionStartExcluding"]:
+        raise ValueError("an excluded start cannot be written as a range")
+    if not any(bounds.values()):
+        if version in ANY:
+            raise ValueError("no version bounds")
+        return _checked(version if update in ANY else f"{version}-{update}")
+    events = [RangeEvent("introduced", _checked(bounds["versionStartIncluding"] or "0"))]
+    if bounds["versionEndExcluding"]:
+        events.append(RangeEvent("fixed", _checked(bounds["versionEndExcluding"])))
+    elif bounds["versionEndIncluding"]:
+        events.append(RangeEvent("last_affected", _checked(bounds["versionEndIncluding"])))
+    return VersionRange("ECOSYSTEM", tuple(events))
+
+
+def _checked(version: str) -> str:
+    if version != "0" and not generic.SCHEME.is_valid(version):
+        raise ValueError(f"version {version!r} is not a release version")
+    return version
 
 
 def _vulnerability(cve: dict[str, object], where: str, out: FeedResult) -> Vulnerability:
