@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,31 @@ def shared_feeds() -> Path:
     if not SHARED_FEEDS.is_dir():
         pytest.skip("../shared/feeds not present (fresh clone): real-feed test skipped")
     return SHARED_FEEDS
+
+
+@pytest.fixture(scope="session")
+def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A vulnerability database built from ../shared/feeds with `sievert db update --mirror`."""
+    if not SHARED_FEEDS.is_dir():
+        pytest.skip("../shared/feeds not present (fresh clone): real-feed test skipped")
+    db = tmp_path_factory.mktemp("realdb") / "vuln.db"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sievert",
+            "db",
+            "update",
+            "--mirror",
+            str(SHARED_FEEDS),
+            "--db",
+            str(db),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return db

@@ -6,8 +6,6 @@ check each one by reading the record named in the assertion.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,34 +14,6 @@ from sievert.model.finding import Finding, ScanResult
 from sievert.model.vuln import AFFECTED, FIXED, WONT_FIX
 from sievert.pipeline import InventoryOptions, ScanOptions, scan
 from sievert.versions import compare
-
-
-@pytest.fixture(scope="module")
-def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    feeds = Path(__file__).resolve().parents[1].parent / "shared" / "feeds"
-    if not feeds.is_dir():
-        pytest.skip("../shared/feeds not present (fresh clone): real-feed test skipped")
-    db = tmp_path_factory.mktemp("realdb") / "vuln.db"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sievert",
-            "db",
-            "update",
-            "--mirror",
-            str(feeds),
-            "--db",
-            str(db),
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return db
 
 
 @pytest.fixture(scope="module")

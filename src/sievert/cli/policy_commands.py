@@ -16,7 +16,7 @@ from sievert.policy import detect_base, evaluate, load_policy, load_vex
 from sievert.policy.base import open_base_metadata, read_dockerfile
 from sievert.policy.result_input import load_scan_result
 from sievert.policy.schema import schema_text
-from sievert.policy.serialize import verdict_document, verdict_lines
+from sievert.report.verdict_doc import verdict_document, verdict_lines
 from sievert.source.base import SourceOptions
 from sievert.source.detect import split_prefix
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,7 +18,8 @@ from sievert.cli.output import output_stream
 from sievert.errors import EXIT_POLICY, UsageError
 from sievert.model.finding import ScanResult
 from sievert.model.vuln import SEVERITIES
-from sievert.pipeline import SCANNERS, ScanOptions, scan, scan_inventory
+from sievert.pipeline import SCANNERS, PolicyOptions, ScanOptions, gate, scan, scan_inventory
+from sievert.report.base import ScanWriter
 from sievert.report.filters import (
     SORT_KEYS,
     exceeds,
@@ -98,6 +101,38 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     help="YAML with allow_paths (replace the default skipped paths), disabled_rules, max_size.",
 )
 @click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Gate the result with this policy file: exit 1 when its verdict is stop.",
+)
+@click.option(
+    "--vex",
+    "vex_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="OpenVEX, CycloneDX VEX or CSAF VEX document (repeatable): not_affected and "
+    "fixed statements suppress findings.",
+)
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="TARGET",
+    help="The base image (any target): its layers count as the base's in the policy.",
+)
+@click.option("--image-ref", metavar="REF", help="Reference the policy mappings select by.")
+@click.option(
+    "--show-suppressed",
+    is_flag=True,
+    help="List what exceptions and VEX statements suppressed, and why.",
+)
+@click.option(
+    "--template",
+    "template_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="Jinja2 template for -f template.",
+)
+@click.option(
     "--dockerfile",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The image's Dockerfile: its rules run too, and findings show the instruction (file "
@@ -117,6 +152,12 @@ def scan_command(
     max_db_age: int,
     scanners: str,
     secret_config: Path | None,
+    policy_path: Path | None,
+    vex_paths: tuple[Path, ...],
+    base_ref: str | None,
+    image_ref: str | None,
+    show_suppressed: bool,
+    template_path: Path | None,
     dockerfile: Path | None,
     platform: str,
     insecure_registry: bool,
@@ -150,14 +191,52 @@ def scan_command(
             ),
         )
     _warn_if_stale(result, max_db_age)
+    if vex_paths and policy_path is None:
+        raise UsageError("--vex needs --policy (the VEX statements are applied by the policy gate)")
+    if policy_path is not None:
+        gate_options = PolicyOptions(
+            policy=policy_path,
+            vex=tuple(vex_paths),
+            base=base_ref or "",
+            dockerfile=dockerfile,
+            image_ref=image_ref or "",
+            source=inventory_options(
+                platform, insecure_registry, cache_dir, no_cache, True, pkg_types
+            ).source,
+        )
+        result = gate(result, gate_options)
     severities = [s for s in severity.split(",") if s] if severity else None
     result = filter_findings(result, severities=severities, ignore_unfixed=ignore_unfixed)
     result = filter_checks(result, severities)
     result = sort_findings(result, sort_by)
     with output_stream(output) as out:
-        scan_writer_for(fmt).write(result, out)
+        _writer(fmt, template_path, show_suppressed).write(result, out)
+    _exit_for(result, fail_on)
+
+
+def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWriter:
+    """The scan writer, with the template file and --show-suppressed where they apply."""
+    writer = scan_writer_for(fmt)
+    if fmt == "template":
+        if template is None and not os.environ.get("SIEVERT_TEMPLATE"):
+            raise UsageError("-f template needs --template FILE (or $SIEVERT_TEMPLATE)")
+        if template is not None:
+            writer = dataclasses.replace(writer, template=str(template))  # type: ignore[type-var]
+    if fmt == "table" and show_suppressed:
+        writer = dataclasses.replace(writer, show_suppressed=True)  # type: ignore[type-var]
+    return writer
+
+
+def _exit_for(result: ScanResult, fail_on: str | None) -> None:
+    """Exit 1 on a stop verdict or a --fail-on threshold met; warn verdicts are printed."""
+    verdict = result.verdict
+    if verdict is not None and verdict.action != "go":
+        rules = ", ".join(r.rule_id for r in verdict.triggered if r.action == verdict.action)
+        click.echo(f"sievert: policy {verdict.policy}: {verdict.action} ({rules})", err=True)
     if fail_on and (exceeds(result, fail_on) or checks_exceed(result, fail_on)):
         click.echo(f"sievert: findings at or above {fail_on} remain (--fail-on)", err=True)
+        sys.exit(EXIT_POLICY)
+    if verdict is not None and verdict.action == "stop":
         sys.exit(EXIT_POLICY)
 
 

@@ -44,6 +44,7 @@ from sievert.report.base import tool_version
 from sievert.report.common import layer_by_index
 from sievert.report.native_json import dump, inventory_document
 from sievert.report.scan_common import package_path, severity_counts
+from sievert.report.verdict_doc import verdict_document
 
 
 def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
@@ -66,6 +67,8 @@ def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
     document["secretFindings"] = [secret_object(f) for f in result.secret_findings]
     if result.layer_sources:
         document["layerSources"] = [source_object(s) for s in result.layer_sources]
+    if result.verdict is not None:
+        document["verdict"] = verdict_document(result.verdict)
     return document
 
 

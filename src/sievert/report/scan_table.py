@@ -25,6 +25,7 @@ from sievert.report.scan_common import (
     severity_rank,
 )
 from sievert.report.table import distro_label, emit, truncate
+from sievert.report.verdict_doc import verdict_lines
 
 MAX_NOTICES = 5
 """Notices listed under the table; the rest are counted (the JSON report has them all)."""
@@ -174,6 +175,8 @@ class ScanTableWriter:
     width: int | None = None
     name: str = "table"
     media_type: str = "text/plain"
+    show_suppressed: bool = False
+    """List what the policy's exceptions and VEX statements suppressed, and why."""
 
     def write(self, result: ScanResult, out: TextIO) -> None:
         """Write header, findings by severity and notices."""
@@ -188,4 +191,7 @@ class ScanTableWriter:
             extra += secrets_section(result.secret_findings)
         if "vuln" not in result.scanners:
             body = Text("Vulnerability scanning was not requested.")
+        if result.verdict is not None:
+            lines = verdict_lines(result.verdict, self.show_suppressed)
+            extra += [Text(""), *(Text(line) for line in lines)]
         emit(out, [*header, Text(""), body, *extra, *notices_section(result)], self.width)
