@@ -16,9 +16,19 @@ from sievert.cli.main import cli
 from sievert.cli.options import image_options, inventory_options
 from sievert.cli.output import output_stream
 from sievert.errors import EXIT_POLICY, UsageError
+from sievert.model.advice import BaseAdvice
 from sievert.model.finding import ScanResult
 from sievert.model.vuln import SEVERITIES
-from sievert.pipeline import SCANNERS, PolicyOptions, ScanOptions, gate, scan, scan_inventory
+from sievert.pipeline import (
+    SCANNERS,
+    AdviceOptions,
+    PolicyOptions,
+    ScanOptions,
+    base_advice,
+    gate,
+    scan,
+    scan_inventory,
+)
 from sievert.report.base import ScanWriter
 from sievert.report.filters import (
     SORT_KEYS,
@@ -30,6 +40,7 @@ from sievert.report.filters import (
 from sievert.report.registry import scan_writer_for, scan_writer_names
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan_common import severity_rank
+from sievert.report.scan_table import advice_lines
 
 if TYPE_CHECKING:
     from sievert.checks.secrets import SecretConfig
@@ -118,7 +129,8 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     "--base",
     "base_ref",
     metavar="TARGET",
-    help="The base image (any target): its layers count as the base's in the policy.",
+    help="The base image (any target): its layers count as the base's in the policy and in "
+    "--base-advice (which needs a registry image).",
 )
 @click.option("--image-ref", metavar="REF", help="Reference the policy mappings select by.")
 @click.option(
@@ -137,6 +149,27 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="The image's Dockerfile: its rules run too, and findings show the instruction (file "
     "and line) that made their layer.",
+)
+@click.option(
+    "--base-advice",
+    "advise",
+    is_flag=True,
+    help="Scan newer tags of the base image's line (--base REF or the OCI base annotation, a "
+    "registry image) and recommend the one that removes the most findings.",
+)
+@click.option(
+    "--advice-scope",
+    type=click.Choice(["minor", "major"]),
+    default="minor",
+    show_default=True,
+    help="Candidate tags keep the base's major and minor version, or only its major.",
+)
+@click.option(
+    "--advice-limit",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="How many of the newest candidate tags are scanned.",
 )
 @image_options
 def scan_command(
@@ -159,6 +192,9 @@ def scan_command(
     show_suppressed: bool,
     template_path: Path | None,
     dockerfile: Path | None,
+    advise: bool,
+    advice_scope: str,
+    advice_limit: int,
     platform: str,
     insecure_registry: bool,
     cache_dir: Path | None,
@@ -172,6 +208,8 @@ def scan_command(
     chosen = parse_scanners(scanners)
     if sbom_path is not None and chosen != ("vuln",):
         raise UsageError("--sbom scans vulnerabilities only (--scanners vuln)")
+    if advise and (sbom_path is not None or "vuln" not in chosen):
+        raise UsageError("--base-advice needs an image TARGET and the vuln scanner")
     if sbom_path is not None:
         inventory = parse_sbom(sbom_path.read_bytes(), str(sbom_path))
         result = scan_inventory(inventory, db_path)
@@ -191,6 +229,14 @@ def scan_command(
             ),
         )
     _warn_if_stale(result, max_db_age)
+    if advise:
+        advice_options = AdviceOptions(
+            inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types),
+            advice_scope,
+            advice_limit,
+        )
+        advice = advise_on_base(result, base_ref, db_path, advice_options)
+        result = replace(result, base_advice=advice)
     if vex_paths and policy_path is None:
         raise UsageError("--vex needs --policy (the VEX statements are applied by the policy gate)")
     if policy_path is not None:
@@ -211,7 +257,28 @@ def scan_command(
     result = sort_findings(result, sort_by)
     with output_stream(output) as out:
         _writer(fmt, template_path, show_suppressed).write(result, out)
+    if result.base_advice is not None and fmt != "json":
+        click.echo("\n".join(advice_lines(result.base_advice)), err=True)
     _exit_for(result, fail_on)
+
+
+def advise_on_base(
+    result: ScanResult, base_ref: str | None, db_path: Path | None, options: AdviceOptions
+) -> BaseAdvice:
+    """Base image advice for --base REF, else for the base the OCI annotation names."""
+    from sievert.policy.base import base_from_annotations
+
+    reference = base_ref or ""
+    if not reference:
+        annotated = base_from_annotations(result.inventory.image)
+        if annotated is not None and annotated.reference != annotated.digest:
+            reference = annotated.reference
+    if not reference:
+        raise UsageError(
+            "--base-advice needs --base REF (a registry image) or an image annotated with "
+            "org.opencontainers.image.base.name"
+        )
+    return base_advice(result, reference, db_path, options)
 
 
 def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWriter:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sievert.model.advice import BaseAdvice
 from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.inventory import Inventory, Notice
 from sievert.model.package import Package
@@ -67,6 +68,8 @@ class ScanResult:
     """The policy verdict when `--policy` was given."""
     layer_sources: tuple[LayerSource, ...] = ()
     """Layer -> Dockerfile instruction, when `--dockerfile` was given."""
+    base_advice: BaseAdvice | None = None
+    """Which newer tag of the base image to switch to, when `--base-advice` was given."""
 
     def layer_source(self, layer_index: int) -> LayerSource | None:
         """The Dockerfile instruction that made a layer, when known."""

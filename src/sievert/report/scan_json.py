@@ -28,7 +28,12 @@ followed by these keys, always present, in this order:
   `startLine`, `endLine`, `layerIndex`, `layerDigest`, `deletedLater`, `match` (the line with the
   secret masked: never the secret), `docs`}.
 
-Absent values are "", [] or null, never missing keys.
+Absent values are "", [] or null, never missing keys. Optional keys, only when asked for:
+`layerSources` (`--dockerfile`), `verdict` (`--policy`) and `baseAdvice` (`--base-advice`):
+{`base`, `scope`, `method` ('layers' or 'base-scan'), `current`, `candidates` (newest first),
+`recommended` (a tag or null), `notes`}, where `current` and each candidate are {`tag`,
+`reference`, `total`, `bySeverity` {severity: count}, `removed`, `added`, `removedIds`,
+`addedIds`} ('CVE-... package'; removed and added compare with the current base's findings).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from sievert.model import ImageMetadata, Package, Vulnerability
+from sievert.model.advice import BaseAdvice, CandidateResult
 from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
@@ -69,7 +75,36 @@ def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
         document["layerSources"] = [source_object(s) for s in result.layer_sources]
     if result.verdict is not None:
         document["verdict"] = verdict_document(result.verdict)
+    if result.base_advice is not None:
+        document["baseAdvice"] = advice_document(result.base_advice)
     return document
+
+
+def advice_document(advice: BaseAdvice) -> dict[str, Any]:
+    """The base image advice: the current base, every candidate scanned, the recommendation."""
+    return {
+        "base": advice.base,
+        "scope": advice.scope,
+        "method": advice.method,
+        "current": candidate_object(advice.current),
+        "candidates": [candidate_object(c) for c in advice.candidates],
+        "recommended": advice.recommended or None,
+        "notes": list(advice.notes),
+    }
+
+
+def candidate_object(candidate: CandidateResult) -> dict[str, Any]:
+    """One tag's findings and how they differ from the current base's."""
+    return {
+        "tag": candidate.tag,
+        "reference": candidate.reference,
+        "total": candidate.total,
+        "bySeverity": dict(candidate.by_severity),
+        "removed": candidate.removed,
+        "added": candidate.added,
+        "removedIds": list(candidate.removed_ids),
+        "addedIds": list(candidate.added_ids),
+    }
 
 
 def source_object(source: LayerSource) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sievert.model import Notice
+from sievert.model.advice import BaseAdvice, CandidateResult
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.common import ordered_packages
@@ -166,6 +167,32 @@ def notices_section(result: ScanResult) -> list[RenderableType]:
     if len(notices) > MAX_NOTICES:
         lines.append(Text(f"  +{len(notices) - MAX_NOTICES} more (see --format json)"))
     return lines
+
+
+def advice_lines(advice: BaseAdvice) -> list[str]:
+    """The base image advice as plain lines: the current base, each candidate, the verdict."""
+    lines = [f"Base image advice for {advice.base} (scope {advice.scope}):"]
+    where = "in the base's layers" if advice.method == "layers" else "in the base image"
+    lines.append(f"  now {advice.current.tag}: {_counts(advice.current)} {where}")
+    for candidate in advice.candidates:
+        change = f"removes {candidate.removed}, adds {candidate.added}"
+        lines.append(f"  {candidate.tag}: {_counts(candidate)}; {change}")
+    best = advice.best
+    if best is not None:
+        lines.append(
+            f"  recommended: {best.tag} ({advice.current.total} -> {best.total} findings, "
+            f"{best.removed} removed, {best.added} added)"
+        )
+    elif advice.candidates:
+        lines.append("  no candidate has fewer findings than the current base")
+    lines += [f"  note: {note}" for note in advice.notes]
+    return lines
+
+
+def _counts(candidate: CandidateResult) -> str:
+    """'5 findings (critical 1, high 2, medium 2)': the severities that occur."""
+    detail = ", ".join(f"{name} {count}" for name, count in candidate.by_severity if count)
+    return f"{candidate.total} findings" + (f" ({detail})" if detail else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ import io
 import ipaddress
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,6 +52,11 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0)
 """Seconds to wait before each retry of a 429/5xx answer; its length bounds the retries."""
 MAX_RETRY_AFTER = 10.0
+TAGS_PAGE = 1000
+"""Tags asked for per page of `/tags/list` (`n`); registries may return fewer."""
+MAX_TAG_PAGES = 200
+"""Pages of a tag list followed at most (a loop or a hostile registry ends there)."""
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;[^,]*rel="?next"?')
 USER_AGENT = "sievert (container image scanner)"
 DEFAULT_LAYER_LIMIT = 64 * 1024 * 1024 * 1024
 
@@ -198,6 +204,23 @@ class RegistryClient:
         finally:
             response.close()
 
+    def tags_page(self, path: str) -> tuple[list[str], str | None]:
+        """One page of the repository's tags, and the path of the next page when linked."""
+        response = self.send(path)
+        try:
+            if response.status_code == 404:
+                response.read()
+                detail = _error_detail(response)
+                raise ImageNotFoundError(
+                    f"{self.target}: tags list: HTTP 404{detail} (no such repository)"
+                )
+            if response.status_code != 200:
+                raise self._status_error(response, "tags list")
+            body = self._read_bounded(response, "tags list")
+        finally:
+            response.close()
+        return _parse_tags(body, self.target), _next_path(response.headers.get("Link", ""))
+
     def _read_bounded(self, response: httpx.Response, what: str) -> bytes:
         reader = ResponseReader(response, f"{self.target}: {what}")
         data = bytearray()
@@ -323,3 +346,55 @@ class RegistrySource:
             repo_digests=(f"{ref.name}@{top_digest}",),
         )
         return RegistryImage(client, metadata)
+
+
+# tag lists ---------------------------------------------------------------------------------
+def list_tags(reference: str, options: SourceOptions) -> list[str]:
+    """Every tag of the reference's repository (`GET /v2/<name>/tags/list`, all pages)."""
+    ref = parse_reference(reference.removeprefix("registry:"))
+    client = RegistryClient(ref, options, ref.name)
+    try:
+        client.ping()
+        return _all_tags(client)
+    finally:
+        client.close()
+
+
+def _all_tags(client: RegistryClient) -> list[str]:
+    """Follow `Link: <...>; rel="next"` from the first page until the list ends."""
+    path: str | None = f"/v2/{client.ref.path}/tags/list?n={TAGS_PAGE}"
+    seen: set[str] = set()
+    known: set[str] = set()
+    tags: list[str] = []
+    while path is not None:
+        if path in seen or len(seen) >= MAX_TAG_PAGES:
+            raise RegistryError(f"{client.target}: tags list: pagination does not end")
+        seen.add(path)
+        page, path = client.tags_page(path)
+        tags.extend(t for t in page if t not in known)
+        known.update(page)
+    return tags
+
+
+def _parse_tags(body: bytes, repository: str) -> list[str]:
+    """The `tags` array of a tags/list answer (null means none); RegistryError when malformed."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{repository}: tags list is not JSON: {exc}") from None
+    tags = doc.get("tags") if isinstance(doc, dict) else None
+    if tags is None and isinstance(doc, dict):
+        return []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise RegistryError(f"{repository}: tags list has no array of tag names")
+    return list(tags)
+
+
+def _next_path(link: str) -> str | None:
+    """The path and query of a `rel="next"` link (absolute URLs keep only those)."""
+    found = _NEXT_LINK.search(link)
+    if found is None:
+        return None
+    url = httpx.URL(found.group(1))
+    query = url.query.decode()
+    return url.path + (f"?{query}" if query else "")
