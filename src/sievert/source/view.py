@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 from sievert.model import FileRecord, LayerInfo, Location
-from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, LayerIndex
+from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
 
 MAX_SYMLINK_HOPS = 40
 
@@ -59,7 +59,8 @@ class FileView:
 
     def __init__(self, layers: Sequence[LayerInfo] = ()) -> None:
         self._layers = tuple(layers)
-        self._records: dict[str, FileRecord] = {}
+        self._records: dict[str, tuple[Entry, int]] = {}
+        """path -> (entry, layer index); FileRecords are built only when asked for."""
         self._contents: dict[str, bytes] = {}
         self._extracts: dict[str, dict[str, bytes]] = {}
         self.data_changed: set[str] = set()
@@ -88,18 +89,10 @@ class FileView:
             if entry.kind != "dir":
                 self._contents.pop(entry.path, None)
                 self._extracts.pop(entry.path, None)
-                if entry.path in self._records and self._records[entry.path].kind == "dir":
+                old = self._records.get(entry.path)
+                if old is not None and old[0].kind == "dir":
                     changed |= self._delete(entry.path)
-            self._records[entry.path] = FileRecord(
-                entry.path,
-                entry.kind,
-                entry.size,
-                entry.mode,
-                entry.uid,
-                entry.gid,
-                entry.link,
-                index,
-            )
+            self._records[entry.path] = (entry, index)
             changed.add(entry.path)
         for path, data in layer.contents.items():
             self._contents[path] = data
@@ -131,11 +124,12 @@ class FileView:
 
     def records(self) -> Iterator[FileRecord]:
         """Every path of the squashed view."""
-        return iter(self._records.values())
+        return (_file_record(entry, index) for entry, index in self._records.values())
 
     def record(self, path: str) -> FileRecord | None:
         """The entry at a path (not following symlinks)."""
-        return self._records.get(normalize(path))
+        found = self._records.get(normalize(path))
+        return None if found is None else _file_record(*found)
 
     def exists(self, path: str) -> bool:
         """Whether the path exists after symlink resolution."""
@@ -161,9 +155,9 @@ class FileView:
             return None
         data = self._contents.get(real)
         if data is None:
-            record = self._records.get(real)
-            if record is not None and record.kind == "hardlink":
-                return self._contents.get(record.link)
+            found = self._records.get(real)
+            if found is not None and found[0].kind == "hardlink":
+                return self._contents.get(found[0].link)
         return data
 
     def read_text(self, path: str) -> str | None:
@@ -183,7 +177,8 @@ class FileView:
                     done.pop()
                 continue
             candidate = "/".join([*done, part])
-            record = self._records.get(candidate)
+            found = self._records.get(candidate)
+            record = found[0] if found is not None else None
             if record is None:
                 if not parts:
                     return None
@@ -204,12 +199,18 @@ class FileView:
     def location(self, path: str) -> Location:
         """Where a path is, with the layer that last wrote it."""
         norm = normalize(path)
-        record = self._records.get(norm)
-        index = record.layer_index if record else -1
+        found = self._records.get(norm)
+        index = found[1] if found is not None else -1
         if 0 <= index < len(self._layers):
             layer = self._layers[index]
             return Location("/" + norm, index, layer.digest, layer.diff_id)
         return Location("/" + norm, index)
+
+
+def _file_record(entry: Entry, index: int) -> FileRecord:
+    return FileRecord(
+        entry.path, entry.kind, entry.size, entry.mode, entry.uid, entry.gid, entry.link, index
+    )
 
 
 def normalize(path: str) -> str:
