@@ -68,7 +68,7 @@ def vulnerability(finding: Finding, inventory: Inventory) -> dict[str, Any]:
     ids = dict.fromkeys((vuln.id, *vuln.aliases))
     entry: dict[str, Any] = {
         "id": str(uuid.uuid5(_NAMESPACE, vulnerability_key(finding))),
-        "name": f"{vuln.id} in {pkg.name}"[:_NAME_LIMIT],
+        "name": (vuln.summary or vuln.id)[:_NAME_LIMIT],  # no finding-specific details here
         "description": describe(vuln) or f"{vuln.id} affects {pkg.name} {pkg.version}.",
         "severity": SEVERITIES.get(finding.severity, "Unknown"),
         "solution": solution(finding),
