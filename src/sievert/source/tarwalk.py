@@ -23,6 +23,8 @@ OPAQUE_MARKER = ".wh..wh..opq"
 
 def safe_member_path(name: str) -> str | None:
     """Normalised member path, or None when it would escape the root ('..' past '/')."""
+    if not name.startswith(("/", ".")) and "/." not in name and "//" not in name:
+        return name.rstrip("/")  # already normal: the common case, no normpath needed
     joined = posixpath.normpath(posixpath.join("/", name))
     relative = posixpath.normpath(name.lstrip("/")) if name.strip("/") else "."
     if relative == ".." or relative.startswith("../"):
@@ -55,6 +57,10 @@ class _Walker:
         self.layer_name = layer_name
         self.capture = compile_globs(spec.globs)
         self.extractors = [(x, compile_globs(x.globs)) for x in spec.extractors]
+        self.any_extractor = compile_globs([g for x in spec.extractors for g in x.globs])
+        self.any_plain = compile_globs(
+            [g for x in spec.extractors if not x.executable_only for g in x.globs]
+        )
         self.extracts: dict[str, dict[str, bytes]] = {}
         self.entries: list[Entry] = []
         self.contents: dict[str, bytes] = {}
@@ -125,10 +131,13 @@ class _Walker:
         self.contents[path] = member.read()
 
     def _extract(self, member: Member, path: str) -> None:
+        executable = bool(member.mode & 0o111)
+        if not (self.any_extractor if executable else self.any_plain).match(path):
+            return  # one combined test rules out most files before the per-extractor ones
         wanted = [
             x
             for x, rx in self.extractors
-            if rx.match(path) and (not x.executable_only or member.mode & 0o111)
+            if (executable or not x.executable_only) and rx.match(path)
         ]
         if not wanted:
             return
