@@ -55,28 +55,21 @@ def syft_packages(syft: str, source: str) -> Counter[tuple[str, str, str]]:
     )
 
 
+def trivy_command(trivy: str, path: str, cache: str) -> list[str]:
+    """trivy's offline package listing of an image archive or layout (used for timing too)."""
+    return [
+        trivy, "image", "--input", path, "--format", "json", "--list-all-pkgs",
+        "--scanners", "license", "--skip-db-update", "--skip-java-db-update",
+        "--offline-scan", "-q", "--cache-dir", cache,
+    ]  # fmt: skip
+
+
 def trivy_packages(
     trivy: str, path: str, env: dict[str, str], cache: str
 ) -> Counter[tuple[str, str, str]]:
     """(type, name, version) counts from trivy's JSON with --list-all-pkgs."""
     out = subprocess.run(
-        [
-            trivy,
-            "image",
-            "--input",
-            path,
-            "--format",
-            "json",
-            "--list-all-pkgs",
-            "--scanners",
-            "license",
-            "--skip-db-update",
-            "--skip-java-db-update",
-            "--offline-scan",
-            "-q",
-            "--cache-dir",
-            cache,
-        ],
+        trivy_command(trivy, path, cache),
         capture_output=True,
         text=True,
         check=True,

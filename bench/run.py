@@ -161,23 +161,7 @@ def peer_commands(
         src = f"oci-dir:{path}" if fmt == "oci" else f"docker-archive:{path}"
         cmds["syft"] = [peers["syft"], "scan", src, "-o", "syft-json", "-q"]
     if "trivy" in peers:
-        cmds["trivy"] = [
-            peers["trivy"],
-            "image",
-            "--input",
-            path,
-            "--format",
-            "json",
-            "--list-all-pkgs",
-            "--scanners",
-            "license",
-            "--skip-db-update",
-            "--skip-java-db-update",
-            "--offline-scan",
-            "-q",
-            "--cache-dir",
-            str(cache),
-        ]
+        cmds["trivy"] = compare.trivy_command(peers["trivy"], path, str(cache))
     return cmds
 
 

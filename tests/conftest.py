@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.clitools import run_sievert
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -36,23 +36,8 @@ def real_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not SHARED_FEEDS.is_dir():
         pytest.skip("../shared/feeds not present (fresh clone): real-feed test skipped")
     db = tmp_path_factory.mktemp("realdb") / "vuln.db"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sievert",
-            "db",
-            "update",
-            "--mirror",
-            str(SHARED_FEEDS),
-            "--db",
-            str(db),
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    proc = run_sievert(
+        "db", "update", "--mirror", str(SHARED_FEEDS), "--db", str(db), "-q", timeout=600
     )
     assert proc.returncode == 0, proc.stderr
     return db

@@ -10,8 +10,6 @@ JSON in the upstream format, read by `sievert db update --mirror`.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from sievert.pipeline import AdviceOptions, InventoryOptions, ScanOptions, base_
 from sievert.source import registry as registry_module
 from sievert.source.base import SourceOptions
 from sievert.source.registry import _next_path, list_tags
+from tests.clitools import run_sievert as run
 from tests.imagebuilder import F, Image, Member
 from tests.source.registry_fixtures import Registry, start_registry
 from tests.source.test_registry_auth import PASSWORD, USER, htpasswd_registry
@@ -104,16 +103,6 @@ def write_tracker(root: Path) -> Path:
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(tracker))
     return root
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sievert", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @dataclass

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.catalog.binary.builders import tiny_elf
+from tests.clitools import run_sievert as run
 from tests.imagebuilder import F, Image, write_oci_layout
 
 CVE = "CVE-2099-7015"
@@ -54,16 +53,6 @@ def write_mirror(root: Path) -> Path:
     target.parent.mkdir(parents=True)
     target.write_bytes(buffer.getvalue())
     return root
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sievert", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

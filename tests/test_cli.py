@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clitools import run_sievert as run
 from tests.imagebuilder import F, Image, write_docker_archive, write_oci_layout
 
 STATUS = (
@@ -23,17 +24,6 @@ IMAGE = Image(
         ]
     ]
 )
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sievert", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture

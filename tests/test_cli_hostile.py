@@ -4,41 +4,21 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
-import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.clitools import run_sievert
 from tests.imagebuilder import F, Image, Raw, write_docker_archive, write_oci_layout
 
 GOOD = Image([[F("etc/os-release", "ID=alpine\nVERSION_ID=3.23.0\n"), F("etc/hosts", "x")]])
 
 
 def run(target: str, out: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sievert",
-            "sbom",
-            target,
-            "-q",
-            "--no-cache",
-            "-f",
-            "json",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, **env},
-    )
+    return run_sievert("sbom", target, "-q", "--no-cache", "-f", "json", "-o", str(out), env=env)
 
 
 def manifest_of(layout: Path) -> dict[str, object]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.clitools import run_sievert
 from tests.conftest import SHARED_IMAGES
 
 POLICY = """\
@@ -72,30 +72,8 @@ def gate_files(tmp_path: Path, real_db: Path) -> tuple[Path, Path, Path]:
 def ci_scan(db: Path, policy: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     target = f"oci-dir:{SHARED_IMAGES}:bookworm-apps"
     base = f"oci-dir:{SHARED_IMAGES}:bookworm"
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sievert",
-            "scan",
-            target,
-            "--db",
-            str(db),
-            "--no-cache",
-            "-q",
-            "--policy",
-            str(policy),
-            "--base",
-            base,
-            "-f",
-            "json",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    args = ["scan", target, "--db", str(db), "--no-cache", "-q", "--policy", str(policy)]
+    return run_sievert(*args, "--base", base, "-f", "json", *extra, timeout=600)
 
 
 def test_exceptions_and_vex_turn_a_stop_into_a_warn(gate_files: tuple[Path, Path, Path]) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from demo.feeds import write_mirror
 
+from tests.clitools import run_sievert as run
 from tests.imagebuilder import F, Image, write_oci_layout
 
 STATUS = "".join(
@@ -30,16 +29,6 @@ IMAGE = Image(
         [F("app/lib/requests-2.19.1.dist-info/METADATA", "Name: requests\nVersion: 2.19.1\n")],
     ]
 )
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sievert", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

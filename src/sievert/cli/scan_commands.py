@@ -210,14 +210,12 @@ def scan_command(
         raise UsageError("--sbom scans vulnerabilities only (--scanners vuln)")
     if advise and (sbom_path is not None or "vuln" not in chosen):
         raise UsageError("--base-advice needs an image TARGET and the vuln scanner")
+    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
     if sbom_path is not None:
         inventory = parse_sbom(sbom_path.read_bytes(), str(sbom_path))
         result = scan_inventory(inventory, db_path)
     else:
         assert target is not None
-        options = inventory_options(
-            platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types
-        )
         result = scan(
             target,
             ScanOptions(
@@ -230,11 +228,7 @@ def scan_command(
         )
     _warn_if_stale(result, max_db_age)
     if advise:
-        advice_options = AdviceOptions(
-            inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types),
-            advice_scope,
-            advice_limit,
-        )
+        advice_options = AdviceOptions(options, advice_scope, advice_limit)
         advice = advise_on_base(result, base_ref, db_path, advice_options)
         result = replace(result, base_advice=advice)
     if vex_paths and policy_path is None:
@@ -246,9 +240,7 @@ def scan_command(
             base=base_ref or "",
             dockerfile=dockerfile,
             image_ref=image_ref or "",
-            source=inventory_options(
-                platform, insecure_registry, cache_dir, no_cache, True, pkg_types
-            ).source,
+            source=options.source,
         )
         result = gate(result, gate_options)
     severities = [s for s in severity.split(",") if s] if severity else None

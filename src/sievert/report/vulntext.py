@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from sievert.model import Affected, Vulnerability
 from sievert.report.cvss_text import explain
+from sievert.report.native_json import dump
 
 
 def _console(out: TextIO) -> Console:
@@ -39,10 +39,8 @@ def statement_json(statement: Affected) -> dict[str, Any]:
     return data
 
 
-def write_json(data: Any, out: TextIO) -> None:
-    """Indented JSON with a trailing newline."""
-    json.dump(data, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+write_json = dump
+"""Indented JSON with a trailing newline (the same layout as every JSON report)."""
 
 
 def write_vulnerability(vuln: Vulnerability, statements: Sequence[Affected], out: TextIO) -> None:

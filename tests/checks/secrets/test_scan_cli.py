@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.clitools import run_sievert as run
 from tests.imagebuilder import F, Image, W, write_oci_layout
 
 FAKE_TOKEN = "glpat-" + "SievertFake" + "x9Qm2Lp7Zt"
@@ -19,16 +19,6 @@ IMAGE = Image(
         [W("app/ci.env"), F("etc/app/db.conf", f"[db]\npassword = {FAKE_PASSWORD}\n")],
     ]
 )
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sievert", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
