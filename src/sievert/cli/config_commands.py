@@ -11,7 +11,7 @@ from sievert.checks.dockerfile.config import CONFIG_NAME, CheckConfig, load_conf
 from sievert.checks.dockerfile.engine import analyze_file, discover
 from sievert.checks.dockerfile.rules import DOCKERFILE_RULES
 from sievert.cli.main import cli
-from sievert.cli.output import output_stream
+from sievert.cli.output import output_option, output_stream
 from sievert.errors import EXIT_POLICY, TargetNotFoundError
 from sievert.model.checks import CheckFinding
 from sievert.model.vuln import SEVERITIES
@@ -32,9 +32,7 @@ from sievert.report.scan_common import severity_rank
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically)."
-)
+@output_option
 @click.option(
     "--config",
     "config_path",

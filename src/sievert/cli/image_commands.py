@@ -10,7 +10,7 @@ import click
 from sievert import dirs
 from sievert.cli.main import cli
 from sievert.cli.options import image_options, inventory_options
-from sievert.cli.output import output_stream
+from sievert.cli.output import output_option, output_stream
 from sievert.pipeline import take_inventory
 from sievert.report.registry import writer_for, writer_names
 from sievert.source.cache import LayerCache
@@ -29,12 +29,7 @@ SBOM_FORMATS = list(writer_names())
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Write to this file (atomically) instead of stdout.",
-)
+@output_option
 @image_options
 def sbom(
     target: str,

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+import click
+
 
 @contextmanager
 def output_stream(path: Path | None) -> Iterator[TextIO]:
@@ -26,3 +28,12 @@ def output_stream(path: Path | None) -> Iterator[TextIO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write to this file (atomically) instead of stdout.",
+)
+"""The `-o/--output` option every reporting command shares (see `output_stream`)."""

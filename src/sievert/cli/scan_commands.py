@@ -14,7 +14,7 @@ import click
 
 from sievert.cli.main import cli
 from sievert.cli.options import image_options, inventory_options
-from sievert.cli.output import output_stream
+from sievert.cli.output import output_option, output_stream
 from sievert.errors import EXIT_POLICY, UsageError
 from sievert.model.advice import BaseAdvice
 from sievert.model.finding import ScanResult
@@ -65,12 +65,7 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="Write to this file (atomically) instead of stdout.",
-)
+@output_option
 @click.option(
     "--severity",
     metavar="SEV,...",
