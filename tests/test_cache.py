@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from sievert.model import Notice
-from sievert.source.base import CaptureSpec
 from sievert.source.cache import CACHE_FILE, LayerCache
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import KIND_WHITEOUT, Entry, LayerIndex
 
 SPEC = CaptureSpec(globs=("etc/os-release",), version="v1")
@@ -90,7 +90,7 @@ def test_clear_empties_the_cache(tmp_path: Path) -> None:
 
 WRITER = """
 import sys
-from sievert.source.base import CaptureSpec
+from sievert.source.capture import CaptureSpec
 from sievert.source.cache import LayerCache
 from sievert.source.layerindex import Entry, LayerIndex
 cache = LayerCache(__import__('pathlib').Path(sys.argv[1]))

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from sievert.errors import RegistryError, TargetNotFoundError
-from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.base import SourceOptions
+from sievert.source.capture import CaptureSpec
 from sievert.source.engine import EngineImage, EngineSource
 from sievert.source.layerindex import LayerIndex
 from sievert.source.view import FileView

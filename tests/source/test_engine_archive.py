@@ -12,7 +12,7 @@ import pytest
 
 from sievert.errors import DigestMismatchError, RegistryError, UsageError
 from sievert.model import LayerInfo
-from sievert.source.base import CaptureSpec
+from sievert.source.capture import CaptureSpec
 from sievert.source.engine import (
     LAYER_MEDIA_TYPE,
     ArchiveIndexer,

@@ -14,8 +14,8 @@ import zstandard
 
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo
-from sievert.source.base import CaptureSpec
 from sievert.source.blob import decompressed
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import LayerIndex
 from sievert.source.oci import verified_layer
 from sievert.source.tarwalk import index_tar

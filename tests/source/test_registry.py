@@ -22,7 +22,8 @@ from sievert.errors import (
 )
 from sievert.model import Platform
 from sievert.source import registry as registry_module
-from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.base import SourceOptions
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import LayerIndex
 from sievert.source.registry import RegistryImage, RegistrySource
 from sievert.source.view import FileView

@@ -27,7 +27,8 @@ from sievert.source.auth import (
     find_credentials,
     parse_challenge,
 )
-from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.base import SourceOptions
+from sievert.source.capture import CaptureSpec
 from sievert.source.registry import RegistrySource
 from tests.imagebuilder import F, Image
 from tests.source.registry_fixtures import Registry, need, start_registry

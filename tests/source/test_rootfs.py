@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sievert.source.base import CaptureSpec, Extractor, SourceOptions
+from sievert.source.base import SourceOptions
+from sievert.source.capture import CaptureSpec, Extractor
 from sievert.source.rootfs import DirSource
 from tests.imagebuilder import D, F, L, rootfs
 from tests.source.util import SPEC, squash

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.base import SourceOptions
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import KIND_WHITEOUT
 from sievert.source.oci import OciDirSource
 from tests.source.util import open_and_squash, squash

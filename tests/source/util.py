@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sievert.model import Notice
-from sievert.source.base import CaptureSpec, OpenedImage, SourceOptions
+from sievert.source.base import OpenedImage, SourceOptions
+from sievert.source.capture import CaptureSpec
 from sievert.source.detect import open_target
 from sievert.source.view import FileView
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from sievert.errors import CacheError
-from sievert.source.base import CaptureSpec
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import LayerIndex
 
 SCHEMA = """

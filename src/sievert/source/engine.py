@@ -37,8 +37,9 @@ from sievert.errors import (
     UsageError,
 )
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
-from sievert.source.base import CaptureSpec, LayerCacheLike, OpenedImage, Progress, SourceOptions
+from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
+from sievert.source.capture import CaptureSpec
 from sievert.source.httpbody import ResponseReader
 from sievert.source.layerindex import LayerIndex
 from sievert.source.tarwalk import index_tar

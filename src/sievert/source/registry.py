@@ -39,8 +39,9 @@ from sievert.errors import (
 from sievert.model import ImageMetadata, LayerInfo, Notice
 from sievert.source import manifest as mf
 from sievert.source.auth import Authenticator, find_credentials
-from sievert.source.base import CaptureSpec, LayerCacheLike, OpenedImage, Progress, SourceOptions
+from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
+from sievert.source.capture import CaptureSpec
 from sievert.source.httpbody import ResponseReader
 from sievert.source.layerindex import LayerIndex
 from sievert.source.reference import Reference, parse_reference

@@ -13,14 +13,8 @@ from typing import BinaryIO, cast
 
 from sievert.errors import LayerError, TargetNotFoundError
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
-from sievert.source.base import (
-    CaptureSpec,
-    LayerCacheLike,
-    OpenedImage,
-    Progress,
-    SourceOptions,
-    run_extractors,
-)
+from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
+from sievert.source.capture import CaptureSpec, run_extractors
 from sievert.source.layerindex import Entry, LayerIndex
 from sievert.source.view import compile_globs
 

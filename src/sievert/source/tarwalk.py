@@ -11,8 +11,8 @@ import zstandard
 
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
-from sievert.source.base import CaptureSpec, run_extractors
 from sievert.source.blob import CHUNK, BoundedReader
+from sievert.source.capture import CaptureSpec, run_extractors
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
 from sievert.source.tarstream import Member, TarFormatError, TarReader
 from sievert.source.view import compile_globs

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.model import Notice, Package
-from sievert.source.base import CaptureSpec, SourceOptions
+from sievert.source.base import SourceOptions
+from sievert.source.capture import CaptureSpec
 from sievert.source.rootfs import DirSource
 from sievert.source.view import FileView
 

@@ -16,7 +16,7 @@ from sievert.catalog.binary.java import JavaArchiveCataloger
 from sievert.catalog.binary.rust import RustAuditCataloger
 from sievert.catalog.binary.versions import BinaryVersionCataloger
 from sievert.model import LayerInfo
-from sievert.source.base import CaptureSpec
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import LayerIndex
 from sievert.source.tarwalk import index_tar
 from sievert.source.view import FileView

@@ -14,7 +14,7 @@ import pytest
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.lang import language_catalogers
 from sievert.model import LayerInfo, Package
-from sievert.source.base import CaptureSpec
+from sievert.source.capture import CaptureSpec
 from sievert.source.tarwalk import index_tar
 from sievert.source.view import FileView
 

@@ -13,7 +13,7 @@ from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, error_summary, merge, purl, text
 from sievert.catalog.binary.execfile import ExecFormatError, exec_format, parse_image
 from sievert.model import Location, Notice, Package
-from sievert.source.base import Extractor
+from sievert.source.capture import Extractor
 from sievert.source.view import FileView
 
 CATALOGER = "go-module-binary"

@@ -15,7 +15,7 @@ from typing import Any
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, merge, purl, text
 from sievert.model import Location, Notice, Package
-from sievert.source.base import Extractor
+from sievert.source.capture import Extractor
 from sievert.source.view import FileView
 
 CATALOGER = "java-archive"

@@ -17,7 +17,7 @@ from sievert.catalog.binary.execfile import (
     section_bytes,
 )
 from sievert.model import Location, Notice, Package
-from sievert.source.base import Extractor
+from sievert.source.capture import Extractor
 from sievert.source.view import FileView
 
 CATALOGER = "rust-cargo-auditable"

@@ -17,7 +17,7 @@ from sievert.catalog.binary.golang import (
     stdlib_version,
 )
 from sievert.model import Notice, Package
-from sievert.source.base import Extractor
+from sievert.source.capture import Extractor
 from sievert.source.view import FileView, compile_globs
 
 CATALOGER = "binary-version"

@@ -16,7 +16,7 @@ from sievert.checks.secrets.engine import SecretConfig, SecretEngine, SecretMatc
 from sievert.checks.secrets.rules import RULES_BY_ID
 from sievert.model import LayerInfo
 from sievert.model.checks import Region, SecretFinding
-from sievert.source.base import Extractor
+from sievert.source.capture import Extractor
 from sievert.source.view import FileView
 
 EXTRACTOR_NAME = "secrets"
