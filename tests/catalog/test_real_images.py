@@ -13,7 +13,7 @@ from sievert.catalog.apk import ApkCataloger
 from sievert.catalog.base import CatalogContext
 from sievert.catalog.distro import DISTRO_GLOBS, detect_distro
 from sievert.catalog.dpkg import DpkgCataloger
-from sievert.catalog.registry import CATALOGERS, all_globs
+from sievert.catalog.plugins import CATALOGERS, all_globs
 from sievert.catalog.rpm import RpmCataloger
 from sievert.model import Package
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex

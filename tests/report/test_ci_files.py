@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from sievert.report.registry import scan_writer_names
+from sievert.report.plugins import scan_writer_names
 
 ROOT = Path(__file__).parents[2]
 

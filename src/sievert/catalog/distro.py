@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import replace
 
 from sievert.model import Distro
 from sievert.source.view import FileView
@@ -148,3 +149,12 @@ def _read_line(view: FileView, path: str) -> str:
         return ""
     lines = data[:MAX_RELEASE_FILE].decode("utf-8", "replace").strip().splitlines()
     return lines[0].strip() if lines else ""
+
+
+def with_codename(distro: Distro | None) -> Distro | None:
+    """A Debian distro with the codename an SBOM left out filled in (Debian data is keyed by
+    codename); any other distro unchanged."""
+    if distro is None or distro.id != "debian" or distro.codename:
+        return distro
+    codename = DEBIAN_CODENAMES.get(distro.version_id.split(".")[0], "")
+    return replace(distro, codename=codename) if codename else distro

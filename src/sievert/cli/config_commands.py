@@ -17,7 +17,7 @@ from sievert.model.checks import CheckFinding
 from sievert.model.vuln import SEVERITIES
 from sievert.report.config_common import ConfigReport
 from sievert.report.filters import parse_severity
-from sievert.report.registry import config_writer_for, config_writer_names
+from sievert.report.plugins import config_writer_for, config_writer_names
 from sievert.report.scan_common import severity_rank
 
 

@@ -12,7 +12,7 @@ from sievert.cli.main import cli
 from sievert.cli.options import image_options, inventory_options
 from sievert.cli.output import output_option, output_stream
 from sievert.pipeline import take_inventory
-from sievert.report.registry import writer_for, writer_names
+from sievert.report.plugins import writer_for, writer_names
 from sievert.source.cache import LayerCache
 
 SBOM_FORMATS = list(writer_names())

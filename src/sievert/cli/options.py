@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from sievert.catalog.registry import PKG_TYPES
+from sievert.catalog.plugins import PKG_TYPES
 from sievert.errors import UsageError
 from sievert.model import LayerInfo, Platform
 from sievert.pipeline import InventoryOptions

@@ -13,7 +13,7 @@ from sievert.cli.main import cli
 from sievert.errors import EXIT_POLICY, ParseError, UsageError
 from sievert.model.policy import STOP, WARN
 from sievert.policy import detect_base, evaluate, load_policy, load_vex
-from sievert.policy.base import open_base_metadata, read_dockerfile
+from sievert.policy.base_image import open_base_metadata, read_dockerfile
 from sievert.policy.result_input import load_scan_result
 from sievert.policy.schema import schema_text
 from sievert.report.verdict_doc import verdict_document, verdict_lines

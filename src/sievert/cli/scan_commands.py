@@ -37,7 +37,7 @@ from sievert.report.filters import (
     parse_severity,
     sort_findings,
 )
-from sievert.report.registry import scan_writer_for, scan_writer_names
+from sievert.report.plugins import scan_writer_for, scan_writer_names
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan_common import severity_rank
 from sievert.report.scan_table import advice_lines
@@ -253,7 +253,7 @@ def advise_on_base(
     result: ScanResult, base_ref: str | None, db_path: Path | None, options: AdviceOptions
 ) -> BaseAdvice:
     """Base image advice for --base REF, else for the base the OCI annotation names."""
-    from sievert.policy.base import base_from_annotations
+    from sievert.policy.base_image import base_from_annotations
 
     reference = base_ref or ""
     if not reference:

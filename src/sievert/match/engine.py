@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from sievert.match.base import Candidate, Matcher, VulnSource
-from sievert.match.registry import MATCHERS
+from sievert.match.plugins import MATCHERS
 from sievert.match.risk import risk_score
 from sievert.match.severity import rank, rate
 from sievert.model import Inventory, Notice, Vulnerability

@@ -1,6 +1,6 @@
 """policy stage: policy files, exceptions, VEX, base image detection and the verdict."""
 
-from sievert.policy.base import detect_base
+from sievert.policy.base_image import detect_base
 from sievert.policy.context import BaseImage
 from sievert.policy.document import PolicyDocument
 from sievert.policy.evaluate import apply_policy, evaluate

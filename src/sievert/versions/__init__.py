@@ -1,8 +1,8 @@
 """Version ordering per ecosystem and OSV range evaluation."""
 
 from sievert.versions._scheme import Scheme
+from sievert.versions.plugins import SCHEMES, compare, scheme_for
 from sievert.versions.ranges import RangeHit, RangeMatch, RangeResult, evaluate, is_affected
-from sievert.versions.registry import SCHEMES, compare, scheme_for
 
 __all__ = [
     "SCHEMES",

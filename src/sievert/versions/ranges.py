@@ -20,7 +20,7 @@ from sievert.errors import VersionError
 from sievert.model.vuln import RangeEvent, VersionRange
 from sievert.versions import semver
 from sievert.versions._scheme import Scheme
-from sievert.versions.registry import scheme_for
+from sievert.versions.plugins import scheme_for
 
 INTRODUCED, FIXED, LAST_AFFECTED, LIMIT = "introduced", "fixed", "last_affected", "limit"
 _KINDS = frozenset({INTRODUCED, FIXED, LAST_AFFECTED, LIMIT})

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from sievert.catalog.capture import WalkExtras, capture_spec
 from sievert.model.finding import ScanResult
-from sievert.pipeline import InventoryOptions, ScanOptions, capture_spec, scan
-from sievert.source.base import CaptureSpec
+from sievert.pipeline import InventoryOptions, ScanOptions, scan
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import LayerIndex
 from tests.imagebuilder import D, F, Image, W, write_oci_layout
 
@@ -90,9 +91,8 @@ def test_apt_lists_and_accounts(result: ScanResult) -> None:
 
 
 def test_secret_scanner_changes_the_cache_key() -> None:
-    from sievert.catalog.registry import CATALOGERS
+    from sievert.catalog.plugins import CATALOGERS
     from sievert.checks.secrets import SecretScanner
-    from sievert.pipeline import WalkExtras
 
     scanner = SecretScanner()
     plain = capture_spec(CATALOGERS)

@@ -11,7 +11,7 @@ import pytest
 from sievert.checks.dockerfile.parser import parse_dockerfile
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.policy import BaseImage, detect_base
-from sievert.policy.base import base_from_layers, open_base_metadata
+from sievert.policy.base_image import base_from_layers, open_base_metadata
 from sievert.source.base import SourceOptions
 from sievert.source.detect import open_target
 from tests.imagebuilder import F, Image, Member, write_oci_layout

@@ -8,7 +8,7 @@ import pytest
 
 from sievert.errors import UsageError
 from sievert.report.base import ScanWriter
-from sievert.report.registry import SCAN_WRITERS, scan_writer_for, scan_writer_names
+from sievert.report.plugins import SCAN_WRITERS, scan_writer_for, scan_writer_names
 from tests.report.scan_results import small_scan
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sievert.catalog.base import Cataloger
 from sievert.catalog.distro import DISTRO_GLOBS
+from sievert.catalog.plugins import CATALOGERS, all_globs
 from sievert.catalog.purl import apk_purl, deb_purl, distro_qualifier, rpm_purl
-from sievert.catalog.registry import CATALOGERS, all_globs
 from sievert.model import Distro
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from sievert.errors import UsageError
 from sievert.report.base import ReportWriter, Stamp
-from sievert.report.registry import WRITERS, writer_for, writer_names
+from sievert.report.plugins import WRITERS, writer_for, writer_names
 from tests.report.inventories import small_inventory
 
 
