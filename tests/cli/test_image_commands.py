@@ -109,7 +109,7 @@ def test_cache_info_and_clean(layout: Path, tmp_path: Path) -> None:
 
 
 def test_demo_runs_from_a_clean_output_folder(tmp_path: Path) -> None:
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, str(repo / "demo" / "run_demo.py")],
         capture_output=True,

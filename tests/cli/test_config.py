@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 
 from sievert.cli.main import main
 
-SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
+SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
 BAD = """\
 FROM ubuntu
 # sievert:ignore=SV-DF-018 vendor script

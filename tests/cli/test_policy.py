@@ -15,7 +15,7 @@ from sievert.policy.schema import schema
 from sievert.report.scan_json import ScanJsonWriter
 from tests.policy.helpers import scan
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "policy" / "fixtures"
 
 POLICY = """\
 version: 1
