@@ -12,7 +12,7 @@ import pytest
 
 from sievert.cli.main import main
 from sievert.policy.schema import schema
-from sievert.report.scan_json import ScanJsonWriter
+from sievert.report.scan.native import ScanJsonWriter
 from tests.policy.helpers import scan
 
 FIXTURES = Path(__file__).resolve().parents[1] / "policy" / "fixtures"

@@ -12,7 +12,7 @@ from sievert.errors import ParseError
 from sievert.model.finding import ScanResult
 from sievert.policy import evaluate
 from sievert.policy.result_input import load_scan_result
-from sievert.report.scan_json import ScanJsonWriter
+from sievert.report.scan.native import ScanJsonWriter
 from tests.policy.helpers import NOW, one_rule, scan
 from tests.report.scan_results import odd_scan
 

@@ -11,7 +11,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from sievert.model import Inventory
-from sievert.report.cyclonedx import CycloneDxJsonWriter
+from sievert.report.sbom.cyclonedx import CycloneDxJsonWriter
 from tests.report.inventories import FIXED_STAMP, fixed_stamp, odd_inventory, small_inventory
 
 

@@ -13,8 +13,8 @@ import pytest
 from referencing import Registry, Resource
 
 from sievert.model.finding import ScanResult
-from sievert.report.gitlab import GitlabWriter
 from sievert.report.plugins import scan_writer_for
+from sievert.report.scan.gitlab import GitlabWriter
 from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.test_golden import GOLDEN, UPDATE

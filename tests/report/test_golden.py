@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from sievert.model import Inventory
-from sievert.report.cyclonedx import CycloneDxJsonWriter
-from sievert.report.native_json import JsonWriter
-from sievert.report.spdx import SpdxJsonWriter
-from sievert.report.table import TableWriter, write_layers
+from sievert.report.sbom.cyclonedx import CycloneDxJsonWriter
+from sievert.report.sbom.native import JsonWriter
+from sievert.report.sbom.spdx import SpdxJsonWriter
+from sievert.report.sbom.table import TableWriter, write_layers
 from tests.report.inventories import fixed_stamp, small_inventory
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report"

@@ -20,8 +20,8 @@ import pytest
 
 from sievert.model.finding import ScanResult
 from sievert.model.vuln import SEVERITIES
-from sievert.report.html import HtmlWriter
 from sievert.report.plugins import scan_writer_for
+from sievert.report.scan.html import HtmlWriter
 from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.test_golden import GOLDEN, UPDATE

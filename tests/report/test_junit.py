@@ -12,8 +12,8 @@ from lxml import etree
 
 from sievert.errors import UsageError
 from sievert.model.finding import ScanResult
-from sievert.report.junit import MODE_ENV, JunitWriter
 from sievert.report.plugins import scan_writer_for
+from sievert.report.scan.junit import MODE_ENV, JunitWriter
 from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.test_golden import GOLDEN, UPDATE

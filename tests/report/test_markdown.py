@@ -10,8 +10,8 @@ import pytest
 
 from sievert.model.finding import ScanResult
 from sievert.model.policy import GO, WARN
-from sievert.report.markdown import MarkdownWriter
 from sievert.report.plugins import scan_writer_for
+from sievert.report.scan.markdown import MarkdownWriter
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.test_golden import GOLDEN, UPDATE
 from tests.report.verdict_results import verdict_scan

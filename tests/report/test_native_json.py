@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from sievert.model import Inventory
-from sievert.report.native_json import JsonWriter
+from sievert.report.sbom.native import JsonWriter
 from tests.report.inventories import odd_inventory, small_inventory
 
 

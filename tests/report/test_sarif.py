@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from sievert.model.finding import ScanResult
-from sievert.report.sarif import SarifWriter
+from sievert.report.scan.sarif import SarifWriter
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 
 SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"

@@ -13,9 +13,9 @@ from packageurl import PackageURL
 
 from sievert.errors import ParseError
 from sievert.model import Inventory, Package
-from sievert.report.cyclonedx import CycloneDxJsonWriter
+from sievert.report.sbom.cyclonedx import CycloneDxJsonWriter
+from sievert.report.sbom.spdx import SpdxJsonWriter
 from sievert.report.sbom_input import SbomBuilder, package_from_purl, parse_sbom
-from sievert.report.spdx import SpdxJsonWriter
 from tests.report.inventories import fixed_stamp, small_inventory
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "report"

@@ -11,7 +11,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 
 from sievert.model.finding import ScanResult
-from sievert.report.scan_cyclonedx import ScanCycloneDxJsonWriter
+from sievert.report.scan.cyclonedx import ScanCycloneDxJsonWriter
 from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 

@@ -11,10 +11,10 @@ from collections.abc import Callable
 import pytest
 
 from sievert.model.finding import ScanResult
-from sievert.report.sarif import SarifWriter
-from sievert.report.scan_cyclonedx import ScanCycloneDxJsonWriter
-from sievert.report.scan_json import ScanJsonWriter
-from sievert.report.scan_table import ScanTableWriter
+from sievert.report.scan.cyclonedx import ScanCycloneDxJsonWriter
+from sievert.report.scan.native import ScanJsonWriter
+from sievert.report.scan.sarif import SarifWriter
+from sievert.report.scan.table import ScanTableWriter
 from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import small_scan
 from tests.report.test_golden import GOLDEN, UPDATE

@@ -9,8 +9,8 @@ from typing import Any
 
 from sievert.model import Notice
 from sievert.model.finding import ScanResult
-from sievert.report.scan_json import ScanJsonWriter
-from sievert.report.scan_table import ScanTableWriter
+from sievert.report.scan.native import ScanJsonWriter
+from sievert.report.scan.table import ScanTableWriter
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 
 

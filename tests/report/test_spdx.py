@@ -11,7 +11,7 @@ from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDi
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from sievert.model import Inventory
-from sievert.report.spdx import SpdxJsonWriter
+from sievert.report.sbom.spdx import SpdxJsonWriter
 from tests.report.inventories import FIXED_STAMP, fixed_stamp, odd_inventory, small_inventory
 
 

@@ -6,7 +6,7 @@ import io
 from dataclasses import replace
 
 from sievert.model import Package
-from sievert.report.table import TableWriter, names_label, truncate, write_layers
+from sievert.report.sbom.table import TableWriter, names_label, truncate, write_layers
 from tests.report.inventories import odd_inventory, small_inventory
 
 

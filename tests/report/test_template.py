@@ -13,7 +13,7 @@ import pytest
 from sievert.errors import UsageError
 from sievert.model.finding import ScanResult
 from sievert.report.plugins import scan_writer_for
-from sievert.report.template import TEMPLATE_ENV, TemplateWriter, csv_field, wants_escaping
+from sievert.report.scan.template import TEMPLATE_ENV, TemplateWriter, csv_field, wants_escaping
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.verdict_results import verdict_scan
 

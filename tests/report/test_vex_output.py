@@ -14,8 +14,8 @@ from cyclonedx.validation.json import JsonStrictValidator
 
 from sievert.model.finding import ScanResult
 from sievert.model.policy import FindingRef, Suppression
-from sievert.report.cyclonedx_vex import CycloneDxVexWriter, analysis, justification
 from sievert.report.plugins import scan_writer_for
+from sievert.report.scan.vex import CycloneDxVexWriter, analysis, justification
 from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.test_golden import GOLDEN, UPDATE

@@ -15,10 +15,10 @@ from sievert.cli.output import output_option, output_stream
 from sievert.errors import EXIT_POLICY, TargetNotFoundError
 from sievert.model.checks import CheckFinding
 from sievert.model.vuln import SEVERITIES
-from sievert.report.config_common import ConfigReport
+from sievert.report.config.common import ConfigReport
 from sievert.report.filters import parse_severity
 from sievert.report.plugins import config_writer_for, config_writer_names
-from sievert.report.scan_common import severity_rank
+from sievert.report.scan.common import severity_rank
 
 
 @cli.command("config")

@@ -63,7 +63,7 @@ def inspect(
     pkg_types: str,
 ) -> None:
     """Show TARGET's layers (digest, size, created_by) and the packages each introduced."""
-    from sievert.report.table import write_layers
+    from sievert.report.sbom.table import write_layers
 
     options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
     inventory = take_inventory(target, options)

@@ -39,8 +39,8 @@ from sievert.report.filters import (
 )
 from sievert.report.plugins import scan_writer_for, scan_writer_names
 from sievert.report.sbom_input import parse_sbom
-from sievert.report.scan_common import severity_rank
-from sievert.report.scan_table import advice_lines
+from sievert.report.scan.common import severity_rank
+from sievert.report.scan.table import advice_lines
 
 if TYPE_CHECKING:
     from sievert.checks.secrets import SecretConfig

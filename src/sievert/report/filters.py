@@ -12,7 +12,7 @@ from dataclasses import replace
 from sievert.errors import UsageError
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.vuln import FIXED, SEVERITIES
-from sievert.report.scan_common import package_path, severity_rank
+from sievert.report.scan.common import package_path, severity_rank
 
 SORT_KEYS = ("severity", "risk", "epss")
 """The valid values of `--sort`."""

@@ -12,7 +12,7 @@ from typing import cast
 
 from sievert.errors import UsageError
 from sievert.report.base import ReportWriter, ScanWriter
-from sievert.report.config_common import ConfigWriter
+from sievert.report.config.common import ConfigWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,27 +29,27 @@ class WriterEntry:
 
 
 WRITERS: tuple[WriterEntry, ...] = (
-    WriterEntry("table", "table", "TableWriter"),
-    WriterEntry("json", "native_json", "JsonWriter"),
-    WriterEntry("cyclonedx-json", "cyclonedx", "CycloneDxJsonWriter"),
-    WriterEntry("spdx-json", "spdx", "SpdxJsonWriter"),
+    WriterEntry("table", "sbom.table", "TableWriter"),
+    WriterEntry("json", "sbom.native", "JsonWriter"),
+    WriterEntry("cyclonedx-json", "sbom.cyclonedx", "CycloneDxJsonWriter"),
+    WriterEntry("spdx-json", "sbom.spdx", "SpdxJsonWriter"),
 )
 SCAN_WRITERS: tuple[WriterEntry, ...] = (
-    WriterEntry("table", "scan_table", "ScanTableWriter"),
-    WriterEntry("json", "scan_json", "ScanJsonWriter"),
-    WriterEntry("cyclonedx-json", "scan_cyclonedx", "ScanCycloneDxJsonWriter"),
-    WriterEntry("sarif", "sarif", "SarifWriter"),
-    WriterEntry("junit", "junit", "JunitWriter"),
-    WriterEntry("gitlab", "gitlab", "GitlabWriter"),
-    WriterEntry("cyclonedx-vex", "cyclonedx_vex", "CycloneDxVexWriter"),
-    WriterEntry("markdown", "markdown", "MarkdownWriter"),
-    WriterEntry("template", "template", "TemplateWriter"),
-    WriterEntry("html", "html", "HtmlWriter"),
+    WriterEntry("table", "scan.table", "ScanTableWriter"),
+    WriterEntry("json", "scan.native", "ScanJsonWriter"),
+    WriterEntry("cyclonedx-json", "scan.cyclonedx", "ScanCycloneDxJsonWriter"),
+    WriterEntry("sarif", "scan.sarif", "SarifWriter"),
+    WriterEntry("junit", "scan.junit", "JunitWriter"),
+    WriterEntry("gitlab", "scan.gitlab", "GitlabWriter"),
+    WriterEntry("cyclonedx-vex", "scan.vex", "CycloneDxVexWriter"),
+    WriterEntry("markdown", "scan.markdown", "MarkdownWriter"),
+    WriterEntry("template", "scan.template", "TemplateWriter"),
+    WriterEntry("html", "scan.html", "HtmlWriter"),
 )
 CONFIG_WRITERS: tuple[WriterEntry, ...] = (
-    WriterEntry("table", "config_table", "ConfigTableWriter"),
-    WriterEntry("json", "config_json", "ConfigJsonWriter"),
-    WriterEntry("sarif", "config_sarif", "ConfigSarifWriter"),
+    WriterEntry("table", "config.table", "ConfigTableWriter"),
+    WriterEntry("json", "config.native", "ConfigJsonWriter"),
+    WriterEntry("sarif", "config.sarif", "ConfigSarifWriter"),
 )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import GO, STOP, WARN, Suppression
-from sievert.report.scan_common import package_path
+from sievert.report.scan.common import package_path
 
 STATUS_WORDS = {STOP: "FAIL", WARN: "WARN", GO: "PASS"}
 

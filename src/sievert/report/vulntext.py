@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sievert.model import Affected, Vulnerability
 from sievert.report.cvss_text import explain
-from sievert.report.native_json import dump
+from sievert.report.sbom.native import dump
 
 
 def _console(out: TextIO) -> Console:

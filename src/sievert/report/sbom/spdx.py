@@ -24,7 +24,7 @@ from sievert.report.common import (
     unique_refs,
 )
 from sievert.report.licenses import spdx_expression
-from sievert.report.native_json import dump
+from sievert.report.sbom.native import dump
 
 SPDX_VERSION = "SPDX-2.3"
 DOCUMENT_ID = "SPDXRef-DOCUMENT"

@@ -27,9 +27,9 @@ from typing import Any, TextIO
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import Suppression
 from sievert.report.base import Stamp
-from sievert.report.cyclonedx import BomContext, bom_document
-from sievert.report.native_json import dump
-from sievert.report.scan_cyclonedx import _RefFinder, vulnerability_entry
+from sievert.report.sbom.cyclonedx import BomContext, bom_document
+from sievert.report.sbom.native import dump
+from sievert.report.scan.cyclonedx import _RefFinder, vulnerability_entry
 from sievert.report.verdict_view import Suppressions
 
 CDX_JUSTIFICATIONS = (

@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 from sievert.model.checks import CheckFinding, Rule
 from sievert.report.base import TOOL_NAME, project_url, tool_version
-from sievert.report.config_common import ConfigReport, ordered
-from sievert.report.native_json import dump
-from sievert.report.sarif import (
+from sievert.report.config.common import ConfigReport, ordered
+from sievert.report.sbom.native import dump
+from sievert.report.scan.sarif import (
     FALLBACK_SCORES,
     FINGERPRINT_KEY,
     SARIF_SCHEMA,

@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from sievert.model.checks import CheckFinding
 from sievert.report.base import TOOL_NAME, tool_version
-from sievert.report.config_common import ConfigReport, counts, ordered
-from sievert.report.native_json import dump
+from sievert.report.config.common import ConfigReport, counts, ordered
+from sievert.report.sbom.native import dump
 
 SCHEMA_VERSION = "1"
 

@@ -17,7 +17,7 @@ from sievert.model import Distro, ImageMetadata, Inventory, Package
 from sievert.report.base import TOOL_NAME, Stamp
 from sievert.report.common import layer_by_index, ordered_packages, owners, unique_refs
 from sievert.report.licenses import cyclonedx_licenses
-from sievert.report.native_json import dump
+from sievert.report.sbom.native import dump
 
 SPEC_VERSION = "1.6"
 SCHEMA_URL = "http://cyclonedx.org/schema/bom-1.6.schema.json"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO, runtime_checkable
 
 from sievert.model.checks import CheckFinding, Rule
-from sievert.report.scan_common import SEVERITY_ORDER, severity_rank
+from sievert.report.scan.common import SEVERITY_ORDER, severity_rank
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from sievert.model.advice import BaseAdvice, CandidateResult
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.common import ordered_packages
-from sievert.report.scan_common import (
+from sievert.report.sbom.table import distro_label, emit, truncate
+from sievert.report.scan.common import (
     fix_label,
     layer_text,
     severity_counts,
     severity_rank,
 )
-from sievert.report.table import distro_label, emit, truncate
 from sievert.report.verdict_doc import verdict_lines
 
 MAX_NOTICES = 5

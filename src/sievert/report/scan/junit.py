@@ -28,7 +28,7 @@ from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import STOP, WARN, PolicyVerdict, TriggeredRule
 from sievert.report.base import Stamp
-from sievert.report.scan_common import describe, fix_label, vulnerability_url
+from sievert.report.scan.common import describe, fix_label, vulnerability_url
 from sievert.report.verdict_view import Suppressions, describe_suppression
 
 MODES = ("findings", "rules")

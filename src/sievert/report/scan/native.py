@@ -1,6 +1,6 @@
 """Sievert's own JSON scan report (`scan --format json`).
 
-The document is the inventory document of `sievert.report.native_json` (same keys, same order)
+The document is the inventory document of `sievert.report.sbom.native` (same keys, same order)
 followed by these keys, always present, in this order:
 
 - `database`: {`built`, `sources` [{`name`, `status`}]}: the vulnerability database matched.
@@ -48,8 +48,8 @@ from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
 from sievert.report.common import layer_by_index
-from sievert.report.native_json import dump, inventory_document
-from sievert.report.scan_common import package_path, severity_counts
+from sievert.report.sbom.native import dump, inventory_document
+from sievert.report.scan.common import package_path, severity_counts
 from sievert.report.verdict_doc import verdict_document
 
 

@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from sievert.model.checks import CheckFinding
-from sievert.report.config_common import ConfigReport, counts, lines, ordered
-from sievert.report.scan_table import SEVERITY_STYLES
-from sievert.report.table import emit
+from sievert.report.config.common import ConfigReport, counts, lines, ordered
+from sievert.report.sbom.table import emit
+from sievert.report.scan.table import SEVERITY_STYLES
 
 
 def file_table(findings: list[CheckFinding]) -> Table:

@@ -18,9 +18,9 @@ from typing import Any, TextIO
 from sievert.model import CvssScore, Package
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import Stamp
-from sievert.report.cyclonedx import BomContext, bom_document
-from sievert.report.native_json import dump
-from sievert.report.scan_common import (
+from sievert.report.sbom.cyclonedx import BomContext, bom_document
+from sievert.report.sbom.native import dump
+from sievert.report.scan.common import (
     describe,
     iso_datetime,
     vulnerability_source,

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.image import LayerInfo
 from sievert.report.base import Stamp
-from sievert.report.scan_common import (
+from sievert.report.scan.common import (
     SEVERITY_ORDER,
     describe,
     fix_label,

@@ -23,8 +23,9 @@ from sievert.model import ImageMetadata
 from sievert.model.checks import CheckFinding, LayerSource, Rule, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import TOOL_NAME, project_url, tool_version
-from sievert.report.native_json import dump
-from sievert.report.scan_common import (
+from sievert.report.sbom.native import dump
+from sievert.report.sbom.table import distro_label
+from sievert.report.scan.common import (
     best_cvss,
     describe,
     fix_label,
@@ -33,7 +34,6 @@ from sievert.report.scan_common import (
     severity_rank,
     vulnerability_url,
 )
-from sievert.report.table import distro_label
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -19,8 +19,8 @@ from typing import Any, TextIO
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.inventory import Inventory
 from sievert.report.base import Stamp, project_url
-from sievert.report.native_json import dump
-from sievert.report.scan_common import describe, fix_label, vulnerability_url
+from sievert.report.sbom.native import dump
+from sievert.report.scan.common import describe, fix_label, vulnerability_url
 from sievert.report.verdict_view import Suppressions, vulnerability_key
 
 SCHEMA_VERSION = "15.0.7"

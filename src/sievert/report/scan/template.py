@@ -10,7 +10,7 @@ for everything else (CSV, text, Markdown). The template sees:
   state in words), `url` (advisory page), `summary`, `layer`, `risk`, `epss`, `kev`,
   `suppressed` (why, '' when active);
 - `summary`: findings per severity; `status`: FAIL/WARN/PASS/FINDINGS/CLEAN;
-- `report`: the whole `--format json` document (see sievert.report.scan_json);
+- `report`: the whole `--format json` document (see sievert.report.scan.native);
 - `result`: the ScanResult itself; `verdict`: its policy verdict or None.
 
 Filters: `csv` (quote one CSV field), `vuln_url` (advisory URL of an id).
@@ -31,13 +31,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from sievert.errors import UsageError
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
-from sievert.report.scan_common import (
+from sievert.report.scan.common import (
     fix_label,
     layer_text,
     severity_counts,
     vulnerability_url,
 )
-from sievert.report.scan_json import scan_document
+from sievert.report.scan.native import scan_document
 from sievert.report.verdict_view import (
     Suppressions,
     active_findings,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from sievert.model.finding import Finding, ScanResult
-from sievert.report.scan_common import fix_label, severity_counts, vulnerability_url
+from sievert.report.scan.common import fix_label, severity_counts, vulnerability_url
 from sievert.report.verdict_view import (
     Suppressions,
     active_findings,

@@ -1,0 +1,1 @@
+"""Dockerfile check report writers: `sievert config -f ...`."""

@@ -1,0 +1,1 @@
+"""Inventory (SBOM) writers: `sievert sbom -f ...`."""

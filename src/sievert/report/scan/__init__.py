@@ -1,0 +1,1 @@
+"""Scan report writers: `sievert scan -f ...`."""
