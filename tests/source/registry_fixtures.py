@@ -6,6 +6,7 @@ process started here is stopped at fixture teardown, also when the test fails.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -29,11 +31,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def need(binary: str) -> str:
-    """The binary's path, or skip the test naming what is missing."""
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for a missing tool or service; under CI (CI=true) fail instead, since CI
+    installs everything the tests need."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the test cannot be skipped)")
+    pytest.skip(reason)
+
+
+def need(binary: str, package: str = "") -> str:
+    """The binary's path, or skip the test naming what is missing (fail under CI=true)."""
     path = shutil.which(binary)
     if path is None:
-        pytest.skip(f"{binary} is not installed (apt-get install {binary})")
+        unavailable(f"{binary} is not installed (apt-get install {package or binary})")
     return path
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,59 +15,18 @@ from sievert.source.engine import EngineImage, EngineSource
 from sievert.source.layerindex import LayerIndex
 from sievert.source.view import FileView
 from tests.imagebuilder import D, F, Image, L, W, sha256, write_docker_archive
-from tests.source.registry_fixtures import need, stop, wait_for_socket
+from tests.podman_fixtures import Podman, podman_service
 
 pytestmark = pytest.mark.engine
 
 SPEC = CaptureSpec(globs=("etc/*", "app/**"), version="t")
-CONTAINERS_CONF = '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n'
-
-
-@dataclass
-class Podman:
-    """A podman API service with private vfs storage."""
-
-    command: list[str]
-    env: dict[str, str]
-    socket: Path
-
-    def run(self, *args: str) -> str:
-        """Run a podman command against the same storage; fail the test on error."""
-        result = subprocess.run(
-            [*self.command, *args], env=self.env, capture_output=True, text=True, timeout=300
-        )
-        if result.returncode != 0:
-            pytest.fail(f"podman {' '.join(args)}: {result.stderr.strip()}")
-        return result.stdout
 
 
 @pytest.fixture(scope="module")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
-    """Start `podman system service` on a socket of its own; skip if podman cannot run here."""
-    binary = need("podman")
-    root = tmp_path_factory.mktemp("podman")
-    conf = root / "containers.conf"
-    conf.write_text(CONTAINERS_CONF)
-    env = {**os.environ, "CONTAINERS_CONF": str(conf)}
-    command = [binary, "--storage-driver", "vfs", "--root", str(root / "root")]
-    command += ["--runroot", str(root / "run")]
-    info = subprocess.run([*command, "info"], env=env, capture_output=True, text=True, timeout=120)
-    if info.returncode != 0:
-        pytest.skip(f"podman cannot run here: {info.stderr.strip()[:300]}")
-    sock = root / "podman.sock"
-    log = root / "service.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*command, "system", "service", "--time=0", f"unix://{sock}"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_socket(sock, process, log)
-        yield Podman(command, env, sock)
-    finally:
-        stop(process)
+    """A podman API service for this module."""
+    with podman_service(tmp_path_factory.mktemp("podman")) as service:
+        yield service
 
 
 def sample(marker: str) -> Image:

@@ -19,6 +19,7 @@ COMMAND_MODULES = {
     "vuln": "sievert.cli.vuln_commands",
     "config": "sievert.cli.config_commands",
     "policy": "sievert.cli.policy_commands",
+    "runtime": "sievert.cli.runtime_commands",
 }
 """Where each top-level command lives; a module is imported only when its command runs."""
 

@@ -18,6 +18,8 @@ class Rule:
     remediation: str = ""
     docs: str = ""
     """Path of the rule's documentation page in the repository, e.g. 'docs/rules/SV-DF-001.md'."""
+    cis: str = ""
+    """The CIS Docker Benchmark (v1.6.0) control the rule checks, e.g. '5.5' ('' when none)."""
 
 
 @dataclass(frozen=True, slots=True)

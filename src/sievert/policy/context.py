@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sievert.model.checks import CheckFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.package import Package
+from sievert.model.runtime import ContainerConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,10 @@ class Context:
     now: dt.date
     image_ref: str
     base: BaseImage | None = None
+    container: ContainerConfig | None = None
+    """The running container, in a runtime audit."""
+    runtime: tuple[CheckFinding, ...] = ()
+    """The container's runtime findings (SV-RT-*), in a runtime audit."""
 
 
 def package_of(subject: object) -> Package | None:

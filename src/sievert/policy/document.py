@@ -9,7 +9,7 @@ from typing import Any
 
 from sievert.policy.patterns import ImagePattern
 
-SCOPES = ("vulnerability", "package", "config", "secret", "image")
+SCOPES = ("vulnerability", "package", "config", "secret", "runtime", "image")
 """What a rule looks at: each finding of one kind, or the image as a whole."""
 
 

@@ -12,6 +12,7 @@ from sievert.errors import SievertError
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import ACTIONS, GO, PolicyVerdict, Suppression, TriggeredRule
+from sievert.model.runtime import ContainerConfig
 from sievert.policy.context import BaseImage, Context
 from sievert.policy.document import (
     AllOf,
@@ -29,6 +30,8 @@ from sievert.policy.refs import ref_of
 from sievert.policy.vex import SUPPRESSING, VexDocument
 
 T = TypeVar("T")
+RuntimeSubject = tuple[ContainerConfig, tuple[CheckFinding, ...]]
+"""A running container and its runtime findings (a runtime audit's subject)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +94,12 @@ def apply_policy(
     base: BaseImage | None = None,
     *,
     image_ref: str | None = None,
+    container: RuntimeSubject | None = None,
 ) -> ScanResult:
     """The result with `verdict` set and suppressed findings removed (listed in the verdict)."""
-    outcome = run(result, document, image_ref=image_ref, vex=vex_docs, now=now, base=base)
+    outcome = run(
+        result, document, image_ref=image_ref, vex=vex_docs, now=now, base=base, container=container
+    )
     return replace(
         result,
         findings=outcome.findings,
@@ -111,11 +117,14 @@ def run(
     vex: Sequence[VexDocument],
     now: dt.date,
     base: BaseImage | None,
+    container: RuntimeSubject | None = None,
 ) -> Outcome:
-    """Evaluate and also return the findings that stay."""
+    """Evaluate and also return the findings that stay (with a container and its runtime
+    findings in a runtime audit)."""
     ref = image_ref or default_image_ref(result)
     policy, mapping = choose_policy(document, ref, result.inventory.image.manifest_digest)
-    ctx = Context(result, now, ref, base)
+    running, runtime = container if container is not None else (None, ())
+    ctx = Context(result, now, ref, base, running, runtime)
     exceptions = (*document.exceptions, *policy.exceptions)
     active = tuple(e for e in exceptions if not e.expired(now))
     suppressed: list[Suppression] = []
@@ -123,7 +132,7 @@ def run(
     configs = tuple(_keep(ctx, result.config_findings, active, (), suppressed))
     secrets = tuple(_keep(ctx, result.secret_findings, active, (), suppressed))
     kept = replace(result, findings=findings, config_findings=configs, secret_findings=secrets)
-    ctx = Context(kept, now, ref, base)
+    ctx = Context(kept, now, ref, base, running, runtime)
     triggered = []
     for rule in policy.rules:
         hit = _run_rule(rule, ctx, active, suppressed)
@@ -195,6 +204,8 @@ def _subjects(rule: Rule, ctx: Context) -> Sequence[object]:
         return result.config_findings
     if rule.scope == "secret":
         return result.secret_findings
+    if rule.scope == "runtime":
+        return ctx.runtime
     return (None,)
 
 

@@ -45,6 +45,7 @@ FOR_WORDS = {
     "packages": "package",
     "config": "config",
     "secrets": "secret",
+    "runtime": "runtime",
     "image": "image",
 }
 

@@ -9,7 +9,7 @@ from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding
 from sievert.model.package import Package
 from sievert.model.vuln import FIX_STATES, FIXED, SEVERITIES
-from sievert.policy import image_predicates
+from sievert.policy import image_predicates, runtime_predicates
 from sievert.policy.context import Context, layer_origin, package_of, parse_day
 from sievert.policy.document import Leaf
 from sievert.policy.packages import PackageMatcher, parse_matchers
@@ -234,6 +234,7 @@ PARSERS: dict[str, Parser] = {
     "secret_rule": _rule_ids("secret_rule", SECRET, SecretFinding),
     "secret": _secret,
     **image_predicates.PARSERS,
+    **runtime_predicates.PARSERS,
 }
 """Every predicate key, with the parser compiling its value."""
 

@@ -13,6 +13,7 @@ from typing import cast
 from sievert.errors import UsageError
 from sievert.report.base import ReportWriter, ScanWriter
 from sievert.report.config.common import ConfigWriter
+from sievert.report.runtime.common import RuntimeWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,11 @@ CONFIG_WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("json", "config.native", "ConfigJsonWriter"),
     WriterEntry("sarif", "config.sarif", "ConfigSarifWriter"),
 )
+RUNTIME_WRITERS: tuple[WriterEntry, ...] = (
+    WriterEntry("table", "runtime.table", "RuntimeTableWriter"),
+    WriterEntry("json", "runtime.native", "RuntimeJsonWriter"),
+    WriterEntry("sarif", "runtime.sarif", "RuntimeSarifWriter"),
+)
 
 
 def writer_names() -> tuple[str, ...]:
@@ -81,6 +87,16 @@ def scan_writer_for(name: str) -> ScanWriter:
 def config_writer_for(name: str) -> ConfigWriter:
     """The config report writer registered under `name`; UsageError listing the valid names."""
     return cast(ConfigWriter, _entry(CONFIG_WRITERS, name, "config report format").load())
+
+
+def runtime_writer_names() -> tuple[str, ...]:
+    """The valid `sievert runtime audit` format names, in registry order."""
+    return tuple(entry.name for entry in RUNTIME_WRITERS)
+
+
+def runtime_writer_for(name: str) -> RuntimeWriter:
+    """The runtime audit writer registered under `name`; UsageError listing the valid names."""
+    return cast(RuntimeWriter, _entry(RUNTIME_WRITERS, name, "runtime report format").load())
 
 
 def _entry(entries: tuple[WriterEntry, ...], name: str, what: str) -> WriterEntry:

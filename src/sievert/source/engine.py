@@ -96,10 +96,17 @@ class EngineClient:
 
     def get_json(self, suffix: str) -> Any:
         """GET an image endpoint and parse its JSON answer."""
-        with self.stream(suffix) as raw:
+        return self.api_json(self.image_path(suffix))
+
+    def api_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """GET any engine endpoint (`/containers/json`) and parse its JSON answer; an empty
+        body is None."""
+        with self.stream_path(path, params) as raw:
             data = raw.read(MAX_JSON + 1)
         if len(data) > MAX_JSON:
-            raise ImageFormatError(f"docker:{self.target}: engine answer to {suffix} is too large")
+            raise ImageFormatError(f"docker:{self.target}: engine answer to {path} is too large")
+        if not data.strip():
+            return None
         try:
             return json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -108,8 +115,14 @@ class EngineClient:
     @contextmanager
     def stream(self, suffix: str) -> Iterator[BinaryIO]:
         """An image endpoint's body as a stream; errors name the image and the engine."""
+        with self.stream_path(self.image_path(suffix)) as raw:
+            yield raw
+
+    @contextmanager
+    def stream_path(self, path: str, params: Mapping[str, str] | None = None) -> Iterator[BinaryIO]:
+        """Any endpoint's body as a stream; errors name the target and the engine."""
         try:
-            with self._client.stream("GET", self.image_path(suffix)) as response:
+            with self._client.stream("GET", path, params=params) as response:
                 if response.status_code != 200:
                     raise self._status_error(response)
                 yield cast(

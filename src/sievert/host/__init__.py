@@ -1,0 +1,1 @@
+"""host stage: agentless scans of machines (local, a root directory, or over SSH)."""

@@ -1,0 +1,110 @@
+"""Running containers as the runtime audit sees them: how each is run, what was found, its risk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sievert.model.checks import CheckFinding, Rule
+from sievert.model.finding import ScanResult
+from sievert.model.policy import PolicyVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A volume or bind mount of a container."""
+
+    source: str
+    """The host path (bind) or volume name (volume)."""
+    destination: str
+    writable: bool
+    propagation: str = ""
+    type: str = "bind"
+
+
+@dataclass(frozen=True, slots=True)
+class PortBinding:
+    """A container port published on the host."""
+
+    container_port: str
+    """'80/tcp'."""
+    host_ip: str
+    """'' or '0.0.0.0' or '::' mean every interface."""
+    host_port: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerConfig:
+    """The facts of one container's inspect data (`GET /containers/{id}/json`) the rules read."""
+
+    id: str
+    name: str
+    image: str
+    """The image as the container was started with it ('nginx:1.27')."""
+    image_id: str
+    """'sha256:<hex>' of the image config."""
+    privileged: bool = False
+    cap_add: tuple[str, ...] = ()
+    """Added capabilities, upper case without the CAP_ prefix ('SYS_ADMIN', 'ALL')."""
+    cap_drop: tuple[str, ...] = ()
+    network_mode: str = ""
+    pid_mode: str = ""
+    ipc_mode: str = ""
+    uts_mode: str = ""
+    mounts: tuple[Mount, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    apparmor_profile: str = ""
+    readonly_rootfs: bool = False
+    user: str = ""
+    """The user the process runs as ('' = the image's user, root when the image sets none)."""
+    memory: int = 0
+    nano_cpus: int = 0
+    cpu_quota: int = 0
+    cpu_shares: int = 0
+    pids_limit: int = 0
+    """0 or negative: no limit."""
+    restart_policy: str = ""
+    restart_max: int = 0
+    ports: tuple[PortBinding, ...] = ()
+    processes: tuple[tuple[str, ...], ...] | None = None
+    """Each process's command cells from `top` (name, command line); None when not known."""
+
+    @property
+    def short_id(self) -> str:
+        """The first 12 hex digits of the id."""
+        return self.id.removeprefix("sha256:")[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRisk:
+    """One container's overall risk, from its runtime findings and its image's vulnerabilities."""
+
+    severity: str
+    """One of model.vuln.SEVERITIES ('none' when nothing was found)."""
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerAudit:
+    """One running container: how it runs, what the rules found, its image's scan, its risk."""
+
+    container: ContainerConfig
+    findings: tuple[CheckFinding, ...]
+    risk: ContainerRisk
+    image: ScanResult | None = None
+    """The image's analysis; None when the image was not scanned (see image_error)."""
+    image_error: str = ""
+    verdict: PolicyVerdict | None = None
+    """The policy's verdict on the container and its image, when `--policy` was given."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeAudit:
+    """Every running container of one engine, audited."""
+
+    engine: str
+    """Where the engine was reached ('unix:///run/podman/podman.sock')."""
+    containers: tuple[ContainerAudit, ...]
+    image_scan: bool = True
+    """Whether the containers' images were scanned."""
+    rules: tuple[Rule, ...] = ()
+    """The rules that ran."""

@@ -1,0 +1,1 @@
+"""Reports of `sievert runtime audit`: table, JSON, SARIF."""
