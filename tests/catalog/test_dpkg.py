@@ -196,3 +196,24 @@ def test_parse_copyright_variants() -> None:
 def test_no_database_no_packages() -> None:
     result = catalog({"etc/hostname": "x"})
     assert result.packages == () and result.notices == ()
+
+
+REMOVED = "".join(
+    f"Package: {name}\nStatus: {status}\nArchitecture: amd64\nVersion: {version}\n\n"
+    for name, status, version in (
+        ("linux-image-6.1.0-9-amd64", "deinstall ok config-files", "6.1.27-1"),
+        ("linux-image-6.1.0-10-amd64", "deinstall ok installed", "6.1.38-1"),
+        ("oldtool", "purge ok not-installed", "1.0"),
+        ("gone", "unknown ok not-installed", "2.0"),
+        ("kept", "install ok installed", "3.0"),
+    )
+)
+
+
+def test_removed_and_removing_packages_are_not_listed() -> None:
+    names = [p.name for p in parse_dpkg_status(REMOVED.encode()).packages]
+    assert names == ["kept"]
+    distroless = parse_dpkg_status(REMOVED.encode(), require_status=False).packages
+    assert [p.name for p in distroless] == ["kept"]  # a status.d stanza is filtered alike
+    no_status = b"Package: base-files\nVersion: 12.4\n"
+    assert len(parse_dpkg_status(no_status, require_status=False).packages) == 1

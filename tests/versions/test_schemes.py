@@ -152,6 +152,14 @@ RUBYGEMS = [
     ("1.2.3.pre", "1.2.3", -1),
     ("", "0", 0),
     ("7.0.8.1", "7.0.8", 1),
+    # platform gems order as their base version (nokogiri, grpc, ffi ship them)
+    ("1.2.0-x86_64-linux", "1.2.0", 0),
+    ("1.16.0-x86_64-linux-gnu", "1.16.0", 0),
+    ("1.16.0-aarch64-linux-musl", "1.15.9", 1),
+    ("1.2.0-x64-mingw-ucrt", "1.2.1", -1),
+    ("9.4.3.0-java", "9.4.3.0", 0),
+    ("1.62.0-arm64-darwin", "1.62.0.pre1", 1),
+    ("1.2.0-x86_64-linux", "1.2.0.rc1", 1),
 ]
 NUGET = [
     ("1.0.0-ALPHA", "1.0.0-alpha", 0),

@@ -86,7 +86,8 @@ def parse_dpkg_status(
         fields, bad = parse_fields(lines)
         if bad:
             result.notices.append(Notice(f"stanza {index + 1}: {bad} malformed line(s)", where))
-        if require_status and not _installed(fields.get("status", "")):
+        status = fields.get("status", "")
+        if _removed(status) or (require_status and not _installed(status)):
             continue
         name, version = fields.get("package", ""), fields.get("version", "")
         if not name or not version:
@@ -95,6 +96,14 @@ def parse_dpkg_status(
             continue
         result.packages.append(_package(fields, distro))
     return result
+
+
+_NOT_INSTALLED = frozenset({"deinstall", "purge", "not-installed", "config-files"})
+
+
+def _removed(status: str) -> bool:
+    """Whether a Status marks a package removed or being removed (want or state word)."""
+    return not _NOT_INSTALLED.isdisjoint(status.lower().split())
 
 
 def _installed(status: str) -> bool:
