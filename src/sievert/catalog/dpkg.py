@@ -168,7 +168,7 @@ class DpkgCataloger:
     """dpkg database cataloger: status file, distroless status.d, .list files and copyrights."""
 
     name: str = CATALOGER
-    version: str = "1"
+    version: str = "2"
     globs: Sequence[str] = (
         STATUS,
         f"{STATUS_D}/*",

@@ -9,11 +9,12 @@ from pathlib import Path
 from sievert import dirs
 from sievert.catalog.base import Cataloger
 from sievert.catalog.capture import WalkExtras, active_catalogers, capture_spec
+from sievert.catalog.declared import prefer_installed
 from sievert.catalog.distro import detect_distro
 from sievert.catalog.layers import IntroductionTracker, catalog_view
 from sievert.catalog.ownership import assign_owners, select_pkg_types
 from sievert.catalog.plugins import CATALOGERS
-from sievert.model import Inventory, LayerInfo, Notice
+from sievert.model import Inventory, LayerInfo, Notice, Package
 from sievert.source.base import SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
 from sievert.source.detect import open_target
@@ -76,11 +77,21 @@ def walk(target: str, opts: InventoryOptions, extra: WalkExtras | None = None) -
     inventory = Inventory(
         image=image.metadata,
         distro=distro,
-        packages=select_pkg_types(assign_owners(packages), opts.pkg_types),
+        packages=select_pkg_types(
+            _reconcile(packages, catalogers, image.metadata.source_kind), opts.pkg_types
+        ),
         notices=(*notices, *catalog_notices),
         file_count=len(view),
     )
     return Walked(inventory, view, extracts)
+
+
+def _reconcile(
+    packages: Sequence[Package], catalogers: Sequence[Cataloger], source_kind: str
+) -> tuple[Package, ...]:
+    """Owners assigned; in an image, declared packages that installed ones supersede dropped."""
+    owned = assign_owners(packages)
+    return owned if source_kind == "dir" else prefer_installed(owned, catalogers)
 
 
 def _open_cache(opts: InventoryOptions) -> LayerCache | None:

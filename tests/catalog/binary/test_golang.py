@@ -14,11 +14,15 @@ from sievert.catalog.binary.golang import (
     GoBinaryCataloger,
     GoBuildInfoError,
     GoModCataloger,
+    is_pseudo_version,
+    ldflags_version,
+    modinfo_packages,
     parse_modinfo,
     pseudo_version,
     read_buildinfo,
     reduce_buildinfo,
 )
+from sievert.model import Location
 from tests.catalog.binary.builders import (
     GO_MAGIC,
     go_inline_block,
@@ -251,3 +255,81 @@ def test_real_go_binaries(go_binaries: dict[str, bytes], kind: str, tmp_path: Pa
     assert pkgs["stdlib"].version == version.strip().removeprefix("go")
     goos = {"elf": "linux", "pe": "windows", "macho": "darwin"}[kind]
     assert pkgs["example.com/hello"].meta("build.GOOS") == goos
+
+
+@pytest.mark.parametrize(
+    ("ldflags", "expected"),
+    [
+        ("-s -w -X main.version=1.2.3", "v1.2.3"),
+        ("-X 'main.Version=v2.0.1' -X main.commit=abc", "v2.0.1"),
+        ("-X=github.com/prometheus/common/version.Version=2.45.0", "v2.45.0"),
+        ("-X k8s.io/component-base/version.gitVersion=v1.28.2-k3s1", "v1.28.2-k3s1"),
+        ("-X example.com/app/internal/meta.Version=0.9.0", "v0.9.0"),
+        ("-X example.com/app.Version=3.1.4", "v3.1.4"),  # the main module's own package
+        ("-X main.version=dev -X main.date=2024-01-01", ""),  # not a version
+        ("-X github.com/some/dep.Version=1.0.0", ""),  # another module's variable
+        ("-X main.commit=0123abcd", ""),
+        ('-X "main.version=1.0 unbalanced', ""),
+        ("", ""),
+    ],
+)
+def test_ldflags_version(ldflags: str, expected: str) -> None:
+    assert ldflags_version(ldflags, "example.com/app") == expected
+
+
+def test_pseudo_versions_are_recognised() -> None:
+    assert is_pseudo_version("v0.0.0-20240102150405-0123456789ab")
+    assert is_pseudo_version("v1.2.4-0.20240102150405-0123456789ab")
+    assert is_pseudo_version("v1.3.0-rc.1.0.20240102150405-0123456789ab+incompatible")
+    assert not is_pseudo_version("v1.2.3")
+    assert not is_pseudo_version("v1.2.3-rc.1")
+
+
+def _main(mod: str) -> str:
+    main = [p for p in modinfo_packages("go1.22.0", mod, Location("/app", 0)) if p.meta("main")]
+    return main[0].version
+
+
+def test_main_module_version_from_ldflags_only_when_build_info_lacks_one() -> None:
+    head = "path\texample.com/app\n"
+    stamp = 'build\t-ldflags="-X main.version=1.2.3"\n'
+    assert _main(head + "mod\texample.com/app\t(devel)\t\n" + stamp) == "v1.2.3"
+    pseudo = "mod\texample.com/app\tv0.0.0-20240102150405-0123456789ab\t\n"
+    assert _main(head + pseudo + stamp) == "v1.2.3"
+    tagged = "mod\texample.com/app\tv1.4.0\th1:x=\n"
+    assert _main(head + tagged + stamp) == "v1.4.0"  # a real module version wins
+
+
+@pytest.mark.slow
+def test_real_binary_built_with_ldflags_version(tmp_path: Path) -> None:
+    go = shutil.which("go")
+    if go is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the go toolchain (apt golang-go) must be installed in CI")
+        pytest.skip("the go toolchain (apt golang-go) is not installed")
+    work = tmp_path / "src"
+    write_tree(
+        work,
+        {
+            "go.mod": b"module example.com/stamped\n\ngo 1.18\n",
+            "main.go": b'package main\n\nvar version = "dev"\n\nfunc main() { println(version) }\n',
+        },
+    )
+    env = {
+        **os.environ,
+        "GOCACHE": str(tmp_path / "cache"),
+        "GOPATH": str(tmp_path / "gopath"),
+        "GOPROXY": "off",
+        "GOFLAGS": "-buildvcs=false",
+        "GOTOOLCHAIN": "local",
+        "CGO_ENABLED": "0",
+    }
+    out = tmp_path / "tree" / "usr" / "local" / "bin" / "stamped"
+    cmd = [go, "build", "-ldflags", "-X main.version=1.2.3", "-o", str(out), "."]
+    subprocess.run(cmd, cwd=work, env=env, check=True, capture_output=True)
+    assert subprocess.run([str(out)], capture_output=True, text=True).stderr.strip() == "1.2.3"
+    result, _ = scan_dir(tmp_path / "tree", [GoBinaryCataloger()])
+    main = next(p for p in result.packages if p.name == "example.com/stamped")
+    assert main.version == "v1.2.3"
+    assert main.purl == "pkg:golang/example.com/stamped@v1.2.3"
+    assert "-X main.version=1.2.3" in main.meta("build.-ldflags")

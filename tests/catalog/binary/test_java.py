@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 from sievert.catalog.binary.java import (
-    MAX_DEPTH,
     JavaArchiveCataloger,
     parse_manifest,
     reduce_archive,
@@ -118,14 +117,37 @@ def test_nested_archives_in_war_and_spring_boot_jar(tmp_path: Path) -> None:
     assert snake.locations[0].path == "/srv/site.war"  # type: ignore[attr-defined]
 
 
-def test_nesting_past_the_bound_gives_a_notice(tmp_path: Path) -> None:
+def test_nesting_at_any_depth_with_manifest_and_pom_in_each(tmp_path: Path) -> None:
     data = jar({"META-INF/maven/g/leaf/pom.properties": pom("g", "leaf", "1")})
-    for level in range(MAX_DEPTH + 1):
-        data = jar({f"lib/level{level}-1.0.jar": data})
+    for level in range(12):  # jar in jar in ... in an ear, twelve levels
+        manifest = f"Manifest-Version: 1.0\nImplementation-Title: level{level}\n"
+        manifest += f"Specification-Version: {level}.0\n" if level % 2 else ""
+        manifest += "" if level % 2 else f"Implementation-Version: {level}.1\n"
+        data = jar({f"lib/level{level}.jar": data, "META-INF/MANIFEST.MF": manifest})
     pkgs, notices = _scan(tmp_path, {"deep.ear": data})
-    assert "pkg:maven/g/leaf@1" not in pkgs
-    assert any(f"nested deeper than {MAX_DEPTH}" in n for n in notices)
-    assert len(pkgs) == MAX_DEPTH - 1  # level jars found by file name down to the bound
+    assert notices == []
+    assert "pkg:maven/g/leaf@1" in pkgs
+    versions = {p.name: p.version for p in pkgs.values()}  # type: ignore[attr-defined]
+    assert versions["level0"] == "0.1"  # Implementation-Version
+    assert versions["level1"] == "1.0"  # Specification-Version when no Implementation-Version
+    assert versions["level10"] == "10.1"
+    leaf = pkgs["pkg:maven/g/leaf@1"]
+    assert leaf.meta("virtual_path").count(":") == 12  # type: ignore[attr-defined]
+
+
+def test_nested_archives_bounded_by_count_and_size(tmp_path: Path, monkeypatch: object) -> None:
+    import sievert.catalog.binary.java as java
+
+    inner = jar({"META-INF/maven/g/a/pom.properties": pom("g", "a", "1")})
+    wide = jar({f"lib/a{i}.jar": inner for i in range(5)})
+    setattr_ = monkeypatch.setattr  # type: ignore[attr-defined]
+    setattr_(java, "MAX_ARCHIVES", 3)
+    _, notices = _scan(tmp_path / "count", {"wide.war": wide})
+    assert any("more than 3 nested archives" in n for n in notices)
+    setattr_(java, "MAX_ARCHIVES", 2000)
+    setattr_(java, "MAX_TOTAL", len(inner) * 2)
+    _, notices = _scan(tmp_path / "size", {"wide.war": wide})
+    assert any("over the bound" in n for n in notices)
 
 
 def test_truncated_zip_gives_a_notice(tmp_path: Path) -> None:

@@ -95,7 +95,9 @@ def test_installed_packages_nested_scoped_and_skipped_files() -> None:
 def test_package_lock_v1_nested_and_dev() -> None:
     result = parse_package_lock(fixture("javascript/package-lock-v1.json"), "/l")
     found = [(p.name, p.version, p.meta("dev")) for p in result.packages]
+    assert result.packages[0].meta("root") == "true"  # the project itself, as syft lists it
     assert found == [
+        ("old-app", "1.0.0", ""),
         ("@babel/code-frame", "7.0.0", "true"),
         ("debug", "2.6.9", ""),
         ("ms", "2.0.0", ""),
@@ -106,6 +108,7 @@ def test_package_lock_v1_nested_and_dev() -> None:
 def test_package_lock_v3_dev_direct_alias_and_links() -> None:
     result = parse_package_lock(fixture("javascript/package-lock-v3.json"), "/l")
     packages = {(p.name, p.version): p for p in result.packages}
+    assert packages.pop(("new-app", "2.0.0")).metadata == (("root", "true"),)
     assert set(packages) == {
         ("express", "4.17.1"),
         ("@types/node", "20.11.5"),
@@ -180,7 +183,7 @@ def test_pnpm_v6_and_v9() -> None:
 
 def test_lock_cataloger_scope_locations_and_broken_files() -> None:
     cataloger = NpmLockCataloger()
-    assert cataloger.scopes == ("directory",)
+    assert cataloger.scopes == ("image", "directory")
     result = run(
         cataloger,
         {
@@ -192,5 +195,5 @@ def test_lock_cataloger_scope_locations_and_broken_files() -> None:
     )
     paths = {p.locations[0].path for p in result.packages}
     assert paths == {"/web/package-lock.json", "/ui/yarn.lock"}
-    assert len(result.packages) == 6
+    assert len(result.packages) == 7  # with the package-lock root
     assert [n.where for n in result.notices] == ["/ui/pnpm-lock.yaml"]

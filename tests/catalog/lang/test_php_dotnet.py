@@ -102,6 +102,6 @@ def test_dotnet_catalogers_dedupe_locations_and_malformed() -> None:
     assert {p.locations[0].path for p in result.packages} == {"/app/MyApp.deps.json"}
     assert [n.where for n in result.notices] == ["/app/Bad.deps.json"]
     lock = NugetLockCataloger()
-    assert lock.scopes == ("directory",)
+    assert lock.scopes == ("image", "directory")
     result = run(lock, {"src/packages.lock.json": fixture("dotnet/packages.lock.json")})
     assert [p.name for p in result.packages] == ["Newtonsoft.Json", "System.Memory"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import gzip
 import json
 from collections import Counter
@@ -12,6 +13,7 @@ from typing import BinaryIO, cast
 import pytest
 
 from sievert.catalog.base import CatalogContext, CatalogResult
+from sievert.catalog.declared import is_declared, prefer_installed
 from sievert.catalog.lang import language_catalogers
 from sievert.model import LayerInfo, Package
 from sievert.source.capture import CaptureSpec
@@ -68,10 +70,13 @@ def apps_results(layout: Path) -> dict[str, CatalogResult]:
 
 
 def apps_packages(layout: Path) -> tuple[Package, ...]:
-    """Packages of the image-scope catalogers, which must read every file without a notice."""
+    """Packages of the installed-data catalogers, which must read every file without a notice.
+
+    Declared ones (lockfiles) run in images too; the pipeline drops what installed data
+    supersedes (test_declared_packages_in_the_image_are_superseded)."""
     packages: list[Package] = []
     for cataloger in language_catalogers():
-        if "image" in getattr(cataloger, "scopes", ()):
+        if "image" in getattr(cataloger, "scopes", ()) and not is_declared(cataloger):
             result = apps_results(layout)[cataloger.name]
             assert result.notices == (), result.notices
             packages.extend(result.packages)
@@ -133,13 +138,16 @@ def test_gems(shared_images: Path) -> None:
     assert sum(p.name == "rake" for p in gems) == 2
 
 
-def test_directory_scope_lockfile_agrees_with_node_modules(shared_images: Path) -> None:
-    # /app/package-lock.json (v3) is only reported in directory scans. It lists what npm installed
-    # under /app/node_modules plus esbuild's optional binaries for the 16 other platforms, which
-    # npm skipped (flagged optional). typeprof's vscode/package-lock.json is a second lockfile.
+def test_lockfile_agrees_with_node_modules(shared_images: Path) -> None:
+    # /app/package-lock.json (v3) lists what npm installed under /app/node_modules plus
+    # esbuild's optional binaries for the 16 other platforms, which npm skipped (flagged
+    # optional), and the project itself (root). typeprof's vscode/package-lock.json is a second
+    # lockfile.
     lock = apps_results(shared_images)["npm-lock"]
     assert lock.notices == ()
     app = [p for p in lock.packages if p.locations[0].path == "/app/package-lock.json"]
+    assert [p.name for p in app if p.meta("root") == "true"] == ["research-app"]
+    app = [p for p in app if p.meta("root") != "true"]
     npm = _of(apps_packages(shared_images), "npm")
     installed = {(p.name, p.version) for p in npm if p.meta("root") != "true"}
     required = {(p.name, p.version) for p in app if p.meta("optional") != "true"}
@@ -154,3 +162,19 @@ def test_directory_scope_lockfile_agrees_with_node_modules(shared_images: Path) 
         "/app/package-lock.json",
         "/usr/lib/ruby/gems/3.1.0/gems/typeprof-0.21.2/vscode/package-lock.json",
     }
+
+
+def test_declared_packages_in_the_image_are_superseded(shared_images: Path) -> None:
+    # In an image, /app/package-lock.json gives way to /app/node_modules (what was installed,
+    # not the 16 optional esbuild binaries for other platforms); typeprof's vscode lockfile is
+    # dropped here because an OS package owns it (owner set as the pipeline does).
+    results = apps_results(shared_images)
+    owner = "pkg:deb/debian/libruby3.1@3.1.2"
+    everything = [
+        replace(p, owner=owner) if p.locations[0].path.startswith("/usr/lib/ruby/") else p
+        for result in results.values()
+        for p in result.packages
+    ]
+    kept = prefer_installed(everything, language_catalogers())
+    assert [p for p in kept if p.cataloger == "npm-lock"] == []
+    assert len([p for p in kept if p.type == "npm"]) == 70

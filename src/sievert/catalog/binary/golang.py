@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,6 +220,78 @@ def pseudo_version(settings: dict[str, str]) -> str:
     return f"v0.0.0-{when:%Y%m%d%H%M%S}-{revision[:12]}"
 
 
+_PSEUDO = re.compile(r"-(?:[0-9A-Za-z.]*\.)?\d{14}-[0-9a-f]{12}(?:\+[0-9A-Za-z.]+)?$")
+_VERSION_VARS = frozenset(
+    {
+        "version",
+        "Version",
+        "VERSION",
+        "gitVersion",
+        "GitVersion",
+        "buildVersion",
+        "BuildVersion",
+        "appVersion",
+        "AppVersion",
+    }
+)
+_VERSION_PKGS = frozenset({"version", "versions", "buildinfo", "build", "info", "meta", "release"})
+_VERSION_VALUE = re.compile(r"^v?\d+(?:\.\d+){0,3}(?:[-+][0-9A-Za-z.\-+]*)?$")
+
+
+def is_pseudo_version(version: str) -> bool:
+    """Whether a module version is a pseudo-version (`v0.0.0-20240101120000-abcdef123456`)."""
+    return _PSEUDO.search(version) is not None
+
+
+def ldflags_version(ldflags: str, main_path: str = "") -> str:
+    """The version a `-ldflags` build setting stamped with `-X` into a version variable.
+
+    Variables named like `version`/`Version`/`gitVersion` in `main`, in a package whose last
+    path element says version (`.../version.Version`, `.../buildinfo.Version`) or in the main
+    module's own packages count; the value must look like a version. '' when none does.
+    """
+    try:
+        tokens = shlex.split(ldflags)
+    except ValueError:
+        tokens = ldflags.split()
+    for index, token in enumerate(tokens):
+        if token in ("-X", "--X") and index + 1 < len(tokens):
+            assignment = tokens[index + 1]
+        elif token.startswith(("-X=", "--X=")):
+            assignment = token.partition("=")[2]
+        else:
+            continue
+        symbol, _, value = assignment.partition("=")
+        package, _, variable = symbol.rpartition(".")
+        if variable in _VERSION_VARS and _version_package(package, main_path):
+            value = value.strip().strip("'\"")
+            if _VERSION_VALUE.match(value):
+                return value if value.startswith("v") else f"v{value}"
+    return ""
+
+
+def _version_package(package: str, main_path: str) -> bool:
+    """Whether `-X <package>.<var>` names a package that holds the program's version."""
+    if package == "main" or package.rpartition("/")[2] in _VERSION_PKGS:
+        return True
+    return bool(main_path) and (package == main_path or package.startswith(main_path + "/"))
+
+
+def _main_version(main: Module, settings: dict[str, str]) -> Module:
+    """The main module with a version when build info has none ((devel) or a pseudo-version):
+    from `-ldflags -X ...version=`, else (for (devel)) from the VCS stamp."""
+    if main.replace is not None:
+        return main
+    devel = main.version in ("", DEVEL)
+    if devel or is_pseudo_version(main.version):
+        stamped = ldflags_version(settings.get("-ldflags", ""), main.path)
+        if stamped:
+            return Module(main.path, stamped, main.sum)
+    if devel and pseudo_version(settings):
+        return Module(main.path, pseudo_version(settings), main.sum)
+    return main
+
+
 def modinfo_packages(go_version: str, mod: str, location: Location) -> list[Package]:
     """The main module, its dependencies and the Go standard library of one binary."""
     info = parse_modinfo(mod)
@@ -232,8 +305,7 @@ def modinfo_packages(go_version: str, mod: str, location: Location) -> list[Pack
     build = tuple((f"build.{k}", v) for k, v in info.settings)
     if info.main is not None:
         main = info.main
-        if main.version in ("", DEVEL) and main.replace is None and pseudo_version(settings):
-            main = Module(main.path, pseudo_version(settings), main.sum)
+        main = _main_version(main, settings)
         extra = (("main", "true"), ("package_path", info.path), *build)
         packages.append(_module_package(main, location, arch, (*common, *extra)))
     std = stdlib_version(go_version)
@@ -284,7 +356,7 @@ class GoBinaryCataloger:
     """Go modules compiled into executables, read from their build info."""
 
     name: str = CATALOGER
-    version: str = "1"
+    version: str = "2"
     globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (

@@ -22,10 +22,8 @@ CATALOGER = "java-archive"
 EXTRACTOR = "java-archive"
 ARCHIVE_GLOBS = ("**/*.jar", "**/*.war", "**/*.ear", "**/*.par", "**/*.hpi", "**/*.jpi")
 NESTED_SUFFIXES = (".jar", ".war", ".ear", ".par", ".hpi", ".jpi")
-MAX_DEPTH = 4
-"""Archives nested deeper than this (outer archive = depth 1) are not opened."""
 MAX_TOTAL = 256 * 1024 * 1024
-"""Uncompressed bytes read from one outer archive, nested archives included."""
+"""Uncompressed bytes read from one outer archive, nested archives (any depth) included."""
 MAX_ENTRIES = 100_000
 MAX_SMALL_FILE = 1024 * 1024
 """pom.properties and MANIFEST.MF larger than this are skipped."""
@@ -115,32 +113,41 @@ def _read_member(
     return data
 
 
-def walk_archive(
-    data: bytes, inner: str, depth: int, budget: _Budget, found: _Found, name: str = ""
-) -> None:
-    """Identify an archive and those nested in it, appending records and errors to `found`.
+def walk_archive(data: bytes, budget: _Budget, found: _Found, name: str) -> None:
+    """Identify an archive and every archive nested in it, at any depth, appending records
+    and errors to `found`; only the budget (total bytes, archive count) bounds the walk.
 
-    `inner` is the archive's path inside the outer one ('' for the outer one itself), `name`
-    its file name (defaults to the last part of `inner`).
+    Iterative, so a deep jar-in-jar chain cannot exhaust the interpreter's stack.
     """
+    pending: list[tuple[bytes, str, str]] = [(data, "", name)]
+    while pending:
+        current, inner, base = pending.pop()
+        nested = _walk_one(current, inner, budget, found, base)
+        pending.extend(reversed(nested))
+
+
+def _walk_one(
+    data: bytes, inner: str, budget: _Budget, found: _Found, name: str
+) -> list[tuple[bytes, str, str]]:
+    """Records of one archive; returns its nested archives (bytes, inner path, '') to walk."""
     label = inner or "archive"
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         found.errors.append(f"{label}: not a readable zip ({exc})")
-        return
+        return []
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_ENTRIES:
             found.errors.append(f"{label}: {len(infos)} entries is over the bound, skipped")
-            return
+            return []
         base = name or posixpath.basename(inner.rpartition(":")[2])
         records = _identify(archive, infos, inner, base, budget, found)
         sha1 = hashlib.sha1(data).hexdigest()
         for record in records:
             record.setdefault("sha1", sha1)
         found.records += records[: max(0, MAX_RECORDS - len(found.records))]
-        _nested(archive, infos, inner, depth, budget, found)
+        return _nested(archive, infos, inner, budget, found)
 
 
 def _identify(
@@ -263,33 +270,32 @@ def _nested(
     archive: zipfile.ZipFile,
     infos: list[zipfile.ZipInfo],
     inner: str,
-    depth: int,
     budget: _Budget,
     found: _Found,
-) -> None:
+) -> list[tuple[bytes, str, str]]:
+    """The archives nested in this one, read while the budget lasts."""
+    nested: list[tuple[bytes, str, str]] = []
     for info in infos:
         if info.is_dir() or not info.filename.lower().endswith(NESTED_SUFFIXES):
             continue
         path = f"{inner}:{info.filename}" if inner else info.filename
-        if depth >= MAX_DEPTH:
-            found.errors.append(f"{path}: nested deeper than {MAX_DEPTH} archives, not read")
-            continue
         if budget.archives <= 0:
             found.errors.append(f"{path}: more than {MAX_ARCHIVES} nested archives, not read")
-            return
+            break
         budget.archives -= 1
         try:
             data = _read_member(archive, info, budget, budget.bytes)
         except (ValueError, zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
             found.errors.append(f"{path}: {exc}")
             continue
-        walk_archive(data, path, depth + 1, budget, found)
+        nested.append((data, path, ""))
+    return nested
 
 
 def reduce_archive(path: str, data: bytes) -> bytes | None:
     """Extractor: the packages an archive (and those nested in it) declares, as JSON."""
     found = _Found()
-    walk_archive(data, "", 1, _Budget(), found, posixpath.basename(path))
+    walk_archive(data, _Budget(), found, posixpath.basename(path))
     if not found.records and not found.errors:
         return None
     return encode({"packages": found.records, "errors": found.errors[:50]})
@@ -325,7 +331,7 @@ class JavaArchiveCataloger:
     """Maven packages of Java archives, nested ones included."""
 
     name: str = CATALOGER
-    version: str = "1"
+    version: str = "2"
     globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (Extractor(EXTRACTOR, ARCHIVE_GLOBS, reduce_archive),)

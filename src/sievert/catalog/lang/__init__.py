@@ -1,10 +1,15 @@
-"""Language package catalogers for text formats: Python, JavaScript, Ruby, PHP and .NET."""
+"""Language package catalogers for text formats: Python, JavaScript, Ruby, PHP, .NET, JVM."""
 
 from sievert.catalog.base import Cataloger
 from sievert.catalog.lang.dotnet import DotnetDepsCataloger, NugetLockCataloger
 from sievert.catalog.lang.javascript import NpmInstalledCataloger, NpmLockCataloger
+from sievert.catalog.lang.jvm import GradleLockCataloger, MavenPomCataloger
 from sievert.catalog.lang.php import ComposerInstalledCataloger, ComposerLockCataloger
-from sievert.catalog.lang.python import PythonInstalledCataloger, PythonLockCataloger
+from sievert.catalog.lang.python import (
+    PylockCataloger,
+    PythonInstalledCataloger,
+    PythonLockCataloger,
+)
 from sievert.catalog.lang.ruby import GemInstalledCataloger, GemLockCataloger
 
 __all__ = [
@@ -13,9 +18,12 @@ __all__ = [
     "DotnetDepsCataloger",
     "GemInstalledCataloger",
     "GemLockCataloger",
+    "GradleLockCataloger",
+    "MavenPomCataloger",
     "NpmInstalledCataloger",
     "NpmLockCataloger",
     "NugetLockCataloger",
+    "PylockCataloger",
     "PythonInstalledCataloger",
     "PythonLockCataloger",
     "language_catalogers",
@@ -35,4 +43,7 @@ def language_catalogers() -> tuple[Cataloger, ...]:
         GemLockCataloger(),
         ComposerLockCataloger(),
         NugetLockCataloger(),
+        PylockCataloger(),
+        MavenPomCataloger(),
+        GradleLockCataloger(),
     )

@@ -7,6 +7,7 @@ import json
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
+from xml.etree.ElementTree import Element, ParseError
 
 from packageurl import PackageURL
 
@@ -118,6 +119,35 @@ def load_yaml(data: bytes, where: str) -> tuple[Any, Notice | None]:
         return yaml.load(data, Loader=loader), None  # noqa: S506 - safe loader
     except (yaml.YAMLError, RecursionError) as exc:
         return None, Notice(f"not valid YAML: {str(exc)[:200]}", where)
+
+
+def load_xml(data: bytes, where: str) -> tuple[Element | None, Notice | None]:
+    """The root element, or (None, notice): malformed, or a DTD (no entities, no XXE)."""
+    import defusedxml
+    import defusedxml.ElementTree
+
+    try:
+        return defusedxml.ElementTree.fromstring(data, forbid_dtd=True), None
+    except defusedxml.DefusedXmlException as exc:
+        return None, Notice(f"XML refused: {type(exc).__name__}", where)
+    except (ParseError, ValueError, RecursionError) as exc:
+        return None, Notice(f"not valid XML: {str(exc)[:200]}", where)
+
+
+def local_name(element: Element) -> str:
+    """An element's tag without its `{namespace}`."""
+    return str(element.tag).rpartition("}")[2]
+
+
+def children(element: Element | None, name: str) -> list[Element]:
+    """Child elements with this local name, whatever their namespace."""
+    return [] if element is None else [c for c in element if local_name(c) == name]
+
+
+def child_text(element: Element | None, name: str) -> str:
+    """The stripped text of the first child with this local name ('' when absent)."""
+    found = children(element, name)
+    return (found[0].text or "").strip() if found else ""
 
 
 def as_dict(value: object) -> dict[str, Any]:

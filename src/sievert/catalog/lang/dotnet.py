@@ -1,4 +1,5 @@
-""".NET packages: `*.deps.json` of built applications, and NuGet packages.lock.json files."""
+""".NET packages: `*.deps.json` of built applications, NuGet packages.lock.json and
+packages.config files."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from collections.abc import Sequence
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
     SCOPE_ALL,
-    SCOPE_DIR,
+    Parser,
     as_dict,
     as_str,
+    children,
     flags,
     load_json,
+    load_xml,
+    local_name,
     make_purl,
     parse_files,
 )
@@ -103,14 +107,40 @@ class DotnetDepsCataloger:
         return parse_files(view, [(self.globs[0], parse_deps_json)])
 
 
+def parse_packages_config(data: bytes, where: str) -> ParseResult:
+    """Packages of a classic NuGet `packages.config` (`<package id version .../>`);
+    `developmentDependency="true"` marks dev."""
+    root, notice = load_xml(data, where)
+    if root is None:
+        return ParseResult(notices=[notice] if notice else [])
+    if local_name(root) != "packages":
+        return ParseResult(notices=[Notice("root element is not <packages>", where)])
+    result = ParseResult()
+    for element in children(root, "package"):
+        name, version = element.get("id", "").strip(), element.get("version", "").strip()
+        if not name or not version:
+            result.notices.append(Notice(f"package {name or '(no id)'}: no id or version", where))
+            continue
+        dev = element.get("developmentDependency", "").lower() == "true"
+        framework = element.get("targetFramework", "")
+        metadata = flags(dev=dev) + ((("target_framework", framework),) if framework else ())
+        result.packages.append(nuget_package(name, version, LOCK, metadata))
+    return result
+
+
 class NugetLockCataloger:
-    """NuGet packages.lock.json files of a source tree (directory scans only)."""
+    """NuGet packages.lock.json and packages.config files, in source trees and images."""
 
     name: str = LOCK
-    version: str = "1"
-    scopes: tuple[str, ...] = SCOPE_DIR
-    globs: Sequence[str] = ("**/packages.lock.json",)
+    version: str = "2"
+    scopes: tuple[str, ...] = SCOPE_ALL
+    declared: bool = True
+    parsers: tuple[tuple[str, Parser], ...] = (
+        ("**/packages.lock.json", parse_packages_lock),
+        ("**/packages.config", parse_packages_config),
+    )
+    globs: Sequence[str] = tuple(glob for glob, _ in parsers)
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
-        """Packages of every packages.lock.json."""
-        return parse_files(view, [(self.globs[0], parse_packages_lock)])
+        """Packages of every packages.lock.json and packages.config."""
+        return parse_files(view, self.parsers)

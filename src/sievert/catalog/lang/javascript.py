@@ -11,7 +11,6 @@ from typing import Any
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
     SCOPE_ALL,
-    SCOPE_DIR,
     Parser,
     as_dict,
     as_str,
@@ -24,6 +23,7 @@ from sievert.catalog.lang.common import (
     outside,
     parse_files,
     safe_parse,
+    unique,
 )
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
@@ -194,10 +194,23 @@ def parse_package_lock(data: bytes, where: str) -> ParseResult:
     fields = as_dict(document)
     packages = as_dict(fields.get("packages"))
     if packages:
-        return ParseResult(packages=_lock_v2(packages))
+        return ParseResult(
+            packages=_lock_root(as_dict(packages.get("")), fields) + _lock_v2(packages)
+        )
     if "dependencies" in fields:
-        return ParseResult(packages=_lock_v1(as_dict(fields.get("dependencies"))))
+        dependencies = _lock_v1(as_dict(fields.get("dependencies")))
+        return ParseResult(packages=_lock_root({}, fields) + dependencies)
     return ParseResult(notices=[Notice("no 'packages' or 'dependencies': not a lockfile", where)])
+
+
+def _lock_root(root: dict[str, Any], fields: dict[str, Any]) -> list[Package]:
+    """The project the lockfile belongs to, marked ('root', 'true'), as syft lists it."""
+    name = as_str(root.get("name")) or as_str(fields.get("name"))
+    version = as_str(root.get("version")) or as_str(fields.get("version"))
+    if not name or not version or _LOCAL_VERSION.match(version):
+        return []
+    licenses = licenses_of(root.get("license"))
+    return [npm_package(name, version, LOCK, licenses=licenses, metadata=(("root", "true"),))]
 
 
 def _lock_v2(packages: dict[str, Any]) -> list[Package]:
@@ -320,7 +333,8 @@ def parse_pnpm_lock(data: bytes, where: str) -> ParseResult:
     dev_direct = {n for imp in importers for n in as_dict(imp.get("devDependencies"))} - prod
     slash_form = as_str(fields.get("lockfileVersion")).startswith("5")
     result = ParseResult()
-    for key, value in as_dict(fields.get("packages")).items():
+    entries = {**as_dict(fields.get("snapshots")), **as_dict(fields.get("packages"))}
+    for key, value in entries.items():
         entry = as_dict(value)
         name, version = _pnpm_key(str(key), slash_form=slash_form)
         name = as_str(entry.get("name")) or name
@@ -333,31 +347,87 @@ def parse_pnpm_lock(data: bytes, where: str) -> ParseResult:
         result.packages.append(
             npm_package(name, version, LOCK, licenses=licenses, metadata=metadata)
         )
-    return result
+    return ParseResult(unique(result.packages), result.notices)
 
 
 def _pnpm_key(key: str, *, slash_form: bool) -> tuple[str, str]:
-    """(name, version) of a packages key: `/a/1.0.0_peer` (v5), `/a@1.0.0(peer)`, `a@1.0.0`."""
+    """(name, version) of a packages/snapshots key, peer suffix stripped.
+
+    v5: `/a/1.0.0_react@17.0.2` (`registry.host/a/1.0.0` for another registry); v6:
+    `/a@1.0.0(react@17.0.2)`; v9: `a@1.0.0(react@17.0.2)`.
+    """
     key = key.lstrip("/")
     if slash_form:
-        name, _, version = key.rpartition("/")
+        head, _, version = key.rpartition("/")
+        scope_at = head.rfind("/@")
+        if head.startswith("@"):
+            name = head
+        else:
+            name = head[scope_at + 1 :] if scope_at >= 0 else head.rpartition("/")[2]
         return name, version.split("_", 1)[0]
     key = key.split("(", 1)[0]
     at = key.find("@", 1)
-    return (key[:at], key[at + 1 :]) if at > 0 else ("", "")
+    return (key[:at], key[at + 1 :].split("_", 1)[0]) if at > 0 else ("", "")
+
+
+# bun.lock -------------------------------------------------------------------------------------
+_TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
+
+
+def parse_bun_lock(data: bytes, where: str) -> ParseResult:
+    """Packages of a bun.lock (text format: JSON with trailing commas).
+
+    `packages` maps an install path (`express`, `send/ms`) to `[ident, registry, info,
+    integrity]` with ident `name@version`; workspace, link, file and git idents are not
+    registry packages and are left out.
+    """
+    text = data.decode("utf-8-sig", "replace")
+    plain = _TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), text)
+    document, notice = load_json(plain.encode(), where)
+    if notice is not None:
+        return ParseResult(notices=[notice])
+    fields = as_dict(document)
+    if "lockfileVersion" not in fields:
+        return ParseResult(notices=[Notice("no lockfileVersion: not a bun.lock", where)])
+    workspaces = [as_dict(w) for w in as_dict(fields.get("workspaces")).values()]
+    prod = {
+        n
+        for w in workspaces
+        for k in _DEP_KEYS
+        if k != "devDependencies"
+        for n in as_dict(w.get(k))
+    }
+    dev = {n for w in workspaces for n in as_dict(w.get("devDependencies"))} - prod
+    result = ParseResult()
+    for key, value in as_dict(fields.get("packages")).items():
+        entry = value if isinstance(value, list) else []
+        ident = as_str(entry[0]) if entry else ""
+        at = ident.find("@", 1)
+        name, version = (ident[:at], ident[at + 1 :]) if at > 0 else ("", "")
+        if not name or not version:
+            result.notices.append(Notice(f"entry {str(key)[:80]!r}: no name@version", where))
+            continue
+        if _LOCAL_VERSION.match(version) or ":" in version:
+            continue
+        top = str(key) == name
+        metadata = flags(dev=top and name in dev, direct=top and (name in prod or name in dev))
+        result.packages.append(npm_package(name, version, LOCK, metadata=metadata))
+    return ParseResult(unique(result.packages), result.notices)
 
 
 class NpmLockCataloger:
-    """npm, yarn and pnpm lockfiles of a source tree (directory scans only)."""
+    """npm, yarn, pnpm and bun lockfiles, in source trees and images (declared packages)."""
 
     name: str = LOCK
-    version: str = "1"
-    scopes: tuple[str, ...] = SCOPE_DIR
+    version: str = "2"
+    scopes: tuple[str, ...] = SCOPE_ALL
+    declared: bool = True
     parsers: tuple[tuple[str, Parser], ...] = (
         ("**/package-lock.json", parse_package_lock),
         ("**/npm-shrinkwrap.json", parse_package_lock),
         ("**/yarn.lock", parse_yarn_lock),
         ("**/pnpm-lock.yaml", parse_pnpm_lock),
+        ("**/bun.lock", parse_bun_lock),
     )
     globs: Sequence[str] = tuple(glob for glob, _ in parsers)
 

@@ -94,17 +94,38 @@ def parse_composer_lock(data: bytes, where: str) -> ParseResult:
     return ParseResult(result.packages + dev.packages, result.notices + dev.notices)
 
 
+def parse_loose_installed_json(data: bytes, where: str) -> ParseResult:
+    """An `installed.json` outside `vendor/composer/`: read when it has composer's shape,
+    silently skipped otherwise (other tools name files installed.json too)."""
+    document, notice = load_json(data, where)
+    if notice is not None or not _composer_shaped(document):
+        return ParseResult()
+    return parse_installed_json(data, where)
+
+
+def _composer_shaped(document: object) -> bool:
+    """Composer 1's list or composer 2's {"packages": [...]}, entries with name and version."""
+    entries = document if isinstance(document, list) else as_dict(document).get("packages")
+    if not isinstance(entries, list):
+        return False
+    first = as_dict(entries[0]) if entries else {}
+    return not entries or ("name" in first and "version" in first)
+
+
 class ComposerInstalledCataloger:
-    """Packages composer installed into a `vendor/` directory."""
+    """Packages composer installed: `vendor/composer/installed.json`, or one on its own."""
 
     name: str = INSTALLED
-    version: str = "1"
+    version: str = "2"
     scopes: tuple[str, ...] = SCOPE_ALL
-    globs: Sequence[str] = ("**/vendor/composer/installed.json",)
+    globs: Sequence[str] = ("**/vendor/composer/installed.json", "**/installed.json")
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
-        """Packages of every installed.json."""
-        return parse_files(view, [(self.globs[0], parse_installed_json)])
+        """Packages of every installed.json (a loose one only when composer-shaped)."""
+        return parse_files(
+            view,
+            [(self.globs[0], parse_installed_json), (self.globs[1], parse_loose_installed_json)],
+        )
 
 
 class ComposerLockCataloger:

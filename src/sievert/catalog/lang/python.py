@@ -27,6 +27,7 @@ from sievert.catalog.lang.common import (
     located,
     make_purl,
     missing,
+    outside,
     parse_files,
     safe_parse,
 )
@@ -351,3 +352,48 @@ class PythonLockCataloger:
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
         """Packages of every requirements file and lockfile, each with its file's location."""
         return parse_files(view, self.parsers)
+
+
+# pylock.toml (PEP 751) ------------------------------------------------------------------------
+PYLOCK = "python-pylock"
+_PYLOCK_SOURCES = ("vcs", "directory", "archive", "sdist", "wheels")
+
+
+def parse_pylock(data: bytes, where: str) -> ParseResult:
+    """Packages of a PEP 751 lock file (`pylock.toml`, `pylock.<name>.toml`).
+
+    Every `[[packages]]` entry with a version is listed; one installed from a VCS or a
+    local directory has no version (PEP 751 leaves it out) and becomes a notice.
+    """
+    document, notice = load_toml(data, where)
+    if document is None:
+        return ParseResult(notices=[notice] if notice else [])
+    if "lock-version" not in document:
+        return ParseResult(notices=[Notice("no lock-version: not a PEP 751 lock file", where)])
+    result = ParseResult()
+    for entry in as_list(document.get("packages")):
+        fields = as_dict(entry)
+        name, version = as_str(fields.get("name")), as_str(fields.get("version"))
+        if not name or not version:
+            source = next((s for s in _PYLOCK_SOURCES if s in fields), "no source")
+            what = f"locked package {name or '(no name)'} ({source})"
+            result.notices.append(Notice(f"{what}: no version, not matched", where))
+            continue
+        metadata = (("index", as_str(fields.get("index"))),) if fields.get("index") else ()
+        result.packages.append(pypi_package(name, version, PYLOCK, metadata=metadata))
+    return result
+
+
+class PylockCataloger:
+    """PEP 751 `pylock.toml` lock files, in source trees and images (declared packages)."""
+
+    name: str = PYLOCK
+    version: str = "1"
+    scopes: tuple[str, ...] = SCOPE_ALL
+    declared: bool = True
+    globs: Sequence[str] = ("**/pylock.toml", "**/pylock.*.toml")
+
+    def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
+        """Packages of every pylock file outside virtual environments' site-packages."""
+        parsers = [(glob, parse_pylock) for glob in self.globs]
+        return parse_files(view, parsers, outside("site-packages"))
