@@ -82,3 +82,7 @@ class VersionError(SievertError):
         self.version = version
         self.scheme = scheme
         self.reason = reason
+
+
+class HostError(SievertError):
+    """A host cannot be reached or read: SSH connection, authentication or host key failure."""

@@ -20,6 +20,7 @@ COMMAND_MODULES = {
     "config": "sievert.cli.config_commands",
     "policy": "sievert.cli.policy_commands",
     "runtime": "sievert.cli.runtime_commands",
+    "host": "sievert.cli.host_commands",
 }
 """Where each top-level command lives; a module is imported only when its command runs."""
 

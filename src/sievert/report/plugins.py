@@ -13,6 +13,7 @@ from typing import cast
 from sievert.errors import UsageError
 from sievert.report.base import ReportWriter, ScanWriter
 from sievert.report.config.common import ConfigWriter
+from sievert.report.host.common import HostWriter
 from sievert.report.runtime.common import RuntimeWriter
 
 
@@ -57,6 +58,10 @@ RUNTIME_WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("json", "runtime.native", "RuntimeJsonWriter"),
     WriterEntry("sarif", "runtime.sarif", "RuntimeSarifWriter"),
 )
+HOST_WRITERS: tuple[WriterEntry, ...] = (
+    WriterEntry("table", "host.table", "HostTableWriter"),
+    WriterEntry("json", "host.native", "HostJsonWriter"),
+)
 
 
 def writer_names() -> tuple[str, ...]:
@@ -97,6 +102,16 @@ def runtime_writer_names() -> tuple[str, ...]:
 def runtime_writer_for(name: str) -> RuntimeWriter:
     """The runtime audit writer registered under `name`; UsageError listing the valid names."""
     return cast(RuntimeWriter, _entry(RUNTIME_WRITERS, name, "runtime report format").load())
+
+
+def host_writer_names() -> tuple[str, ...]:
+    """The valid `sievert host scan` format names, in registry order."""
+    return tuple(entry.name for entry in HOST_WRITERS)
+
+
+def host_writer_for(name: str) -> HostWriter:
+    """The host scan writer registered under `name`; UsageError listing the valid names."""
+    return cast(HostWriter, _entry(HOST_WRITERS, name, "host report format").load())
 
 
 def _entry(entries: tuple[WriterEntry, ...], name: str, what: str) -> WriterEntry:

@@ -1,0 +1,1 @@
+"""Reports of `sievert host scan`: table and JSON."""

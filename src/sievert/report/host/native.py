@@ -1,0 +1,81 @@
+"""`sievert host scan -f json`: one document, `schemaVersion` "1".
+
+`tool`, `hosts` [{`name`, `target`, `error` ('' when scanned), `distro`, `packages` (count),
+`kernel` {running, runningPackages, newestInstalled}, `rebootRequired`, `rebootReasons`,
+`vulnerabilities` {severity: count}, `findings` [{id, package, version, type, severity,
+fixedVersions, kernel, containerEscape}], `notices`}], in the order the hosts were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from sievert.model.finding import Finding
+from sievert.model.host import HostReport, HostScan, KernelFinding
+from sievert.report.base import TOOL_NAME, tool_version
+from sievert.report.sbom.native import dump
+from sievert.report.scan.common import severity_counts, severity_rank
+
+SCHEMA_VERSION = "1"
+
+
+def finding_object(finding: Finding, kernel: KernelFinding | None) -> dict[str, Any]:
+    """One vulnerability of the host, marked when it is the running kernel's."""
+    return {
+        "id": finding.id,
+        "package": finding.package.name,
+        "version": finding.package.version,
+        "type": finding.package.type,
+        "severity": finding.severity,
+        "fixedVersions": list(finding.fixed_versions),
+        "kernel": kernel is not None,
+        "containerEscape": kernel is not None and kernel.escape,
+    }
+
+
+def host_object(report: HostReport) -> dict[str, Any]:
+    """One host."""
+    result = report.result
+    kernel = {(k.vulnerability_id, k.package): k for k in report.kernel_findings}
+    findings = (
+        sorted(result.findings, key=lambda f: (-severity_rank(f.severity), f.id, f.package.name))
+        if result
+        else []
+    )
+    distro = result.inventory.distro if result else None
+    return {
+        "name": report.name,
+        "target": report.target,
+        "error": report.error,
+        "distro": f"{distro.id} {distro.version_id}".strip() if distro else "",
+        "packages": len(result.inventory.packages) if result else 0,
+        "kernel": {
+            "running": report.kernel_release,
+            "runningPackages": list(report.running_kernel_packages),
+            "newestInstalled": report.newest_kernel,
+        },
+        "rebootRequired": bool(report.reboot_required),
+        "rebootReasons": list(report.reboot_required),
+        "vulnerabilities": severity_counts(result.findings) if result else {},
+        "findings": [finding_object(f, kernel.get((f.id, f.package.name))) for f in findings],
+        "notices": [n.message for n in result.inventory.notices] if result else [],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class HostJsonWriter:
+    """Writes the JSON report."""
+
+    version: Callable[[], str] = field(default=tool_version)
+    name: str = "json"
+
+    def write(self, scan: HostScan, out: TextIO) -> None:
+        """Write the document."""
+        document = {
+            "schemaVersion": SCHEMA_VERSION,
+            "tool": {"name": TOOL_NAME, "version": self.version()},
+            "hosts": [host_object(h) for h in scan.hosts],
+        }
+        dump(document, out)

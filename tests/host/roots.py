@@ -1,0 +1,117 @@
+"""Root directories of three distros built by the tests, with installed kernels: Debian (dpkg
+status), Alpine (apk installed) and Rocky Linux (an rpmdb.sqlite written by rpm itself)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.imagebuilder import D, F, L, rootfs
+from tests.source.registry_fixtures import unavailable
+
+
+def deb(name: str, version: str, source: str = "") -> str:
+    """One installed dpkg status stanza."""
+    line = f"Source: {source}\n" if source else ""
+    return (
+        f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\n"
+        f"{line}Version: {version}\n\n"
+    )
+
+
+DEBIAN_STATUS = "".join(
+    (
+        deb("libc6", "2.36-9+deb12u4", "glibc"),
+        deb("linux-image-6.1.0-17-amd64", "6.1.69-1", "linux-signed-amd64 (6.1.69+1)"),
+        deb("linux-image-6.1.0-18-amd64", "6.1.76-1", "linux-signed-amd64 (6.1.76+1)"),
+        deb("linux-image-amd64", "6.1.76-1", "linux-signed-amd64 (6.1.76+1)"),
+    )
+)
+KERNEL_CVES = {
+    "CVE-2024-1086": (
+        "A use-after-free in the netfilter nf_tables component can be exploited to achieve "
+        "local privilege escalation.",
+        "6.1.76-1",
+    ),
+    "CVE-2023-6039": (
+        "A use-after-free in the lan78xx USB driver when the device is unplugged.",
+        "6.1.69-1",
+    ),
+}
+"""Kernel advisories added to the demo mirror: (description, fixed version in bookworm)."""
+
+
+def debian_root(path: Path, reboot_flag: bool = True) -> Path:
+    """Debian 12 with two kernel images installed (and the reboot-required flag)."""
+    members: list[F | D | L] = [
+        F("usr/lib/os-release", 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'),
+        L("etc/os-release", "../usr/lib/os-release"),
+        F("etc/debian_version", "12.5\n"),
+        F("var/lib/dpkg/status", DEBIAN_STATUS),
+    ]
+    if reboot_flag:
+        members.append(F("var/run/reboot-required", "*** System restart required ***\n"))
+    return rootfs(path, members)
+
+
+ALPINE_INSTALLED = (
+    "C:Q1abc=\nP:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n\n"
+    "C:Q1def=\nP:linux-lts\nV:6.6.31-r0\nA:x86_64\no:linux-lts\n\n"
+)
+
+
+def alpine_root(path: Path) -> Path:
+    """Alpine 3.20 with the lts kernel installed."""
+    return rootfs(
+        path,
+        [
+            F("etc/os-release", 'ID=alpine\nVERSION_ID=3.20.1\nNAME="Alpine Linux"\n'),
+            F("lib/apk/db/installed", ALPINE_INSTALLED),
+        ],
+    )
+
+
+KERNEL_SPEC = """Name: {name}
+Version: {version}
+Release: {release}
+Summary: sievert test kernel
+License: GPL-2.0-only
+BuildArch: x86_64
+%description
+A tiny stand-in for a kernel package.
+%install
+mkdir -p %{{buildroot}}/lib/modules/{version}-{release}.x86_64
+echo k > %{{buildroot}}/lib/modules/{version}-{release}.x86_64/vmlinuz
+%files
+/lib/modules/{version}-{release}.x86_64/vmlinuz
+"""
+ROCKY_PACKAGES = (
+    ("kernel-core", "5.14.0", "362.8.1.el9_3"),
+    ("kernel-core", "5.14.0", "362.13.1.el9_3"),
+    ("bash", "5.1.8", "6.el9_1"),
+)
+
+
+def rocky_root(path: Path, work: Path) -> Path:
+    """Rocky Linux 9.3 with two kernel-core packages, in an rpmdb.sqlite written by rpm."""
+    if shutil.which("rpm") is None or shutil.which("rpmbuild") is None:
+        unavailable("rpm/rpmbuild not installed (apt-get install rpm)")
+    work.mkdir(parents=True, exist_ok=True)
+    rpms = []
+    for name, version, release in ROCKY_PACKAGES:
+        spec = work / f"{name}-{release}.spec"
+        text = KERNEL_SPEC.format(name=name, version=version, release=release)
+        spec.write_text(text.replace("/lib/modules/", f"/usr/share/{name}/"))
+        defines = ["--define", f"_topdir {work}", "--define", "_build_id_links none"]
+        command = ["rpmbuild", "-bb", "--target", "x86_64", *defines, str(spec)]
+        subprocess.run(command, check=True, capture_output=True)
+        rpms.append(work / "RPMS" / "x86_64" / f"{name}-{version}-{release}.x86_64.rpm")
+    dbpath = path / "var" / "lib" / "rpm"
+    dbpath.mkdir(parents=True)
+    base = ["rpm", "--dbpath", str(dbpath), "--define", "_db_backend sqlite"]
+    subprocess.run([*base, "--initdb"], check=True, capture_output=True)
+    install = [*base, "-i", "--justdb", "--nodeps", "--ignorearch", "--ignoreos", *map(str, rpms)]
+    subprocess.run(install, check=True, capture_output=True)
+    os_release = 'ID="rocky"\nVERSION_ID="9.3"\nNAME="Rocky Linux"\nID_LIKE="rhel centos fedora"\n'
+    return rootfs(path, [F("etc/os-release", os_release)])
