@@ -36,7 +36,10 @@ def busybox_image() -> Image:
     members: list[D | F | L] = [D("bin"), D("etc"), D("tmp"), D("usr"), D("usr/sbin"), D("var")]
     members += [D("var/lib"), D("var/lib/dpkg")]
     members.append(F("bin/busybox", busybox.read_bytes(), 0o755))
-    members += [L(f"bin/{applet}", "busybox") for applet in ("sh", "sleep", "cat", "id")]
+    members += [
+        L(f"bin/{applet}", "busybox")
+        for applet in ("sh", "sleep", "cat", "id", "cp", "chmod", "nc", "ls")
+    ]
     folders: set[str] = set()
     for library in linked_libraries(str(busybox)):
         parts = library.parts[1:-1]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from sievert.cli.main import cli
 from sievert.cli.options import inventory_options
 from sievert.cli.output import output_option, output_stream
-from sievert.errors import EXIT_POLICY
+from sievert.errors import EXIT_ERROR, EXIT_POLICY, ParseError
 from sievert.model.runtime import RuntimeAudit
 from sievert.model.vuln import SEVERITIES
 from sievert.report.filters import parse_severity
@@ -115,3 +118,76 @@ def _exit_for(result: RuntimeAudit, threshold: int | None, fail_on: str) -> None
         click.echo(f"sievert: containers at or above {fail_on} risk: {names} (--fail-on)", err=True)
     if stopped or risky:
         sys.exit(EXIT_POLICY)
+
+
+@runtime_group.command("watch")
+@click.option("--once", is_flag=True, help="One pass, then exit (for tests and cron).")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="Seconds between passes (without --once; stop with Ctrl-C or SIGTERM).",
+)
+@click.option(
+    "--rules",
+    "rules_path",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="A YAML rule file (Falco-like lists, macros and rules) instead of the default rules.",
+)
+@output_option
+@click.option("--webhook", metavar="URL", help="Also POST each event as JSON to this URL.")
+def watch_command(
+    once: bool, interval: float, rules_path: Path | None, output: Path | None, webhook: str | None
+) -> None:
+    """Watch the running containers for drift and anomalies (executables not in the image,
+    shells, package managers, writes below /etc and binary dirs, unexpected sockets); events
+    are JSON lines in Falco's shape."""
+    from sievert.runtime.conditions import default_rules, load_rules
+    from sievert.runtime.watcher import Watcher
+
+    rules = load_rules(rules_path) if rules_path else default_rules()
+    if once:
+        with output_stream(output) as out:
+            failures = Watcher(rules, out, webhook).run_once()
+    else:
+        with _appending(output) as out:
+            failures = Watcher(rules, out, webhook).run_forever(interval)
+    if failures:
+        click.echo(f"sievert: error: webhook {webhook}: {failures[0]}", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+@contextmanager
+def _appending(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or the file opened for appending (a long run writes events as they come)."""
+    if path is None:
+        yield sys.stdout
+        return
+    with path.open("a", encoding="utf-8") as out:
+        yield out
+
+
+@runtime_group.command("ingest")
+@click.argument("events_path", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
+@output_option
+@click.option(
+    "--no-engine",
+    is_flag=True,
+    help="Do not ask the local engine which containers and images the events name.",
+)
+def ingest_command(events_path: Path, output: Path | None, no_engine: bool) -> None:
+    """Read Falco's JSON output (one event a line; `-` for stdin) and link each event to the
+    container and image Sievert knows: JSON lines with a `sievert` object added."""
+    from sievert.runtime.ingest import ingest
+
+    text = sys.stdin.read() if str(events_path) == "-" else _read_text(events_path)
+    with output_stream(output) as out:
+        ingest(text, str(events_path), out, use_engine=not no_engine)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParseError(f"{path}: cannot read ({exc})") from exc

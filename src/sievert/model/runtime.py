@@ -67,6 +67,10 @@ class ContainerConfig:
     ports: tuple[PortBinding, ...] = ()
     processes: tuple[tuple[str, ...], ...] | None = None
     """Each process's command cells from `top` (name, command line); None when not known."""
+    pid: int = 0
+    """The host PID of the container's main process (State.Pid; 0 when not running)."""
+    exposed_ports: tuple[str, ...] = ()
+    """Config.ExposedPorts ('8080/tcp')."""
 
     @property
     def short_id(self) -> str:
@@ -108,3 +112,16 @@ class RuntimeAudit:
     """Whether the containers' images were scanned."""
     rules: tuple[Rule, ...] = ()
     """The rules that ran."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEvent:
+    """One event of `sievert runtime watch`, in Falco's JSON output shape."""
+
+    time: str
+    rule: str
+    priority: str
+    output: str
+    fields: tuple[tuple[str, str | int | bool], ...]
+    """The event's fields (`container.name`, `proc.exe`, `fs.path`...), Falco's output_fields."""
+    tags: tuple[str, ...] = ()

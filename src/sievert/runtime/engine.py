@@ -40,7 +40,7 @@ class ContainerEngine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def running(self) -> Iterator[ContainerConfig]:
+    def running(self, with_processes: bool = True) -> Iterator[ContainerConfig]:
         """Every running container, in the engine's listing order."""
         listing = self._client.api_json("/containers/json")
         if not isinstance(listing, list):
@@ -49,12 +49,12 @@ class ContainerEngine:
             container_id = entry.get("Id") if isinstance(entry, dict) else None
             if not isinstance(container_id, str) or not container_id:
                 continue
-            container = self.inspect(container_id)
+            container = self.inspect(container_id, with_processes)
             if container is not None:
                 yield container
 
-    def inspect(self, container_id: str) -> ContainerConfig | None:
-        """One container's facts and processes; None when it is gone."""
+    def inspect(self, container_id: str, with_processes: bool = True) -> ContainerConfig | None:
+        """One container's facts (and processes from `top`); None when it is gone."""
         path = f"/containers/{quote(container_id, safe='')}"
         try:
             data = self._client.api_json(f"{path}/json")
@@ -65,9 +65,27 @@ class ContainerEngine:
                 f"engine at {self.where}: inspect of {container_id} is not an object"
             )
         container = parse_container(data)
-        if container.pid_mode == "host":  # its process list is the host's: says nothing of it
-            return container
+        if container.pid_mode == "host" or not with_processes:
+            return container  # (with the host's PID namespace, `top` lists the host's processes)
         return parse_container(data, self._processes(container_id))
+
+    def changes(self, container_id: str) -> tuple[tuple[str, str], ...] | None:
+        """The container's file changes against its image (path, added/changed/deleted); None
+        when it is gone."""
+        path = f"/containers/{quote(container_id, safe='')}/changes"
+        try:
+            data = self._client.api_json(path)
+        except TargetNotFoundError:
+            return None
+        entries = data if isinstance(data, list) else []
+        kinds = {0: "changed", 1: "added", 2: "deleted"}
+        return tuple(
+            (entry["Path"], kinds[entry["Kind"]])
+            for entry in entries
+            if isinstance(entry, dict)
+            and isinstance(entry.get("Path"), str)
+            and entry.get("Kind") in kinds
+        )
 
     def _processes(self, container_id: str) -> tuple[tuple[str, ...], ...] | None:
         """The container's processes; None when the engine will not tell."""

@@ -45,6 +45,8 @@ def parse_container(
         restart_max=_int(restart.get("MaximumRetryCount")),
         ports=_ports(host.get("PortBindings"), _obj(doc.get("NetworkSettings")).get("Ports")),
         processes=processes,
+        pid=_int(_obj(doc.get("State")).get("Pid")),
+        exposed_ports=tuple(sorted(str(k) for k in _obj(config.get("ExposedPorts")))),
     )
 
 
