@@ -331,5 +331,6 @@ def test_real_binary_built_with_ldflags_version(tmp_path: Path) -> None:
     result, _ = scan_dir(tmp_path / "tree", [GoBinaryCataloger()])
     main = next(p for p in result.packages if p.name == "example.com/stamped")
     assert main.version == "v1.2.3"
+    assert main.meta("version_source") == "ldflags"
     assert main.purl == "pkg:golang/example.com/stamped@v1.2.3"
     assert "-X main.version=1.2.3" in main.meta("build.-ldflags")

@@ -3,6 +3,8 @@ Composer, NuGet; parsers on documented shapes, hostile XML, and the catalogers o
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from sievert.catalog.lang.dotnet import NugetLockCataloger, parse_packages_config
@@ -139,6 +141,7 @@ XXE = b"""<?xml version="1.0"?>
         (parse_pom, b"<project><dependencies>"),
         (parse_pom, b"<settings/>"),
         (parse_packages_config, b"\xff\xfe not xml"),
+        (parse_pom, b'<?xml version="1.0" encoding="utf-1"?><project/>'),
     ],
 )
 def test_hostile_or_broken_xml_is_a_notice(parser: object, data: bytes) -> None:
@@ -206,3 +209,34 @@ def test_catalogers_on_a_project_tree() -> None:
     assert results["composer-installed"].notices == ()  # a foreign installed.json is skipped
     noticed = {n.where for r in results.values() for n in r.notices}
     assert noticed == {"/py/pylock.toml", "/jvm/pom.xml"}  # versionless and unresolved entries
+
+
+PARSERS = [
+    (parse_pnpm_lock, files.PNPM_V54),
+    (parse_pnpm_lock, files.PNPM_V9),
+    (parse_bun_lock, files.BUN_LOCK),
+    (parse_pylock, files.PYLOCK),
+    (parse_pom, files.POM),
+    (parse_gradle_lockfile, files.GRADLE_LOCK),
+    (parse_packages_config, files.PACKAGES_CONFIG),
+]
+
+
+@pytest.mark.parametrize(("parser", "text"), PARSERS, ids=lambda x: getattr(x, "__name__", ""))
+def test_mutated_files_give_a_result_never_an_exception(parser: object, text: str) -> None:
+    rng = random.Random(751)  # fixed seed: the same mutations every run
+    data = text.encode()
+    for _ in range(150):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            position = rng.randrange(len(mutated))
+            action = rng.random()
+            if action < 0.4:
+                mutated[position] = rng.randrange(256)
+            elif action < 0.7:
+                del mutated[position : position + rng.randint(1, 40)]
+            else:
+                mutated[position:position] = rng.choice([b"{", b"]", b"\x00", b"${x}", b"(", b"_"])
+        result = parser(bytes(mutated), "/f")  # type: ignore[operator]
+        assert isinstance(result.packages, list)
+        assert all(p.name and p.version for p in result.packages)

@@ -292,6 +292,11 @@ def _main_version(main: Module, settings: dict[str, str]) -> Module:
     return main
 
 
+def _source_of(main: Module, settings: dict[str, str]) -> str:
+    """Where a main module version not in the build info came from: 'ldflags' or 'vcs'."""
+    return "vcs" if main.version == pseudo_version(settings) else "ldflags"
+
+
 def modinfo_packages(go_version: str, mod: str, location: Location) -> list[Package]:
     """The main module, its dependencies and the Go standard library of one binary."""
     info = parse_modinfo(mod)
@@ -305,8 +310,10 @@ def modinfo_packages(go_version: str, mod: str, location: Location) -> list[Pack
     build = tuple((f"build.{k}", v) for k, v in info.settings)
     if info.main is not None:
         main = info.main
-        main = _main_version(main, settings)
-        extra = (("main", "true"), ("package_path", info.path), *build)
+        stamped = _main_version(main, settings)
+        source = () if stamped == main else (("version_source", _source_of(stamped, settings)),)
+        main = stamped
+        extra = (("main", "true"), ("package_path", info.path), *source, *build)
         packages.append(_module_package(main, location, arch, (*common, *extra)))
     std = stdlib_version(go_version)
     if std:

@@ -130,7 +130,7 @@ def load_xml(data: bytes, where: str) -> tuple[Element | None, Notice | None]:
         return defusedxml.ElementTree.fromstring(data, forbid_dtd=True), None
     except defusedxml.DefusedXmlException as exc:
         return None, Notice(f"XML refused: {type(exc).__name__}", where)
-    except (ParseError, ValueError, RecursionError) as exc:
+    except (ParseError, ValueError, LookupError, RecursionError) as exc:
         return None, Notice(f"not valid XML: {str(exc)[:200]}", where)
 
 
