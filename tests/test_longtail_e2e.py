@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.catalog.lang.longtail_files import EXPECTED, FILES
+from tests.catalog.lang.longtail_files import EXPECTED, FILES, PNPM_V54_COUNT
 from tests.clitools import run_sievert as run
 from tests.imagebuilder import F, Image, write_oci_layout
 from tests.vulndb.feedfactory import zip_bytes
@@ -88,20 +88,11 @@ def _expected(ids: dict[str, str]) -> set[tuple[str, str, str]]:
     }
 
 
-def test_every_format_matches_in_a_directory_scan(
-    world: tuple[str, str, str, dict[str, str]],
-) -> None:
-    directory, _, db, ids = world
-    missing = _expected(ids) - _findings(directory, db)
-    assert not missing, f"formats not matched through OSV: {sorted(missing)}"
-
-
-def test_every_format_matches_inside_an_image(
-    world: tuple[str, str, str, dict[str, str]],
-) -> None:
-    _, image, db, ids = world
-    missing = _expected(ids) - _findings(image, db)
-    assert not missing, f"formats not matched through OSV: {sorted(missing)}"
+@pytest.mark.parametrize("where", ["dir", "image"])
+def test_every_format_matches(where: str, world: tuple[str, str, str, dict[str, str]]) -> None:
+    directory, image, db, ids = world
+    missing = _expected(ids) - _findings(directory if where == "dir" else image, db)
+    assert not missing, f"formats not matched through OSV in the {where} scan: {sorted(missing)}"
 
 
 def test_sbom_of_the_image_lists_each_format_once(
@@ -116,3 +107,7 @@ def test_sbom_of_the_image_lists_each_format_once(
         hits = [p for p in packages if (p["name"], p["version"]) == (shown, version)]
         assert hits, f"{label}: {shown} {version} not listed"
         assert {h["type"] for h in hits} == {kind}
+    # the reported regression: a pnpm v5.4 lockfile with dozens of packages in an image
+    # yielded only the project's root; every entry of its packages: is listed now
+    v54 = [p for p in packages if p["locations"][0]["path"] == "/srv/web/v5/pnpm-lock.yaml"]
+    assert len(v54) == PNPM_V54_COUNT

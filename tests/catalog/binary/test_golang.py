@@ -209,15 +209,19 @@ GO_SOURCE = {
 }
 
 
-@pytest.fixture(scope="module")
-def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """A real Go program built for Linux (ELF), Windows (PE) and macOS (Mach-O)."""
+def _go_or_skip() -> str:
+    """The go command; a skip outside CI when it is missing, a failure in CI."""
     go = shutil.which("go")
     if go is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("the go toolchain (apt golang-go) must be installed in CI")
         pytest.skip("the go toolchain (apt golang-go) is not installed")
-    work = tmp_path_factory.mktemp("gosrc")
-    write_tree(work, GO_SOURCE)
-    env = {
+    return go
+
+
+def _go_env(work: Path) -> dict[str, str]:
+    """An offline, reproducible build environment with its caches under `work`."""
+    return {
         **os.environ,
         "GOCACHE": str(work / ".cache"),
         "GOPATH": str(work / ".gopath"),
@@ -226,6 +230,15 @@ def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         "GOTOOLCHAIN": "local",
         "CGO_ENABLED": "0",
     }
+
+
+@pytest.fixture(scope="module")
+def go_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """A real Go program built for Linux (ELF), Windows (PE) and macOS (Mach-O)."""
+    go = _go_or_skip()
+    work = tmp_path_factory.mktemp("gosrc")
+    write_tree(work, GO_SOURCE)
+    env = _go_env(work)
     built = {}
     for goos, goarch, name in (
         ("linux", "amd64", "elf"),
@@ -302,11 +315,7 @@ def test_main_module_version_from_ldflags_only_when_build_info_lacks_one() -> No
 
 @pytest.mark.slow
 def test_real_binary_built_with_ldflags_version(tmp_path: Path) -> None:
-    go = shutil.which("go")
-    if go is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the go toolchain (apt golang-go) must be installed in CI")
-        pytest.skip("the go toolchain (apt golang-go) is not installed")
+    go = _go_or_skip()
     work = tmp_path / "src"
     write_tree(
         work,
@@ -315,15 +324,7 @@ def test_real_binary_built_with_ldflags_version(tmp_path: Path) -> None:
             "main.go": b'package main\n\nvar version = "dev"\n\nfunc main() { println(version) }\n',
         },
     )
-    env = {
-        **os.environ,
-        "GOCACHE": str(tmp_path / "cache"),
-        "GOPATH": str(tmp_path / "gopath"),
-        "GOPROXY": "off",
-        "GOFLAGS": "-buildvcs=false",
-        "GOTOOLCHAIN": "local",
-        "CGO_ENABLED": "0",
-    }
+    env = _go_env(work)
     out = tmp_path / "tree" / "usr" / "local" / "bin" / "stamped"
     cmd = [go, "build", "-ldflags", "-X main.version=1.2.3", "-o", str(out), "."]
     subprocess.run(cmd, cwd=work, env=env, check=True, capture_output=True)

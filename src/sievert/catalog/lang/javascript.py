@@ -323,14 +323,7 @@ def parse_pnpm_lock(data: bytes, where: str) -> ParseResult:
     if "lockfileVersion" not in fields:
         return ParseResult(notices=[Notice("no lockfileVersion: not a pnpm lockfile", where)])
     importers = [as_dict(i) for i in as_dict(fields.get("importers")).values()] or [fields]
-    prod = {
-        n
-        for imp in importers
-        for k in _DEP_KEYS
-        if k != "devDependencies"
-        for n in as_dict(imp.get(k))
-    }
-    dev_direct = {n for imp in importers for n in as_dict(imp.get("devDependencies"))} - prod
+    prod, dev_direct = _direct_names(importers)
     slash_form = as_str(fields.get("lockfileVersion")).startswith("5")
     result = ParseResult()
     entries = {**as_dict(fields.get("snapshots")), **as_dict(fields.get("packages"))}
@@ -348,6 +341,19 @@ def parse_pnpm_lock(data: bytes, where: str) -> ParseResult:
             npm_package(name, version, LOCK, licenses=licenses, metadata=metadata)
         )
     return ParseResult(unique(result.packages), result.notices)
+
+
+def _direct_names(projects: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """(direct names, direct dev-only names) of a lockfile's projects (importers, workspaces)."""
+    prod = {
+        n
+        for project in projects
+        for key in _DEP_KEYS
+        if key != "devDependencies"
+        for n in as_dict(project.get(key))
+    }
+    dev = {n for project in projects for n in as_dict(project.get("devDependencies"))}
+    return prod, dev - prod
 
 
 def _pnpm_key(key: str, *, slash_form: bool) -> tuple[str, str]:
@@ -390,14 +396,7 @@ def parse_bun_lock(data: bytes, where: str) -> ParseResult:
     if "lockfileVersion" not in fields:
         return ParseResult(notices=[Notice("no lockfileVersion: not a bun.lock", where)])
     workspaces = [as_dict(w) for w in as_dict(fields.get("workspaces")).values()]
-    prod = {
-        n
-        for w in workspaces
-        for k in _DEP_KEYS
-        if k != "devDependencies"
-        for n in as_dict(w.get(k))
-    }
-    dev = {n for w in workspaces for n in as_dict(w.get("devDependencies"))} - prod
+    prod, dev = _direct_names(workspaces)
     result = ParseResult()
     for key, value in as_dict(fields.get("packages")).items():
         entry = value if isinstance(value, list) else []
