@@ -46,6 +46,10 @@ class Cataloger(Protocol):
     A cataloger may also have `extractors: tuple[sievert.source.base.Extractor, ...]`: functions
     the walk runs on matching files (e.g. every executable) to keep only a small summary, read back
     with `view.extracted(name)`. The pipeline reads it with getattr, so it is optional.
+
+    Likewise optional: `scopes` (('image', 'directory') when absent) and `declared: bool`, set by
+    catalogers of what a project declares (lockfiles, manifests); in an image, installed data
+    supersedes them (`sievert.catalog.declared.prefer_installed`).
     """
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
