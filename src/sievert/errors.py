@@ -86,3 +86,25 @@ class VersionError(SievertError):
 
 class HostError(SievertError):
     """A host cannot be reached or read: SSH connection, authentication or host key failure."""
+
+
+class LimitError(SievertError):
+    """An input is over one of the bounds in `sievert.limits`; names the input and the variable."""
+
+    def __init__(self, where: str, what: str, limit: int, unit: str, variable: str) -> None:
+        super().__init__(
+            f"{where}: {what} is over the limit of {limit:,} {unit} (set {variable} to raise it)"
+        )
+        self.where = where
+        self.what = what
+        self.limit = limit
+        self.unit = unit
+        self.variable = variable
+
+    def at(self, where: str) -> LimitError:
+        """The same error naming another input (a caller that knows the file and line)."""
+        return LimitError(where, self.what, self.limit, self.unit, self.variable)
+
+
+class OutputError(SievertError):
+    """An output file, device or directory cannot be written (full disk, read-only, refused)."""

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from packageurl import PackageURL
 
-from sievert.errors import ParseError
+from sievert.errors import LimitError, ParseError
 from sievert.model import Inventory, Package
 from sievert.report.sbom.cyclonedx import CycloneDxJsonWriter
 from sievert.report.sbom.spdx import SpdxJsonWriter
@@ -186,7 +186,7 @@ def test_malformed_purl_is_a_notice_not_an_error() -> None:
 
 
 def test_unknown_spec_versions_are_read_with_a_notice() -> None:
-    bom = {"bomFormat": "CycloneDX", "specVersion": "1.2", "components": "oops"}
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.2", "components": []}
     inventory = parse_sbom(json.dumps(bom).encode(), "old.json")
     assert inventory.packages == ()
     assert "'1.2'" in inventory.notices[0].message
@@ -202,12 +202,12 @@ def test_unknown_spec_versions_are_read_with_a_notice() -> None:
         (b"[1, 2]", "neither a CycloneDX nor an SPDX"),
         (b'{"bomFormat": "SomethingElse"}', "neither a CycloneDX nor an SPDX"),
         (b'<?xml version="1.0"?><bom/>', "XML SBOMs are not supported"),
-        (b"[" * 100_000, "not valid JSON"),
+        (b"[" * 100_000, "JSON nesting depth is over the limit"),
         (b"", "not valid JSON"),
     ],
 )
 def test_bad_documents_raise_parse_error_naming_the_file(data: bytes, message: str) -> None:
-    with pytest.raises(ParseError, match=message) as info:
+    with pytest.raises((ParseError, LimitError), match=message) as info:
         parse_sbom(data, "input/sbom.json")
     assert str(info.value).startswith("input/sbom.json: ")
 
@@ -220,3 +220,24 @@ def test_utf8_bom_and_nested_components_are_accepted() -> None:
     inventory = parse_sbom(b"\xef\xbb\xbf" + json.dumps(bom).encode(), "nested.json")
     assert [p.name for p in inventory.packages] == ["app", "left-pad"]
     assert inventory.image.reference == "nested.json"
+
+
+@pytest.mark.parametrize(
+    ("bom", "message"),
+    [
+        ({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": "abc"}, "`components`"),
+        ({"spdxVersion": "SPDX-2.3", "packages": "x"}, "`packages` must be an array, not a string"),
+        ({"spdxVersion": "SPDX-2.3", "packages": {"a": 1}}, "not an object"),
+    ],
+)
+def test_wrongly_typed_package_lists_are_errors(bom: dict[str, object], message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        parse_sbom(json.dumps(bom).encode(), "bad.json")
+
+
+def test_entries_that_are_not_objects_are_skipped_with_a_notice() -> None:
+    good = {"type": "library", "name": "left-pad", "purl": "pkg:npm/left-pad@1.3.0"}
+    bom = {"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [good, "x", 3]}
+    inventory = parse_sbom(json.dumps(bom).encode(), "bom.json")
+    assert [p.name for p in inventory.packages] == ["left-pad"]
+    assert any("2 SBOM entries that are not JSON objects" in n.message for n in inventory.notices)

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from sievert import vulndb
 from sievert.cli.main import cli
 from sievert.errors import EXIT_ERROR
+from sievert.report.sbom.table import SafeConsole as Console
+from sievert.terminal import one_line
 from sievert.vulndb.feeds import FEEDS
 from sievert.vulndb.progress import RichReporter, SilentReporter
 from sievert.vulndb.store import DbStatus, default_path
@@ -44,7 +45,13 @@ def db() -> None:
     "read in place).",
 )
 @click.option("--only", metavar="SOURCE,...", help=f"Import only these sources: {SOURCE_NAMES}.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="HTTP timeout (s).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="HTTP timeout (s).",
+)
 @db_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 def update(
@@ -71,8 +78,10 @@ def update(
         )
     if not quiet:
         _print_report(report)
+        _print_skipped(report)
     if not report.written:
         click.echo(f"sievert: error: nothing imported; {report.path} left unchanged", err=True)
+        _print_errors(report)
         sys.exit(EXIT_ERROR)
     if report.failed:
         kept = [s.name for s in report.sources if s.kept]
@@ -82,10 +91,34 @@ def update(
             "the other sources were imported",
             err=True,
         )
-        for source in report.sources:
-            for error in source.errors:
-                click.echo(f"  {source.name}: {error}", err=True)
+        _print_errors(report)
         sys.exit(EXIT_ERROR)
+
+
+def _print_errors(report: UpdateReport) -> None:
+    for source in report.sources:
+        for error in source.errors:
+            click.echo(f"  {source.name}: {one_line(error)}", err=True)
+
+
+SKIPPED_SHOWN = 5
+"""Skipped records named per source on stderr (`db status --json` lists up to 200)."""
+
+
+def _print_skipped(report: UpdateReport) -> None:
+    """Name the malformed records each source skipped (the rest of the source imported)."""
+    for source in report.sources:
+        if not source.skipped_records:
+            continue
+        click.echo(
+            f"sievert: warning: {source.name}: {source.skipped_records} malformed record(s) "
+            "skipped, the rest imported:",
+            err=True,
+        )
+        for note in source.skipped_notes[:SKIPPED_SHOWN]:
+            click.echo(f"  {one_line(note)}", err=True)
+        if source.skipped_records > SKIPPED_SHOWN:
+            click.echo(f"  ... and {source.skipped_records - SKIPPED_SHOWN} more", err=True)
 
 
 def _print_report(report: UpdateReport) -> None:

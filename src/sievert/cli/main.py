@@ -9,6 +9,7 @@ import click
 
 from sievert import __version__
 from sievert.errors import EXIT_ERROR, EXIT_USAGE, SievertError
+from sievert.terminal import one_line
 
 COMMAND_MODULES = {
     "sbom": "sievert.cli.image_commands",
@@ -43,10 +44,10 @@ class SievertGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SievertError as exc:
-            click.echo(f"sievert: error: {exc}", err=True)
+            click.echo(f"sievert: error: {one_line(str(exc))}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:
-            click.echo(f"sievert: error: {exc}", err=True)
+            click.echo(f"sievert: error: {one_line(str(exc))}", err=True)
             sys.exit(EXIT_ERROR)
 
 

@@ -14,6 +14,7 @@ from sievert.errors import UsageError
 from sievert.model import LayerInfo, Platform
 from sievert.pipeline import InventoryOptions
 from sievert.source.base import SourceOptions
+from sievert.terminal import one_line
 
 F = Callable[..., Any]
 
@@ -109,6 +110,7 @@ def layer_progress() -> Callable[[LayerInfo, str], None]:
         if status == "reading":
             return
         digest = layer.digest.split(":")[-1][:12]
-        console.print(f"[dim]layer {layer.index + 1} {digest} {status}[/dim]")
+        line = one_line(f"layer {layer.index + 1} {digest} {status}")
+        console.print(line, style="dim", markup=False)
 
     return report

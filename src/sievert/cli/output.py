@@ -1,39 +1,19 @@
-"""Where command output goes: stdout, or a file written atomically."""
+"""Where command output goes: stdout, or a file written safely (see `sievert.files`)."""
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 import click
 
+from sievert.files import open_output as output_stream
 
-@contextmanager
-def output_stream(path: Path | None) -> Iterator[TextIO]:
-    """stdout, or a temp file beside `path` renamed into place only on success."""
-    if path is None:
-        yield sys.stdout
-        return
-    directory = path.parent if str(path.parent) else Path()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            yield out
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
+__all__ = ["output_option", "output_stream"]
 
 output_option = click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
-    help="Write to this file (atomically) instead of stdout.",
+    type=click.Path(path_type=Path, dir_okay=False, allow_dash=True),
+    help="Write to this file (atomically; '-' is stdout) instead of stdout.",
 )
-"""The `-o/--output` option every reporting command shares (see `output_stream`)."""
+"""The `-o/--output` option every reporting command shares (see `sievert.files.open_output`)."""

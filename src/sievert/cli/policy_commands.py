@@ -11,6 +11,7 @@ import click
 
 from sievert.cli.main import cli
 from sievert.errors import EXIT_POLICY, ParseError, UsageError
+from sievert.limits import jsonload
 from sievert.model.policy import STOP, WARN
 from sievert.policy import detect_base, evaluate, load_policy, load_vex
 from sievert.policy.base_image import open_base_metadata, read_dockerfile
@@ -19,6 +20,7 @@ from sievert.policy.schema import schema_text
 from sievert.report.verdict_doc import verdict_document, verdict_lines
 from sievert.source.base import SourceOptions
 from sievert.source.detect import split_prefix
+from sievert.terminal import escape
 
 
 @cli.group("policy")
@@ -84,7 +86,7 @@ def eval_command(
     if fmt == "json":
         click.echo(json.dumps(verdict_document(verdict), indent=2, ensure_ascii=False))
     else:
-        click.echo("\n".join(verdict_lines(verdict, show_suppressed)))
+        click.echo(escape("\n".join(verdict_lines(verdict, show_suppressed)), keep_lines=True))
     if verdict.action == WARN and fmt == "json":
         click.echo("sievert: policy verdict: warn", err=True)
     if verdict.action == STOP:
@@ -102,6 +104,6 @@ def _parse_now(text: str | None) -> dt.date:
 
 def _read_json(path: Path) -> object:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return jsonload.load_file(path)
     except json.JSONDecodeError as exc:
         raise ParseError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None

@@ -41,6 +41,7 @@ from sievert.report.plugins import scan_writer_for, scan_writer_names
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan.common import severity_rank
 from sievert.report.scan.table import advice_lines
+from sievert.terminal import escape
 
 if TYPE_CHECKING:
     from sievert.checks.secrets import SecretConfig
@@ -245,7 +246,7 @@ def scan_command(
     with output_stream(output) as out:
         _writer(fmt, template_path, show_suppressed).write(result, out)
     if result.base_advice is not None and fmt != "json":
-        click.echo("\n".join(advice_lines(result.base_advice)), err=True)
+        click.echo(escape("\n".join(advice_lines(result.base_advice)), keep_lines=True), err=True)
     _exit_for(result, fail_on)
 
 
@@ -310,24 +311,9 @@ def load_secret_config(path: Path | None) -> SecretConfig | None:
     """The secret scan configuration of a YAML file (None without a file)."""
     if path is None:
         return None
-    import yaml
+    from sievert.checks.secrets.config import load_secret_config as load
 
-    from sievert.checks.secrets import SecretConfig
-
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"--secret-config {path}: {exc}") from exc
-    if not isinstance(doc, dict) or set(doc) - {"allow_paths", "disabled_rules", "max_size"}:
-        raise UsageError(
-            f"--secret-config {path}: expected a mapping of allow_paths, disabled_rules, max_size"
-        )
-    default = SecretConfig()
-    return SecretConfig(
-        allow_paths=tuple(str(p) for p in doc.get("allow_paths", default.allow_paths)),
-        disabled_rules=tuple(str(r) for r in doc.get("disabled_rules", ())),
-        max_size=int(doc.get("max_size", default.max_size)),
-    )
+    return load(path)
 
 
 def filter_checks(result: ScanResult, severities: list[str] | None) -> ScanResult:

@@ -14,10 +14,10 @@ def dockerfile_context(
     """The Dockerfile's own findings, and which instruction made each image layer."""
     from sievert.checks.dockerfile.engine import analyze
     from sievert.checks.dockerfile.layers import map_layers
-    from sievert.checks.dockerfile.parser import parse_dockerfile
+    from sievert.checks.dockerfile.parser import parse_dockerfile, read_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"{path}: cannot read the Dockerfile ({exc})") from exc
     dockerfile = parse_dockerfile(text, str(path))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sievert.catalog.capture import WalkExtras
 from sievert.catalog.distro import with_codename
-from sievert.model import Inventory
+from sievert.model import Inventory, Notice
 from sievert.model.checks import LayerSource
 from sievert.model.finding import ScanResult
 from sievert.pipeline.dockerfile import dockerfile_context
@@ -106,10 +106,11 @@ def match_inventory(inventory: Inventory, db: VulnDB) -> ScanResult:
 
     findings, notices = match(inventory, db)
     status = db.status()
+    warnings = tuple(Notice(text, str(db.path)) for text in status.warnings())
     return ScanResult(
         inventory=inventory,
         findings=findings,
         db_built=status.built_at,
         db_sources=tuple((s.name, s.status) for s in status.sources),
-        notices=notices,
+        notices=(*warnings, *notices),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sievert.checks.dockerfile.layers import map_layers
-from sievert.checks.dockerfile.parser import parse_dockerfile
+from sievert.checks.dockerfile.parser import parse_dockerfile, read_text
 from sievert.checks.dockerfile.syntax import Dockerfile
 from sievert.errors import ParseError
 from sievert.model.image import ImageMetadata
@@ -96,7 +96,7 @@ def base_from_dockerfile(image: ImageMetadata, dockerfile: Dockerfile) -> BaseIm
 def read_dockerfile(path: str | Path) -> Dockerfile:
     """Parse a Dockerfile from disk; ParseError naming the file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(Path(path))
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"{path}: cannot read Dockerfile: {exc}") from None
     return parse_dockerfile(text, str(path))

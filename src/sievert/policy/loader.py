@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sievert.errors import ParseError
+from sievert.limits import POLICY_DEPTH, POLICY_SIZE, read_capped
 from sievert.model.policy import ACTIONS
 from sievert.policy.document import (
     AllOf,
@@ -54,7 +55,7 @@ def load_policy(path: str | Path) -> PolicyDocument:
     """Read and check a policy file; ParseError naming the file, line and key on any fault."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_capped(path, POLICY_SIZE, name).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"{name}: cannot read policy: {exc}") from None
     return parse_policy(text, Path(path).name)
@@ -99,27 +100,27 @@ def _policies(node: Node) -> tuple[Policy, ...]:
     items = node.sequence()
     if not items:
         raise node.error("at least one policy is needed")
-    policies: list[Policy] = []
+    policies: dict[str, Policy] = {}
     for item in items:
         policy = _policy(item)
-        if any(p.id == policy.id for p in policies):
+        if policy.id in policies:
             raise item.mapping()["id"].error(f"duplicate policy id {policy.id!r}")
-        policies.append(policy)
-    return tuple(policies)
+        policies[policy.id] = policy
+    return tuple(policies.values())
 
 
 def _policy(node: Node) -> Policy:
     check_keys(node, POLICY_KEYS, ("id", "rules"))
     fields = node.mapping()
-    rules: list[Rule] = []
+    rules: dict[str, Rule] = {}
     for item in fields["rules"].sequence():
         rule = _rule(item)
-        if any(r.id == rule.id for r in rules):
+        if rule.id in rules:
             raise item.mapping()["id"].error(f"duplicate rule id {rule.id!r}")
-        rules.append(rule)
+        rules[rule.id] = rule
     exceptions = _exceptions(fields["exceptions"]) if "exceptions" in fields else ()
     description = fields["description"].text() if "description" in fields else ""
-    return Policy(fields["id"].text(), description, tuple(rules), exceptions)
+    return Policy(fields["id"].text(), description, tuple(rules.values()), exceptions)
 
 
 def _rule(node: Node) -> Rule:
@@ -132,23 +133,28 @@ def _rule(node: Node) -> Rule:
     return Rule(fields["id"].text(), action, description, scope, when, node.line)
 
 
-def predicate(node: Node) -> Predicate:
-    """A `when` tree: a mapping of predicates (all must hold) and all/any/not combinators."""
+def predicate(node: Node, depth: int = 0) -> Predicate:
+    """A `when` tree: a mapping of predicates (all must hold) and all/any/not combinators.
+
+    Combinators nest at most `sievert.limits.POLICY_DEPTH` deep (LimitError past it).
+    """
+    if depth > POLICY_DEPTH.value():
+        raise POLICY_DEPTH.error(f"{node.file}:{node.line}")
     fields = node.mapping()
     if not fields:
         raise node.error("an empty condition matches nothing; give at least one predicate")
-    parts = [_part(key, child) for key, child in fields.items()]
+    parts = [_part(key, child, depth) for key, child in fields.items()]
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
-def _part(key: str, node: Node) -> Predicate:
+def _part(key: str, node: Node, depth: int) -> Predicate:
     if key == "not":
-        return NotOf(predicate(node))
+        return NotOf(predicate(node, depth + 1))
     if key in ("all", "any"):
         items = node.sequence()
         if not items:
             raise node.error(f"`{key}` needs at least one condition")
-        children = tuple(predicate(item) for item in items)
+        children = tuple(predicate(item, depth + 1) for item in items)
         return AllOf(children) if key == "all" else AnyOf(children)
     parser = PARSERS.get(key)
     if parser is None:

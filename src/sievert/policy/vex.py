@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sievert.errors import ParseError
+from sievert.limits import jsonload
 from sievert.model.finding import Finding
 from sievert.policy.purls import purl_matches
 
@@ -89,7 +90,7 @@ def load_vex(path: str | Path) -> VexDocument:
     """Read a VEX file of any supported format; ParseError naming the file otherwise."""
     name = str(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = jsonload.load_file(path, name)
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(f"{name}: cannot read VEX: {exc}") from None
     except json.JSONDecodeError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from sievert.errors import ParseError
+from sievert.limits import yamlload
 
 Scalar = str | int | float | bool | dt.date | None
 
@@ -142,7 +143,7 @@ def check_keys(node: Node, allowed: tuple[str, ...], required: tuple[str, ...] =
 def parse_yaml(text: str, file: str) -> Node:
     """The YAML document in `text` as a Node tree; ParseError with the line on bad YAML."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamlload.compose(text, file)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
         raise ParseError(f"{file}:{line}: invalid YAML: {exc.problem}") from None
@@ -175,12 +176,27 @@ def _pairs(node: yaml.MappingNode, path: str, file: str) -> Iterator[tuple[str, 
         yield key, _convert(value_node, where, file)
 
 
+class _ScalarConstructor(yaml.constructor.SafeConstructor):
+    """Builds one scalar's value at a time (no cache kept between scalars)."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """The value of a scalar node."""
+        try:
+            return super().construct_object(node, deep)
+        finally:
+            self.constructed_objects.clear()
+            self.recursive_objects.clear()
+
+
+_SCALARS = _ScalarConstructor()
+
+
 def _scalar(node: yaml.Node, path: str, file: str) -> Scalar:
     if not isinstance(node, yaml.ScalarNode):
         line = node.start_mark.line + 1
         raise ParseError(f"{file}:{line}: {path}: a key must be a plain value")
     try:
-        value = yaml.SafeLoader("").construct_object(node)
+        value = _SCALARS.construct_object(node)
     except ValueError:
         return str(node.value)
     except yaml.YAMLError as exc:

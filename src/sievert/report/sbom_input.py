@@ -9,7 +9,6 @@ common purl `distro` qualifier. Components without a usable purl are skipped wit
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -19,6 +18,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from sievert.errors import ParseError
+from sievert.limits import jsonload
 from sievert.model import Distro, ImageMetadata, Inventory, LayerInfo, Location, Notice, Package
 
 SOURCE_KIND = "sbom"
@@ -55,8 +55,8 @@ def _load(data: bytes, name: str) -> dict[str, Any]:
     if text.lstrip().startswith("<"):
         raise ParseError(f"{name}: XML SBOMs are not supported; give a JSON SBOM")
     try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        document = jsonload.loads(text, name)
+    except ValueError as exc:
         raise ParseError(f"{name}: not valid JSON ({exc})") from exc
     if not isinstance(document, dict):
         raise ParseError(f"{name}: neither a CycloneDX nor an SPDX JSON document")
@@ -73,6 +73,33 @@ def _list(value: object) -> list[Any]:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a value's type (for messages)."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def array(document: Mapping[str, Any], key: str, name: str) -> list[Any]:
+    """document[key] as a list ([] when absent); ParseError when it is any other type."""
+    value = document.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ParseError(f"{name}: `{key}` must be an array, not {json_type(value)}")
+    return value
+
+
+def objects(values: list[Any], builder: SbomBuilder) -> Iterator[dict[str, Any]]:
+    """The JSON objects among values; anything else is counted as a malformed entry."""
+    for value in values:
+        if isinstance(value, dict):
+            yield value
+        else:
+            builder.malformed += 1
 
 
 def _first(props: Props, *keys: str) -> str:
@@ -92,6 +119,8 @@ class SbomBuilder:
     layers: tuple[LayerInfo, ...] = ()
     notices: list[Notice] = field(default_factory=list)
     skipped: int = 0
+    malformed: int = 0
+    """Entries of `components`/`packages` that are not JSON objects (skipped)."""
 
     def layer_index(self, diff_id: str) -> int:
         """Index of the layer with this diff id (or digest), -1 when unknown."""
@@ -106,6 +135,9 @@ class SbomBuilder:
         """The inventory, with the distro guessed from purls when none was declared."""
         if self.skipped:
             message = f"{self.skipped} SBOM entries without a usable purl were skipped"
+            self.notices.append(Notice(message, self.name))
+        if self.malformed:
+            message = f"{self.malformed} SBOM entries that are not JSON objects were skipped"
             self.notices.append(Notice(message, self.name))
         distro = distro or distro_from_purls(packages)
         return Inventory(image, distro, tuple(packages), tuple(self.notices))
@@ -124,7 +156,8 @@ def cyclonedx_inventory(document: Mapping[str, Any], name: str) -> Inventory:
     builder.layers = image.layers
     distro: Distro | None = None
     packages: list[Package] = []
-    for component in walk_components(_list(document.get("components"))):
+    components = array(document, "components", name)
+    for component in walk_components(components, builder):
         kind = _str(component.get("type"))
         if kind == "operating-system":
             distro = distro or os_distro(component)
@@ -135,14 +168,26 @@ def cyclonedx_inventory(document: Mapping[str, Any], name: str) -> Inventory:
     return builder.finish(image, distro, packages)
 
 
-def walk_components(components: list[Any]) -> Iterator[dict[str, Any]]:
-    """Every component, nested ones after their parent (depth-first, without recursion)."""
+def walk_components(
+    components: list[Any], builder: SbomBuilder | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every component, nested ones after their parent (depth-first, without recursion).
+
+    Entries that are not objects, and nested `components` that are not arrays, are counted in
+    the builder's `malformed` and skipped.
+    """
     stack = list(reversed(components))
     while stack:
-        component = _dict(stack.pop())
-        if component:
-            yield component
-            stack.extend(reversed(_list(component.get("components"))))
+        component = stack.pop()
+        if not isinstance(component, dict):
+            if builder is not None:
+                builder.malformed += 1
+            continue
+        yield component
+        nested = component.get("components")
+        if nested is not None and not isinstance(nested, list) and builder is not None:
+            builder.malformed += 1
+        stack.extend(reversed(_list(nested)))
 
 
 def properties(component: Mapping[str, Any]) -> Props:
@@ -259,7 +304,7 @@ def spdx_inventory(document: Mapping[str, Any], name: str) -> Inventory:
     reference, digest = _str(document.get("name")) or name, ""
     distro: Distro | None = None
     packages: list[Package] = []
-    for element in map(_dict, _list(document.get("packages"))):
+    for element in objects(array(document, "packages", name), builder):
         purpose = _str(element.get("primaryPackagePurpose"))
         version_info = _str(element.get("versionInfo"))
         if purpose == "CONTAINER":

@@ -12,10 +12,11 @@ from rich.table import Table
 from sievert.model import Affected, Vulnerability
 from sievert.report.cvss_text import explain
 from sievert.report.sbom.native import dump
+from sievert.report.sbom.table import SafeConsole
 
 
 def _console(out: TextIO) -> Console:
-    return Console(file=out, highlight=False, soft_wrap=True, width=110)
+    return SafeConsole(file=out, highlight=False, soft_wrap=True, width=110)
 
 
 def vulnerability_json(vuln: Vulnerability, statements: Sequence[Affected]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sievert.errors import DigestMismatchError, ImageFormatError, TargetNotFoundError
+from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
 from sievert.source.base import OpenedImage, SourceOptions
@@ -60,7 +61,7 @@ def normalize_tag(ref: str) -> str:
 
 def _parse_manifest_json(data: bytes, label: str) -> list[_Entry]:
     try:
-        doc: Any = json.loads(data)
+        doc: Any = jsonload.loads(data, label)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ImageFormatError(f"{label}: malformed JSON ({exc})") from exc
     if not isinstance(doc, list) or not doc:

@@ -36,6 +36,7 @@ from sievert.errors import (
     TargetNotFoundError,
     UsageError,
 )
+from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
 from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
@@ -108,7 +109,7 @@ class EngineClient:
         if not data.strip():
             return None
         try:
-            return json.loads(data)
+            return jsonload.loads(data, f"docker:{self.target}: {suffix}")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ImageFormatError(f"docker:{self.target}: engine sent malformed JSON") from exc
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sievert.errors import ImageFormatError, PlatformNotFoundError
+from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo, Platform
 from sievert.source.base import platforms_text
 
@@ -45,7 +46,7 @@ def load_json(data: bytes, name: str) -> dict[str, Any]:
     if len(data) > MAX_DOCUMENT:
         raise ImageFormatError(f"{name}: {len(data)} bytes is too large for a JSON document")
     try:
-        doc = json.loads(data)
+        doc = jsonload.loads(data, name)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ImageFormatError(f"{name}: malformed JSON ({exc})") from exc
     if not isinstance(doc, dict):

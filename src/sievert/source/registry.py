@@ -36,6 +36,7 @@ from sievert.errors import (
     SievertError,
     TargetNotFoundError,
 )
+from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo, Notice
 from sievert.source import manifest as mf
 from sievert.source.auth import Authenticator, find_credentials
@@ -380,7 +381,7 @@ def _all_tags(client: RegistryClient) -> list[str]:
 def _parse_tags(body: bytes, repository: str) -> list[str]:
     """The `tags` array of a tags/list answer (null means none); RegistryError when malformed."""
     try:
-        doc = json.loads(body)
+        doc = jsonload.loads(body, f"{repository}: tags list")
     except (ValueError, UnicodeDecodeError) as exc:
         raise RegistryError(f"{repository}: tags list is not JSON: {exc}") from None
     tags = doc.get("tags") if isinstance(doc, dict) else None

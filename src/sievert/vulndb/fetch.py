@@ -14,6 +14,7 @@ import httpx
 
 from sievert import __version__
 from sievert.errors import FeedError, UsageError
+from sievert.limits import jsonload
 from sievert.vulndb.feeds.base import Feed, FileSpec, Settings
 from sievert.vulndb.progress import Reporter, SilentReporter
 
@@ -252,7 +253,7 @@ def _page_counts(page: Fetched) -> tuple[int, int]:
     if page.path is None:
         raise FeedError(f"GET {page.url}: HTTP 404")
     try:
-        document = json.loads(page.path.read_bytes())
+        document = jsonload.load_file(page.path, page.url)
         return int(document["totalResults"]), int(document["resultsPerPage"])
     except (ValueError, KeyError, TypeError) as exc:
         raise FeedError(f"GET {page.url}: not an NVD API page: {exc}") from exc

@@ -14,6 +14,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from sievert.terminal import one_line
+
 
 class Reporter(Protocol):
     """Receives download and import progress; every method must be cheap."""
@@ -65,7 +67,7 @@ class RichReporter:
 
     def start(self, label: str, total: int | None) -> None:
         """Show a bar for label."""
-        self.tasks[label] = self.progress.add_task(label, total=total)
+        self.tasks[label] = self.progress.add_task(one_line(label), total=total)
 
     def advance(self, label: str, amount: int) -> None:
         """Move label's bar."""
@@ -77,4 +79,5 @@ class RichReporter:
         task = self.tasks.pop(label, None)
         if task is not None:
             self.progress.remove_task(task)
-        self.progress.console.print(f"{label}: {message}", markup=False, highlight=False)
+        line = one_line(f"{label}: {message}")
+        self.progress.console.print(line, markup=False, highlight=False)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sievert import dirs
 from sievert.errors import DatabaseError, SievertError
@@ -30,6 +31,14 @@ from sievert.vulndb.feeds.base import FeedResult, pep503
 SCHEMA_VERSION = 1
 DB_NAME = "vuln.db"
 DATA_TABLES = ("affected", "vuln", "alias", "cvss", "kev", "epss", "exploit")
+TABLE_COLUMNS = {
+    "meta": 2, "source_status": 8, "affected": 12, "vuln": 9, "alias": 3, "cvss": 7, "kev": 5,
+    "epss": 4, "exploit": 7,
+}  # fmt: skip
+"""Every table of the schema and its column count, checked when a database is opened."""
+REBUILD = "rebuild it with `sievert db update`"
+PARTIAL = "partial"
+"""Status of a source whose last update skipped malformed records (the rest imported)."""
 INDEXES = (
     "CREATE INDEX affected_ns_pkg ON affected(namespace, package)",
     "CREATE INDEX affected_pkg ON affected(package)",
@@ -72,6 +81,20 @@ class SourceStatus:
     message: str
     detail: dict[str, object] = field(default_factory=dict)
 
+    def warning(self) -> str:
+        """What a scan should say about this source ('' when its data is complete)."""
+        if self.status == "failed":
+            kept = "previous data kept" in self.message
+            state = "its previous data was kept" if kept else "its data may be incomplete"
+            return f"source {self.name} failed in the last database update; {state}"
+        if self.status == PARTIAL:
+            skipped = self.detail.get("skipped_records", 0)
+            return (
+                f"source {self.name} is partial: the last database update skipped "
+                f"{skipped} malformed record(s)"
+            )
+        return ""
+
 
 @dataclass(frozen=True, slots=True)
 class DbStatus:
@@ -84,6 +107,10 @@ class DbStatus:
     meta: dict[str, str]
     sources: tuple[SourceStatus, ...]
 
+    def warnings(self) -> tuple[str, ...]:
+        """One line per source the last update left failed or partial."""
+        return tuple(w for w in (s.warning() for s in self.sources) if w)
+
 
 # ---------------------------------------------------------------- building
 
@@ -93,16 +120,20 @@ class Builder:
 
     def __init__(self, target: Path) -> None:
         self.target = target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_builds(target)
         self.tmp = target.with_name(f"{target.name}.building-{os.getpid()}")
-        self.tmp.unlink(missing_ok=True)
-        self.conn = sqlite3.connect(self.tmp)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.executescript(
-            resources.files("sievert.vulndb").joinpath("schema.sql").read_text()
-        )
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_builds(target)
+            self.tmp.unlink(missing_ok=True)
+            self.conn = sqlite3.connect(self.tmp)
+            self.conn.execute("PRAGMA journal_mode=OFF")
+            self.conn.execute("PRAGMA synchronous=OFF")
+            self.conn.executescript(
+                resources.files("sievert.vulndb").joinpath("schema.sql").read_text()
+            )
+        except (OSError, sqlite3.Error) as exc:
+            self.tmp.unlink(missing_ok=True)
+            raise unwritable(target.parent, exc) from exc
 
     def add(self, feed: str, result: FeedResult) -> tuple[int, int]:
         """Insert one parsed file's records; returns (facts written, statements written)."""
@@ -115,6 +146,12 @@ class Builder:
                 if rows[table]:
                     self.conn.executemany(sql, rows[table])
         return len(result.vulns), len(result.affected)
+
+    def discard(self, feed: str) -> None:
+        """Drop every row this update wrote for feed (its source failed part-way)."""
+        with self.conn:
+            for table in DATA_TABLES:
+                self.conn.execute(f"DELETE FROM {table} WHERE feed = ?", (feed,))
 
     def carry_over(self, old: Path, feeds: Sequence[str]) -> list[SourceStatus]:
         """Copy feeds' rows and status from the previous database; returns what was kept."""
@@ -150,13 +187,25 @@ class Builder:
             self.conn.executemany("INSERT INTO meta VALUES (?,?)", ({**meta, **base}).items())
         self.conn.execute("ANALYZE")
         self.conn.close()
-        self.tmp.replace(self.target)
+        try:
+            self.tmp.replace(self.target)
+        except OSError as exc:
+            raise unwritable(self.target.parent, exc) from exc
 
     def abort(self) -> None:
         """Drop the half-built file; the previous database stays as it was."""
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def unwritable(directory: Path, exc: BaseException) -> DatabaseError:
+    """The one-line error for a database directory that cannot be written."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return DatabaseError(
+        f"{directory}: cannot write the database directory ({reason}); "
+        "choose a writable one with --db or SIEVERT_DB_DIR"
+    )
 
 
 def _remove_stale_builds(target: Path) -> None:
@@ -211,6 +260,21 @@ def _status_from_row(row: Sequence[object]) -> SourceStatus:
     )  # fmt: skip
 
 
+def old_sources(path: Path) -> set[str]:
+    """Names of the sources a previous database (same schema) holds status for."""
+    if not path.is_file() or _schema_of(path) != SCHEMA_VERSION:
+        return set()
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name, status FROM source_status").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()
+    return {str(name) for name, status in rows if status != "skipped"}
+
+
 def _schema_of(path: Path) -> int | None:
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
@@ -239,14 +303,44 @@ class VulnDB:
             )
             meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as exc:
-            raise DatabaseError(f"{path}: not a Sievert vulnerability database: {exc}") from exc
+            raise DatabaseError(
+                f"{path}: not a Sievert vulnerability database ({exc}): {REBUILD}"
+            ) from exc
         if meta.get("schema_version") != str(SCHEMA_VERSION):
             self.conn.close()
             raise DatabaseError(
                 f"{path}: schema version {meta.get('schema_version')!r}, this Sievert reads "
-                f"{SCHEMA_VERSION}: run `sievert db update`"
+                f"{SCHEMA_VERSION}: {REBUILD}"
             )
         self.meta: dict[str, str] = meta
+        self._check_tables()
+
+    def _check_tables(self) -> None:
+        """DatabaseError (rebuild) when a table is missing or has the wrong columns."""
+        try:
+            for table, columns in TABLE_COLUMNS.items():
+                found = len(self.conn.execute(f"PRAGMA table_info({table})").fetchall())
+                if found != columns:
+                    problem = "missing table" if found == 0 else "wrong columns in table"
+                    raise DatabaseError(
+                        f"{self.path}: damaged database ({problem} {table}): {REBUILD}"
+                    )
+        except sqlite3.Error as exc:
+            raise self.damaged(exc) from exc
+        except DatabaseError:
+            self.conn.close()
+            raise
+
+    def damaged(self, exc: sqlite3.Error) -> DatabaseError:
+        """The one-line error for a query that failed on a damaged database file."""
+        return DatabaseError(f"{self.path}: damaged database ({exc}): {REBUILD}")
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        """All rows of a query; sqlite errors (a damaged file) become DatabaseError."""
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self.damaged(exc) from exc
 
     def close(self) -> None:
         """Close the connection."""
@@ -260,7 +354,7 @@ class VulnDB:
 
     def affected(self, namespace: str, package: str) -> list[Affected]:
         """Every statement about package in namespace (exact names, as stored)."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT * FROM affected WHERE namespace = ? AND package = ?", (namespace, package)
         )
         return [_affected_from_row(r) for r in rows]
@@ -288,15 +382,13 @@ class VulnDB:
             return self.affected(distro.lower(), name)
         if distro:
             sql = "SELECT * FROM affected WHERE package = ? AND namespace LIKE ?"
-            return [_affected_from_row(r) for r in self.conn.execute(sql, (name, f"{distro}:%"))]
-        rows = self.conn.execute(
-            "SELECT * FROM affected WHERE package IN (?, ?)", (name, pep503(name))
-        )
+            return [_affected_from_row(r) for r in self._rows(sql, (name, f"{distro}:%"))]
+        rows = self._rows("SELECT * FROM affected WHERE package IN (?, ?)", (name, pep503(name)))
         return [_affected_from_row(r) for r in rows if r[1] == "pypi" or r[2] == name]
 
     def aliases(self, vuln_id: str) -> list[str]:
         """Ids that name the same vulnerability, both ways (GHSA -> CVE and CVE -> GHSA)."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT alias FROM alias WHERE id = ? UNION SELECT id FROM alias WHERE alias = ?",
             (vuln_id, vuln_id),
         )
@@ -306,7 +398,7 @@ class VulnDB:
         """Every affected-package statement about vuln_id or one of its aliases."""
         ids = [vuln_id, *self.aliases(vuln_id)]
         marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT * FROM affected WHERE vuln_id IN ({marks})", ids)
+        rows = self._rows(f"SELECT * FROM affected WHERE vuln_id IN ({marks})", ids)
         return [_affected_from_row(r) for r in rows]
 
     def get(self, vuln_id: str) -> Vulnerability | None:
@@ -314,7 +406,7 @@ class VulnDB:
         aliases = self.aliases(vuln_id)
         ids = [vuln_id, *aliases]
         marks = ",".join("?" * len(ids))
-        rows = self.conn.execute(f"SELECT * FROM vuln WHERE id IN ({marks})", ids).fetchall()
+        rows = self._rows(f"SELECT * FROM vuln WHERE id IN ({marks})", ids)
         cvss = self._cvss(ids, marks)
         kev = self._first(f"SELECT * FROM kev WHERE cve IN ({marks})", ids)
         epss = self._first(f"SELECT * FROM epss WHERE cve IN ({marks})", ids)
@@ -325,7 +417,7 @@ class VulnDB:
         return _merge(vuln_id, tuple(aliases), rows, cvss, kev, epss, exploits)
 
     def _cvss(self, ids: list[str], marks: str) -> tuple[CvssScore, ...]:
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT version, vector, base_score, severity, source FROM cvss"
             f" WHERE vuln_id IN ({marks})",
             ids,
@@ -333,22 +425,22 @@ class VulnDB:
         return tuple(dict.fromkeys(CvssScore(*r) for r in rows))
 
     def _exploits(self, ids: list[str], marks: str) -> tuple[Exploit, ...]:
-        rows = self.conn.execute(
+        rows = self._rows(
             f"SELECT source, id, url, title, published FROM exploit WHERE cve IN ({marks})", ids
         )
         return tuple(dict.fromkeys(Exploit(*r) for r in rows))
 
     def _first(self, sql: str, ids: list[str]) -> tuple[object, ...] | None:
-        rows = {r[0]: tuple(r) for r in self.conn.execute(sql, ids)}
+        rows = {r[0]: tuple(r) for r in self._rows(sql, ids)}
         return next((rows[i] for i in ids if i in rows), None)
 
     def _has_statements(self, vuln_id: str) -> bool:
         sql = "SELECT 1 FROM affected WHERE vuln_id = ? LIMIT 1"
-        return self.conn.execute(sql, (vuln_id,)).fetchone() is not None
+        return bool(self._rows(sql, (vuln_id,)))
 
     def status(self) -> DbStatus:
         """Schema, build time and per-source status of this database."""
-        rows = self.conn.execute("SELECT * FROM source_status ORDER BY name").fetchall()
+        rows = self._rows("SELECT * FROM source_status ORDER BY name")
         return DbStatus(
             path=self.path,
             size=self.path.stat().st_size,

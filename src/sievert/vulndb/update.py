@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from sievert.errors import FeedError, UsageError
+from sievert.errors import FeedError, LimitError, UsageError
 from sievert.vulndb.feeds import FEEDS, Feed, FeedResult, FileSpec, Settings
 from sievert.vulndb.fetch import MISSING, Fetched, Fetcher, Mirror
 from sievert.vulndb.progress import Reporter, SilentReporter
-from sievert.vulndb.store import Builder, SourceStatus, default_path, now
+from sievert.vulndb.store import (
+    PARTIAL,
+    Builder,
+    SourceStatus,
+    default_path,
+    now,
+    old_sources,
+    unwritable,
+)
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
+MAX_SKIPPED_NAMED = 200
+"""Skipped records named per source in the database's status (the rest are counted)."""
 
 
 @dataclass(slots=True)
@@ -33,23 +44,34 @@ class SourceReport:
     records: int = 0
     affected: int = 0
     info: dict[str, str] = field(default_factory=dict)
-    kept: bool = False
-    """Failed, and the previous database's rows for it were kept."""
+    skipped_records: int = 0
+    """Malformed records skipped whole (the rest of the source imported)."""
+    skipped_notes: list[str] = field(default_factory=list)
+    kept: SourceStatus | None = None
+    """Failed, and the previous database's rows (and counts) for it were kept."""
 
     @property
     def status(self) -> str:
-        """ok, failed (some file failed), or skipped (no file present)."""
+        """ok, partial (malformed records skipped), failed (a file failed: none of this
+        update's rows are kept), or skipped (no file present)."""
         if self.errors:
             return FAILED
-        return OK if self.files else SKIPPED
+        if not self.files:
+            return SKIPPED
+        return PARTIAL if self.skipped_records else OK
 
     def as_status(self) -> SourceStatus:
         """The row stored in the database's `source_status` table."""
         lines = [*self.errors, *(f"skipped: {s}" for s in self.skipped)]
         message = "\n".join([*lines, "previous data kept"] if self.kept else lines)
         detail: dict[str, object] = {"files": self.files, "notices": self.notices, **self.info}
+        if self.skipped_records:
+            detail |= {"skipped_records": self.skipped_records, "skipped": self.skipped_notes}
+        records, affected = (self.kept.records, self.kept.affected) if self.kept else (
+            self.records, self.affected
+        )  # fmt: skip
         return SourceStatus(
-            self.name, self.status, self.records, self.affected, self.notice_count,
+            self.name, self.status, records, affected, self.notice_count,
             self.fetched_at, message, detail,
         )  # fmt: skip
 
@@ -67,6 +89,11 @@ class UpdateReport:
     def failed(self) -> list[str]:
         """Names of the sources with an error."""
         return [s.name for s in self.sources if s.status == FAILED]
+
+    @property
+    def partial(self) -> list[str]:
+        """Names of the sources that skipped malformed records."""
+        return [s.name for s in self.sources if s.status == PARTIAL]
 
 
 def select_feeds(only: str | None) -> tuple[Feed, ...]:
@@ -115,7 +142,7 @@ def update(
     feeds = select_feeds(only)
     mirror_obj = Mirror.parse(mirror) if mirror else None
     settings = mirror_settings(settings or _env_settings(), mirror_obj)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(path.parent)
     cache = path.parent / "feed-cache"
     fetcher = Fetcher(cache, mirror_obj, timeout=timeout, reporter=reporter, client=client)
     builder = Builder(path)
@@ -129,6 +156,16 @@ def update(
         if client is None:
             fetcher.close()
     return UpdateReport(path, reports, written, time.monotonic() - started)
+
+
+def check_writable(directory: Path) -> None:
+    """DatabaseError naming the directory when the database cannot be written there."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise unwritable(directory, exc) from exc
 
 
 def _env_settings() -> Settings:
@@ -151,11 +188,16 @@ def _finish(
         builder.abort()
         return False
     selected = {f.name for f in feeds}
-    lost = [r.name for r in reports if r.status == FAILED and r.records + r.affected == 0]
+    previous = old_sources(path)
+    # A source is replaced only when all of it parsed: a failed one gets its previous rows back
+    # exactly (what this update wrote for it is dropped); without previous rows, what parsed stays.
+    restore = [r.name for r in reports if r.status == FAILED and r.name in previous]
+    for name in restore:
+        builder.discard(name)
     others = [f.name for f in FEEDS if f.name not in selected]
-    kept = {k.name: k for k in builder.carry_over(path, [*lost, *others])}
+    kept = {k.name: k for k in builder.carry_over(path, [*restore, *others])}
     for report in reports:
-        report.kept = report.name in kept
+        report.kept = kept.get(report.name)
     statuses = [r.as_status() for r in reports]
     statuses += [k for name, k in kept.items() if name not in selected]
     builder.finish({"mirror": mirror or ""}, statuses)
@@ -171,7 +213,7 @@ def _run_feed(
         label = f"{feed.folder}/{spec.path}"
         try:
             _run_file(feed, spec, fetcher, builder, settings, report)
-        except FeedError as exc:
+        except (FeedError, LimitError) as exc:
             report.errors.append(f"{label}: {exc}")
             say.finish(label, f"FAILED: {exc}")
     return report
@@ -213,5 +255,8 @@ def _import(
     report.affected += affected
     report.notices += result.notices[: max(0, 200 - len(report.notices))]
     report.notice_count += len(result.notices) + result.notices_dropped
+    report.skipped_records += result.skipped_count
+    room = max(0, MAX_SKIPPED_NAMED - len(report.skipped_notes))
+    report.skipped_notes += result.skipped[:room]
     report.info.update(result.info)
     item.commit()

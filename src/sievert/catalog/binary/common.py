@@ -9,6 +9,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from sievert.errors import LimitError
+from sievert.limits import jsonload
 from sievert.model import Notice, Package
 
 SCOPES = ("image", "directory")
@@ -33,8 +35,8 @@ def decode(path: str, summary: bytes, notices: list[Notice]) -> dict[str, Any] |
         notices.append(Notice(f"summary of {len(summary)} bytes is too large, skipped", where))
         return None
     try:
-        value = json.loads(summary)
-    except ValueError:
+        value = jsonload.loads(summary, where)
+    except (ValueError, LimitError):
         notices.append(Notice("summary is not valid JSON, skipped", where))
         return None
     if not isinstance(value, dict):

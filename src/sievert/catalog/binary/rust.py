@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 import zlib
 from collections.abc import Sequence
@@ -16,6 +15,8 @@ from sievert.catalog.binary.execfile import (
     parse_image,
     section_bytes,
 )
+from sievert.errors import LimitError
+from sievert.limits import jsonload
 from sievert.model import Location, Notice, Package
 from sievert.source.capture import Extractor
 from sievert.source.view import FileView
@@ -67,8 +68,8 @@ def _inflate(raw: bytes) -> bytes:
 
 def _packages(raw: bytes) -> list[dict[str, Any]]:
     try:
-        value = json.loads(raw)
-    except ValueError as exc:
+        value = jsonload.loads(raw, "rust audit data")
+    except (ValueError, LimitError) as exc:
         raise AuditDataError(f"section is not JSON ({exc})") from exc
     items = value.get("packages") if isinstance(value, dict) else None
     if not isinstance(items, list):

@@ -12,6 +12,8 @@ from xml.etree.ElementTree import Element, ParseError
 from packageurl import PackageURL
 
 from sievert.catalog.base import CatalogResult, ParseResult
+from sievert.errors import LimitError
+from sievert.limits import jsonload
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 
@@ -97,8 +99,8 @@ def unique(packages: Iterable[Package]) -> list[Package]:
 def load_json(data: bytes, where: str) -> tuple[Any, Notice | None]:
     """Decoded JSON, or (None, notice) when the file is not valid JSON."""
     try:
-        return json.loads(data.decode("utf-8-sig")), None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return jsonload.loads(data.decode("utf-8-sig"), where), None
+    except (UnicodeDecodeError, json.JSONDecodeError, LimitError) as exc:
         return None, Notice(f"not valid JSON: {exc}", where)
 
 
@@ -114,10 +116,11 @@ def load_yaml(data: bytes, where: str) -> tuple[Any, Notice | None]:
     """Decoded YAML (safe loader), or (None, notice) when the file is not valid YAML."""
     import yaml  # only lockfiles in directory scans need it
 
-    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from sievert.limits import yamlload
+
     try:
-        return yaml.load(data, Loader=loader), None  # noqa: S506 - safe loader
-    except (yaml.YAMLError, RecursionError) as exc:
+        return yamlload.load(data, where), None
+    except (yaml.YAMLError, LimitError) as exc:
         return None, Notice(f"not valid YAML: {str(exc)[:200]}", where)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from sievert.errors import ParseError
+from sievert.limits import YAML_SIZE, read_capped, yamlload
 from sievert.model.vuln import SEVERITIES
 
 CONFIG_NAME = ".sievert.yaml"
@@ -41,7 +42,7 @@ class CheckConfig:
 def load_config(path: Path) -> CheckConfig:
     """The configuration in a YAML file; ParseError when it is malformed."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlload.load(read_capped(path, YAML_SIZE), str(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ParseError(f"{path}: cannot read the configuration: {exc}") from exc
     return config_from(data or {}, str(path))

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from sievert.checks.dockerfile.config import CheckConfig
-from sievert.checks.dockerfile.parser import parse_dockerfile
+from sievert.checks.dockerfile.parser import parse_dockerfile, read_text
 from sievert.checks.dockerfile.rules import DOCKERFILE_RULES
 from sievert.checks.dockerfile.syntax import Dockerfile, Instruction
 from sievert.errors import ParseError
@@ -106,7 +106,7 @@ def analyze_file(
     """Read, parse and analyse one Dockerfile; ParseError naming the file when unreadable."""
     name = display or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = read_text(path, name)
     except UnicodeDecodeError as exc:
         raise ParseError(f"{name}: not UTF-8 text ({exc.reason})") from exc
     return analyze(parse_dockerfile(text, name), config)

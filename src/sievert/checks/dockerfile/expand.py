@@ -10,12 +10,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from sievert.limits import DOCKERFILE_LINE, SUBSTITUTION_DEPTH
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _OPERATORS = (":-", ":+", "-", "+")
 
 
-def expand(text: str, env: Mapping[str, str], escape: str = "\\", *, shell: bool = False) -> str:
-    """`text` with the variables of `env` substituted."""
+def expand(
+    text: str, env: Mapping[str, str], escape: str = "\\", *, shell: bool = False, depth: int = 0
+) -> str:
+    """`text` with the variables of `env` substituted.
+
+    LimitError (where: 'Dockerfile') when `${a:-${b:-...}}` nest deeper than SUBSTITUTION_DEPTH
+    or the result grows longer than DOCKERFILE_LINE; the parser names the file and line.
+    """
+    if depth > SUBSTITUTION_DEPTH.value():
+        raise SUBSTITUTION_DEPTH.error("Dockerfile")
     out: list[str] = []
     i = 0
     quote = ""
@@ -28,23 +38,26 @@ def expand(text: str, env: Mapping[str, str], escape: str = "\\", *, shell: bool
         if char in "'\"" and quote in ("", char):
             quote = "" if quote else char
         if char == "$" and quote != "'":
-            replacement, i = _variable(text, i, env, escape, shell)
+            replacement, i = _variable(text, i, env, escape, shell, depth)
             out.append(replacement)
             continue
         out.append(char)
         i += 1
-    return "".join(out)
+    result = "".join(out)
+    DOCKERFILE_LINE.check(len(result), "Dockerfile")
+    return result
 
 
 def _variable(
-    text: str, start: int, env: Mapping[str, str], escape: str, shell: bool
+    text: str, start: int, env: Mapping[str, str], escape: str, shell: bool, depth: int
 ) -> tuple[str, int]:
     """The expansion of the `$...` reference at `start`, and the index after it."""
     if text.startswith("${", start):
         end = _closing_brace(text, start + 2)
         if end < 0:
             return text[start:], len(text)
-        return _braced(text[start + 2 : end], text[start : end + 1], env, escape, shell), end + 1
+        inner, original = text[start + 2 : end], text[start : end + 1]
+        return _braced(inner, original, env, escape, shell, depth), end + 1
     match = _NAME.match(text, start + 1)
     if match is None:
         return "$", start + 1
@@ -66,7 +79,9 @@ def _closing_brace(text: str, start: int) -> int:
     return -1
 
 
-def _braced(inner: str, original: str, env: Mapping[str, str], escape: str, shell: bool) -> str:
+def _braced(
+    inner: str, original: str, env: Mapping[str, str], escape: str, shell: bool, depth: int
+) -> str:
     match = _NAME.match(inner)
     if match is None:
         return original
@@ -79,7 +94,7 @@ def _braced(inner: str, original: str, env: Mapping[str, str], escape: str, shel
     operator = next((op for op in _OPERATORS if rest.startswith(op)), "")
     if not operator:
         return original if value is None or shell else value
-    word = expand(rest[len(operator) :], env, escape, shell=shell)
+    word = expand(rest[len(operator) :], env, escape, shell=shell, depth=depth + 1)
     return _apply(operator, value, word, original, shell)
 
 

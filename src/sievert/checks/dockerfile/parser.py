@@ -11,10 +11,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sievert.checks.dockerfile.expand import expand
 from sievert.checks.dockerfile.syntax import Dockerfile, Heredoc, Instruction, Stage
-from sievert.errors import ParseError
+from sievert.errors import LimitError, ParseError
+from sievert.limits import (
+    DOCKERFILE_INSTRUCTIONS,
+    DOCKERFILE_LINE,
+    DOCKERFILE_SIZE,
+    jsonload,
+    read_capped,
+)
 
 KEYWORDS = frozenset(
     (
@@ -64,8 +72,21 @@ class _Raw:
     heredocs: list[Heredoc] = field(default_factory=list)
 
 
+def read_text(path: Path, name: str = "") -> str:
+    """A Dockerfile's text, read without going past DOCKERFILE_SIZE (LimitError).
+
+    Raises OSError when it cannot be read, UnicodeDecodeError when it is not UTF-8.
+    """
+    return read_capped(path, DOCKERFILE_SIZE, name or str(path)).decode("utf-8")
+
+
 def parse_dockerfile(text: str, path: str) -> Dockerfile:
-    """The Dockerfile in `text`; ParseError naming `path` and the line when it is malformed."""
+    """The Dockerfile in `text`; ParseError naming `path` and the line when it is malformed.
+
+    LimitError when it is over the bounds of `sievert.limits` (size, instruction length and
+    count, substitution depth).
+    """
+    DOCKERFILE_SIZE.check(len(text), path)
     lines = [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
     directives, first = _directives(lines, path)
     escape = dict(directives).get("escape", "\\")
@@ -102,6 +123,7 @@ class _Reader:
         raws: list[_Raw] = []
         comments: list[tuple[int, str]] = []
         index = start
+        count, bound = 0, DOCKERFILE_INSTRUCTIONS.value()
         while index < len(self.lines):
             stripped = self.lines[index].strip()
             if not stripped:
@@ -113,6 +135,9 @@ class _Reader:
             else:
                 raw, index = self._instruction(index, tuple(comments))
                 raws.append(raw)
+                count += 1 + len(raw.heredocs)
+                if count > bound:
+                    raise DOCKERFILE_INSTRUCTIONS.error(f"{self.path}:{raw.start}", bound)
                 comments = []
         return raws
 
@@ -124,10 +149,14 @@ class _Reader:
         parts: list[str] = []
         inner: list[tuple[int, str]] = []
         index, last = start, start
+        length, bound = 0, DOCKERFILE_LINE.value()
         while index < len(self.lines):
             body = self.lines[index].rstrip()
             last = index
             index += 1
+            length += len(body)
+            if length > bound:
+                raise DOCKERFILE_LINE.error(f"{self.path}:{start + 1}", bound)
             if not body.endswith(self.escape):
                 parts.append(body)
                 break
@@ -196,8 +225,8 @@ def json_array(text: str) -> list[str] | None:
     if not text.startswith("["):
         return None
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = jsonload.loads(text, "Dockerfile")
+    except (ValueError, LimitError):
         return None
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
@@ -267,8 +296,11 @@ class _Builder:
             if raw.keyword != "ARG":
                 where = f"{self.path}:{raw.start}"
                 raise ParseError(f"{where}: {raw.keyword} before the first FROM (only ARG may be)")
-            instruction = self._instruction(raw, self.global_args)
-            self._declare(instruction, self.global_args, {})
+            try:
+                instruction = self._instruction(raw, self.global_args)
+                self._declare(instruction, self.global_args, {})
+            except LimitError as exc:
+                raise exc.at(f"{self.path}:{raw.start}") from None
             args.append(instruction)
             position += 1
         if position == len(raws):
@@ -284,18 +316,24 @@ class _Builder:
         return Dockerfile(self.path, tuple(stages), directives, tuple(args))
 
     def _stage(self, raws: list[_Raw], earlier: list[Stage]) -> Stage:
-        head = self._instruction(raws[0], self.global_args)
+        try:
+            head = self._instruction(raws[0], self.global_args)
+        except LimitError as exc:
+            raise exc.at(f"{self.path}:{raws[0].start}") from None
         base, name = self._from(head)
         base_stage = next((s.index for s in earlier if s.name and s.name == base.lower()), -1)
         env = dict(self.stage_envs[base_stage]) if base_stage >= 0 else {}
         args: dict[str, str] = {}
         instructions = [head]
         for raw in raws[1:]:
-            instruction = self._instruction(raw, {**args, **env})
-            if raw.keyword == "ARG":
-                self._declare(instruction, args, self.global_args)
-            elif raw.keyword == "ENV":
-                env.update(self._env_pairs(raw.rest, {**args, **env}, raw.start))
+            try:
+                instruction = self._instruction(raw, {**args, **env})
+                if raw.keyword == "ARG":
+                    self._declare(instruction, args, self.global_args)
+                elif raw.keyword == "ENV":
+                    env.update(self._env_pairs(raw.rest, {**args, **env}, raw.start))
+            except LimitError as exc:
+                raise exc.at(f"{self.path}:{raw.start}") from None
             instructions.append(instruction)
         self.stage_envs.append(env)
         return Stage(name, len(earlier), base, tuple(instructions), base_stage)

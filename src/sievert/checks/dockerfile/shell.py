@@ -7,6 +7,7 @@ exec form `["bash", "-c", "..."]`, and heredoc bodies fed to a shell (`RUN <<EOF
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ WRAPPERS = frozenset({"sudo", "env", "nice", "nohup", "time", "exec", "command",
 KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{", "}"})
 """Reserved words that may precede a command; they are dropped from its argv."""
 _SEPARATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "\n", "(", ")")
+_PLAIN = re.compile(r"[A-Za-z0-9_./=,:@%+~^*-]+")
+"""Characters with no meaning to the lexer (digits only inside a word), taken in one step."""
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _REDIRECT = re.compile(r"\d*(?:<<<|<<-|<<|>>|>&|<&|&>>|&>|>\||<>|<|>)")
 _PYTHON = re.compile(r"python[0-9.]*$")
@@ -86,6 +89,7 @@ def _runs_heredoc(found: list[Command], delimiter: str, body: str) -> bool:
     return not feeding or any(not c.argv or c.name in SHELLS for c in feeding)
 
 
+@functools.lru_cache(maxsize=64)
 def parse_script(text: str) -> tuple[Command, ...]:
     """The simple commands of a shell script, following `sh -c` scripts."""
     result: list[Command] = []
@@ -222,6 +226,9 @@ class _Lexer:
             self._double_quoted()
         elif (char == "$" and text.startswith("$(", pos)) or char == "`":
             self._substitution()
+        elif (self.started or not char.isdigit()) and (plain := _PLAIN.match(text, pos)):
+            self._take(plain.group())
+            self.pos = plain.end()
         else:
             self._operator_or_char()
 

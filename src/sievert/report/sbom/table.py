@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
 from rich import box
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType
 from rich.filesize import decimal
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from sievert.model import ImageMetadata, Inventory, Package
 from sievert.report.common import layer_by_index, ordered_packages, short_digest
+from sievert.terminal import escape
 
 DEFAULT_WIDTH = 160
 """Width used when the output is not a terminal (a terminal uses its own width)."""
@@ -23,7 +26,7 @@ DEFAULT_WIDTH = 160
 def console_for(out: TextIO, width: int | None = None) -> Console:
     """A rich console on `out`: colour only on a terminal, fixed width elsewhere."""
     terminal = out.isatty()
-    return Console(
+    return SafeConsole(
         file=out,
         width=width or (None if terminal else DEFAULT_WIDTH),
         no_color=not terminal,
@@ -36,7 +39,11 @@ def console_for(out: TextIO, width: int | None = None) -> Console:
 
 
 def emit(out: TextIO, renderables: list[RenderableType], width: int | None = None) -> None:
-    """Print renderables to `out`; off a terminal, without rich's trailing padding."""
+    """Print renderables to `out`; off a terminal, without rich's trailing padding.
+
+    Control characters in the text (an image's package names, `created_by` lines...) are
+    printed as escapes (`\\x1b`), so no input can send terminal sequences.
+    """
     if out.isatty():
         console = console_for(out, width)
         for item in renderables:
@@ -47,6 +54,20 @@ def emit(out: TextIO, renderables: list[RenderableType], width: int | None = Non
     for item in renderables:
         console.print(item)
     out.writelines(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+class SafeConsole(Console):
+    """A rich console that prints control characters in text as escapes (`\\x1b`)."""
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterable[Segment]:
+        """Rich's segments, their text escaped (styling stays rich's own)."""
+        for seg in super().render(renderable, options):
+            if seg.control:
+                yield seg
+            else:
+                yield Segment(escape(seg.text, keep_lines=True), seg.style)
 
 
 def header_lines(inventory: Inventory) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from sievert.model import CvssScore, ImageMetadata, Package
-from sievert.model.finding import Finding
+from sievert.model.finding import Finding, ScanResult
 from sievert.model.vuln import (
     AFFECTED,
     DEFERRED,
@@ -124,3 +124,16 @@ def layer_text(image: ImageMetadata, index: int, history_limit: int = 40) -> str
     if len(line) > history_limit:
         line = line[: history_limit - 1] + "…"
     return f"{index} {line}".strip()
+
+
+def db_warnings(result: ScanResult) -> list[str]:
+    """One line per database source the last `db update` left failed or partial."""
+    words = {
+        "failed": "failed in the last database update; its findings may be missing or stale",
+        "partial": "is partial: the last database update skipped malformed records",
+    }
+    return [
+        f"vulnerability database source {name} {words[status]}"
+        for name, status in result.db_sources
+        if status in words
+    ]

@@ -21,6 +21,7 @@ from sievert.report.base import Stamp
 from sievert.report.sbom.cyclonedx import BomContext, bom_document
 from sievert.report.sbom.native import dump
 from sievert.report.scan.common import (
+    db_warnings,
     describe,
     iso_datetime,
     vulnerability_source,
@@ -38,7 +39,16 @@ def scan_bom_document(result: ScanResult, stamp: Stamp) -> dict[str, Any]:
     vulnerabilities = vulnerabilities_section(result, BomContext.of(result.inventory))
     if vulnerabilities:
         document["vulnerabilities"] = vulnerabilities
+    add_db_warnings(document, result)
     return document
+
+
+def add_db_warnings(document: dict[str, Any], result: ScanResult) -> None:
+    """`sievert:db:warning` metadata properties for sources the last db update left failed."""
+    warnings = [{"name": "sievert:db:warning", "value": text} for text in db_warnings(result)]
+    if warnings:
+        metadata = document.setdefault("metadata", {})
+        metadata["properties"] = [*metadata.get("properties", []), *warnings]
 
 
 def vulnerabilities_section(result: ScanResult, context: BomContext) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from sievert.model.finding import Finding, ScanResult
 from sievert.model.inventory import Inventory
 from sievert.report.base import Stamp, project_url
 from sievert.report.sbom.native import dump
-from sievert.report.scan.common import describe, fix_label, vulnerability_url
+from sievert.report.scan.common import db_warnings, describe, fix_label, vulnerability_url
 from sievert.report.verdict_view import Suppressions, vulnerability_key
 
 SCHEMA_VERSION = "15.0.7"
@@ -109,8 +109,11 @@ def gitlab_document(result: ScanResult, stamp: Stamp, url: str) -> dict[str, Any
         "status": "success",
     }
     dropped = len(result.findings) - len(kept)
+    messages = [{"level": "warn", "value": text} for text in db_warnings(result)]
     if dropped:
-        scan["messages"] = [{"level": "info", "value": f"{dropped} suppressed finding(s) omitted"}]
+        messages.append({"level": "info", "value": f"{dropped} suppressed finding(s) omitted"})
+    if messages:
+        scan["messages"] = messages
     return {
         "version": SCHEMA_VERSION,
         "scan": scan,

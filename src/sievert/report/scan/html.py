@@ -25,6 +25,7 @@ from sievert.model.image import LayerInfo
 from sievert.report.base import Stamp
 from sievert.report.scan.common import (
     SEVERITY_ORDER,
+    db_warnings,
     describe,
     fix_label,
     severity_rank,
@@ -176,6 +177,7 @@ def report_context(result: ScanResult, stamp: Stamp) -> dict[str, Any]:
         "secrets": [(f, suppressions.secret(f)) for f in result.secret_findings],
         "scanners": result.scanners,
         "db_built": result.db_built,
+        "db_warnings": db_warnings(result),
     }
 
 

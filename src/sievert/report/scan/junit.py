@@ -28,7 +28,7 @@ from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import STOP, WARN, PolicyVerdict, TriggeredRule
 from sievert.report.base import Stamp
-from sievert.report.scan.common import describe, fix_label, vulnerability_url
+from sievert.report.scan.common import db_warnings, describe, fix_label, vulnerability_url
 from sievert.report.verdict_view import Suppressions, describe_suppression
 
 MODES = ("findings", "rules")
@@ -198,6 +198,7 @@ def _properties(result: ScanResult) -> ET.Element:
     image = result.inventory.image
     pairs = [("image", image.reference), ("manifest_digest", image.manifest_digest)]
     pairs += [("db_built", result.db_built), ("scanners", ",".join(result.scanners))]
+    pairs += [("db_warning", text) for text in db_warnings(result)]
     if result.verdict is not None:
         pairs += [("policy", result.verdict.policy), ("verdict", result.verdict.action)]
     element = ET.Element("properties")

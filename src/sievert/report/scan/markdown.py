@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from sievert.model.finding import Finding, ScanResult
-from sievert.report.scan.common import fix_label, severity_counts, vulnerability_url
+from sievert.report.scan.common import db_warnings, fix_label, severity_counts, vulnerability_url
 from sievert.report.verdict_view import (
     Suppressions,
     active_findings,
     status_word,
     suppressed_count,
 )
+from sievert.terminal import escape
 
 TOP_FINDINGS = 10
 
@@ -89,6 +90,7 @@ def markdown_summary(result: ScanResult, limit: int = TOP_FINDINGS) -> str:
     """The whole summary."""
     active = active_findings(result)
     lines = [status_line(result, len(active)), "", *counts_table(active)]
+    lines += [f"> **Warning:** {text}" for text in db_warnings(result)]
     if active:
         lines += ["", f"**Top findings** ({min(limit, len(active))} of {len(active)})", ""]
         lines += findings_table(active, limit)
@@ -106,4 +108,4 @@ class MarkdownWriter:
 
     def write(self, result: ScanResult, out: TextIO) -> None:
         """Write the summary."""
-        out.write(markdown_summary(result, self.limit))
+        out.write(escape(markdown_summary(result, self.limit), keep_lines=True))

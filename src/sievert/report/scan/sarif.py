@@ -27,6 +27,7 @@ from sievert.report.sbom.native import dump
 from sievert.report.sbom.table import distro_label
 from sievert.report.scan.common import (
     best_cvss,
+    db_warnings,
     describe,
     fix_label,
     layer_text,
@@ -83,6 +84,16 @@ def sarif_document(result: ScanResult, version: str, information_uri: str) -> di
             "dbBuilt": result.db_built,
         },
     }
+    warnings = db_warnings(result)
+    if warnings:
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": text}} for text in warnings
+                ],
+            }
+        ]
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 

@@ -21,6 +21,7 @@ from sievert.model.finding import Finding, ScanResult
 from sievert.report.common import ordered_packages
 from sievert.report.sbom.table import distro_label, emit, truncate
 from sievert.report.scan.common import (
+    db_warnings,
     fix_label,
     layer_text,
     severity_counts,
@@ -50,6 +51,7 @@ def scan_header(result: ScanResult) -> list[str]:
         lines.append(f"Digest:   {image.manifest_digest}")
     lines.append(f"Distro:   {distro_label(inventory)}")
     lines.append(f"DB built: {result.db_built or 'unknown'}")
+    lines += [f"WARNING:  {text}" for text in db_warnings(result)]
     lines.append(f"Packages: {len(ordered_packages(inventory))}")
     counts = severity_counts(result.findings)
     detail = ", ".join(f"{name} {count}" for name, count in counts.items())

@@ -15,6 +15,10 @@ for everything else (CSV, text, Markdown). The template sees:
 
 Filters: `csv` (quote one CSV field), `vuln_url` (advisory URL of an id).
 Examples: contrib/templates/.
+
+Bounds (`sievert.limits`): the template file's size, the rendered output's size and any string
+or list built with `*`; `**` takes small exponents only; runaway recursion (a macro calling
+itself) is an error naming the template, as is a template that is not UTF-8 text.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from sievert.errors import UsageError
+from sievert.errors import LimitError, UsageError
+from sievert.limits import TEMPLATE_OUTPUT, TEMPLATE_SIZE
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
 from sievert.report.scan.common import (
@@ -100,10 +106,44 @@ def template_context(result: ScanResult, version: str) -> dict[str, Any]:
     }
 
 
+MAX_EXPONENT = 1024
+"""Largest exponent `**` accepts in a template (bigger ones can take minutes to compute)."""
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """Jinja2's sandbox, refusing `*` results past TEMPLATE_OUTPUT and huge `**` exponents."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        """Check the size of a repeat and the exponent of a power, then compute them."""
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int):
+                    TEMPLATE_OUTPUT.check(len(seq) * times, "template")
+        elif isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is over {MAX_EXPONENT}")
+        return super().call_binop(context, operator, left, right)
+
+
+class BoundedLoader(jinja2.FileSystemLoader):
+    """Loads templates from a folder, refusing files over TEMPLATE_SIZE."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """The template's text, read within the size bound."""
+        source, filename, uptodate = super().get_source(environment, template)
+        TEMPLATE_SIZE.check(len(source), f"template {filename}")
+        return source, filename, uptodate
+
+
 def environment(directory: Path) -> SandboxedEnvironment:
     """The sandboxed environment loading templates from `directory`."""
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(directory)),
+    env = BoundedSandbox(
+        loader=BoundedLoader(str(directory)),
         autoescape=wants_escaping,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
@@ -117,13 +157,35 @@ def render(path: Path, result: ScanResult, version: str) -> str:
     """Render the template file at `path`; UsageError naming the file on any template error."""
     if not path.is_file():
         raise UsageError(f"template {path}: no such file")
+    TEMPLATE_SIZE.check(path.stat().st_size, f"template {path}")
     try:
         template = environment(path.parent).get_template(path.name)
-        return template.render(template_context(result, version))
+        return _bounded_render(template, template_context(result, version))
     except jinja2.TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{path}:{line}" if line else str(path)
         raise UsageError(f"template {where}: {exc}") from exc
+    except LimitError as exc:
+        raise exc.at(f"template {path}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"template {path}: not UTF-8 text ({exc.reason})") from None
+    except RecursionError:
+        raise UsageError(f"template {path}: recursion too deep (a macro calling itself?)") from None
+    except MemoryError:
+        raise UsageError(f"template {path}: rendering needs more memory than available") from None
+
+
+def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:
+    """Render chunk by chunk, refusing more than TEMPLATE_OUTPUT characters."""
+    bound = TEMPLATE_OUTPUT.value()
+    parts: list[str] = []
+    size = 0
+    for chunk in template.generate(context):
+        size += len(chunk)
+        if size > bound:
+            raise TEMPLATE_OUTPUT.error("template", bound)
+        parts.append(chunk)
+    return "".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from sievert.model.policy import Suppression
 from sievert.report.base import Stamp
 from sievert.report.sbom.cyclonedx import BomContext, bom_document
 from sievert.report.sbom.native import dump
-from sievert.report.scan.cyclonedx import _RefFinder, vulnerability_entry
+from sievert.report.scan.cyclonedx import _RefFinder, add_db_warnings, vulnerability_entry
 from sievert.report.verdict_view import Suppressions
 
 CDX_JUSTIFICATIONS = (
@@ -115,6 +115,7 @@ def vex_document(result: ScanResult, stamp: Stamp) -> dict[str, Any]:
     entries = vex_vulnerabilities(result, BomContext.of(result.inventory))
     if entries:
         document["vulnerabilities"] = entries
+    add_db_warnings(document, result)
     return document
 
 

@@ -50,7 +50,7 @@ def parse_alpine(path: Path, name: str = "") -> FeedResult:
         package = as_str(pkg.get("name"))
         secfixes = pkg.get("secfixes", {})
         if not package or not isinstance(secfixes, dict):
-            result.notice(f"{name or path.name}: malformed package entry skipped")
+            result.skip(f"{name or path.name}: malformed package entry skipped")
             continue
         for version, ids in secfixes.items():
             _add_fixes(f"alpine:{branch}", package, str(version), str_list(ids), record_id, result)

@@ -12,6 +12,7 @@ from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from sievert.errors import FeedError
+from sievert.limits import jsonload
 from sievert.model.vuln import Affected, CvssScore, Vulnerability
 
 MAX_NOTICES = 200
@@ -28,13 +29,23 @@ class FeedResult:
     notices_dropped: int = 0
     info: dict[str, str] = field(default_factory=dict)
     """Facts about the file itself (model version, catalog version...), kept in the db's status."""
+    skipped: list[str] = field(default_factory=list)
+    """The first MAX_NOTICES malformed records skipped whole (also among the notices)."""
+    skipped_count: int = 0
 
     def notice(self, text: str) -> None:
-        """Record a recoverable problem (a skipped record) without failing the file."""
+        """Record a recoverable problem (an unusable detail of a record) without failing."""
         if len(self.notices) < MAX_NOTICES:
             self.notices.append(text)
         else:
             self.notices_dropped += 1
+
+    def skip(self, text: str) -> None:
+        """Record a malformed record skipped whole: counted, named, the rest still imports."""
+        self.skipped_count += 1
+        if len(self.skipped) < MAX_NOTICES:
+            self.skipped.append(text)
+        self.notice(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +103,7 @@ class Feed:
 def load_json(path: Path) -> object:
     """Read a whole JSON document; FeedError naming the file when it is not valid JSON."""
     try:
-        return json.loads(path.read_bytes())
+        return jsonload.load_file(path)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FeedError(f"{path}: invalid JSON: {exc}") from exc
 

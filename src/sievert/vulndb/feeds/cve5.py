@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
-from sievert.errors import FeedError
+from sievert.errors import FeedError, LimitError
+from sievert.limits import jsonload
+from sievert.limits.archive import ZipReader
 from sievert.model.vuln import (
     AFFECTED,
     FIXED,
@@ -49,31 +51,37 @@ def parse_cve5(path: Path, name: str = "") -> FeedResult:
     result = FeedResult()
     try:
         with zipfile.ZipFile(path) as archive:
-            names = archive.namelist()
+            reader = ZipReader(archive, name or path.name)
+            names = reader.names()
             inner = [n for n in names if n.endswith("cves.zip")]
             if inner and not any(MEMBER.search(n) for n in names):
-                return _parse_inner(archive, inner[0], path)
-            for member in names:
-                if MEMBER.search(member):
-                    _parse_member(archive.read(member), member, result)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+                return _parse_inner(reader, inner[0], path)
+            for info in reader.infos:
+                if MEMBER.search(info.filename):
+                    _parse_member(reader.read(info), info.filename, result)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error) as exc:
         raise FeedError(f"{path}: corrupt zip: {exc}") from exc
+    except LimitError as exc:
+        raise FeedError(str(exc)) from exc
     return result
 
 
-def _parse_inner(archive: zipfile.ZipFile, member: str, path: Path) -> FeedResult:
+def _parse_inner(reader: ZipReader, member: str, path: Path) -> FeedResult:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "cves.zip"
-        with archive.open(member) as src, target.open("wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        with target.open("wb") as dst:
+            reader.copy(member, dst)
         return parse_cve5(target, f"{path.name}:{member}")
 
 
 def _parse_member(data: bytes, where: str, out: FeedResult) -> None:
     try:
-        record = json.loads(data)
+        record = jsonload.loads(data, where)
+    except LimitError as exc:
+        out.skip(f"{exc}; record skipped")
+        return
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        out.notice(f"{where}: invalid JSON record skipped: {exc}")
+        out.skip(f"{where}: invalid JSON record skipped: {exc}")
         return
     vuln = parse_record(as_dict(record), where, out)
     if vuln is not None:
@@ -87,7 +95,7 @@ def parse_record(record: dict[str, object], where: str, out: FeedResult) -> Vuln
     meta = as_dict(record.get("cveMetadata"))
     cve_id = as_str(meta.get("cveId"))
     if not cve_id:
-        out.notice(f"{where}: record without cveMetadata.cveId skipped")
+        out.skip(f"{where}: record without cveMetadata.cveId skipped")
         return None
     containers = as_dict(record.get("containers"))
     cna = as_dict(containers.get("cna"))

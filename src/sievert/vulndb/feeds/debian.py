@@ -39,11 +39,11 @@ def parse_debian(path: Path, name: str = "") -> FeedResult:
     result = FeedResult()
     for package, cves in document.items():
         if not isinstance(cves, dict):
-            result.notice(f"{name or path.name}: package {package!r}: not an object, skipped")
+            result.skip(f"{name or path.name}: package {package!r}: not an object, skipped")
             continue
         for vuln_id, entry in cves.items():
             if not isinstance(entry, dict) or not isinstance(entry.get("releases"), dict):
-                result.notice(f"{name or path.name}: {package} {vuln_id}: no releases, skipped")
+                result.skip(f"{name or path.name}: {package} {vuln_id}: no releases, skipped")
                 continue
             _parse_entry(package, vuln_id, entry, result)
     return result

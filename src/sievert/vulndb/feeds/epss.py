@@ -8,7 +8,8 @@ import io
 import zlib
 from pathlib import Path
 
-from sievert.errors import FeedError
+from sievert.errors import FeedError, LimitError
+from sievert.limits.archive import capped_stream
 from sievert.model.vuln import Vulnerability
 from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings
 
@@ -20,10 +21,16 @@ def parse_epss(path: Path, name: str = "") -> FeedResult:
     result = FeedResult()
     label = name or path.name
     try:
-        with gzip.open(path, "rt", encoding="utf-8", newline="") as text:
-            _read(text, label, result)
+        with gzip.open(path, "rb") as raw:
+            capped = capped_stream(raw, label, path.stat().st_size)  # type: ignore[arg-type]
+            with io.TextIOWrapper(capped, encoding="utf-8", newline="") as text:
+                _read(text, label, result)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise FeedError(f"{path}: corrupt gzip: {exc}") from exc
+    except csv.Error as exc:
+        raise FeedError(f"{path}: malformed CSV: {exc}") from exc
+    except LimitError as exc:
+        raise FeedError(str(exc)) from exc
     return result
 
 
@@ -38,10 +45,12 @@ def _read(text: io.TextIOBase | io.TextIOWrapper, label: str, out: FeedResult) -
     if header[:3] != ["cve", "epss", "percentile"]:
         raise FeedError(f"{label}: not an EPSS file (header {first.strip()!r})")
     for number, row in enumerate(csv.reader(text), start=3):
+        if not row:
+            continue
         try:
             cve, score, percentile = row[0], float(row[1]), float(row[2])
         except (IndexError, ValueError):
-            out.notice(f"{label}:{number}: malformed row skipped: {row!r}")
+            out.skip(f"{label}:{number}: malformed row skipped: {row!r}")
             continue
         out.vulns.append(Vulnerability(id=cve, epss_score=score, epss_percentile=percentile))
 

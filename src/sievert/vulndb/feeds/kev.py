@@ -29,7 +29,7 @@ def parse_kev(path: Path, name: str = "") -> FeedResult:
         entry = as_dict(item)
         cve = as_str(entry.get("cveID"))
         if not cve.startswith("CVE-"):
-            result.notice(f"{name or path.name}: entry {index} without a cveID skipped")
+            result.skip(f"{name or path.name}: entry {index} without a cveID skipped")
             continue
         result.vulns.append(
             Vulnerability(

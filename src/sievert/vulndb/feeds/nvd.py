@@ -36,7 +36,7 @@ def parse_nvd(path: Path, name: str = "") -> FeedResult:
     for index, item in enumerate(document["vulnerabilities"]):
         cve = as_dict(as_dict(item).get("cve"))
         if not as_str(cve.get("id")):
-            result.notice(f"{name or path.name}: entry {index} without an id skipped")
+            result.skip(f"{name or path.name}: entry {index} without an id skipped")
             continue
         where = f"{name or path.name}:{cve['id']}"
         result.vulns.append(_vulnerability(cve, where, result))

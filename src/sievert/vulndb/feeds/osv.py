@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
-from sievert.errors import FeedError
+from sievert.errors import FeedError, LimitError
+from sievert.limits import jsonload
+from sievert.limits.archive import ZipReader
 from sievert.model.vuln import (
     AFFECTED,
     FIXED,
@@ -109,22 +112,28 @@ def parse_osv(path: Path, name: str = "") -> FeedResult:
     label = name or path.name
     try:
         with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
-                if member.endswith(".json"):
-                    _parse_member(archive.read(member), f"{label}:{member}", result)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+            reader = ZipReader(archive, label)
+            for info in reader.infos:
+                if info.filename.endswith(".json"):
+                    _parse_member(reader.read(info), f"{label}:{info.filename}", result)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, zlib.error) as exc:
         raise FeedError(f"{path}: corrupt zip: {exc}") from exc
+    except LimitError as exc:
+        raise FeedError(str(exc)) from exc
     return result
 
 
 def _parse_member(data: bytes, where: str, result: FeedResult) -> None:
     try:
-        record = json.loads(data)
+        record = jsonload.loads(data, where)
+    except LimitError as exc:
+        result.skip(f"{exc}; record skipped")
+        return
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        result.notice(f"{where}: invalid JSON record skipped: {exc}")
+        result.skip(f"{where}: invalid JSON record skipped: {exc}")
         return
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-        result.notice(f"{where}: record without an id skipped")
+        result.skip(f"{where}: record without an id skipped")
         return
     parse_record(record, where, result)
 
@@ -189,7 +198,15 @@ def _affected(
     if not name:
         out.notice(f"{where}: affected entry without a package name skipped")
         return None
-    ranges = tuple(_range(as_dict(r)) for r in as_list(entry.get("ranges")))
+    raw_ranges = as_list(entry.get("ranges"))
+    ranges = tuple(r for r in (_range(as_dict(raw)) for raw in raw_ranges) if r is not None)
+    versions = tuple(str_list(entry.get("versions")))
+    if len(ranges) < len(raw_ranges):
+        if not ranges and not versions:
+            # Without its bounds the entry would claim every version: skip it whole.
+            out.skip(f"{where}: {name}: every range is malformed, affected entry skipped")
+            return None
+        out.notice(f"{where}: {name}: malformed range skipped")
     fixed = list(dict.fromkeys(e.version for r in ranges for e in r.events if e.kind == "fixed"))
     own = vendor_severity(as_str(as_dict(entry.get("database_specific")).get("severity")))
     return Affected(
@@ -200,19 +217,26 @@ def _affected(
         fix_state=FIXED if fixed else AFFECTED,
         fixed_version=", ".join(fixed),
         ranges=ranges,
-        versions=tuple(str_list(entry.get("versions"))),
+        versions=versions,
         severity=own or severity,
         record_id=vuln_id,
     )
 
 
-def _range(entry: dict[str, object]) -> VersionRange:
+def _range(entry: dict[str, object]) -> VersionRange | None:
+    """The range, or None when it is malformed: no events, an event that is not an object or
+    names no known kind, or a version that is not a string (`"last_affected": null`)."""
+    items = entry.get("events")
+    if not isinstance(items, list) or not items:
+        return None
     events = []
-    for item in as_list(entry.get("events")):
-        event = as_dict(item)
-        for kind in EVENT_KINDS:
-            if isinstance(event.get(kind), str):
-                events.append(RangeEvent(kind, as_str(event[kind])))
+    for item in items:
+        if not isinstance(item, dict):
+            return None
+        kinds = [kind for kind in EVENT_KINDS if kind in item]
+        if not kinds or not all(isinstance(item[kind], str) for kind in kinds):
+            return None
+        events += [RangeEvent(kind, item[kind]) for kind in kinds]
     return VersionRange(as_str(entry.get("type")), tuple(events))
 
 

@@ -59,7 +59,11 @@ TOKEN_FORMATS = (
     ("Stripe live key", re.compile(r"\b[sr]k_live_[0-9A-Za-z]{20,}")),
     ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
     ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    ("password in a URL", re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@$'\"]+:[^/\s@$'\"{}]{3,}@")),
+    # The lookbehind starts a scheme only where a run of scheme characters starts: linear time.
+    (
+        "password in a URL",
+        re.compile(r"(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@$'\"]+:[^/\s@$'\"{}]{3,}@"),
+    ),
 )
 PLACEHOLDERS = frozenset({"changeme", "password", "secret", "xxx", "none", "null", "true", "false"})
 SECRET_FILES = re.compile(
