@@ -27,6 +27,7 @@ import yaml
 from sievert.errors import ParseError, UsageError
 from sievert.host.collect import parse_ssh_target
 from sievert.host.scan import HostSpec
+from sievert.limits import YAML_SIZE, read_capped, yamlload
 
 HOST_KEYS = frozenset({"name", "target", "root", "kernel", "identity"})
 TOP_KEYS = frozenset({"hosts", "concurrency", "known_hosts"})
@@ -56,7 +57,7 @@ def target_spec(
 def load_hosts_file(path: Path) -> HostsFile:
     """The hosts file; ParseError naming the file and the entry when malformed."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlload.load(read_capped(path, YAML_SIZE), str(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ParseError(f"{path}: cannot read the hosts file ({exc})") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("hosts"), list) or set(doc) - TOP_KEYS:

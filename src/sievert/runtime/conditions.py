@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from sievert.errors import ParseError
+from sievert.limits import YAML_SIZE, read_capped, yamlload
 
 Value = str | int | bool
 Fields = Mapping[str, Value]
@@ -300,7 +301,7 @@ def _item(
 def load_rules(path: Path) -> tuple[WatchRule, ...]:
     """The rules of a YAML rule file."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yamlload.load(read_capped(path, YAML_SIZE), str(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ParseError(f"{path}: cannot read the rule file ({exc})") from exc
     return parse_rules(document, str(path))

@@ -10,7 +10,8 @@ import json
 import sys
 from typing import Any, TextIO
 
-from sievert.errors import RegistryError
+from sievert.errors import LimitError, RegistryError
+from sievert.limits import jsonload
 from sievert.model.runtime import ContainerConfig
 from sievert.runtime.engine import ContainerEngine
 
@@ -52,8 +53,8 @@ def ingest(text: str, where: str, out: TextIO, use_engine: bool = True) -> int:
         if not line.strip():
             continue
         try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
+            event = jsonload.loads(line, f"{where}:{number}")
+        except (ValueError, LimitError):
             event = None
         if not isinstance(event, dict) or "rule" not in event or "output" not in event:
             print(

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from sievert.errors import AuthError, RegistryError
+from sievert.limits import jsonload
 from sievert.model import Notice
 
 ENV_USERNAME = "SIEVERT_REGISTRY_USERNAME"
@@ -101,7 +102,7 @@ def _registry_keys(domain: str) -> set[str]:
 
 def _load_config(path: Path) -> dict[str, Any]:
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = jsonload.load_file(path)
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

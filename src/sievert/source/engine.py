@@ -31,6 +31,7 @@ from sievert.errors import (
     DigestMismatchError,
     ImageFormatError,
     LayerError,
+    LimitError,
     RegistryError,
     SievertError,
     TargetNotFoundError,
@@ -109,7 +110,7 @@ class EngineClient:
         if not data.strip():
             return None
         try:
-            return jsonload.loads(data, f"docker:{self.target}: {suffix}")
+            return jsonload.loads(data, f"docker:{self.target}: {path}")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ImageFormatError(f"docker:{self.target}: engine sent malformed JSON") from exc
 
@@ -140,8 +141,8 @@ class EngineClient:
     def _status_error(self, response: httpx.Response) -> SievertError:
         response.read()
         try:
-            message = str(json.loads(response.content).get("message", ""))
-        except (ValueError, AttributeError, UnicodeDecodeError):
+            message = str(jsonload.loads(response.content, "engine error").get("message", ""))
+        except (ValueError, AttributeError, UnicodeDecodeError, LimitError):
             message = response.text[:200]
         text = f"docker:{self.target}: engine at {self.where} answered HTTP {response.status_code}"
         if response.status_code == 404:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import ipaddress
-import json
 import logging
 import re
 import time
@@ -32,6 +31,7 @@ from sievert.errors import (
     DigestMismatchError,
     ImageFormatError,
     LayerError,
+    LimitError,
     RegistryError,
     SievertError,
     TargetNotFoundError,
@@ -244,10 +244,10 @@ def _retry_delay(response: httpx.Response, default: float) -> float:
 def _error_detail(response: httpx.Response) -> str:
     """' MANIFEST_UNKNOWN: manifest unknown' from a distribution error body, if there is one."""
     try:
-        errors = json.loads(response.content).get("errors") or []
+        errors = jsonload.loads(response.content, "registry error").get("errors") or []
         first = errors[0]
         return f" {first.get('code', '')}: {first.get('message', '')}".rstrip(": ")
-    except (ValueError, AttributeError, IndexError, TypeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, IndexError, TypeError, UnicodeDecodeError, LimitError):
         return ""
 
 
