@@ -51,3 +51,13 @@ def test_a_root_manifest_alone_does_not_supersede_a_lockfile() -> None:
         _npm("react", "17.0.2", "npm-lock", "/app/pnpm-lock.yaml"),
     ]
     assert len(prefer_installed(packages, catalogers)) == 2
+
+
+def test_a_lockfile_is_superseded_only_by_what_it_installed() -> None:
+    # a pnpm project at the image root, and unrelated global npm packages under /usr/lib
+    catalogers = (NpmInstalledCataloger(), NpmLockCataloger())
+    packages = [
+        _npm("corepack", "0.20.0", "npm-installed", "/usr/lib/node_modules/corepack/package.json"),
+        _npm("react", "17.0.2", "npm-lock", "/pnpm-lock.yaml"),
+    ]
+    assert len(prefer_installed(packages, catalogers)) == 2

@@ -19,46 +19,46 @@ def prefer_installed(
 ) -> tuple[Package, ...]:
     """An image's packages without the declared ones that installed data supersedes.
 
-    A lockfile's package is dropped when an installed package has the same purl, when
-    installed packages of its type live under the lockfile's directory (`/app/node_modules`
-    beside `/app/package-lock.json`: what was installed, not the optional packages for other
-    platforms), or when an OS package owns the lockfile (a distro's packaging detail).
-    A lockfile with nothing installed beside it (a pnpm, bun or NuGet lock) is reported.
+    A lockfile's package is dropped when an installed package has the same purl, when the
+    lockfile was installed beside it (some package it lists is installed under its directory:
+    `/app/node_modules` from `/app/package-lock.json`; the optional packages for other
+    platforms it also lists were not installed), or when an OS package owns the lockfile (a
+    distro's packaging detail). A lockfile with nothing of it installed (a pnpm, bun or NuGet
+    lock copied into the image) is reported.
     """
     declared = {c.name for c in catalogers if is_declared(c)}
     kept = list(packages)
-    lock_dirs = {
-        (p.type, posixpath.dirname(loc.path))
-        for p in kept
-        if p.cataloger in declared
-        for loc in p.locations
-    }
-    installed: set[str] = set()
-    superseded: set[tuple[str, str]] = set()
+    installed = [p for p in kept if p.cataloger not in declared]
+    purls = {p.purl for p in installed}
+    lock_purls: dict[str, set[str]] = {}
     for package in kept:
         if package.cataloger in declared:
-            continue
-        installed.add(package.purl)
-        if package.meta("root") == "true":
-            continue  # the project itself (a package.json), not something installed for it
-        for location in package.locations:
-            superseded.update(_ancestors(package.type, location.path) & lock_dirs)
+            for location in package.locations:
+                lock_purls.setdefault(location.path, set()).add(package.purl)
+    by_dir: dict[str, list[str]] = {}
+    for lock in lock_purls:
+        by_dir.setdefault(posixpath.dirname(lock), []).append(lock)
+    superseded = {
+        path
+        for package in installed
+        if package.meta("root") != "true"  # the project's own manifest installs nothing
+        for location in package.locations
+        for path in _locks_above(location.path, by_dir)
+        if package.purl in lock_purls[path]
+    }
     return tuple(
         p
         for p in kept
         if p.cataloger not in declared
-        or not (p.owner or p.purl in installed or _dirs(p) & superseded)
+        or not (p.owner or p.purl in purls or {loc.path for loc in p.locations} & superseded)
     )
 
 
-def _ancestors(kind: str, path: str) -> set[tuple[str, str]]:
-    """(type, directory) for every directory above a path."""
-    found: set[tuple[str, str]] = set()
-    while path not in ("", "/"):
-        path = posixpath.dirname(path)
-        found.add((kind, path))
+def _locks_above(path: str, by_dir: dict[str, list[str]]) -> list[str]:
+    """The lockfiles (grouped by directory) whose directory holds `path`, at any depth."""
+    found: list[str] = []
+    directory = path
+    while directory not in ("", "/"):
+        directory = posixpath.dirname(directory)
+        found += by_dir.get(directory, [])
     return found
-
-
-def _dirs(package: Package) -> set[tuple[str, str]]:
-    return {(package.type, posixpath.dirname(loc.path)) for loc in package.locations}
