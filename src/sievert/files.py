@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, TextIO, cast
+from typing import IO, Any, BinaryIO, TextIO, cast
 
 from sievert.errors import OutputError
 
@@ -71,6 +71,13 @@ def open_output(path: Path | str | None, *, binary: bool = False) -> Iterator[Te
         raise OutputError(f"{path}: not a regular file, character device or FIFO")
     mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
     yield from _replace(Path(path), target, mode, binary)
+
+
+@contextmanager
+def open_binary_output(path: Path | str | None) -> Iterator[BinaryIO]:
+    """`open_output` for bytes (`db export`...): the same rules, a binary stream."""
+    with open_output(path, binary=True) as stream:
+        yield cast(BinaryIO, stream)
 
 
 def _stdout(binary: bool) -> Iterator[TextIO]:

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,13 +26,23 @@ CPU_SECONDS = 120
 """A guard against endless loops, not a speed test (speed lives in the benchmarks)."""
 
 
+@dataclass(frozen=True)
+class Run:
+    """How a run ended: exit code, stdout (text and bytes), stderr."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    stdout_bytes: bytes
+
+
 def run_bounded(
     *args: str,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     file_size: int | None = None,
-    stdin: bytes | None = None,
-) -> subprocess.CompletedProcess[str]:
+    binary: bool = False,
+) -> Run:
     """`python -m sievert ARGS` under the memory and CPU caps (and a file-size cap if given)."""
 
     def limits() -> None:
@@ -46,22 +57,15 @@ def run_bounded(
         capture_output=True,
         cwd=cwd,
         env={**os.environ, **(env or {})},
-        input=stdin,
         preexec_fn=limits,
         timeout=CPU_SECONDS * 2,
         check=False,
     )
-    return subprocess.CompletedProcess(
-        proc.args,
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-    )
+    stdout = "" if binary else proc.stdout.decode("utf-8", "replace")
+    return Run(proc.returncode, stdout, proc.stderr.decode("utf-8", "replace"), proc.stdout)
 
 
-def assert_one_line_error(
-    proc: subprocess.CompletedProcess[str], code: int, *fragments: str
-) -> str:
+def assert_one_line_error(proc: Run, code: int, *fragments: str) -> str:
     """The run failed with `code`, no traceback, one `sievert: error:` line holding fragments."""
     assert "Traceback" not in proc.stderr, proc.stderr
     assert "MemoryError" not in proc.stderr, proc.stderr
@@ -74,7 +78,7 @@ def assert_one_line_error(
     return lines[0]
 
 
-def assert_limit(proc: subprocess.CompletedProcess[str], where: str, variable: str) -> None:
+def assert_limit(proc: Run, where: str, variable: str) -> None:
     """Exit 3 with the one line naming the input, the limit and the variable raising it."""
     assert_one_line_error(proc, 3, where, "over the limit of", f"set {variable} to raise it")
 

@@ -106,3 +106,20 @@ def test_unwritable_directory_is_named(layout: Path, tmp_path: Path) -> None:
 def test_directory_as_output_is_a_usage_error(layout: Path, tmp_path: Path) -> None:
     proc = run_bounded(*sbom_args(layout, str(tmp_path)))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_db_export_to_a_full_device(small_db: Path, tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    proc = run_bounded("db", "export", "/dev/full", "--db", str(small_db))
+    assert_one_line_error(proc, 3, "/dev/full", "No space left on device")
+    assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)
+
+
+def test_db_export_to_stdout_imports_back(small_db: Path, tmp_path: Path) -> None:
+    exported = run_bounded("db", "export", "-", "--db", str(small_db), binary=True)
+    assert exported.returncode == 0, exported.stderr
+    (tmp_path / "db.zst").write_bytes(exported.stdout_bytes)
+    imported = run_bounded("db", "import", str(tmp_path / "db.zst"), "--db", str(tmp_path / "v.db"))
+    assert imported.returncode == 0, imported.stderr
+    assert (tmp_path / "v.db").read_bytes() == small_db.read_bytes()

@@ -175,12 +175,12 @@ def _print_status(info: DbStatus) -> None:
 
 
 @db.command("export")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, allow_dash=True))
 @db_option
 def export_command(file: Path, db_path: Path | None) -> None:
     """Write the database to FILE (zstd-compressed, with its sha256) for offline transfer."""
     digest = vulndb.export_db(db_path or default_path(), file)
-    click.echo(f"exported {file} (sha256 {digest})")
+    click.echo(f"exported {file} (sha256 {digest})", err=str(file) == "-")
 
 
 @db.command("import")

@@ -12,6 +12,7 @@ from typing import BinaryIO
 import zstandard
 
 from sievert.errors import DatabaseError
+from sievert.files import open_binary_output
 from sievert.vulndb.store import VulnDB
 
 MAGIC = b"SIEVERT-VULNDB 1\n"
@@ -19,19 +20,16 @@ CHUNK = 1 << 20
 
 
 def export_db(db_path: Path, out: Path) -> str:
-    """Write db_path to out (header with sha256 and size, then zstd); returns the sha256."""
+    """Write db_path to out (header with sha256 and size, then zstd); returns the sha256.
+
+    `out` is written as `sievert.files.open_output` writes (`-` is stdout, devices written
+    through, temp file and rename otherwise)."""
     VulnDB(db_path).close()  # refuse to export something that is not a database
     digest, size = _sha256(db_path)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as dst, db_path.open("rb") as src:
-            dst.write(MAGIC + f"sha256 {digest} size {size}\n".encode())
-            compressor = zstandard.ZstdCompressor(level=10, write_checksum=True)
-            compressor.copy_stream(src, dst, size=size, read_size=CHUNK, write_size=CHUNK)
-        Path(tmp).replace(out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
+    with open_binary_output(out) as dst, db_path.open("rb") as src:
+        dst.write(MAGIC + f"sha256 {digest} size {size}\n".encode())
+        compressor = zstandard.ZstdCompressor(level=10, write_checksum=True)
+        compressor.copy_stream(src, dst, size=size, read_size=CHUNK, write_size=CHUNK)
     return digest
 
 
