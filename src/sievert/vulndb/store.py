@@ -264,27 +264,26 @@ def old_sources(path: Path) -> set[str]:
     """Names of the sources a previous database (same schema) holds status for."""
     if not path.is_file() or _schema_of(path) != SCHEMA_VERSION:
         return set()
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = conn.execute("SELECT name, status FROM source_status").fetchall()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return set()
+    rows = _query_read_only(path, "SELECT name, status FROM source_status") or []
     return {str(name) for name, status in rows if status != "skipped"}
 
 
 def _schema_of(path: Path) -> int | None:
+    rows = _query_read_only(path, "SELECT value FROM meta WHERE key='schema_version'")
+    value = str(rows[0][0]) if rows else ""
+    return int(value) if value.isdigit() else None
+
+
+def _query_read_only(path: Path, sql: str) -> list[Any] | None:
+    """The rows of one query on a database opened read-only; None when it cannot be read."""
     try:
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            return conn.execute(sql).fetchall()
         finally:
             conn.close()
     except sqlite3.Error:
         return None
-    return int(row[0]) if row and str(row[0]).isdigit() else None
 
 
 # ---------------------------------------------------------------- reading
