@@ -22,6 +22,8 @@ COMMAND_MODULES = {
     "policy": "sievert.cli.policy_commands",
     "runtime": "sievert.cli.runtime_commands",
     "host": "sievert.cli.host_commands",
+    "server": "sievert.cli.service_commands",
+    "worker": "sievert.cli.service_commands",
 }
 """Where each top-level command lives; a module is imported only when its command runs."""
 

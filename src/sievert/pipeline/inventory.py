@@ -15,7 +15,7 @@ from sievert.catalog.layers import IntroductionTracker, catalog_view
 from sievert.catalog.ownership import assign_owners, select_pkg_types
 from sievert.catalog.plugins import CATALOGERS
 from sievert.model import Inventory, LayerInfo, Notice, Package
-from sievert.source.base import SourceOptions
+from sievert.source.base import LayerCacheLike, SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
 from sievert.source.detect import open_target
 from sievert.source.view import FileView
@@ -35,6 +35,8 @@ class InventoryOptions:
     """Uncompressed bytes one layer may hold before it is refused (decompression bombs)."""
     pkg_types: tuple[str, ...] = ("os", "library")
     """Which groups to report; OS catalogers always run, since they decide ownership."""
+    layer_store: LayerCacheLike | None = None
+    """A shared store of layer analyses (the service's); used instead of the cache directory."""
 
 
 def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
@@ -57,7 +59,8 @@ def walk(target: str, opts: InventoryOptions, extra: WalkExtras | None = None) -
     image = open_target(target, opts.source)
     catalogers = active_catalogers(opts.catalogers, image.metadata.source_kind)
     spec = replace(capture_spec(catalogers, extra), max_layer_size=opts.max_layer_size)
-    cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
+    own_cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
+    cache = opts.layer_store or own_cache
     extracts: list[tuple[LayerInfo, dict[str, dict[str, bytes]]]] = []
     try:
         view = FileView(image.metadata.layers)
@@ -72,8 +75,8 @@ def walk(target: str, opts: InventoryOptions, extra: WalkExtras | None = None) -
         packages, catalog_notices = catalog_view(view, catalogers, distro, tracker)
     finally:
         image.close()
-        if cache is not None:
-            cache.close()
+        if own_cache is not None:
+            own_cache.close()
     inventory = Inventory(
         image=image.metadata,
         distro=distro,
@@ -95,6 +98,6 @@ def _reconcile(
 
 
 def _open_cache(opts: InventoryOptions) -> LayerCache | None:
-    if not opts.use_cache:
+    if not opts.use_cache or opts.layer_store is not None:
         return None
     return LayerCache(opts.cache_dir or dirs.cache_dir(), opts.cache_max_bytes)

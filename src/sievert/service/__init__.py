@@ -1,1 +1,1 @@
-"""service stage."""
+"""The Sievert service: images analysed once, stored, judged and queried over HTTP."""

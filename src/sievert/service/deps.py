@@ -1,0 +1,91 @@
+"""Typed dependencies of the routes: the services, a database session, the caller's role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from sievert.service.analysis import Analyser
+from sievert.service.database import Database
+from sievert.service.models import ApiToken
+from sievert.service.security import Cipher, VerifiedTokens, role_allows, token_id
+from sievert.service.settings import Settings
+from sievert.service.tasks import TaskEngine
+
+
+@dataclass
+class Services:
+    """What the application holds for its whole life."""
+
+    settings: Settings
+    db: Database
+    cipher: Cipher
+    analyser: Analyser
+    tasks: TaskEngine
+    tokens: VerifiedTokens
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller: token id and role."""
+
+    token_id: str
+    role: str
+
+
+def get_services(request: Request) -> Services:
+    """The application's services."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """A session committed when the route returns."""
+    with services.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+_bearer = HTTPBearer(auto_error=False, description="An API token: sievert server token create")
+
+
+def authenticate(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller from the bearer token; 401 when absent or unknown."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer API token is required", {"WWW-Authenticate": "Bearer"})
+    text = credentials.credentials
+    tid = token_id(text)
+    row = None
+    if tid:
+        with services.db.session() as session:
+            row = session.get(ApiToken, tid)
+    if row is None or row.revoked or not services.tokens.verify(text, row.secret_hash):
+        raise HTTPException(401, "the API token is not valid", {"WWW-Authenticate": "Bearer"})
+    return Principal(row.id, row.role)
+
+
+def require(role: str) -> Callable[..., Principal]:
+    """A dependency letting through callers with at least this role (403 otherwise)."""
+
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not role_allows(principal.role, role):
+            raise HTTPException(403, f"this needs the {role} role (the token is {principal.role})")
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require("read-only"))]
+Analyst = Annotated[Principal, Depends(require("analyst"))]
+Admin = Annotated[Principal, Depends(require("admin"))]

@@ -1,0 +1,228 @@
+"""The service's tables (SQLAlchemy 2): the same schema on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every service table."""
+
+
+STATUSES = ("queued", "analysing", "analysed", "failed")
+
+
+class ApiToken(Base):
+    """An API token: its public id, role and argon2 hash of the whole token."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Registry(Base):
+    """Credentials for one registry host, the password encrypted (never returned)."""
+
+    __tablename__ = "registries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), unique=True)
+    username: Mapped[str] = mapped_column(String(255), default="")
+    secret: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    insecure: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Image(Base):
+    """One image submitted for analysis, its status and summary."""
+
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(1000))
+    source: Mapped[str] = mapped_column(String(20))
+    """'registry', 'archive' or 'sbom'."""
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    manifest_digest: Mapped[str] = mapped_column(String(100), default="", index=True)
+    config_digest: Mapped[str] = mapped_column(String(100), default="")
+    distro: Mapped[str] = mapped_column(String(100), default="")
+    platform: Mapped[str] = mapped_column(String(50), default="linux/amd64")
+    package_count: Mapped[int] = mapped_column(Integer, default=0)
+    vuln_count: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    db_built: Mapped[str] = mapped_column(String(50), default="")
+    upload_path: Mapped[str] = mapped_column(Text, default="")
+    pull_auth: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    """An Authorization header value for the pull (Harbor's), encrypted; cleared after use."""
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    analysed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ImageLayer(Base):
+    """A layer of an analysed image with the history line that made it."""
+
+    __tablename__ = "image_layers"
+    __table_args__ = (UniqueConstraint("image_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(100), default="")
+    diff_id: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_by: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImagePackage(Base):
+    """A package found in an image."""
+
+    __tablename__ = "image_packages"
+    __table_args__ = (
+        Index("ix_image_packages_name_version", "name", "version"),
+        Index("ix_image_packages_image", "image_id", "position"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    version: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(50))
+    purl: Mapped[str] = mapped_column(Text, default="")
+    introduced_by: Mapped[int] = mapped_column(Integer, default=-1)
+    files: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class ImageVuln(Base):
+    """A vulnerability finding of an image."""
+
+    __tablename__ = "image_vulns"
+    __table_args__ = (Index("ix_image_vulns_image", "image_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    vuln_id: Mapped[str] = mapped_column(String(100), index=True)
+    severity: Mapped[str] = mapped_column(String(20))
+    fix_state: Mapped[str] = mapped_column(String(30), default="")
+    fixed_versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    package_name: Mapped[str] = mapped_column(String(500))
+    package_version: Mapped[str] = mapped_column(String(200))
+    package_type: Mapped[str] = mapped_column(String(50))
+    purl: Mapped[str] = mapped_column(Text, default="")
+    epss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    kev: Mapped[bool] = mapped_column(Boolean, default=False)
+    layer_index: Mapped[int] = mapped_column(Integer, default=-1)
+    risk: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ImageCheck(Base):
+    """A misconfiguration ('config') or secret ('secret') finding of an image."""
+
+    __tablename__ = "image_checks"
+    __table_args__ = (Index("ix_image_checks_image", "image_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    rule_id: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    path: Mapped[str] = mapped_column(Text, default="")
+    line: Mapped[int] = mapped_column(Integer, default=0)
+    layer_index: Mapped[int] = mapped_column(Integer, default=-1)
+
+
+class ImageReport(Base):
+    """The whole JSON scan document of an image's last analysis (Sievert's `scan -f json`)."""
+
+    __tablename__ = "image_reports"
+    image_id: Mapped[int] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Policy(Base):
+    """One version of a named policy (the YAML policy language), content-addressed."""
+
+    __tablename__ = "policies"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PolicyAttachment(Base):
+    """A policy applied to images whose reference matches a pattern."""
+
+    __tablename__ = "policy_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pattern: Mapped[str] = mapped_column(String(500))
+    policy_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Certification(Base):
+    """One stored policy evaluation of an image."""
+
+    __tablename__ = "certifications"
+    __table_args__ = (Index("ix_certifications_image", "image_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    image_digest: Mapped[str] = mapped_column(String(100), default="")
+    policy_name: Mapped[str] = mapped_column(String(200))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    policy_digest: Mapped[str] = mapped_column(String(100))
+    db_built: Mapped[str] = mapped_column(String(50), default="")
+    verdict: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HarborScan(Base):
+    """A scan request Harbor made, and the image analysed for it."""
+
+    __tablename__ = "harbor_scans"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    artifact: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LayerAnalysis(Base):
+    """A layer's analysis shared by the fleet, keyed by diff_id and the analyzers' version."""
+
+    __tablename__ = "layer_analyses"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,166 @@
+"""Request and response bodies of the API (what /docs shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImageAdd(BaseModel):
+    """Add an image by registry reference."""
+
+    reference: str = Field(min_length=1, max_length=1000, examples=["docker.io/library/nginx:1"])
+    platform: str = Field(default="linux/amd64", max_length=50)
+    force: bool = Field(default=False, description="Analyse again even when already stored")
+
+
+class ImageOut(BaseModel):
+    """An image, its status and finding counts."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    reference: str
+    source: str
+    status: str
+    reason: str
+    manifest_digest: str
+    config_digest: str
+    distro: str
+    platform: str
+    package_count: int
+    vuln_count: int
+    summary: dict[str, int]
+    db_built: str
+    attempts: int
+    created_at: datetime
+    analysed_at: datetime | None
+    approved: bool | None = None
+    """Whether its latest certification says go or warn (null: never evaluated)."""
+
+
+class LayerOut(BaseModel):
+    """A layer and the history line that made it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    index: int = Field(validation_alias="position")
+    digest: str
+    diff_id: str
+    size: int
+    created_by: str
+
+
+class ImageDetail(ImageOut):
+    """An image with its layers."""
+
+    layers: list[LayerOut]
+
+
+class PackageOut(BaseModel):
+    """A package of an image and the layer that introduced it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    version: str
+    type: str
+    purl: str
+    introduced_by: int
+    introduced_by_created_by: str = ""
+
+
+class PackageFiles(BaseModel):
+    """The files a package owns (or where it was found)."""
+
+    package: PackageOut
+    files: list[str]
+
+
+class VulnOut(BaseModel):
+    """A vulnerability of an image with the layer and history line that introduced it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    vuln_id: str
+    severity: str
+    fix_state: str
+    fixed_versions: list[str]
+    package_name: str
+    package_version: str
+    package_type: str
+    purl: str
+    epss: float | None
+    kev: bool
+    risk: float
+    layer_index: int
+    layer_created_by: str = ""
+
+
+class CheckOut(BaseModel):
+    """A misconfiguration or (redacted) secret finding."""
+
+    model_config = ConfigDict(from_attributes=True)
+    kind: str
+    rule_id: str
+    severity: str
+    title: str
+    message: str
+    path: str
+    line: int
+    layer_index: int
+
+
+class TokenCreate(BaseModel):
+    """A new API token."""
+
+    role: str = Field(pattern="^(admin|analyst|read-only)$")
+    name: str = Field(default="", max_length=200)
+
+
+class TokenOut(BaseModel):
+    """A token's public facts (never its secret)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    name: str
+    role: str
+    created_at: datetime
+    revoked: bool
+
+
+class TokenCreated(TokenOut):
+    """A new token: `token` is shown this once."""
+
+    token: str
+
+
+class RegistryIn(BaseModel):
+    """Credentials for a registry host (the password is stored encrypted, never returned)."""
+
+    host: str = Field(min_length=1, max_length=255, examples=["registry.example.com:5000"])
+    username: str = Field(default="", max_length=255)
+    password: str = Field(default="", max_length=10000)
+    insecure: bool = False
+
+
+class RegistryOut(BaseModel):
+    """A registry entry without its secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    host: str
+    username: str
+    insecure: bool
+    has_password: bool
+    created_at: datetime

@@ -1,0 +1,119 @@
+"""Helpers of the service tests: settings in temp dirs, tokens, images, waiting for analyses."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.fernet import Fernet
+
+from sievert.service.database import Database
+from sievert.service.models import ApiToken
+from sievert.service.security import make_token
+from sievert.service.settings import Settings
+from tests.imagebuilder import F, Image
+
+STATUS = "".join(
+    f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\n"
+    f"Source: {source}\nVersion: {version}\n\n"
+    for name, source, version in (
+        ("libc6", "glibc", "2.36-9+deb12u4"),
+        ("libpam0g", "pam", "1.5.2-6+deb12u3"),
+        ("curl", "curl", "7.88.1-10+deb12u4"),
+    )
+)
+BASE_LAYER = [
+    F("etc/os-release", 'ID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'),
+    F("var/lib/dpkg/status", STATUS),
+]
+APP_IMAGE = Image(
+    [
+        BASE_LAYER,
+        [
+            F("app/lib/requests-2.19.1.dist-info/METADATA", "Name: requests\nVersion: 2.19.1\n"),
+            F("app/.env", "AWS_ACCESS_KEY_ID=AKIAZ3MSJV4WWNKWW5FG\n"),
+        ],
+    ],
+    history=["/bin/sh -c #(nop) ADD file:base in /", "RUN pip install requests==2.19.1"],
+)
+"""A Debian base (libc6 with CVE-2024-2961 in the demo feeds) and a layer with requests 2.19.1
+and a planted AWS key."""
+
+
+def settings_for(root: Path, db: Path, database_url: str = "", **extra: Any) -> Settings:
+    """Settings with every path in a temp dir."""
+    url = database_url or f"sqlite:///{root / 'service.sqlite'}"
+    return Settings(
+        database_url=url,
+        vuln_db=db,
+        storage_dir=root / "storage",
+        secret_key=Fernet.generate_key().decode(),
+        **extra,
+    )
+
+
+def add_token(settings: Settings, role: str) -> str:
+    """A new token of this role, stored in the settings' database."""
+    db = Database(settings)
+    try:
+        db.migrate()
+        new = make_token()
+        with db.session() as session:
+            session.add(ApiToken(id=new.id, name=role, role=role, secret_hash=new.secret_hash))
+    finally:
+        db.dispose()
+    return new.text
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wait_status(
+    client: httpx.Client | Any, image_id: int, headers: dict[str, str], timeout: float = 60
+) -> dict[str, Any]:
+    """Poll an image until it is analysed or failed; its last state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        doc: dict[str, Any] = client.get(f"/v1/images/{image_id}", headers=headers).json()
+        if doc["status"] in ("analysed", "failed") or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.1)
+
+
+class LiveServer:
+    """The app served by uvicorn on a free loopback port, in a thread of the test process."""
+
+    def __init__(self, app: Any) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.app = app
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> httpx.Client:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        self.client = httpx.Client(base_url=self.url, timeout=30)
+        self.client.sievert_app = self.app  # type: ignore[attr-defined]
+        return self.client
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self._server.should_exit = True
+        self._thread.join(30)

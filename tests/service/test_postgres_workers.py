@@ -1,0 +1,150 @@
+"""PostgreSQL mode: analyses run as Procrastinate jobs on real `sievert worker` processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from sievert.service.app import create_app
+from sievert.service.settings import Settings
+from tests.service.gatedregistry import GatedRegistry
+from tests.service.helpers import (
+    APP_IMAGE,
+    LiveServer,
+    add_token,
+    bearer,
+    settings_for,
+    wait_status,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SIEVERT_DATABASE_URL": settings.database_url,
+        "SIEVERT_DB": str(settings.vuln_db),
+        "SIEVERT_STORAGE_DIR": str(settings.storage_dir),
+        "SIEVERT_SECRET_KEY": settings.secret_key,
+        "SIEVERT_HEARTBEAT": "1",
+        "SIEVERT_STALLED_AFTER": "4",
+    }
+
+
+class Workers:
+    """`sievert worker` processes started by a test, all stopped at teardown."""
+
+    def __init__(self, settings: Settings, root: Path) -> None:
+        self.settings = settings
+        self.root = root
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        with (self.root / f"worker{len(self.processes)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "sievert", "worker"],
+                env=worker_env(self.settings),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace")[-3000:] for p in self.root.glob("*.log"))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def pg_service(
+    tmp_path: Path, vuln_db: Path, pg_url: str
+) -> Iterator[tuple[object, Settings, Workers]]:
+    settings = settings_for(tmp_path, vuln_db, pg_url)
+    workers = Workers(settings, tmp_path)
+    try:
+        with LiveServer(create_app(settings)) as client:
+            yield client, settings, workers
+    finally:
+        workers.stop()
+
+
+def test_workers_analyse_uploads_and_registry_images(
+    pg_service: tuple[object, Settings, Workers], archives: dict[str, Path]
+) -> None:
+    client, settings, workers = pg_service
+    token = add_token(settings, "analyst")
+    workers.start()
+    workers.start()
+    ids = []
+    for kind in ("docker", "oci"):
+        answer = client.post(  # type: ignore[attr-defined]
+            "/v1/images/archive",
+            params={"name": f"example/{kind}:1"},
+            content=archives[kind].read_bytes(),
+            headers={**bearer(token), "Content-Type": "application/x-tar"},
+        )
+        assert answer.status_code == 202, answer.text
+        ids.append(answer.json()["id"])
+    for image_id in ids:
+        done = wait_status(client, image_id, bearer(token), timeout=120)
+        assert done["status"] == "analysed", (done, workers.logs())
+        assert done["vuln_count"] >= 1
+    assert client.get("/readyz").json()["engine"] == "procrastinate"  # type: ignore[attr-defined]
+
+
+def test_killed_worker_job_is_retried_and_nothing_is_duplicated(
+    pg_service: tuple[object, Settings, Workers],
+) -> None:
+    client, settings, workers = pg_service
+    token = add_token(settings, "analyst")
+    with GatedRegistry({"slow/app:1": APP_IMAGE}) as registry:
+        first = workers.start()
+        answer = client.post(  # type: ignore[attr-defined]
+            "/v1/images", json={"reference": f"{registry.host}/slow/app:1"}, headers=bearer(token)
+        )
+        assert answer.status_code == 202, answer.text
+        image_id = answer.json()["id"]
+        assert registry.layer_requested.wait(60), workers.logs()
+        state = client.get(f"/v1/images/{image_id}", headers=bearer(token)).json()  # type: ignore[attr-defined]
+        assert state["status"] == "analysing"
+        first.send_signal(signal.SIGKILL)  # mid-analysis: a layer download is in progress
+        first.wait(10)
+        registry.release()
+        workers.start()
+        done = wait_status(client, image_id, bearer(token), timeout=120)
+    assert done["status"] == "analysed", (done, workers.logs())
+    assert done["attempts"] == 2
+    with psycopg.connect(settings.conninfo) as conn:
+        jobs = conn.execute(
+            "SELECT status FROM procrastinate_jobs WHERE task_name = 'sievert.analyse'"
+        ).fetchall()
+        assert jobs == [("succeeded",)]
+        packages = conn.execute(
+            "SELECT name, version, count(*) FROM image_packages WHERE image_id = %s "
+            "GROUP BY name, version",
+            (image_id,),
+        ).fetchall()
+        layers = conn.execute(
+            "SELECT count(*) FROM image_layers WHERE image_id = %s", (image_id,)
+        ).fetchone()
+    assert packages and all(count == 1 for _, _, count in packages)
+    assert {name for name, _, _ in packages} >= {"libc6", "curl", "requests"}
+    assert layers == (2,)
