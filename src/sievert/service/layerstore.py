@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sievert.service.database import Database
 from sievert.service.models import LayerAnalysis
-from sievert.source.base import CaptureSpec
+from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import LayerIndex
 
 
