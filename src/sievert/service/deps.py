@@ -53,7 +53,8 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+"""Committed when the route function returns, before the answer is sent (read your writes)."""
 _bearer = HTTPBearer(auto_error=False, description="An API token: sievert server token create")
 
 
