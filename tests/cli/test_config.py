@@ -125,12 +125,33 @@ def test_usage_errors(tree: Path) -> None:
     assert run("config")[0] == 2
 
 
-def test_errors_name_file_and_line(tmp_path: Path) -> None:
-    path = tmp_path / "Dockerfile"
-    path.write_text("FROM a\nRUN <<EOF\necho\n", encoding="utf-8")
-    code, _, err = run("config", str(path))
-    assert code == 3
-    assert err.strip() == f"sievert: error: {path}:2: heredoc 'EOF' is not terminated"
+def test_a_bad_line_is_a_finding_and_the_run_goes_on(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "Dockerfile").write_text(
+        "FROM debian:12 AS base\nARG IMAGE=alpine:3\nFROM $IMAGE\nRUN sudo make\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Dockerfile").write_text("ARG A=1\n", encoding="utf-8")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "Dockerfile").write_bytes(b"FROM a:1\nRUN echo \xff\nRUN sudo x\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "Dockerfile").write_text("FROM a:1\nRUN <<EOF\necho\n", encoding="utf-8")
+    code, out, err = run("config", str(tmp_path), "-f", "json")
+    assert (code, err) == (0, "")
+    found = {
+        (Path(f["file"]).parent.name, f["ruleId"], f["startLine"])
+        for f in json.loads(out)["findings"]
+    }
+    assert {
+        ("a", "SV-DF-033", 3),
+        ("a", "SV-DF-018", 4),
+        ("b", "SV-DF-033", 1),
+        ("c", "SV-DF-033", 2),
+        ("c", "SV-DF-018", 3),
+        ("d", "SV-DF-033", 2),
+    } <= found
+    assert run("config", str(tmp_path / "b"), "--fail-on", "high")[0] == 1
     assert run("config", str(tmp_path / "missing"))[0] == 3
 
 

@@ -48,11 +48,20 @@ def test_directive_after_a_comment_is_a_comment() -> None:
     assert d.directives == ()
 
 
+def problems(text: str) -> list[tuple[int, str]]:
+    return [(p.start_line, p.message) for p in parse(text).problems]
+
+
 def test_invalid_escape_and_duplicate_directive() -> None:
-    with pytest.raises(ParseError, match="Dockerfile:1: invalid escape"):
-        parse("# escape=x\nFROM a\n")
-    with pytest.raises(ParseError, match="Dockerfile:2: the syntax directive is given twice"):
-        parse("# syntax=a\n# syntax=b\nFROM a\n")
+    d = parse("# escape=x\nFROM a\nRUN a \\\n b\n")
+    assert [p.start_line for p in d.problems] == [1]
+    assert d.problems[0].message.startswith("invalid escape directive 'x'")
+    assert only(d, "RUN").arguments == "a  b"
+    d = parse("# syntax=a\n# syntax=b\nFROM a\n")
+    assert problems("# syntax=a\n# syntax=b\nFROM a\n") == [
+        (2, "the syntax directive is given twice (the first one is used)")
+    ]
+    assert d.directive("syntax") == "a"
 
 
 def test_heredocs_plain_dash_quoted_and_several_on_one_line() -> None:
@@ -80,9 +89,12 @@ def test_here_string_is_not_a_heredoc() -> None:
     assert run.heredocs == ()
 
 
-def test_unterminated_heredoc() -> None:
-    with pytest.raises(ParseError, match="Dockerfile:2: heredoc 'EOF' is not terminated"):
-        parse("FROM a\nRUN <<EOF\necho\n")
+def test_unterminated_heredoc_is_read_to_the_end() -> None:
+    d = parse("FROM a\nRUN <<EOF\necho\n")
+    assert [(p.start_line, p.message, p.text) for p in d.problems] == [
+        (2, "heredoc 'EOF' is not terminated (read to the end)", "RUN <<EOF")
+    ]
+    assert only(d, "RUN").heredocs[0].body == "echo\n\n"
 
 
 def test_heredoc_script_commands_are_split_on_newlines() -> None:
@@ -200,22 +212,53 @@ def test_lowercase_keywords_and_crlf_and_bom() -> None:
     assert d.instructions()[1].arguments == "echo hi"
 
 
+@pytest.mark.parametrize("text", ["ARG A=1\n", "", "# only a comment\nRUN x\n"])
+def test_no_from_is_an_error(text: str) -> None:
+    with pytest.raises(ParseError, match=r"Dockerfile:\d+: no FROM instruction"):
+        parse(text)
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "line", "message"),
     [
-        ("FROM a\nFOO bar\n", "Dockerfile:2: unknown instruction 'FOO'"),
-        ("RUN x\nFROM a\n", "Dockerfile:1: RUN before the first FROM"),
-        ("ARG A=1\n", "Dockerfile:1: no FROM instruction"),
-        ("", "Dockerfile:1: no FROM instruction"),
-        ("FROM a b c d\n", "Dockerfile:1: FROM takes an image"),
-        ("FROM a\nENV\n", "Dockerfile:2: ENV needs"),
-        ("FROM a\nENV A=1 B\n", "Dockerfile:2: ENV 'B' has no"),
-        ('FROM a\n"RUN x\n', "Dockerfile:2: cannot parse"),
+        ("FROM a\nFOO bar\nUSER 1\n", 2, "unknown instruction 'FOO'"),
+        ("RUN x\nFROM a\nUSER 1\n", 1, "RUN before the first FROM (only ARG may be)"),
+        ("FROM a b c d\nUSER 1\n", 1, "FROM takes an image and an optional 'AS name'"),
+        ("FROM a\nENV\nUSER 1\n", 2, "ENV needs arguments"),
+        ("FROM a\nENV A=1 B\nUSER 1\n", 2, "ENV 'B' has no '=value'"),
+        ("FROM a\nENV A\nUSER 1\n", 2, "ENV A has no value"),
+        ('FROM a\n"RUN x\nUSER 1\n', 2, "cannot parse '\"RUN x': not an instruction"),
+        ("FROM a\nCOPY app\nUSER 1\n", 2, "COPY needs a source and a destination"),
+        (
+            "FROM a\nSHELL /bin/bash -c\nUSER 1\n",
+            2,
+            'SHELL takes a JSON array: SHELL ["/bin/bash", "-c"]',
+        ),
+        ("FROM a\nONBUILD FROM b\nUSER 1\n", 2, "ONBUILD FROM is not allowed"),
+        ("FROM a\nWORKDIR\nUSER 1\n", 2, "WORKDIR needs arguments"),
     ],
 )
-def test_malformed(text: str, message: str) -> None:
-    with pytest.raises(ParseError, match=message):
-        parse(text)
+def test_malformed_instruction_is_a_problem_and_parsing_goes_on(
+    text: str, line: int, message: str
+) -> None:
+    d = parse(text)
+    assert [(p.start_line, p.message) for p in d.problems] == [(line, message)]
+    assert only(d, "USER").expanded == "1"
+
+
+def test_from_variables_the_stage_cannot_see() -> None:
+    text = (
+        "ARG TAG\n"
+        "ARG REG=docker.io\n"
+        "FROM $REG/python:$TAG AS build\n"
+        "ARG IMAGE=debian:12\n"
+        "FROM ${IMAGE}\n"
+        "FROM --platform=$BUILDPLATFORM golang:1.23\n"
+    )
+    d = parse(text)
+    assert [s.base for s in d.stages] == ["docker.io/python:$TAG", "${IMAGE}", "golang:1.23"]
+    assert [(p.start_line, p.text) for p in d.problems] == [(5, "FROM ${IMAGE}")]
+    assert "FROM uses $IMAGE, which no ARG before the first FROM declares" in d.problems[0].message
 
 
 def test_shell_splitting() -> None:

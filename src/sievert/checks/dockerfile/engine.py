@@ -16,12 +16,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from sievert.checks.dockerfile.config import CheckConfig
-from sievert.checks.dockerfile.parser import parse_dockerfile, read_text
-from sievert.checks.dockerfile.rules import DOCKERFILE_RULES
-from sievert.checks.dockerfile.syntax import Dockerfile, Instruction
+from sievert.checks.dockerfile.parser import parse_dockerfile, read_bytes
+from sievert.checks.dockerfile.rules import DOCKERFILE_RULES, invalid
+from sievert.checks.dockerfile.syntax import Dockerfile, Instruction, Problem
 from sievert.errors import ParseError
 from sievert.model.checks import CheckFinding
 
+_LINE = re.compile(r":(\d+): ")
+"""The line in a ParseError message: `path:12: message`."""
 _IGNORE = re.compile(r"#\s*sievert:ignore=([A-Za-z0-9,*-]+)\s*(.*)$")
 DOCKERFILE_GLOBS = (
     "Dockerfile",
@@ -103,13 +105,36 @@ def discover(root: Path) -> list[Path]:
 def analyze_file(
     path: Path, config: CheckConfig | None = None, display: str = ""
 ) -> list[CheckFinding]:
-    """Read, parse and analyse one Dockerfile; ParseError naming the file when unreadable."""
+    """Read, parse and analyse one Dockerfile; a file that cannot be checked is an SV-DF-033."""
     name = display or str(path)
     try:
-        text = read_text(path, name)
+        data = read_bytes(path, name)
+    except OSError as exc:
+        return _unusable(name, 1, f"cannot read the file: {exc.strerror or exc}", config)
+    try:
+        text = data.decode("utf-8")
+        decoding: Problem | None = None
     except UnicodeDecodeError as exc:
-        raise ParseError(f"{name}: not UTF-8 text ({exc.reason})") from exc
-    return analyze(parse_dockerfile(text, name), config)
+        text = data.decode("utf-8", errors="replace")
+        line = data.count(b"\n", 0, exc.start) + 1
+        message = f"not UTF-8 text (byte 0x{data[exc.start]:02x}); read with replacement characters"
+        decoding = Problem(line, line, message)
+    try:
+        dockerfile = parse_dockerfile(text, name)
+    except ParseError as exc:
+        match = _LINE.search(str(exc))
+        line, message = (int(match.group(1)), str(exc)[match.end() :]) if match else (1, str(exc))
+        return _unusable(name, line, message, config)
+    if decoding is not None:
+        problems = sorted((*dockerfile.problems, decoding), key=lambda p: p.start_line)
+        dockerfile = replace(dockerfile, problems=tuple(problems))
+    return analyze(dockerfile, config)
+
+
+def _unusable(name: str, line: int, message: str, config: CheckConfig | None) -> list[CheckFinding]:
+    """The one finding of a file the rules cannot read, configured like the others."""
+    found = invalid.problem_finding(name, Problem(line, line, message))
+    return [_configured(found, config or CheckConfig(), {})]
 
 
 def active(findings: Iterable[CheckFinding]) -> list[CheckFinding]:

@@ -1,9 +1,11 @@
 """A Dockerfile parser: directives, continuations, heredocs, flags, exec form, stages, ARG/ENV.
 
 `parse_dockerfile(text, path)` is pure. Every instruction keeps its exact line span and the
-comment lines before it (inline suppressions live there). Malformed input raises ParseError
-naming the file and the line: an unknown instruction, an instruction before the first FROM
-other than ARG, a bad FROM, an unterminated heredoc, an invalid escape directive, no FROM.
+comment lines before it (inline suppressions live there). An instruction the builder would
+reject (unknown keyword, a non-ARG before the first FROM, a malformed FROM or ENV, missing
+arguments, an unterminated heredoc, a bad directive, a FROM variable no global ARG declares)
+becomes a `Problem` at its lines and parsing goes on with the rest of the file. Only a file
+without any FROM raises ParseError (naming the file and the line): there is nothing to check.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sievert.checks.dockerfile.expand import expand
-from sievert.checks.dockerfile.syntax import Dockerfile, Heredoc, Instruction, Stage
+from sievert.checks.dockerfile.syntax import Dockerfile, Heredoc, Instruction, Problem, Stage
 from sievert.errors import LimitError, ParseError
 from sievert.limits import (
     DOCKERFILE_INSTRUCTIONS,
@@ -52,11 +54,15 @@ JSON_KEYWORDS = frozenset({"RUN", "CMD", "ENTRYPOINT", "SHELL", "COPY", "ADD", "
 HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 FLAG_KEYWORDS = frozenset({"FROM", "RUN", "COPY", "ADD", "HEALTHCHECK"})
 DIRECTIVES = frozenset({"syntax", "escape", "check"})
+EXACTLY_ONE = frozenset({"USER", "STOPSIGNAL"})
+"""Instructions that take exactly one argument (after their flags)."""
+NOT_ON_ONBUILD = frozenset({"ONBUILD", "FROM", "MAINTAINER"})
 
 _DIRECTIVE = re.compile(r"#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$")
 _KEYWORD = re.compile(r"\s*([A-Za-z]+)(?:\s+|$)(.*)", re.DOTALL)
 _HEREDOC = re.compile(r"(?<!<)<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=((?:\"[^\"]*\"|'[^']*'|\S)*))?(?:\s+|$)")
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(slots=True)
@@ -72,31 +78,43 @@ class _Raw:
     heredocs: list[Heredoc] = field(default_factory=list)
 
 
-def read_text(path: Path, name: str = "") -> str:
-    """A Dockerfile's text, read without going past DOCKERFILE_SIZE (LimitError).
+def read_bytes(path: Path, name: str = "") -> bytes:
+    """A Dockerfile's bytes, read without going past DOCKERFILE_SIZE (LimitError).
 
-    Raises OSError when it cannot be read, UnicodeDecodeError when it is not UTF-8.
+    Raises OSError when it cannot be read.
     """
-    return read_capped(path, DOCKERFILE_SIZE, name or str(path)).decode("utf-8")
+    return read_capped(path, DOCKERFILE_SIZE, name or str(path))
+
+
+def read_text(path: Path, name: str = "") -> str:
+    """A Dockerfile's text, bounded as `read_bytes`; UnicodeDecodeError when not UTF-8."""
+    return read_bytes(path, name).decode("utf-8")
 
 
 def parse_dockerfile(text: str, path: str) -> Dockerfile:
-    """The Dockerfile in `text`; ParseError naming `path` and the line when it is malformed.
+    """The Dockerfile in `text`, its problems recorded; ParseError when it has no FROM.
 
     LimitError when it is over the bounds of `sievert.limits` (size, instruction length and
     count, substitution depth).
     """
     DOCKERFILE_SIZE.check(len(text), path)
     lines = [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
-    directives, first = _directives(lines, path)
+    problems: list[Problem] = []
+    directives, first = _directives(lines, problems)
     escape = dict(directives).get("escape", "\\")
     if escape not in ("\\", "`"):
-        raise ParseError(f"{path}:1: invalid escape directive {escape!r} (use \\ or `)")
-    raws = _Reader(lines, escape, path).read(first)
-    return _Builder(path, escape).build(raws, directives)
+        line = next(n for n, text in enumerate(lines, 1) if "escape" in text.lower())
+        message = f"invalid escape directive {escape!r} (use \\ or `): \\ is used"
+        problems.append(Problem(line, line, message, lines[line - 1].strip()))
+        escape = "\\"
+        directives = tuple((name, value) for name, value in directives if name != "escape")
+    raws = _Reader(lines, escape, path, problems).read(first)
+    return _Builder(path, escape, problems).build(raws, directives)
 
 
-def _directives(lines: list[str], path: str) -> tuple[tuple[tuple[str, str], ...], int]:
+def _directives(
+    lines: list[str], problems: list[Problem]
+) -> tuple[tuple[tuple[str, str], ...], int]:
     """The parser directives at the top of the file and the index of the first other line."""
     found: dict[str, str] = {}
     for index, line in enumerate(lines):
@@ -105,7 +123,9 @@ def _directives(lines: list[str], path: str) -> tuple[tuple[tuple[str, str], ...
             return tuple(found.items()), index
         name = match.group(1).lower()
         if name in found:
-            raise ParseError(f"{path}:{index + 1}: the {name} directive is given twice")
+            message = f"the {name} directive is given twice (the first one is used)"
+            problems.append(Problem(index + 1, index + 1, message, line.strip()))
+            continue
         found[name] = match.group(2)
     return tuple(found.items()), len(lines)
 
@@ -113,10 +133,11 @@ def _directives(lines: list[str], path: str) -> tuple[tuple[tuple[str, str], ...
 class _Reader:
     """Turns physical lines into raw instructions: continuations, comments, heredocs."""
 
-    def __init__(self, lines: list[str], escape: str, path: str) -> None:
+    def __init__(self, lines: list[str], escape: str, path: str, problems: list[Problem]) -> None:
         self.lines = lines
         self.escape = escape
         self.path = path
+        self.problems = problems
 
     def read(self, start: int) -> list[_Raw]:
         """Every instruction from line index `start` on."""
@@ -133,19 +154,23 @@ class _Reader:
                 comments.append((index + 1, stripped))
                 index += 1
             else:
+                line = index + 1
                 raw, index = self._instruction(index, tuple(comments))
-                raws.append(raw)
-                count += 1 + len(raw.heredocs)
-                if count > bound:
-                    raise DOCKERFILE_INSTRUCTIONS.error(f"{self.path}:{raw.start}", bound)
                 comments = []
+                count += 1 + (len(raw.heredocs) if raw else 0)
+                if count > bound:
+                    raise DOCKERFILE_INSTRUCTIONS.error(f"{self.path}:{line}", bound)
+                if raw is not None:
+                    raws.append(raw)
         return raws
 
     def _skippable(self, index: int) -> bool:
         stripped = self.lines[index].strip()
         return not stripped or stripped.startswith("#")
 
-    def _instruction(self, start: int, comments: tuple[tuple[int, str], ...]) -> tuple[_Raw, int]:
+    def _instruction(
+        self, start: int, comments: tuple[tuple[int, str], ...]
+    ) -> tuple[_Raw | None, int]:
         parts: list[str] = []
         inner: list[tuple[int, str]] = []
         index, last = start, start
@@ -166,6 +191,8 @@ class _Reader:
                     inner.append((index + 1, self.lines[index].strip()))
                 index += 1
         raw = self._raw("".join(parts), start, last, comments + tuple(inner))
+        if raw is None:
+            return None, index
         if raw.keyword in HEREDOC_KEYWORDS and not raw.rest.lstrip().startswith("["):
             index = self._heredocs(raw, index)
         raw.original = "\n".join(self.lines[start : raw.end])
@@ -173,13 +200,19 @@ class _Reader:
 
     def _raw(
         self, logical: str, start: int, last: int, comments: tuple[tuple[int, str], ...]
-    ) -> _Raw:
+    ) -> _Raw | None:
+        """The raw instruction, None (and a problem) when it has no known keyword."""
         match = _KEYWORD.match(logical)
+        first = self.lines[start].strip()
         if match is None:
-            raise ParseError(f"{self.path}:{start + 1}: cannot parse {logical.strip()[:40]!r}")
+            message = f"cannot parse {logical.strip()[:40]!r}: not an instruction"
+            self.problems.append(Problem(start + 1, last + 1, message, first))
+            return None
         keyword = match.group(1).upper()
         if keyword not in KEYWORDS:
-            raise ParseError(f"{self.path}:{start + 1}: unknown instruction {match.group(1)!r}")
+            message = f"unknown instruction {match.group(1)!r}"
+            self.problems.append(Problem(start + 1, last + 1, message, first))
+            return None
         return _Raw(keyword, match.group(2).strip(), start + 1, last + 1, "", comments)
 
     def _heredocs(self, raw: _Raw, index: int) -> int:
@@ -190,9 +223,10 @@ class _Reader:
             first = index
             while True:
                 if index >= len(self.lines):
-                    raise ParseError(
-                        f"{self.path}:{first}: heredoc {delimiter!r} is not terminated"
-                    )
+                    message = f"heredoc {delimiter!r} is not terminated (read to the end)"
+                    text = self.lines[raw.start - 1].strip()
+                    self.problems.append(Problem(raw.start, raw.start, message, text))
+                    break
                 line = self.lines[index].lstrip("\t") if strip_tabs else self.lines[index]
                 index += 1
                 if line == delimiter:
@@ -278,14 +312,36 @@ def unquote(word: str, escape: str = "\\") -> str:
     return "".join(out)
 
 
+PLATFORM_ARGS = frozenset(
+    (
+        "BUILDPLATFORM",
+        "BUILDOS",
+        "BUILDARCH",
+        "BUILDVARIANT",
+        "TARGETPLATFORM",
+        "TARGETOS",
+        "TARGETARCH",
+        "TARGETVARIANT",
+    )
+)
+"""Arguments BuildKit declares in the global scope: FROM may use them without an ARG."""
+NEED_ARGUMENTS = KEYWORDS - {"CMD", "ENTRYPOINT"}
+
+
 class _Builder:
     """Groups raw instructions into stages and resolves ARG and ENV as the builder does."""
 
-    def __init__(self, path: str, escape: str) -> None:
+    def __init__(self, path: str, escape: str, problems: list[Problem]) -> None:
         self.path = path
         self.escape = escape
+        self.problems = problems
         self.global_args: dict[str, str] = {}
+        self.global_declared: set[str] = set(PLATFORM_ARGS)
         self.stage_envs: list[dict[str, str]] = []
+
+    def _problem(self, raw: _Raw, message: str) -> None:
+        first = raw.original.splitlines()[0].strip() if raw.original else raw.keyword
+        self.problems.append(Problem(raw.start, raw.end, message, first))
 
     def build(self, raws: list[_Raw], directives: tuple[tuple[str, str], ...]) -> Dockerfile:
         """The Dockerfile of the raw instructions."""
@@ -293,16 +349,16 @@ class _Builder:
         position = 0
         while position < len(raws) and raws[position].keyword != "FROM":
             raw = raws[position]
+            position += 1
             if raw.keyword != "ARG":
-                where = f"{self.path}:{raw.start}"
-                raise ParseError(f"{where}: {raw.keyword} before the first FROM (only ARG may be)")
+                self._problem(raw, f"{raw.keyword} before the first FROM (only ARG may be)")
+                continue
             try:
-                instruction = self._instruction(raw, self.global_args)
-                self._declare(instruction, self.global_args, {})
+                instruction = self._checked(raw, self.global_args)
+                self.global_declared |= self._declare(instruction, self.global_args, {})
             except LimitError as exc:
                 raise exc.at(f"{self.path}:{raw.start}") from None
             args.append(instruction)
-            position += 1
         if position == len(raws):
             line = raws[-1].end if raws else 1
             raise ParseError(f"{self.path}:{line}: no FROM instruction")
@@ -313,42 +369,59 @@ class _Builder:
             )
             stages.append(self._stage(raws[position:end], stages))
             position = end
-        return Dockerfile(self.path, tuple(stages), directives, tuple(args))
+        problems = tuple(sorted(self.problems, key=lambda p: (p.start_line, p.message)))
+        return Dockerfile(self.path, tuple(stages), directives, tuple(args), problems)
 
     def _stage(self, raws: list[_Raw], earlier: list[Stage]) -> Stage:
         try:
-            head = self._instruction(raws[0], self.global_args)
+            head = self._checked(raws[0], self.global_args, keep_unknown=True)
         except LimitError as exc:
             raise exc.at(f"{self.path}:{raws[0].start}") from None
-        base, name = self._from(head)
+        base, name = self._from(head, raws[0])
         base_stage = next((s.index for s in earlier if s.name and s.name == base.lower()), -1)
         env = dict(self.stage_envs[base_stage]) if base_stage >= 0 else {}
         args: dict[str, str] = {}
         instructions = [head]
         for raw in raws[1:]:
             try:
-                instruction = self._instruction(raw, {**args, **env})
+                instruction = self._checked(raw, {**args, **env})
                 if raw.keyword == "ARG":
                     self._declare(instruction, args, self.global_args)
                 elif raw.keyword == "ENV":
-                    env.update(self._env_pairs(raw.rest, {**args, **env}, raw.start))
+                    env.update(self._env_pairs(raw, {**args, **env}))
             except LimitError as exc:
                 raise exc.at(f"{self.path}:{raw.start}") from None
             instructions.append(instruction)
         self.stage_envs.append(env)
         return Stage(name, len(earlier), base, tuple(instructions), base_stage)
 
-    def _from(self, head: Instruction) -> tuple[str, str]:
+    def _from(self, head: Instruction, raw: _Raw) -> tuple[str, str]:
+        """The base and the stage name; unknown variables stay as written (and are reported)."""
+        for variable in dict.fromkeys(_VARIABLE.findall(head.arguments)):
+            if variable not in self.global_args and variable not in self.global_declared:
+                self._problem(
+                    raw,
+                    f"FROM uses ${variable}, which no ARG before the first FROM declares: the "
+                    "builder sees it empty (an ARG inside a stage is not visible to FROM)",
+                )
         parts = head.expanded.split()
         if len(parts) == 1:
             return parts[0], ""
         if len(parts) == 3 and parts[1].lower() == "as":
             return parts[0], parts[2].lower()
-        raise ParseError(
-            f"{self.path}:{head.start_line}: FROM takes an image and an optional 'AS name'"
-        )
+        if parts:
+            self._problem(raw, "FROM takes an image and an optional 'AS name'")
+        return (parts[0] if parts else ""), ""
 
-    def _instruction(self, raw: _Raw, env: dict[str, str]) -> Instruction:
+    def _checked(self, raw: _Raw, env: dict[str, str], keep_unknown: bool = False) -> Instruction:
+        """The instruction, with a problem recorded when the builder would reject its form."""
+        instruction = self._instruction(raw, env, keep_unknown)
+        message = argument_problem(instruction)
+        if message:
+            self._problem(raw, message)
+        return instruction
+
+    def _instruction(self, raw: _Raw, env: dict[str, str], keep_unknown: bool) -> Instruction:
         flags, text = split_flags(raw.rest) if raw.keyword in FLAG_KEYWORDS else ((), raw.rest)
         array = json_array(text) if raw.keyword in JSON_KEYWORDS else None
         shell = raw.keyword in SHELL_KEYWORDS
@@ -356,7 +429,7 @@ class _Builder:
             items = array if shell else [expand(item, env, self.escape) for item in array]
             expanded = json.dumps(items)
         else:
-            expanded = expand(text, env, self.escape, shell=shell)
+            expanded = expand(text, env, self.escape, shell=shell or keep_unknown)
         flags = tuple((name, expand(value, env, self.escape)) for name, value in flags)
         return Instruction(
             keyword=raw.keyword,
@@ -373,30 +446,56 @@ class _Builder:
 
     def _declare(
         self, instruction: Instruction, into: dict[str, str], defaults: dict[str, str]
-    ) -> None:
+    ) -> set[str]:
         """Record the names an ARG declares, with their default or the global one."""
+        names: set[str] = set()
         for word in words(instruction.arguments, self.escape):
             name, has_value, value = word.partition("=")
+            names.add(name)
             if has_value:
                 into[name] = unquote(expand(value, into, self.escape), self.escape)
             elif name in defaults:
                 into[name] = defaults[name]
+        return names
 
-    def _env_pairs(self, text: str, env: dict[str, str], line: int) -> dict[str, str]:
+    def _env_pairs(self, raw: _Raw, env: dict[str, str]) -> dict[str, str]:
         """The variables an ENV sets, each value expanded with the variables before it."""
+        text = raw.rest
         items = words(text, self.escape)
         if not items:
-            raise ParseError(f"{self.path}:{line}: ENV needs at least one variable")
+            return {}
         if "=" not in items[0]:
             value = text[len(items[0]) :].strip()
+            if not value:
+                self._problem(raw, f"ENV {items[0]} has no value")
+                return {}
             return {items[0]: unquote(expand(value, env, self.escape), self.escape)}
         pairs: dict[str, str] = {}
         for item in items:
             name, has_value, value = item.partition("=")
             if not has_value:
-                raise ParseError(f"{self.path}:{line}: ENV {item!r} has no '=value'")
+                self._problem(raw, f"ENV {item!r} has no '=value'")
+                continue
             pairs[name] = unquote(expand(value, env, self.escape), self.escape)
         return pairs
+
+
+def argument_problem(instruction: Instruction) -> str:
+    """Why the builder would reject the instruction's arguments ('' when it would not)."""
+    keyword, text = instruction.keyword, instruction.arguments.strip()
+    if not text and not instruction.heredocs and keyword in NEED_ARGUMENTS:
+        return f"{keyword} needs arguments"
+    if keyword == "SHELL" and not instruction.json_form:
+        return 'SHELL takes a JSON array: SHELL ["/bin/bash", "-c"]'
+    if keyword in ("COPY", "ADD"):
+        count = len(instruction.exec_args()) if instruction.json_form else len(words(text))
+        if count < 2:
+            return f"{keyword} needs a source and a destination"
+    if keyword == "ONBUILD":
+        inner = text.split(maxsplit=1)[0].upper() if text else ""
+        if inner in NOT_ON_ONBUILD:
+            return f"ONBUILD {inner} is not allowed"
+    return ""
 
 
 def env_pairs(instruction: Instruction, escape: str = "\\") -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sievert.checks.dockerfile.syntax import Instruction
 
@@ -44,6 +44,8 @@ class Command:
     """Names of the commands before this one in its pipeline (`curl -s u | sh`: ('curl',))."""
     raw: tuple[str, ...] = ()
     """The words as written, quotes kept."""
+    subshell: bool = False
+    """Runs in a subshell, `( ... )` or `$( ... )`: a `cd` there does not outlast it."""
 
     @property
     def name(self) -> str:
@@ -95,11 +97,15 @@ def parse_script(text: str) -> tuple[Command, ...]:
     result: list[Command] = []
     current: list[_Token] = []
     upstream: tuple[str, ...] = ()
+    depth = 0
     for token in [*_tokens(text), _Token(";", ";", operator=True)]:
         if not token.operator:
             current.append(token)
             continue
         command = _finish(current, upstream)
+        if command is not None and depth:
+            command = replace(command, subshell=True)
+        depth = max(0, depth + {"(": 1, ")": -1}.get(token.text, 0))
         current = []
         piped = token.text in ("|", "|&")
         if command is not None:
@@ -113,9 +119,10 @@ def parse_script(text: str) -> tuple[Command, ...]:
 def _nested(command: Command) -> tuple[Command, ...]:
     """The commands of `$(...)` substitutions and of the script given to `sh -c SCRIPT`."""
     found: list[Command] = []
-    for word in command.argv:
+    for word in (*command.argv, *(value for _, value in command.assignments)):
         for match in _SUBSTITUTION.finditer(word):
-            found += parse_script(match.group(1) or match.group(2) or "")
+            script = match.group(1) or match.group(2) or ""
+            found += [replace(c, subshell=True) for c in parse_script(script)]
     if command.name in SHELLS and "-c" in command.argv[1:]:
         position = command.argv.index("-c", 1)
         if position + 1 < len(command.argv):

@@ -21,6 +21,17 @@ class Heredoc:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """An instruction the builder would reject or could not resolve; parsing went on past it."""
+
+    start_line: int
+    end_line: int
+    message: str
+    text: str = ""
+    """The first source line of the instruction ('' when the problem is file-wide)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Instruction:
     """One Dockerfile instruction, with its exact line span."""
 
@@ -87,6 +98,8 @@ class Dockerfile:
     """Parser directives at the top (`syntax`, `escape`, `check`), lower-case names."""
     args: tuple[Instruction, ...]
     """The global ARG instructions, before the first FROM."""
+    problems: tuple[Problem, ...] = ()
+    """Invalid or unresolvable instructions, in line order (SV-DF-033 reports them)."""
 
     @property
     def final_stage(self) -> Stage:

@@ -6,13 +6,17 @@ from sievert.checks.dockerfile.rules import (
     add,
     base_image,
     download,
+    downloaders,
+    invalid,
     packages,
+    pipefail,
     ports,
     privilege,
     secrets,
     structure,
     tls,
     user,
+    workdir_cd,
 )
 from sievert.checks.dockerfile.rules._base import Check, DockerfileRule
 
@@ -49,7 +53,11 @@ DOCKERFILE_RULES: tuple[DockerfileRule, ...] = (
     DockerfileRule(structure.WORKDIR, structure.check_workdir),
     DockerfileRule(structure.REPEATED, structure.check_repeated),
     DockerfileRule(structure.MAINTAINER, structure.check_maintainer),
+    DockerfileRule(invalid.RULE, invalid.check),
+    DockerfileRule(downloaders.RULE, downloaders.check),
+    DockerfileRule(pipefail.RULE, pipefail.check),
+    DockerfileRule(workdir_cd.RULE, workdir_cd.check),
 )
-"""Ids SV-DF-001 to SV-DF-032, in id order."""
+"""Ids SV-DF-001 to SV-DF-036, in id order."""
 
 __all__ = ["DOCKERFILE_RULES", "Check", "DockerfileRule"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -94,13 +95,25 @@ def short_flag(options: Iterable[str], letter: str, with_value: str = "") -> boo
     return False
 
 
-def cache_mount(instruction: Instruction, path: str) -> bool:
-    """The RUN has a `--mount=type=cache` whose target starts with `path`."""
+def mount_targets(instruction: Instruction) -> list[str]:
+    """Targets of the RUN's cache and tmpfs mounts: nothing written there reaches the layer."""
+    targets = []
     for name, value in instruction.flags:
         if name != "mount":
             continue
         fields = dict(part.partition("=")[::2] for part in value.split(","))
         target = fields.get("target") or fields.get("dst") or fields.get("destination") or ""
-        if fields.get("type") == "cache" and target.rstrip("/").startswith(path.rstrip("/")):
-            return True
-    return False
+        if fields.get("type") in ("cache", "tmpfs") and target:
+            targets.append(posixpath.normpath(target))
+    return targets
+
+
+def covers(target: str, path: str) -> bool:
+    """`path` is the mount `target` or lies under it."""
+    path = posixpath.normpath(path)
+    return path == target or path.startswith(target.rstrip("/") + "/")
+
+
+def cache_mount(instruction: Instruction, *paths: str) -> bool:
+    """A cache or tmpfs mount of the RUN covers one of `paths`."""
+    return any(covers(t, p) for t in mount_targets(instruction) for p in paths)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sievert.checks.dockerfile.config import CheckConfig
-from sievert.checks.dockerfile.parser import env_pairs
 from sievert.checks.dockerfile.rules._base import finding, instructions, make_rule
 from sievert.checks.dockerfile.syntax import Dockerfile, Instruction, Stage
 from sievert.model.checks import CheckFinding
@@ -46,7 +44,6 @@ STAGE_REF = make_rule(
     "reference with a tag.",
 )
 DEFAULT_REGISTRY = "docker.io"
-_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,28 +79,22 @@ def parse_ref(text: str) -> ImageRef:
 
 
 def _image_stages(dockerfile: Dockerfile) -> Iterator[Stage]:
+    """Stages built on an image; not scratch, and not one whose name comes from --build-arg.
+
+    A FROM variable the global ARGs leave without a value stays as written in `base`
+    (`python:$TAG`): the image is only known at build time, so it is not judged.
+    """
     for stage in dockerfile.stages:
-        if stage.base_stage < 0 and stage.base.lower() != "scratch":
+        base = stage.base
+        if stage.base_stage < 0 and base and "$" not in base and base.lower() != "scratch":
             yield stage
-
-
-def _unresolved(dockerfile: Dockerfile, stage: Stage) -> bool:
-    """FROM uses a global ARG without a default: its value comes from --build-arg."""
-    defaults = {name for name, value in env_pairs(dockerfile_args(dockerfile)) if value}
-    return any(name not in defaults for name in _VARIABLE.findall(stage.from_instruction.arguments))
-
-
-def dockerfile_args(dockerfile: Dockerfile) -> Instruction:
-    """The global ARG declarations as one ARG instruction."""
-    text = " ".join(i.expanded for i in dockerfile.args)
-    return Instruction("ARG", text, (), False, (), 0, 0, text, text)
 
 
 def check_latest(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
     """FROM an image with no tag or the `latest` tag, and no digest."""
     for stage in _image_stages(dockerfile):
         ref = parse_ref(stage.base)
-        if ref.digest or _unresolved(dockerfile, stage):
+        if ref.digest:
             continue
         if ref.tag in ("", "latest"):
             what = "the latest tag" if ref.tag else "no tag (latest)"

@@ -1,13 +1,16 @@
 """SV-DF-021..028: package-manager hygiene (apt, apk, pip, yum/dnf) and unpinned versions.
 
 The size-only rules (recommends, caches) apply to the stages whose layers ship: the final
-stage and the stages it builds on; a builder stage's cache never reaches the image.
+stage and the stages it builds on; a builder stage's cache never reaches the image. A cache
+is cleaned only by a command after the last install of the RUN (`yum clean all && yum
+install x` still leaves the cache), or kept out of the layer by a `--mount=type=cache` (or
+tmpfs) over the manager's cache directory.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sievert.checks.dockerfile.config import CheckConfig
 from sievert.checks.dockerfile.parser import env_pairs
@@ -15,9 +18,11 @@ from sievert.checks.dockerfile.rules._base import (
     cache_mount,
     finding,
     make_rule,
+    mount_targets,
     options_and_operands,
     runs,
     shipped_stages,
+    short_flag,
 )
 from sievert.checks.dockerfile.shell import Command
 from sievert.checks.dockerfile.syntax import Dockerfile, Instruction, Stage
@@ -129,7 +134,24 @@ PIP_VALUE = frozenset(
 NPM_VALUE = frozenset({"--prefix", "--registry", "--cache", "--loglevel"})
 GEM_VALUE = frozenset({"-v", "--version", "-i", "--install-dir", "-n", "--bindir", "--source"})
 YUM = frozenset({"yum", "dnf", "microdnf", "tdnf", "zypper"})
+RPM_FAMILIES = (
+    (
+        frozenset({"yum", "dnf", "microdnf", "tdnf"}),
+        ("/var/cache/yum", "/var/cache/dnf", "/var/cache/libdnf5", "/var/cache/tdnf"),
+    ),
+    (frozenset({"zypper"}), ("/var/cache/zypp",)),
+)
+"""Tools sharing a cache, and the cache directories a mount or an `rm` must cover."""
+RPM_VALUE = frozenset({"--setopt", "--repo", "--enablerepo"})
+RPM_INSTALLS = frozenset({"install", "in", "groupinstall", "reinstall", "localinstall"})
+APT_LISTS_DIR = "/var/lib/apt/lists"
+APK_CACHE_DIR = "/var/cache/apk"
 _PIP = re.compile(r"pip[0-9.]*$")
+_PIP_CACHE = re.compile(r"(?:^|/)\.cache(?:/pip)?/?\*?$|^~/\.cache")
+_ASSUME_YES = re.compile(r"APT::Get::Assume-Yes\W+(?:true|yes|1)\b", re.IGNORECASE)
+NO = frozenset({"", "0", "false", "off", "no"})
+"""Values that leave a boolean setting such as PIP_NO_CACHE_DIR off."""
+_QUIET = re.compile(r"(?:-q|--quiet)=(\d+)$")
 
 
 def subcommand(command: Command, with_value: frozenset[str]) -> tuple[str, list[str], list[str]]:
@@ -181,15 +203,40 @@ def _shipped_runs(
             yield stage, instruction, found
 
 
+def assumes_yes(options: list[str]) -> bool:
+    """-y, --yes, --assume-yes, `-o APT::Get::Assume-Yes=true`, or quiet level 2 (-qq, -q -q)."""
+    if any(o in ("--yes", "--assume-yes") or _ASSUME_YES.search(o) for o in options):
+        return True
+    if short_flag(options, "y", with_value="oct"):
+        return True
+    return quiet_level(options) >= 2
+
+
+def quiet_level(options: list[str]) -> int:
+    """apt's quiet level: one per `q` (`-q -q`, `-qq`, `--quiet`), `-q=N` sets it."""
+    level = 0
+    for option in options:
+        match = _QUIET.match(option)
+        if match:
+            level = int(match.group(1))
+        elif option == "--quiet":
+            level += 1
+        elif option.startswith("-") and not option.startswith("--"):
+            for char in option[1:]:
+                if char in "oct":
+                    break
+                level += char == "q"
+    return level
+
+
 def check_apt_yes(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """apt-get install without -y/--yes/--assume-yes/-qq."""
-    for _, instruction, found in runs(dockerfile):
+    """apt-get install that would ask for a confirmation (no -y, quiet level 2 or apt.conf)."""
+    for stage, instruction, found in runs(dockerfile):
+        before = stage.instructions[: stage.instructions.index(instruction) + 1]
+        if any(_ASSUME_YES.search(i.original) for i in before):
+            continue
         for command, options, _ in apt_installs(found):
-            yes = any(o in ("--yes", "--assume-yes", "-qq", "--quiet=2") for o in options)
-            yes = yes or any(
-                o.startswith("-") and not o.startswith("--") and "y" in o for o in options
-            )
-            if not yes and "yes" not in command.upstream:
+            if not assumes_yes(options) and "yes" not in command.upstream:
                 yield finding(
                     APT_YES, dockerfile, instruction, f"{command.name} install without -y"
                 )
@@ -211,18 +258,39 @@ def check_recommends(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[Ch
                 break
 
 
-def _removes(found: tuple[Command, ...], prefix: str) -> bool:
-    return any(c.name == "rm" and any(a.startswith(prefix) for a in c.argv[1:]) for c in found)
+def _removes(command: Command, *prefixes: str) -> bool:
+    """`rm` of a path under one of `prefixes`."""
+    return command.name == "rm" and any(
+        a.startswith(prefix) for a in command.argv[1:] for prefix in prefixes
+    )
+
+
+def cleaned_after(
+    found: tuple[Command, ...],
+    installs: Callable[[Command], bool],
+    cleans: Callable[[Command], bool],
+) -> bool:
+    """A command after the RUN's last install cleans up (a cleanup before it does not count)."""
+    last = max((n for n, command in enumerate(found) if installs(command)), default=-1)
+    return last >= 0 and any(cleans(command) for command in found[last + 1 :])
 
 
 def check_apt_lists(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """apt-get install (or update) without `rm -rf /var/lib/apt/lists/*` in the same RUN."""
+    """apt-get install without `rm -rf /var/lib/apt/lists/*` after it (nor a cache mount)."""
     for _, instruction, found in _shipped_runs(dockerfile):
-        if not apt_installs(found) or cache_mount(instruction, "/var/lib/apt"):
+        if not apt_installs(found) or cache_mount(instruction, APT_LISTS_DIR):
             continue
-        if not _removes(found, "/var/lib/apt/lists"):
+        if not cleaned_after(found, _apt_installs, _removes_apt_lists):
             message = "the apt lists are left in the layer"
             yield finding(APT_LISTS, dockerfile, instruction, message)
+
+
+def _apt_installs(command: Command) -> bool:
+    return command.name in APT and subcommand(command, APT_VALUE)[0] == "install"
+
+
+def _removes_apt_lists(command: Command) -> bool:
+    return _removes(command, APT_LISTS_DIR)
 
 
 def check_update_alone(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
@@ -242,55 +310,94 @@ def check_update_alone(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[
             yield finding(UPDATE_ALONE, dockerfile, instruction, message)
 
 
+def _apk_adds_cached(command: Command) -> bool:
+    """`apk add` that keeps the index cache (no --no-cache)."""
+    adds = command.name == "apk" and subcommand(command, APK_VALUE)[0] == "add"
+    return adds and "--no-cache" not in command.argv
+
+
+def _apk_cleans(command: Command) -> bool:
+    cache = command.name == "apk" and subcommand(command, APK_VALUE)[0] == "cache"
+    purged = cache and ("purge" in command.argv or "clean" in command.argv)
+    return purged or _removes(command, APK_CACHE_DIR)
+
+
 def check_apk_cache(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """apk add without --no-cache (nor a cache mount or `rm -rf /var/cache/apk`)."""
+    """apk add without --no-cache, nor a cache mount or `rm -rf /var/cache/apk/*` after it."""
     for _, instruction, found in _shipped_runs(dockerfile):
-        if cache_mount(instruction, "/var/cache/apk") or _removes(found, "/var/cache/apk"):
+        if not any(_apk_adds_cached(c) for c in found) or cache_mount(instruction, APK_CACHE_DIR):
             continue
-        for command in found:
-            adds = command.name == "apk" and subcommand(command, APK_VALUE)[0] == "add"
-            if adds and "--no-cache" not in command.argv:
-                yield finding(APK_CACHE, dockerfile, instruction, "apk add without --no-cache")
-                break
+        if not cleaned_after(found, _apk_adds_cached, _apk_cleans):
+            yield finding(APK_CACHE, dockerfile, instruction, "apk add without --no-cache")
+
+
+def _pip_installs(command: Command) -> bool:
+    args = _pip_args(command)
+    return bool(args) and options_and_operands(args, PIP_VALUE)[1][:1] == ["install"]
+
+
+def _pip_cleans(command: Command) -> bool:
+    args = _pip_args(command)
+    purged = bool(args) and options_and_operands(args, PIP_VALUE)[1][:2] == ["cache", "purge"]
+    removed = command.name == "rm" and any(_PIP_CACHE.search(a) for a in command.argv[1:])
+    return purged or removed
+
+
+def _pip_mounted(instruction: Instruction, env: dict[str, str]) -> bool:
+    """A cache mount over a home's `.cache`/`.cache/pip` or over PIP_CACHE_DIR."""
+    targets = mount_targets(instruction)
+    if any(_PIP_CACHE.search(target) for target in targets):
+        return True
+    cache_dir = env.get("PIP_CACHE_DIR", "")
+    return bool(cache_dir) and cache_mount(instruction, cache_dir)
 
 
 def check_pip_cache(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """pip install without --no-cache-dir (nor PIP_NO_CACHE_DIR or a cache mount)."""
+    """pip install without --no-cache-dir, PIP_NO_CACHE_DIR, a cache mount or a purge after."""
     for stage, instruction, found in _shipped_runs(dockerfile):
-        if cache_mount(instruction, "/root/.cache"):
-            continue
         env = _stage_env(stage, instruction)
-        for command in found:
-            args = _pip_args(command)
-            if not args or options_and_operands(args, PIP_VALUE)[1][:1] != ["install"]:
-                continue
+        if _pip_mounted(instruction, env):
+            continue
+
+        def keeps_cache(command: Command, env: dict[str, str] = env) -> bool:
             variables = {**env, **dict(command.assignments)}
-            disabled = variables.get("PIP_NO_CACHE_DIR", "").lower() not in (
-                "",
-                "0",
-                "false",
-                "off",
-            )
-            if "--no-cache-dir" not in args and not disabled:
-                yield finding(
-                    PIP_CACHE, dockerfile, instruction, "pip install without --no-cache-dir"
-                )
-                break
+            disabled = variables.get("PIP_NO_CACHE_DIR", "").lower() not in NO
+            return _pip_installs(command) and "--no-cache-dir" not in command.argv and not disabled
+
+        if any(keeps_cache(c) for c in found) and not cleaned_after(
+            found, keeps_cache, _pip_cleans
+        ):
+            yield finding(PIP_CACHE, dockerfile, instruction, "pip install without --no-cache-dir")
+
+
+def _rpm_installs(tools: frozenset[str]) -> Callable[[Command], bool]:
+    def installs(command: Command) -> bool:
+        return command.name in tools and subcommand(command, frozenset())[0] in RPM_INSTALLS
+
+    return installs
+
+
+def _rpm_cleans(tools: frozenset[str], caches: tuple[str, ...]) -> Callable[[Command], bool]:
+    def cleans(command: Command) -> bool:
+        sub = subcommand(command, frozenset())[0]
+        return (command.name in tools and sub in ("clean", "cc")) or _removes(command, *caches)
+
+    return cleans
 
 
 def check_yum_clean(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """yum/dnf/microdnf/zypper install without `clean` (or removing its cache) in the RUN."""
+    """yum/dnf/microdnf/zypper install without clean after it (nor a cache mount) in the RUN."""
     for _, instruction, found in _shipped_runs(dockerfile):
-        tools = {
-            c.name
-            for c in found
-            if c.name in YUM and subcommand(c, frozenset())[0] in ("install", "in", "groupinstall")
-        }
-        if not tools:
-            continue
-        cleaned = any(c.name in YUM and "clean" in c.argv for c in found)
-        if not cleaned and not _removes(found, "/var/cache/"):
-            message = f"{', '.join(sorted(tools))} install without clean"
+        left: set[str] = set()
+        for tools, caches in RPM_FAMILIES:
+            installs = _rpm_installs(tools)
+            used = {c.name for c in found if installs(c)}
+            if not used or cache_mount(instruction, *caches):
+                continue
+            if not cleaned_after(found, installs, _rpm_cleans(tools, caches)):
+                left |= used
+        if left:
+            message = f"{', '.join(sorted(left))} install without clean"
             yield finding(YUM_CLEAN, dockerfile, instruction, message)
 
 
@@ -351,10 +458,23 @@ def _unpinned_gem(command: Command) -> list[str]:
 def _unpinned_yum(command: Command) -> list[str]:
     if command.name not in YUM:
         return []
-    sub, _, packages = subcommand(command, frozenset({"--setopt", "--repo", "--enablerepo"}))
+    sub, _, packages = subcommand(command, RPM_VALUE)
     if sub not in ("install", "in"):
         return []
     return [p for p in packages if not re.search(r"-\d|\$|/|\.rpm$", p)]
+
+
+def installed_packages(found: tuple[Command, ...]) -> list[str]:
+    """The package operands of apt, apk, yum/dnf/microdnf/zypper installs, as written."""
+    names = [p for _, _, packages in apt_installs(found) for p in packages]
+    for command in found:
+        if command.name == "apk":
+            sub, _, packages = subcommand(command, APK_VALUE)
+            names += packages if sub == "add" else []
+        elif command.name in YUM:
+            sub, _, packages = subcommand(command, RPM_VALUE)
+            names += packages if sub in RPM_INSTALLS else []
+    return names
 
 
 def unpinned(found: tuple[Command, ...]) -> list[str]:

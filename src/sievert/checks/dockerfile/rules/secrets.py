@@ -50,6 +50,22 @@ NOT_SECRET_SUFFIX = re.compile(
     r"TYPE|ENDPOINT)$",
     re.IGNORECASE,
 )
+PATH_NAMES = frozenset({"GOOGLE_APPLICATION_CREDENTIALS"})
+"""Variables that by definition name a file (Google's credentials JSON), never hold a secret."""
+REFERENCE = re.compile(
+    r"""^(?:
+        [~.]{0,2}/                                  # /run/secrets/x, ./x, ../x, ~/x
+      | \$\{?[A-Za-z_][A-Za-z0-9_]*\}?/              # ${SECRETS_DIR}/token
+      | [A-Za-z]:[\\/]                              # C:\secrets\x
+      | file://
+      | arn:aws[\w-]*:(?:secretsmanager|ssm|kms):     # AWS Secrets Manager, SSM, KMS
+      | projects/[^/\s]+/secrets/                    # Google Secret Manager
+      | (?:vault|op|sm|gcp-sm|aws-sm|azure-kv|awssm|ssm):[^\s]+  # vault:, op://, sm://...
+      | @Microsoft\.KeyVault\(                        # Azure App Service Key Vault reference
+    )""",
+    re.VERBOSE,
+)
+"""A value that says where the secret is (a file, a secret manager entry), not the secret."""
 TOKEN_FORMATS = (
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_\w{22,}")),
@@ -106,12 +122,17 @@ def known_token(text: str) -> str:
     return ""
 
 
-def _declared_value(instruction: Instruction, name: str) -> bool:
-    """The ENV/ARG gives `name` a literal value as written (not empty)."""
+def is_reference(value: str) -> bool:
+    """The value is a file path or a secret-manager reference, not an inline secret."""
+    return bool(REFERENCE.match(value.strip().strip("'\"")))
+
+
+def _written_value(instruction: Instruction, name: str) -> str | None:
+    """The value the ENV/ARG gives `name` as written, quotes removed (None: no `=value`)."""
     for written, value in env_pairs_raw(instruction):
         if written == name:
-            return bool(value.strip("'\""))
-    return False
+            return value.strip("'\"") if "=" in instruction.arguments or value else None
+    return None
 
 
 def env_pairs_raw(instruction: Instruction) -> list[tuple[str, str]]:
@@ -123,14 +144,17 @@ def env_pairs_raw(instruction: Instruction) -> list[tuple[str, str]]:
 
 
 def check_named(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """ENV with a value, or any ARG, whose name says it holds a secret."""
+    """ENV with an inline value, or an ARG without a path value, whose name says it is secret."""
     for instruction in dockerfile.instructions():
         if instruction.keyword not in ("ENV", "ARG"):
             continue
         for name, _ in env_pairs(instruction):
-            if not secret_name(name):
+            if not secret_name(name) or name.upper() in PATH_NAMES:
                 continue
-            if instruction.keyword == "ENV" and not _declared_value(instruction, name):
+            value = _written_value(instruction, name)
+            if instruction.keyword == "ENV" and not value:
+                continue
+            if value and is_reference(value):
                 continue
             message = f"{instruction.keyword} {name} holds a secret in the image"
             yield finding(NAMED, dockerfile, instruction, message)

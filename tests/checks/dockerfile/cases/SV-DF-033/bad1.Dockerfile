@@ -1,0 +1,5 @@
+FROM debian:12 AS base
+ARG IMAGE=alpine:3.20
+# expect
+FROM $IMAGE
+USER 1000
