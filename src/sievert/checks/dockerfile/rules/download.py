@@ -52,20 +52,25 @@ VERIFIERS = frozenset(
     }
 )
 """`rpm --checksig`, `openssl dgst` count: any of these in the RUN is taken as a check."""
-_SUBSHELL_DOWNLOAD = re.compile(r"(?:\$\(|<\(|`)\s*(?:curl|wget)\b")
+_SUBSHELL_DOWNLOAD = re.compile(r"(?:\$\(|<\(|`)\s*(curl|wget)\b")
 _URL = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
 _LOCAL = re.compile(r"(?:https?://)?(?:localhost|127\.0\.0\.1|\[::1\])(?:[:/]|$)", re.IGNORECASE)
 _NO_BODY = frozenset({"-I", "--head", "--spider"})
 
 
-def pipes_to_interpreter(command: Command) -> bool:
-    """`curl ... | sh`, `sh -c "$(curl ...)"`, `bash <(wget -O- ...)`."""
+def fed_downloaders(command: Command) -> set[str]:
+    """The downloaders whose output an interpreter runs: `curl ... | sh`,
+    `sh -c "$(curl ...)"`, `bash <(wget -O- ...)`; empty when `command` runs no download."""
     if not command.is_interpreter():
-        return False
-    if any(name in DOWNLOADERS for name in command.upstream):
-        return True
+        return set()
+    fed = {name for name in command.upstream if name in DOWNLOADERS}
     texts = [*command.raw, *(target for _, target in command.redirects)]
-    return any(_SUBSHELL_DOWNLOAD.search(text) for text in texts)
+    return fed | {m.group(1) for text in texts for m in _SUBSHELL_DOWNLOAD.finditer(text)}
+
+
+def pipes_to_interpreter(command: Command) -> bool:
+    """A shell or interpreter runs what a download fetched."""
+    return bool(fed_downloaders(command))
 
 
 def check_pipe(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
@@ -94,7 +99,7 @@ def check_unverified(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[Ch
     for _, instruction, found in runs(dockerfile):
         if any(c.name in VERIFIERS for c in found):
             continue
-        piped = {n for c in found if pipes_to_interpreter(c) for n in c.upstream}
+        piped = {name for c in found for name in fed_downloaders(c)}
         fetched = [c for c in downloads(found) if c.name not in piped]
         if fetched:
             url = next(a for a in fetched[0].argv if _URL.match(a))

@@ -456,12 +456,14 @@ def _unpinned_gem(command: Command) -> list[str]:
 
 
 def _unpinned_yum(command: Command) -> list[str]:
+    """rpm tools pin with `pkg-1.2`; zypper also with `pkg=1.2`, `pkg>=1.2`."""
     if command.name not in YUM:
         return []
     sub, _, packages = subcommand(command, RPM_VALUE)
     if sub not in ("install", "in"):
         return []
-    return [p for p in packages if not re.search(r"-\d|\$|/|\.rpm$", p)]
+    pinned = r"-\d|\$|/|\.rpm$" + (r"|[=<>]" if command.name == "zypper" else "")
+    return [p for p in packages if not re.search(pinned, p)]
 
 
 def installed_packages(found: tuple[Command, ...]) -> list[str]:
