@@ -63,6 +63,18 @@ def apt(*packages: str) -> str:
     return "RUN " + APT.format(" ".join(packages))
 
 
+def apt_with(
+    options: str = "-y --no-install-recommends",
+    prefix: str = "",
+    mount: str = "",
+    cleanup: bool = True,
+) -> str:
+    """`apt-get update && apt-get install OPTIONS curl=...`, lists removed unless not `cleanup`."""
+    flag = f"--mount=type=cache,target={mount} " if mount else ""
+    tail = " && rm -rf /var/lib/apt/lists/*" if cleanup else ""
+    return f"RUN {flag}{prefix}apt-get update && apt-get install {options} {CURL}{tail}"
+
+
 # rule number -> (bad cases, good cases); a case is (extra expected ids, text).
 Cases = list[tuple[tuple[int, ...], str]]
 RULES: dict[int, tuple[Cases, Cases]] = {
@@ -299,58 +311,20 @@ RULES: dict[int, tuple[Cases, Cases]] = {
     ),
     21: (
         [
-            ((), image("RUN " + APT.format(CURL).replace(" -y", ""))),
-            (
-                (),
-                image(
-                    "RUN apt-get -q update && apt-get -q install --no-install-recommends "
-                    f"{CURL} && rm -rf /var/lib/apt/lists/*"
-                ),
-            ),
+            ((), image(apt_with("--no-install-recommends"))),
+            ((), image(apt_with("-q --no-install-recommends"))),
         ],
         [
-            (
-                (),
-                image(
-                    "RUN apt-get update && apt-get -qq install --no-install-recommends "
-                    f"{CURL} && rm -rf /var/lib/apt/lists/*"
-                ),
-            ),
-            (
-                (),
-                image(
-                    "RUN apt-get update && apt-get -q -q install --no-install-recommends "
-                    f"{CURL} && rm -rf /var/lib/apt/lists/*"
-                ),
-            ),
-            (
-                (),
-                image(
-                    "RUN apt-get update && apt-get install --assume-yes --no-install-recommends "
-                    f"{CURL} && rm -rf /var/lib/apt/lists/*"
-                ),
-            ),
-            (
-                (),
-                image(
-                    "RUN apt-get update && apt-get install --yes --no-install-recommends "
-                    f"{CURL} && rm -rf /var/lib/apt/lists/*"
-                ),
-            ),
+            ((), image(apt_with("-qq --no-install-recommends"))),
+            ((), image(apt_with("-q -q --no-install-recommends"))),
+            ((), image(apt_with("--assume-yes --no-install-recommends"))),
+            ((), image(apt_with("--yes --no-install-recommends"))),
         ],
     ),
     22: (
         [
-            (
-                (),
-                image(f"RUN {APT.format(CURL).replace(' --no-install-recommends', '')}"),
-            ),
-            (
-                (),
-                image(
-                    f"RUN apt-get update && apt install -y {CURL} && rm -rf /var/lib/apt/lists/*"
-                ),
-            ),
+            ((), image(apt_with("-y"))),
+            ((), image(apt_with("-y").replace("apt-get install", "apt install"))),
         ],
         [
             ((), image(apt(CURL))),
@@ -358,45 +332,21 @@ RULES: dict[int, tuple[Cases, Cases]] = {
                 (),
                 image(
                     "RUN echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/99norec\n"
-                    f"RUN {APT.format(CURL).replace(' --no-install-recommends', '')}"
+                    + apt_with("-y")
                 ),
             ),
         ],
     ),
     23: (
         [
-            ((), image(f"RUN apt-get update && apt-get install -y --no-install-recommends {CURL}")),
-            (
-                (),
-                image(
-                    "RUN rm -rf /var/lib/apt/lists/* && apt-get update && "
-                    f"apt-get install -y --no-install-recommends {CURL}"
-                ),
-            ),
-            (
-                (),
-                image(
-                    "RUN --mount=type=cache,target=/var/cache/apt apt-get update && "
-                    f"apt-get install -y --no-install-recommends {CURL}"
-                ),
-            ),
+            ((), image(apt_with(cleanup=False))),
+            ((), image(apt_with(prefix="rm -rf /var/lib/apt/lists/* && ", cleanup=False))),
+            ((), image(apt_with(mount="/var/cache/apt", cleanup=False))),
         ],
         [
             ((), image(apt(CURL))),
-            (
-                (),
-                image(
-                    "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && "
-                    f"apt-get install -y --no-install-recommends {CURL}"
-                ),
-            ),
-            (
-                (),
-                image(
-                    "RUN --mount=type=cache,target=/var/lib/apt,sharing=locked apt-get update && "
-                    f"apt-get install -y --no-install-recommends {CURL}"
-                ),
-            ),
+            ((), image(apt_with(mount="/var/lib/apt/lists", cleanup=False))),
+            ((), image(apt_with(mount="/var/lib/apt,sharing=locked", cleanup=False))),
         ],
     ),
     24: (
