@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 from sievert.errors import ImageFormatError, TargetNotFoundError, UsageError
 from sievert.model.advice import BaseAdvice
 from sievert.model.finding import Finding, ScanResult
+from sievert.model.reference import Reference, parse_reference
+from sievert.pipeline.gate import open_base
 from sievert.pipeline.inventory import InventoryOptions, take_inventory
-from sievert.pipeline.scan import match_inventory
+from sievert.pipeline.match import match_inventory
 from sievert.source.detect import split_prefix
-from sievert.source.reference import Reference, parse_reference
 
 if TYPE_CHECKING:
     from sievert.vulndb import VulnDB
@@ -35,13 +36,26 @@ def base_advice(
     db_path: Path | None = None,
     options: AdviceOptions | None = None,
 ) -> BaseAdvice:
-    """Scan the newer tags of the base image's line and recommend the one that leaves the fewest
-    findings, compared with the findings of the packages the image's base layers introduced."""
+    """`advise` with the database at `db_path` (or the default path) opened for the call."""
     from sievert import vulndb
+
+    with vulndb.open(db_path) as db:
+        return advise(result, base_ref, db, options)
+
+
+def advise(
+    result: ScanResult, base_ref: str, db: VulnDB, options: AdviceOptions | None = None
+) -> BaseAdvice:
+    """Scan the newer tags of the base image's line and recommend the one that leaves the fewest
+    findings, compared with the findings of the packages the image's base layers introduced.
+
+    The base is `base_ref` (a registry image), else the one the image's OCI base annotation
+    names; UsageError when there is neither."""
     from sievert.policy.advice import candidate_tags, compare, finding_keys, parse_tag, recommend
     from sievert.source.registry import list_tags
 
     opts = options or AdviceOptions()
+    base_ref = base_ref or _annotated_base(result)
     ref = registry_reference(base_ref)
     listed = list_tags(str(ref), opts.inventory.source)
     tags = candidate_tags(ref.tag, listed, opts.scope, opts.limit)
@@ -50,22 +64,34 @@ def base_advice(
         notes.append(f"{ref.tag}: the tag has no version to compare other tags with")
     elif not tags:
         notes.append(f"{ref.name} has no newer tag of the line of {ref.tag} (scope {opts.scope})")
-    with vulndb.open(db_path) as db:
-        own, method = _base_findings(result, ref, db, opts.inventory)
-        current = compare(ref.tag, own, reference=f"registry:{ref}")
-        keys = finding_keys(own)
-        candidates = []
-        for tag in tags:
-            target = f"registry:{ref.name}:{tag}"
-            try:
-                inventory = take_inventory(target, opts.inventory)
-            except (ImageFormatError, TargetNotFoundError) as exc:
-                notes.append(f"{tag}: skipped: {exc}")
-                continue
-            candidates.append(compare(tag, match_inventory(inventory, db).findings, keys, target))
+    own, method = _base_findings(result, ref, db, opts.inventory)
+    current = compare(ref.tag, own, reference=f"registry:{ref}")
+    keys = finding_keys(own)
+    candidates = []
+    for tag in tags:
+        target = f"registry:{ref.name}:{tag}"
+        try:
+            inventory = take_inventory(target, opts.inventory)
+        except (ImageFormatError, TargetNotFoundError) as exc:
+            notes.append(f"{tag}: skipped: {exc}")
+            continue
+        candidates.append(compare(tag, match_inventory(inventory, db).findings, keys, target))
     chosen = recommend(current, candidates)
     return BaseAdvice(
         current, tuple(candidates), chosen, base_ref, opts.scope, method, tuple(notes)
+    )
+
+
+def _annotated_base(result: ScanResult) -> str:
+    """The base reference of the OCI base annotation; UsageError when there is none."""
+    from sievert.policy.base_image import base_from_annotations
+
+    annotated = base_from_annotations(result.inventory.image)
+    if annotated is not None and annotated.reference != annotated.digest:
+        return annotated.reference
+    raise UsageError(
+        "--base-advice needs --base REF (a registry image) or an image annotated with "
+        "org.opencontainers.image.base.name"
     )
 
 
@@ -86,12 +112,12 @@ def _base_findings(
 ) -> tuple[tuple[Finding, ...], str]:
     """The findings of the image's base layers ('layers'), else of the base scanned on its own
     ('base-scan': the image does not start with the base's layers)."""
-    from sievert.policy.base_image import base_from_layers, open_base_metadata
+    from sievert.policy.base_image import base_from_layers
 
     target = f"registry:{ref}"
     layers = _verdict_base_layers(result, ref)
     if layers <= 0:
-        known = open_base_metadata(target, opts.source)
+        known = open_base(target, opts.source)
         base = base_from_layers(result.inventory.image, known, target)
         layers = base.layers if base is not None else 0
     if layers > 0:

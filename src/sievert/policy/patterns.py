@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from sievert.errors import SievertError, UsageError
-from sievert.source.reference import DOCKER_HUB, LEGACY_HUB_NAMES, parse_reference
+from sievert.model.reference import DOCKER_HUB, LEGACY_HUB_NAMES, parse_reference
 from sievert.versions import compare, scheme_for
 
 PURL_TYPE_ECOSYSTEM = {

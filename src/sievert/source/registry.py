@@ -38,6 +38,7 @@ from sievert.errors import (
 )
 from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo, Notice
+from sievert.model.reference import Reference, parse_reference
 from sievert.source import manifest as mf
 from sievert.source.auth import Authenticator, find_credentials
 from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
@@ -45,7 +46,6 @@ from sievert.source.blob import CHUNK, DigestReader, decompressed
 from sievert.source.capture import CaptureSpec
 from sievert.source.httpbody import ResponseReader
 from sievert.source.layerindex import LayerIndex
-from sievert.source.reference import Reference, parse_reference
 
 log = logging.getLogger(__name__)
 

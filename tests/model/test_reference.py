@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sievert.errors import UsageError
-from sievert.source.reference import Reference, parse_reference
+from sievert.model.reference import Reference, parse_reference
 
 D64 = "sha256:" + "a" * 64
 
