@@ -9,15 +9,16 @@ from dataclasses import replace
 from sievert.model.checks import CheckFinding, Region, Rule, SecretFinding
 from sievert.model.finding import ScanResult
 from sievert.model.policy import PolicyVerdict
+from sievert.model.severity import Severity
 from sievert.policy import BaseImage, PolicyDocument, evaluate, parse_policy
 from tests.report.scan_results import small_scan
 
 NOW = dt.date(2024, 6, 1)
 
-DF_ROOT = Rule("SV-DF-002", "high", "Last USER is root")
-DF_PIN = Rule("SV-DF-003", "medium", "Base image not pinned")
-SEC_AWS = Rule("SV-SEC-001", "critical", "AWS access key")
-SEC_PEM = Rule("SV-SEC-004", "high", "Private key")
+DF_ROOT = Rule("SV-DF-002", Severity.HIGH, "Last USER is root")
+DF_PIN = Rule("SV-DF-003", Severity.MEDIUM, "Base image not pinned")
+SEC_AWS = Rule("SV-SEC-001", Severity.CRITICAL, "AWS access key")
+SEC_PEM = Rule("SV-SEC-004", Severity.HIGH, "Private key")
 
 
 def scan() -> ScanResult:
@@ -25,12 +26,26 @@ def scan() -> ScanResult:
     return replace(
         small_scan(),
         config_findings=(
-            CheckFinding(DF_ROOT, "USER root", Region("Dockerfile", 9, 9), "high", "USER root"),
-            CheckFinding(DF_PIN, "FROM debian", Region("Dockerfile", 1, 1), "medium"),
+            CheckFinding(
+                DF_ROOT, "USER root", Region("Dockerfile", 9, 9), Severity.HIGH, "USER root"
+            ),
+            CheckFinding(DF_PIN, "FROM debian", Region("Dockerfile", 1, 1), Severity.MEDIUM),
         ),
         secret_findings=(
-            SecretFinding(SEC_AWS, Region("/app/.env", 2, 2, 2), "sha256:c", "AKIA****"),
-            SecretFinding(SEC_PEM, Region("/usr/share/doc/x/key.pem", 1, 1, 1), "sha256:b", "--"),
+            SecretFinding(
+                SEC_AWS,
+                Region("/app/.env", 2, 2, 2),
+                "sha256:c",
+                "AKIA****",
+                severity=Severity.CRITICAL,
+            ),
+            SecretFinding(
+                SEC_PEM,
+                Region("/usr/share/doc/x/key.pem", 1, 1, 1),
+                "sha256:b",
+                "--",
+                severity=Severity.HIGH,
+            ),
         ),
         scanners=("vuln", "config", "secret"),
     )

@@ -6,6 +6,7 @@ import pytest
 
 from sievert.model import Affected, Package, Vulnerability
 from sievert.model.finding import Finding, MatchEvidence
+from sievert.model.severity import Severity
 from sievert.policy.advice import (
     CandidateResult,
     candidate_tags,
@@ -125,7 +126,9 @@ def finding(vuln: str, package: str, severity: str, version: str = "1") -> Findi
     pkg = Package(package, version, "deb", f"pkg:deb/debian/{package}@{version}", "dpkg")
     affected = Affected(vuln, "debian:bookworm", package, "debian-tracker")
     evidence = MatchEvidence("debian-tracker", vuln, "debian:bookworm", "package", package, "")
-    return Finding(Vulnerability(vuln), pkg, affected, evidence, severity, "vendor", "fixed")
+    return Finding(
+        Vulnerability(vuln), pkg, affected, evidence, Severity(severity), "vendor", "fixed"
+    )
 
 
 CURRENT = [

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from sievert.model import Affected, CvssScore, Exploit, Notice, Package, Vulnerability
 from sievert.model.finding import Finding, MatchEvidence, ScanResult
+from sievert.model.severity import Severity
 from sievert.model.vuln import AFFECTED, DEFERRED, FIXED, WONT_FIX
 from tests.report.inventories import odd_inventory, small_inventory
 
@@ -51,7 +52,7 @@ def _finding(
         package=package,
         affected=affected,
         evidence=evidence,
-        severity=severity,
+        severity=Severity(severity),
         severity_source=severity_source,
         fix_state=fix_state,
         fixed_versions=fixed,
@@ -160,7 +161,7 @@ def odd_scan() -> ScanResult:
                  fixed=("1.1",), risk=50.0, source="osv", namespace="npm"),
         _finding(weird, stray, severity="medium", severity_source="cvss3.0:osv",
                  fix_state=AFFECTED, risk=5.0, source="osv", namespace="npm"),
-        _finding(TEMP, no_path, severity="bogus", severity_source="", fix_state="strange",
+        _finding(TEMP, no_path, severity="unknown", severity_source="", fix_state="strange",
                  risk=0.0),
     )  # fmt: skip
     return ScanResult(inventory=inventory, findings=findings)

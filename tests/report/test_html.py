@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from sievert.model.finding import ScanResult
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import Severity
 from sievert.report.plugins import scan_writer_for
 from sievert.report.scan.html import HtmlWriter
 from tests.report.inventories import fixed_stamp
@@ -51,7 +51,7 @@ def many_findings(count: int = 2000) -> ScanResult:
     for n in range(count):
         template = base.findings[n % len(base.findings)]
         vuln = replace(template.vulnerability, id=f"CVE-2025-{n:05d}", aliases=())
-        severity = SEVERITIES[n % len(SEVERITIES)]
+        severity = list(Severity)[n % len(Severity)]
         findings.append(replace(template, vulnerability=vuln, severity=severity, risk=n / 20))
     return replace(base, findings=tuple(findings))
 

@@ -7,12 +7,15 @@ from dataclasses import replace
 from sievert.model.checks import CheckFinding, Region, Rule, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import STOP, WARN, FindingRef, PolicyVerdict, Suppression, TriggeredRule
+from sievert.model.severity import Severity
 from sievert.report.verdict_view import check_key, secret_key, vulnerability_key
 from tests.report.scan_results import small_scan
 
-ROOT_RULE = Rule("SV-IMG-001", "high", "Image runs as root", remediation="Add a USER line.")
-CURL_RULE = Rule("SV-DF-004", "medium", "curl piped to a shell", docs="docs/rules/SV-DF-004.md")
-AWS_RULE = Rule("SV-SEC-001", "critical", "AWS access key")
+ROOT_RULE = Rule("SV-IMG-001", Severity.HIGH, "Image runs as root", remediation="Add a USER line.")
+CURL_RULE = Rule(
+    "SV-DF-004", Severity.MEDIUM, "curl piped to a shell", docs="docs/rules/SV-DF-004.md"
+)
+AWS_RULE = Rule("SV-SEC-001", Severity.CRITICAL, "AWS access key")
 
 
 def _ref(finding: Finding) -> FindingRef:
@@ -22,12 +25,12 @@ def _ref(finding: Finding) -> FindingRef:
 def config_findings() -> tuple[CheckFinding, ...]:
     """An active image finding and an inline-suppressed Dockerfile finding."""
     return (
-        CheckFinding(ROOT_RULE, "the image has no USER", Region("", 0, 0, -1), "high"),
+        CheckFinding(ROOT_RULE, "the image has no USER", Region("", 0, 0, -1), Severity.HIGH),
         CheckFinding(
             CURL_RULE,
             "curl | sh downloads and runs a script",
             Region("Dockerfile", 3, 3),
-            "medium",
+            Severity.MEDIUM,
             instruction="RUN curl https://x.example/i.sh | sh",
             suppressed_by="inline: vendor installer, pinned by checksum",
         ),
@@ -43,7 +46,7 @@ def secret_findings() -> tuple[SecretFinding, ...]:
             "sha256:" + "2" * 64,
             "aws_access_key_id = AKIA************",
             deleted_later=True,
-            severity="critical",
+            severity=Severity.CRITICAL,
         ),
     )
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from sievert.match.base import Candidate, Matcher, VulnSource
 from sievert.match.plugins import MATCHERS
 from sievert.match.risk import risk_score
-from sievert.match.severity import rank, rate
+from sievert.match.severity import rate
 from sievert.model import Inventory, Notice, Vulnerability
 from sievert.model.finding import Finding
 
@@ -34,7 +34,7 @@ def match_inventory(
             where = package.locations[0].path if package.locations else ""
             groups.setdefault((package.key, where, canonical), []).append(candidate)
     findings = [_finding(key[2], group, records) for key, group in groups.items()]
-    findings.sort(key=lambda f: (-rank(f.severity), f.package.name, f.id))
+    findings.sort(key=lambda f: (-f.severity.rank, f.package.name, f.id))
     return tuple(findings), tuple(notices)
 
 

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from sievert.model import Affected, Vulnerability
-from sievert.model.vuln import SEVERITIES, preferred_cvss
-
-ALIASES = {
-    "moderate": "medium",
-    "important": "high",
-    "unimportant": "negligible",
-    "none": "negligible",
-}
+from sievert.model import Affected, Severity, Vulnerability
+from sievert.model.vuln import preferred_cvss
 
 
-def normalize(severity: str) -> str:
-    """A severity word in Sievert's vocabulary ('' when not one)."""
-    word = severity.strip().lower()
-    word = ALIASES.get(word, word)
-    return word if word in SEVERITIES else ""
-
-
-def rate(affected: Affected, vulnerability: Vulnerability) -> tuple[str, str]:
-    """(severity, where it came from): vendor rating, else CVSS, else 'unknown'."""
-    vendor = normalize(affected.severity)
-    if vendor:
+def rate(affected: Affected, vulnerability: Vulnerability) -> tuple[Severity, str]:
+    """(severity, where it came from): vendor rating, else CVSS, else UNKNOWN."""
+    vendor = Severity.from_vendor(affected.severity)
+    if vendor is not None:
         return vendor, affected.source
     score = preferred_cvss(vulnerability.cvss)
     if score is not None:
-        rated = normalize(score.severity)
-        if rated:
+        rated = Severity.from_vendor(score.severity)
+        if rated is not None:
             return rated, f"cvss{score.version}:{score.source}"
-    return "unknown", ""
-
-
-def rank(severity: str) -> int:
-    """Position in SEVERITIES (unknown lowest)."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+    return Severity.UNKNOWN, ""

@@ -3,6 +3,7 @@
 from sievert.model.image import ImageMetadata, LayerInfo, Platform
 from sievert.model.inventory import Distro, Inventory, Notice
 from sievert.model.package import FileRecord, Location, Package
+from sievert.model.severity import Severity
 from sievert.model.vuln import Affected, CvssScore, Exploit, RangeEvent, VersionRange, Vulnerability
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "Package",
     "Platform",
     "RangeEvent",
+    "Severity",
     "VersionRange",
     "Vulnerability",
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sievert.model.severity import Severity
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -11,8 +13,7 @@ class Rule:
 
     id: str
     """Stable id, e.g. 'SV-DF-001' (Dockerfile), 'SV-IMG-001' (image), 'SV-SEC-001' (secret)."""
-    severity: str
-    """One of model.vuln.SEVERITIES."""
+    severity: Severity
     title: str
     rationale: str = ""
     remediation: str = ""
@@ -40,7 +41,7 @@ class CheckFinding:
     rule: Rule
     message: str
     region: Region
-    severity: str
+    severity: Severity
     """The rule's severity, or the one a user's configuration re-rated it to."""
     instruction: str = ""
     """The Dockerfile instruction or history line concerned, as written."""
@@ -59,7 +60,7 @@ class SecretFinding:
     """The matched line with the secret masked, e.g. 'aws_secret_access_key = wJal************'."""
     deleted_later: bool = False
     """The file is deleted or replaced by a later layer but still ships in the image."""
-    severity: str = ""
+    severity: Severity = Severity.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)

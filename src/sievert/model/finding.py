@@ -9,6 +9,7 @@ from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.inventory import Inventory, Notice
 from sievert.model.package import Package
 from sievert.model.policy import PolicyVerdict
+from sievert.model.severity import Severity
 from sievert.model.vuln import Affected, Vulnerability
 
 
@@ -36,7 +37,7 @@ class Finding:
     package: Package
     affected: Affected
     evidence: MatchEvidence
-    severity: str
+    severity: Severity
     """Final severity: vendor rating first, then CVSS."""
     severity_source: str
     fix_state: str

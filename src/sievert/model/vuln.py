@@ -16,8 +16,6 @@ NOT_AFFECTED = "not-affected"
 UNDER_INVESTIGATION = "under-investigation"
 FIX_STATES = (FIXED, AFFECTED, WONT_FIX, DEFERRED, END_OF_LIFE, NOT_AFFECTED, UNDER_INVESTIGATION)
 
-SEVERITIES = ("unknown", "negligible", "low", "medium", "high", "critical")
-
 
 @dataclass(frozen=True, slots=True)
 class RangeEvent:
@@ -54,7 +52,7 @@ class Affected:
     versions: tuple[str, ...] = ()
     """Explicitly listed affected versions (OSV `versions`)."""
     severity: str = ""
-    """Vendor rating in SEVERITIES vocabulary ('' when none)."""
+    """Vendor rating: a `Severity` word ('' when none)."""
     record_id: str = ""
     """The upstream record holding this statement (OSV id, DSA, secdb branch/repo)."""
     note: str = ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sievert.model.advice import BaseAdvice, CandidateResult
 from sievert.model.finding import Finding
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import MOST_SEVERE_FIRST, Severity
 
 __all__ = [
     "BaseAdvice",
@@ -109,30 +109,29 @@ FindingKey = tuple[str, str, str]
 """(vulnerability id, package type, package name): a finding across versions of a package."""
 
 
-def finding_keys(findings: Iterable[Finding]) -> dict[FindingKey, str]:
+def finding_keys(findings: Iterable[Finding]) -> dict[FindingKey, Severity]:
     """Each distinct finding key with its most severe severity."""
-    rank = {s: n for n, s in enumerate(SEVERITIES)}
-    keys: dict[FindingKey, str] = {}
+    keys: dict[FindingKey, Severity] = {}
     for f in findings:
         key = (f.id, f.package.type, f.package.name)
         old = keys.get(key)
-        if old is None or rank.get(f.severity, 0) > rank.get(old, 0):
+        if old is None or f.severity > old:
             keys[key] = f.severity
     return keys
 
 
-def severity_table(severities: Iterable[str]) -> tuple[tuple[str, int], ...]:
-    """(severity, count) for every severity, most severe first; unknown words count as unknown."""
-    counts = dict.fromkeys(reversed(SEVERITIES), 0)
+def severity_table(severities: Iterable[Severity]) -> tuple[tuple[str, int], ...]:
+    """(severity, count) for every severity, most severe first."""
+    counts = dict.fromkeys(MOST_SEVERE_FIRST, 0)
     for severity in severities:
-        counts[severity if severity in counts else "unknown"] += 1
-    return tuple(counts.items())
+        counts[severity] += 1
+    return tuple((str(s), n) for s, n in counts.items())
 
 
 def compare(
     tag: str,
     findings: Iterable[Finding],
-    current: dict[FindingKey, str] | None = None,
+    current: dict[FindingKey, Severity] | None = None,
     reference: str = "",
 ) -> CandidateResult:
     """A tag's result; with the current base's keys, what switching removes and adds."""

@@ -8,7 +8,8 @@ from typing import Any
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding
 from sievert.model.package import Package
-from sievert.model.vuln import FIX_STATES, FIXED, SEVERITIES
+from sievert.model.severity import Severity
+from sievert.model.vuln import FIX_STATES, FIXED
 from sievert.policy import image_predicates, runtime_predicates
 from sievert.policy.context import Context, layer_origin, package_of, parse_day
 from sievert.policy.document import Leaf
@@ -25,10 +26,9 @@ SECRET = frozenset({"secret"})
 Parser = Callable[[Node], Leaf]
 
 
-def severity_rank(severity: str) -> int:
-    """Position in SEVERITIES (unknown lowest); -1 for a word outside it."""
-    word = severity.lower()
-    return SEVERITIES.index(word) if word in SEVERITIES else -1
+def severity_of(node: Node) -> Severity:
+    """The severity a node names; an error listing the valid words otherwise."""
+    return Severity(node.choice(tuple(Severity), "severity"))
 
 
 def _vuln(test: Callable[[Finding], bool]) -> Callable[[Context, Any], bool]:
@@ -36,13 +36,8 @@ def _vuln(test: Callable[[Finding], bool]) -> Callable[[Context, Any], bool]:
 
 
 def _severity(node: Node) -> Leaf:
-    level = severity_rank(node.choice(SEVERITIES, "severity"))
-    return Leaf(
-        "severity",
-        f"severity >= {SEVERITIES[level]}",
-        VULN,
-        _vuln(lambda f: severity_rank(f.severity) >= level),
-    )
+    level = severity_of(node)
+    return Leaf("severity", f"severity >= {level}", VULN, _vuln(lambda f: f.severity >= level))
 
 
 def _cvss(version: str) -> Parser:
@@ -195,12 +190,12 @@ def _rule_ids(
 
 
 def _config_severity(node: Node) -> Leaf:
-    level = severity_rank(node.choice(SEVERITIES, "severity"))
+    level = severity_of(node)
 
     def test(_ctx: Context, subject: Any) -> bool:
-        return isinstance(subject, CheckFinding) and severity_rank(subject.severity) >= level
+        return isinstance(subject, CheckFinding) and subject.severity >= level
 
-    return Leaf("config_severity", f"severity >= {SEVERITIES[level]}", CONFIG, test)
+    return Leaf("config_severity", f"severity >= {level}", CONFIG, test)
 
 
 def _secret(node: Node) -> Leaf:
@@ -238,4 +233,4 @@ PARSERS: dict[str, Parser] = {
 }
 """Every predicate key, with the parser compiling its value."""
 
-__all__ = ["PARSERS", "PackageMatcher", "fix_date", "license_ids", "severity_rank"]
+__all__ = ["PARSERS", "PackageMatcher", "fix_date", "license_ids", "severity_of"]

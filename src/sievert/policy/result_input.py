@@ -26,6 +26,12 @@ from sievert.model import (
 )
 from sievert.model.checks import CheckFinding, Region, Rule, SecretFinding
 from sievert.model.finding import Finding, MatchEvidence, ScanResult
+from sievert.model.severity import Severity
+
+
+def _severity(text: str, default: Severity = Severity.UNKNOWN) -> Severity:
+    """A severity word of the document ('' for the default); ValueError for any other word."""
+    return Severity.parse(text) if text else default
 
 
 def load_scan_result(data: Any) -> ScanResult:
@@ -239,7 +245,7 @@ def _finding(doc: dict[str, Any], known: dict[tuple[str, str, str, str], Package
             constraint=evidence["constraint"],
             confidence=evidence.get("confidence", "high"),
         ),
-        severity=doc["severity"],
+        severity=Severity.parse(doc["severity"]),
         severity_source=doc.get("severitySource", ""),
         fix_state=doc["fixState"],
         fixed_versions=tuple(doc.get("fixedVersions", ())),
@@ -248,9 +254,8 @@ def _finding(doc: dict[str, Any], known: dict[tuple[str, str, str, str], Package
 
 
 def _rule(doc: dict[str, Any]) -> Rule:
-    return Rule(
-        doc["ruleId"], doc.get("severity", ""), doc.get("title", ""), docs=doc.get("docs", "")
-    )
+    severity = _severity(doc.get("severity", ""))
+    return Rule(doc["ruleId"], severity, doc.get("title", ""), docs=doc.get("docs", ""))
 
 
 def _check(doc: dict[str, Any]) -> CheckFinding:
@@ -263,7 +268,7 @@ def _check(doc: dict[str, Any]) -> CheckFinding:
             int(doc.get("endLine", 0)),
             int(doc.get("layerIndex", -1)),
         ),
-        severity=doc.get("severity", ""),
+        severity=_severity(doc.get("severity", "")),
         instruction=doc.get("instruction", ""),
         suppressed_by=doc.get("suppressedBy", ""),
     )
@@ -281,5 +286,5 @@ def _secret(doc: dict[str, Any]) -> SecretFinding:
         layer_digest=doc.get("layerDigest", ""),
         redacted=doc.get("match", ""),
         deleted_later=bool(doc.get("deletedLater", False)),
-        severity=doc.get("severity", ""),
+        severity=_severity(doc.get("severity", "")),
     )

@@ -8,7 +8,7 @@ import pytest
 
 from sievert.checks.secrets import RULES_BY_ID, SECRET_RULES, SecretConfig, scan_text
 from sievert.checks.secrets.engine import MAX_LINE, SecretEngine
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import Severity
 
 CASES = Path(__file__).parent / "cases"
 REPO = Path(__file__).resolve().parents[3]
@@ -45,7 +45,7 @@ def test_rules_are_complete_and_documented() -> None:
     assert len(SECRET_RULES) >= 50
     assert [r.id for r in SECRET_RULES] == [f"SV-SEC-{n:03d}" for n in range(1, 69)]
     for rule in SECRET_RULES:
-        assert rule.keywords and rule.rule.severity in SEVERITIES
+        assert rule.keywords and isinstance(rule.rule.severity, Severity)
         assert rule.rule.rationale and rule.rule.remediation
         assert (REPO / rule.rule.docs).is_file(), rule.rule.docs
 

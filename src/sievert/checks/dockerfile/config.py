@@ -20,7 +20,7 @@ import yaml
 
 from sievert.errors import ParseError
 from sievert.limits import YAML_SIZE, read_capped, yamlload
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import Severity
 
 CONFIG_NAME = ".sievert.yaml"
 KEYS = frozenset({"disable", "severity", "allowed_registries", "allowed_images"})
@@ -32,7 +32,7 @@ class CheckConfig:
     """What the user changed: disabled rules, re-rated severities, the base-image allow-list."""
 
     disabled: frozenset[str] = frozenset()
-    severities: Mapping[str, str] = field(default_factory=dict)
+    severities: Mapping[str, Severity] = field(default_factory=dict)
     allowed_registries: tuple[str, ...] = ()
     allowed_images: tuple[str, ...] = ()
     source: str = ""
@@ -60,13 +60,15 @@ def config_from(data: object, source: str) -> CheckConfig:
     severities = data.get("severity") or {}
     if not isinstance(severities, dict):
         raise ParseError(f"{source}: 'severity' must map rule ids to severities")
+    rated: dict[str, Severity] = {}
     for rule_id, severity in severities.items():
-        _rule_id(rule_id, source)
-        if severity not in SEVERITIES:
-            raise ParseError(f"{source}: {rule_id}: unknown severity {severity!r}")
+        try:
+            rated[_rule_id(rule_id, source)] = Severity(severity)
+        except ValueError:
+            raise ParseError(f"{source}: {rule_id}: unknown severity {severity!r}") from None
     return CheckConfig(
         disabled=frozenset(_rule_id(r, source) for r in _strings(data, "disable", source)),
-        severities={str(k): str(v) for k, v in severities.items()},
+        severities=rated,
         allowed_registries=_strings(data, "allowed_registries", source),
         allowed_images=_strings(data, "allowed_images", source),
         source=source,

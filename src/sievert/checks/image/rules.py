@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from sievert.model.checks import Rule
+from sievert.model.severity import Severity
 
 
 def _rule(number: int, severity: str, title: str, rationale: str, remediation: str) -> Rule:
     rule_id = f"SV-IMG-{number:03d}"
-    return Rule(rule_id, severity, title, rationale, remediation, f"docs/rules/{rule_id}.md")
+    return Rule(
+        rule_id, Severity(severity), title, rationale, remediation, f"docs/rules/{rule_id}.md"
+    )
 
 
 ROOT_USER = _rule(

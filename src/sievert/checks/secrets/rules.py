@@ -10,6 +10,7 @@ import re
 
 from sievert.checks.secrets.rule import SecretRule, variants
 from sievert.model.checks import Rule
+from sievert.model.severity import Severity
 
 RULES_VERSION = "1"
 """Bumped whenever a rule changes: part of the layer-cache key of the secret extractor."""
@@ -59,7 +60,7 @@ def _rule(
     rule_id = f"SV-SEC-{number:03d}"
     rule = Rule(
         id=rule_id,
-        severity=severity,
+        severity=Severity(severity),
         title=title,
         rationale=_RATIONALE_TEXT.format(what=what),
         remediation=_REMEDIATION_TEXT.format(what=what),

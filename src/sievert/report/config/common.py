@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, TextIO, runtime_checkable
 
 from sievert.model.checks import CheckFinding, Rule
-from sievert.report.scan.common import SEVERITY_ORDER, severity_rank
+from sievert.model.severity import MOST_SEVERE_FIRST, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,8 @@ class ConfigReport:
     rules: tuple[Rule, ...] = ()
     suppressed: int = 0
     """Suppressed findings not shown (shown ones are in `findings` with `suppressed_by`)."""
+    active_severities: tuple[Severity, ...] = ()
+    """The severity of every active finding (what `--fail-on` looks at)."""
 
 
 @runtime_checkable
@@ -39,16 +41,16 @@ def ordered(findings: Iterable[CheckFinding]) -> list[CheckFinding]:
     """By file, then severity (critical first), then line and rule id."""
     return sorted(
         findings,
-        key=lambda f: (f.region.path, -severity_rank(f.severity), f.region.start_line, f.rule.id),
+        key=lambda f: (f.region.path, -f.severity.rank, f.region.start_line, f.rule.id),
     )
 
 
-def counts(findings: Iterable[CheckFinding]) -> dict[str, int]:
+def counts(findings: Iterable[CheckFinding]) -> dict[Severity, int]:
     """Active findings per severity, critical first."""
-    result = dict.fromkeys(SEVERITY_ORDER, 0)
+    result = dict.fromkeys(MOST_SEVERE_FIRST, 0)
     for finding in findings:
         if not finding.suppressed_by:
-            result[finding.severity if finding.severity in result else "unknown"] += 1
+            result[finding.severity] += 1
     return result
 
 

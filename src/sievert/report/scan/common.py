@@ -7,22 +7,19 @@ from datetime import UTC, date, datetime
 
 from sievert.model import CvssScore, ImageMetadata, Package
 from sievert.model.finding import Finding, ScanResult
+from sievert.model.severity import MOST_SEVERE_FIRST, Severity
 from sievert.model.vuln import (
     AFFECTED,
     DEFERRED,
     END_OF_LIFE,
     FIXED,
     NOT_AFFECTED,
-    SEVERITIES,
     UNDER_INVESTIGATION,
     WONT_FIX,
     Vulnerability,
     preferred_cvss,
 )
 from sievert.report.common import layer_by_index, short_digest
-
-SEVERITY_ORDER = tuple(reversed(SEVERITIES))
-"""Severities from the most to the least severe: critical ... unknown."""
 
 _FIX_LABELS = {
     AFFECTED: "(no fix yet)",
@@ -35,17 +32,11 @@ _FIX_LABELS = {
 }
 
 
-def severity_rank(severity: str) -> int:
-    """Position in SEVERITIES: unknown 0 ... critical 5 (an unknown word ranks as unknown)."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
-
-
-def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+def severity_counts(findings: Iterable[Finding]) -> dict[Severity, int]:
     """Number of findings per severity, critical first, every severity present."""
-    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    counts = dict.fromkeys(MOST_SEVERE_FIRST, 0)
     for finding in findings:
-        key = finding.severity if finding.severity in counts else "unknown"
-        counts[key] += 1
+        counts[finding.severity] += 1
     return counts
 
 

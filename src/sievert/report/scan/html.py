@@ -22,13 +22,12 @@ from markupsafe import Markup
 
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.image import LayerInfo
+from sievert.model.severity import MOST_SEVERE_FIRST
 from sievert.report.base import Stamp
 from sievert.report.scan.common import (
-    SEVERITY_ORDER,
     db_warnings,
     describe,
     fix_label,
-    severity_rank,
     vulnerability_url,
 )
 from sievert.report.verdict_view import (
@@ -79,8 +78,8 @@ def bar_chart(title: str, items: list[tuple[str, int, str]]) -> Markup:
 
 def severity_chart(findings: list[Finding]) -> Markup:
     """Active findings per severity, critical first."""
-    counts = Counter(f.severity if f.severity in COLORS else "unknown" for f in findings)
-    items = [(s, counts.get(s, 0), COLORS[s]) for s in SEVERITY_ORDER]
+    counts = Counter(f.severity for f in findings)
+    items = [(str(s), counts.get(s, 0), COLORS[s]) for s in MOST_SEVERE_FIRST]
     return bar_chart("Findings by severity", items)
 
 
@@ -116,7 +115,7 @@ def finding_view(finding: Finding, suppressions: Suppressions) -> dict[str, Any]
         "id": finding.id,
         "links": [(i, vulnerability_url(i)) for i in ids],
         "severity": finding.severity if finding.severity in COLORS else "unknown",
-        "rank": severity_rank(finding.severity),
+        "rank": finding.severity.rank,
         "package": pkg.name,
         "version": pkg.version,
         "type": pkg.type,
@@ -147,7 +146,7 @@ def layers_view(result: ScanResult, active: list[Finding]) -> list[dict[str, Any
                 "size": layer.size,
                 "packages": sorted(f"{p.name} {p.version}".strip() for p in packages),
                 "findings": len(found),
-                "by_severity": [(s, counts[s]) for s in SEVERITY_ORDER if counts.get(s)],
+                "by_severity": [(s, counts[s]) for s in MOST_SEVERE_FIRST if counts.get(s)],
             }
         )
     return views
@@ -164,7 +163,7 @@ def report_context(result: ScanResult, stamp: Stamp) -> dict[str, Any]:
         "stamp": stamp,
         "status": status_word(result, len(active)),
         "verdict": result.verdict,
-        "severities": [(s, counts.get(s, 0), COLORS[s]) for s in SEVERITY_ORDER],
+        "severities": [(s, counts.get(s, 0), COLORS[s]) for s in MOST_SEVERE_FIRST],
         "charts": [
             ("By severity", severity_chart(active)),
             ("By fix state", fix_chart(active)),

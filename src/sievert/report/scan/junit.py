@@ -143,9 +143,15 @@ def _rule_case(rule: TriggeredRule) -> _Case:
     return _Case(name, "policy.rule", out=found)
 
 
-def policy_suite(verdict: PolicyVerdict) -> tuple[str, list[_Case]]:
-    """One case per triggered rule, then the verdict case."""
+def policy_suite(verdict: PolicyVerdict, show_suppressed: bool = False) -> tuple[str, list[_Case]]:
+    """One case per triggered rule (and, with `show_suppressed`, a skipped case per suppressed
+    finding), then the verdict case."""
     cases = [_rule_case(rule) for rule in verdict.triggered]
+    if show_suppressed:
+        cases += [
+            _Case(s.finding.summary, "policy.suppressed", "skipped", describe_suppression(s))
+            for s in verdict.suppressed
+        ]
     lines = [f"policy {verdict.policy}: {verdict.action}"]
     lines += [f"expired exception: {e}" for e in verdict.expired_exceptions]
     final = _Case(f"verdict {verdict.policy}", "policy.verdict", out="\n".join(lines))
@@ -167,13 +173,16 @@ def gate_suite(result: ScanResult) -> tuple[str, list[_Case]]:
     return ("sievert.gate", cases)
 
 
-def suites_for(result: ScanResult, mode: str) -> list[tuple[str, list[_Case]]]:
+def suites_for(
+    result: ScanResult, mode: str, show_suppressed: bool = False
+) -> list[tuple[str, list[_Case]]]:
     """The suites of the chosen mode."""
+    verdict = result.verdict
     if mode == "rules":
-        return [policy_suite(result.verdict) if result.verdict else gate_suite(result)]
+        return [policy_suite(verdict, show_suppressed) if verdict else gate_suite(result)]
     suites = finding_suites(result)
-    if result.verdict is not None:
-        suites.append(policy_suite(result.verdict))
+    if verdict is not None:
+        suites.append(policy_suite(verdict, show_suppressed))
     return suites
 
 
@@ -207,9 +216,11 @@ def _properties(result: ScanResult) -> ET.Element:
     return element
 
 
-def junit_document(result: ScanResult, mode: str, stamp: Stamp) -> ET.Element:
+def junit_document(
+    result: ScanResult, mode: str, stamp: Stamp, show_suppressed: bool = False
+) -> ET.Element:
     """The `<testsuites>` root of the report."""
-    suites = suites_for(result, mode)
+    suites = suites_for(result, mode, show_suppressed)
     every = [case for _, cases in suites for case in cases]
     root = ET.Element("testsuites", name="sievert", time="0")
     root.attrib.update(_totals(every))
@@ -238,12 +249,15 @@ class JunitWriter:
 
     mode: str = ""
     stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    show_suppressed: bool = False
+    """Add a skipped case per finding the policy's exceptions and VEX statements suppressed."""
     name: str = "junit"
     media_type: str = "application/xml"
 
     def write(self, result: ScanResult, out: TextIO) -> None:
         """Write the JUnit XML document."""
-        root = junit_document(result, resolve_mode(self.mode), self.stamp())
+        mode = resolve_mode(self.mode)
+        root = junit_document(result, mode, self.stamp(), self.show_suppressed)
         ET.indent(root)
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         out.write(ET.tostring(root, encoding="unicode"))

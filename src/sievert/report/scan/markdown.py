@@ -15,6 +15,7 @@ from sievert.report.scan.common import db_warnings, fix_label, severity_counts, 
 from sievert.report.verdict_view import (
     Suppressions,
     active_findings,
+    describe_suppression,
     status_word,
     suppressed_count,
 )
@@ -86,8 +87,20 @@ def other_lines(result: ScanResult) -> list[str]:
     return ["", " · ".join(lines)]
 
 
-def markdown_summary(result: ScanResult, limit: int = TOP_FINDINGS) -> str:
-    """The whole summary."""
+def suppressed_lines(result: ScanResult) -> list[str]:
+    """What the policy's exceptions and VEX statements suppressed, and why (`--show-suppressed`)."""
+    if result.verdict is None or not result.verdict.suppressed:
+        return []
+    lines = ["", "**Suppressed**", ""]
+    for item in result.verdict.suppressed:
+        lines.append(f"- {cell(item.finding.summary)}: {cell(describe_suppression(item))}")
+    return lines
+
+
+def markdown_summary(
+    result: ScanResult, limit: int = TOP_FINDINGS, show_suppressed: bool = False
+) -> str:
+    """The whole summary; with `show_suppressed` also the list of suppressed findings."""
     active = active_findings(result)
     lines = [status_line(result, len(active)), "", *counts_table(active)]
     lines += [f"> **Warning:** {text}" for text in db_warnings(result)]
@@ -95,6 +108,8 @@ def markdown_summary(result: ScanResult, limit: int = TOP_FINDINGS) -> str:
         lines += ["", f"**Top findings** ({min(limit, len(active))} of {len(active)})", ""]
         lines += findings_table(active, limit)
     lines += rules_lines(result) + other_lines(result)
+    if show_suppressed:
+        lines += suppressed_lines(result)
     return "\n".join(lines) + "\n"
 
 
@@ -103,9 +118,15 @@ class MarkdownWriter:
     """Writes the Markdown summary."""
 
     limit: int = TOP_FINDINGS
+    show_suppressed: bool = False
+    """List what the policy's exceptions and VEX statements suppressed, and why."""
     name: str = "markdown"
     media_type: str = "text/markdown"
 
     def write(self, result: ScanResult, out: TextIO) -> None:
         """Write the summary."""
+<<<<<<< HEAD
         out.write(escape(markdown_summary(result, self.limit), keep_lines=True))
+=======
+        out.write(markdown_summary(result, self.limit, self.show_suppressed))
+>>>>>>> b504d35 (model: one ordered Severity enum used by matcher, feeds, policy, checks and reports (replaces three rank tables; an unknown word is an error, never rank -1))

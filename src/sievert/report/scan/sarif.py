@@ -32,7 +32,6 @@ from sievert.report.scan.common import (
     fix_label,
     layer_text,
     package_path,
-    severity_rank,
     vulnerability_url,
 )
 
@@ -98,7 +97,7 @@ def sarif_document(result: ScanResult, version: str, information_uri: str) -> di
 
 
 def _worst(group: list[Finding]) -> str:
-    return max((f.severity for f in group), key=severity_rank)
+    return max(f.severity for f in group)
 
 
 def security_severity(group: list[Finding]) -> str:

@@ -25,7 +25,6 @@ from sievert.report.scan.common import (
     fix_label,
     layer_text,
     severity_counts,
-    severity_rank,
 )
 from sievert.report.verdict_doc import verdict_lines
 
@@ -84,7 +83,7 @@ def kev_label(finding: Finding) -> str:
 
 def by_severity(findings: tuple[Finding, ...]) -> list[Finding]:
     """Findings critical first, keeping the given order inside each severity (a stable sort)."""
-    return sorted(findings, key=lambda f: -severity_rank(f.severity))
+    return sorted(findings, key=lambda f: -f.severity.rank)
 
 
 def findings_table(result: ScanResult) -> Table:
@@ -123,7 +122,7 @@ def config_section(findings: tuple[CheckFinding, ...]) -> list[RenderableType]:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("Rule", "Severity", "Title", "Where", "Detail"):
         table.add_column(column, overflow="fold")
-    for f in sorted(findings, key=lambda f: -severity_rank(f.severity)):
+    for f in sorted(findings, key=lambda f: -f.severity.rank):
         where = f.region.path or "config"
         if f.region.start_line:
             where += f":{f.region.start_line}"
@@ -143,7 +142,7 @@ def secrets_section(findings: tuple[SecretFinding, ...]) -> list[RenderableType]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("Rule", "Severity", "Title", "Path", "Layer", "Match"):
         table.add_column(column, overflow="fold")
-    for f in sorted(findings, key=lambda f: -severity_rank(f.severity)):
+    for f in sorted(findings, key=lambda f: -f.severity.rank):
         layer = str(f.region.layer_index) + (" (deleted later)" if f.deleted_later else "")
         table.add_row(
             f.rule.id,

@@ -12,7 +12,11 @@ from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from sievert.errors import FeedError
+<<<<<<< HEAD
 from sievert.limits import jsonload
+=======
+from sievert.model.severity import Severity
+>>>>>>> b504d35 (model: one ordered Severity enum used by matcher, feeds, policy, checks and reports (replaces three rank tables; an unknown word is an error, never rank -1))
 from sievert.model.vuln import Affected, CvssScore, Vulnerability
 
 MAX_NOTICES = 200
@@ -184,18 +188,8 @@ def _compute(vector: str, version: str) -> float:
         raise ValueError(f"malformed CVSS vector {vector!r}: {exc}") from exc
 
 
-VENDOR_SEVERITY = {
-    "critical": "critical",
-    "high": "high",
-    "important": "high",
-    "moderate": "medium",
-    "medium": "medium",
-    "low": "low",
-    "negligible": "negligible",
-    "unimportant": "negligible",
-}
-
-
 def vendor_severity(text: str) -> str:
-    """Map a feed's severity word to the SEVERITIES vocabulary ('' when unknown or unset)."""
-    return VENDOR_SEVERITY.get(text.strip().strip("*").lower(), "")
+    """A feed's severity word as a `Severity` word ('' when it names none, 'unknown' included:
+    an unknown vendor rating leaves the CVSS score to decide)."""
+    found = Severity.from_vendor(text)
+    return "" if found is None or found is Severity.UNKNOWN else found.value

@@ -10,6 +10,7 @@ from sievert.checks.dockerfile.config import CheckConfig
 from sievert.checks.dockerfile.shell import Command, commands
 from sievert.checks.dockerfile.syntax import Dockerfile, Instruction, Stage
 from sievert.model.checks import CheckFinding, Region, Rule
+from sievert.model.severity import Severity
 
 Check = Callable[[Dockerfile, CheckConfig], Iterable[CheckFinding]]
 
@@ -25,7 +26,9 @@ class DockerfileRule:
 def make_rule(number: int, severity: str, title: str, rationale: str, remediation: str) -> Rule:
     """A Dockerfile rule `SV-DF-0NN` with its documentation page."""
     rule_id = f"SV-DF-{number:03d}"
-    return Rule(rule_id, severity, title, rationale, remediation, f"docs/rules/{rule_id}.md")
+    return Rule(
+        rule_id, Severity(severity), title, rationale, remediation, f"docs/rules/{rule_id}.md"
+    )
 
 
 def finding(rule: Rule, dockerfile: Dockerfile, at: Instruction, message: str) -> CheckFinding:
