@@ -172,3 +172,23 @@ def test_dockerfile_maps_layers_to_instructions_and_runs_its_rules(
     assert region["region"]["startLine"] == 3
     table = run("scan", target, "--db", db, "--no-cache", "-q", "--dockerfile", str(dockerfile))
     assert "Dockerfile:3" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--fail-on", "worse"), "--fail-on: unknown severity 'worse'"),
+        (("--severity", "high,severe"), "--severity: unknown severity 'severe'"),
+        (("--show-suppressed", "-f", "sarif"), "-f sarif has no place for suppressed findings"),
+        (("-f", "template"), "-f template needs --template"),
+    ],
+)
+def test_arguments_are_checked_before_any_work(
+    tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    out = tmp_path / "out.json"
+    missing_db = tmp_path / "none.db"
+    proc = run("scan", "oci-dir:/nowhere:app", "--db", str(missing_db), "-o", str(out), *args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []

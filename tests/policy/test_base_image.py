@@ -10,8 +10,9 @@ import pytest
 
 from sievert.checks.dockerfile.parser import parse_dockerfile
 from sievert.model import ImageMetadata, LayerInfo
+from sievert.pipeline.gate import open_base as open_base_metadata
 from sievert.policy import BaseImage, detect_base
-from sievert.policy.base_image import base_from_layers, open_base_metadata
+from sievert.policy.base_image import base_from_layers
 from sievert.source.base import SourceOptions
 from sievert.source.detect import open_target
 from tests.imagebuilder import F, Image, Member, write_oci_layout

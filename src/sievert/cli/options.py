@@ -1,15 +1,20 @@
-"""Options shared by the commands that read an image."""
+"""The options every command shares, defined once so they mean the same everywhere.
+
+`-f/--format`, `-o/--output`, `-q/--quiet`, `--db` and `--cache-dir` (see the README's
+"Options every command shares"), plus the options of the commands that read an image.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from sievert.catalog.plugins import PKG_TYPES
+from sievert.cli.output import output_option
 from sievert.errors import UsageError
 from sievert.model import LayerInfo, Platform
 from sievert.pipeline import InventoryOptions
@@ -18,28 +23,74 @@ from sievert.terminal import one_line
 
 F = Callable[..., Any]
 
+__all__ = [
+    "cache_dir_option",
+    "db_option",
+    "format_option",
+    "image_options",
+    "inventory_options",
+    "output_option",
+    "quiet_option",
+    "source_options",
+]
+
+
+def format_option(choices: Sequence[str], default: str = "table") -> Callable[[F], F]:
+    """`-f/--format`: the output format, one of `choices`."""
+    return click.option(
+        "-f",
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, help="No progress, notes or warnings on stderr (errors stay)."
+)
+"""`-q/--quiet`: stderr carries errors only."""
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Vulnerability database file (default: $SIEVERT_DB_DIR/vuln.db, else "
+    "$XDG_DATA_HOME/sievert/vuln.db).",
+)
+"""`--db FILE`: the vulnerability database."""
+
+cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Layer cache directory (default: $SIEVERT_CACHE_DIR, else $XDG_CACHE_HOME/sievert).",
+)
+"""`--cache-dir DIR`: the layer cache."""
+
+platform_option = click.option(
+    "--platform",
+    default="linux/amd64",
+    show_default=True,
+    help="os/arch[/variant] to pick from a multi-platform image.",
+)
+insecure_registry_option = click.option(
+    "--insecure-registry",
+    is_flag=True,
+    help="Allow plain HTTP and unverified TLS for the registry.",
+)
+
 
 def image_options(func: F) -> F:
-    """Attach --platform, --insecure-registry, --cache-dir, --no-cache and -q to a command."""
+    """Attach the options of commands that read an image: --platform, --insecure-registry,
+    --cache-dir, --no-cache, -q and --pkg-types."""
     decorators = [
-        click.option(
-            "--platform",
-            default="linux/amd64",
-            show_default=True,
-            help="os/arch[/variant] to pick from a multi-platform image.",
-        ),
-        click.option(
-            "--insecure-registry",
-            is_flag=True,
-            help="Allow plain HTTP and unverified TLS for the registry.",
-        ),
-        click.option(
-            "--cache-dir",
-            type=click.Path(path_type=Path),
-            help="Layer cache directory (default: $SIEVERT_CACHE_DIR or XDG cache).",
-        ),
+        platform_option,
+        insecure_registry_option,
+        cache_dir_option,
         click.option("--no-cache", is_flag=True, help="Neither read nor write the layer cache."),
-        click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+        quiet_option,
         click.option(
             "--pkg-types",
             default="os,library",
@@ -53,6 +104,20 @@ def image_options(func: F) -> F:
     return func
 
 
+def source_options(platform: str = "linux/amd64", insecure_registry: bool = False) -> SourceOptions:
+    """How to open a target: platform, registry switches and credentials from the environment."""
+    try:
+        plat = Platform.parse(platform)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    return SourceOptions(
+        platform=plat,
+        insecure_registry=insecure_registry,
+        username=os.environ.get("SIEVERT_REGISTRY_USERNAME", ""),
+        password=os.environ.get("SIEVERT_REGISTRY_PASSWORD", ""),
+    )
+
+
 def inventory_options(
     platform: str,
     insecure_registry: bool,
@@ -62,17 +127,8 @@ def inventory_options(
     pkg_types: str = "os,library",
 ) -> InventoryOptions:
     """Turn the shared CLI options into pipeline options."""
-    try:
-        plat = Platform.parse(platform)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
     return InventoryOptions(
-        source=SourceOptions(
-            platform=plat,
-            insecure_registry=insecure_registry,
-            username=os.environ.get("SIEVERT_REGISTRY_USERNAME", ""),
-            password=os.environ.get("SIEVERT_REGISTRY_PASSWORD", ""),
-        ),
+        source=source_options(platform, insecure_registry),
         cache_dir=cache_dir,
         use_cache=not no_cache,
         progress=None if quiet else layer_progress(),

@@ -10,16 +10,22 @@ from pathlib import Path
 import click
 
 from sievert.cli.main import cli
+from sievert.cli.options import (
+    format_option,
+    insecure_registry_option,
+    output_option,
+    platform_option,
+    source_options,
+)
+from sievert.cli.output import output_stream
 from sievert.errors import EXIT_POLICY, ParseError, UsageError
 from sievert.limits import jsonload
 from sievert.model.policy import STOP, WARN
-from sievert.policy import detect_base, evaluate, load_policy, load_vex
-from sievert.policy.base_image import open_base_metadata, read_dockerfile
+from sievert.pipeline import GateOptions, load_gate, policy_verdict, read_dockerfile
+from sievert.policy import load_policy
 from sievert.policy.result_input import load_scan_result
 from sievert.policy.schema import schema_text
 from sievert.report.verdict_doc import verdict_document, verdict_lines
-from sievert.source.base import SourceOptions
-from sievert.source.detect import split_prefix
 from sievert.terminal import escape
 
 
@@ -38,9 +44,11 @@ def validate_command(file: Path) -> None:
 
 
 @policy_group.command("schema")
-def schema_command() -> None:
+@output_option
+def schema_command(output: Path | None) -> None:
     """Print the policy file's JSON Schema (for editors)."""
-    click.echo(schema_text(), nl=False)
+    with output_stream(output) as out:
+        out.write(schema_text())
 
 
 @policy_group.command("eval")
@@ -50,10 +58,18 @@ def schema_command() -> None:
 @click.option("--image-ref", help="Reference mappings match (default: the scanned image's).")
 @click.option("--now", "now_text", metavar="YYYY-MM-DD", help="Date for expiries and ages.")
 @click.option("--dockerfile", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--base", "base_ref", metavar="REF", help="Known base image (metadata only).")
-@click.option("--insecure-registry", is_flag=True, help="Allow plain HTTP for --base.")
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="TARGET",
+    help="The base image (any target, as in `scan --base`): the policy counts its layers as "
+    "the base's (metadata only, no layer is read).",
+)
+@platform_option
+@insecure_registry_option
 @click.option("--show-suppressed", is_flag=True, help="List suppressed findings and why.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option(["table", "json"])
+@output_option
 def eval_command(
     result_file: Path,
     policy_file: Path,
@@ -62,31 +78,32 @@ def eval_command(
     now_text: str | None,
     dockerfile: Path | None,
     base_ref: str | None,
+    platform: str,
     insecure_registry: bool,
     show_suppressed: bool,
     fmt: str,
+    output: Path | None,
 ) -> None:
     """Evaluate a saved `sievert scan -f json` RESULT against a policy (exit 1 on stop)."""
-    now = _parse_now(now_text)
-    document = load_policy(policy_file)
-    vex = [load_vex(path) for path in vex_files]
-    result = load_scan_result(_read_json(result_file))
-    known, name = None, ""
-    if base_ref:
-        known = open_base_metadata(base_ref, SourceOptions(insecure_registry=insecure_registry))
-        kind, rest = split_prefix(base_ref)
-        name = rest if kind in ("", "registry", "docker") else ""
-    base = detect_base(
-        result.inventory.image,
-        dockerfile=read_dockerfile(dockerfile) if dockerfile else None,
-        known=known,
-        known_name=name,
+    gate = load_gate(
+        GateOptions(
+            policy=policy_file,
+            vex=tuple(vex_files),
+            base=base_ref or "",
+            image_ref=image_ref or "",
+            now=_parse_now(now_text),
+            source=source_options(platform, insecure_registry),
+        )
     )
-    verdict = evaluate(result, document, image_ref=image_ref, vex=vex, now=now, base=base)
-    if fmt == "json":
-        click.echo(json.dumps(verdict_document(verdict), indent=2, ensure_ascii=False))
-    else:
-        click.echo(escape("\n".join(verdict_lines(verdict, show_suppressed)), keep_lines=True))
+    parsed = read_dockerfile(dockerfile) if dockerfile else None
+    result = load_scan_result(_read_json(result_file))
+    verdict = policy_verdict(result, gate, parsed)
+    with output_stream(output) as out:
+        if fmt == "json":
+            out.write(json.dumps(verdict_document(verdict), indent=2, ensure_ascii=False) + "\n")
+        else:
+            lines = "\n".join(verdict_lines(verdict, show_suppressed))
+            out.write(escape(lines, keep_lines=True) + "\n")
     if verdict.action == WARN and fmt == "json":
         click.echo("sievert: policy verdict: warn", err=True)
     if verdict.action == STOP:

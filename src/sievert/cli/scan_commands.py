@@ -5,41 +5,42 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from sievert.cli.main import cli
-from sievert.cli.options import image_options, inventory_options
-from sievert.cli.output import output_option, output_stream
+from sievert.cli.options import (
+    db_option,
+    format_option,
+    image_options,
+    inventory_options,
+    output_option,
+    source_options,
+)
+from sievert.cli.output import output_stream
 from sievert.errors import EXIT_POLICY, UsageError
-from sievert.model.advice import BaseAdvice
 from sievert.model.finding import ScanResult
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import valid_words
 from sievert.pipeline import (
     SCANNERS,
     AdviceOptions,
-    PolicyOptions,
+    GateOptions,
     ScanOptions,
-    base_advice,
-    gate,
+    decide,
+    load_gate,
+    parse_severities,
+    parse_severity,
+    registry_reference,
     scan,
     scan_inventory,
 )
 from sievert.report.base import ScanWriter
-from sievert.report.filters import (
-    SORT_KEYS,
-    exceeds,
-    filter_findings,
-    parse_severity,
-    sort_findings,
-)
-from sievert.report.plugins import scan_writer_for, scan_writer_names
+from sievert.report.order import SORT_KEYS, sort_findings
+from sievert.report.plugins import ALWAYS, ON_REQUEST, scan_entry, scan_writer_names
 from sievert.report.sbom_input import parse_sbom
-from sievert.report.scan.common import severity_rank
 from sievert.report.scan.table import advice_lines
 from sievert.terminal import escape
 
@@ -57,21 +58,9 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Scan the packages of a CycloneDX or SPDX JSON SBOM instead of an image.",
 )
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(list(scan_writer_names())),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(scan_writer_names())
 @output_option
-@click.option(
-    "--severity",
-    metavar="SEV,...",
-    help=f"Only these severities ({', '.join(reversed(SEVERITIES))}).",
-)
+@click.option("--severity", metavar="SEV,...", help=f"Only these severities ({valid_words()}).")
 @click.option("--ignore-unfixed", is_flag=True, help="Drop findings that have no fixed version.")
 @click.option(
     "--fail-on",
@@ -82,12 +71,7 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
 @click.option(
     "--sort", "sort_by", type=click.Choice(list(SORT_KEYS)), default="severity", show_default=True
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Vulnerability database file.",
-)
+@db_option
 @click.option(
     "--max-db-age",
     type=int,
@@ -125,14 +109,15 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     "--base",
     "base_ref",
     metavar="TARGET",
-    help="The base image (any target): its layers count as the base's in the policy and in "
-    "--base-advice (which needs a registry image).",
+    help="The base image (any target): the policy counts its layers as the base's; "
+    "--base-advice needs a registry image.",
 )
 @click.option("--image-ref", metavar="REF", help="Reference the policy mappings select by.")
 @click.option(
     "--show-suppressed",
     is_flag=True,
-    help="List what exceptions and VEX statements suppressed, and why.",
+    help="List what exceptions and VEX statements suppressed, and why (table, markdown, junit; "
+    "json, template and html always carry them; other formats refuse it).",
 )
 @click.option(
     "--template",
@@ -206,93 +191,68 @@ def scan_command(
         raise UsageError("--sbom scans vulnerabilities only (--scanners vuln)")
     if advise and (sbom_path is not None or "vuln" not in chosen):
         raise UsageError("--base-advice needs an image TARGET and the vuln scanner")
-    options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
-    if sbom_path is not None:
-        inventory = parse_sbom(sbom_path.read_bytes(), str(sbom_path))
-        result = scan_inventory(inventory, db_path)
-    else:
-        assert target is not None
-        result = scan(
-            target,
-            ScanOptions(
-                inventory=options,
-                db_path=db_path,
-                scanners=chosen,
-                secret_config=load_secret_config(secret_config),
-                dockerfile=dockerfile,
-            ),
-        )
-    _warn_if_stale(result, max_db_age)
-    if advise:
-        advice_options = AdviceOptions(options, advice_scope, advice_limit)
-        advice = advise_on_base(result, base_ref, db_path, advice_options)
-        result = replace(result, base_advice=advice)
-    if vex_paths and policy_path is None:
-        raise UsageError("--vex needs --policy (the VEX statements are applied by the policy gate)")
-    if policy_path is not None:
-        gate_options = PolicyOptions(
+    if advise and base_ref:
+        registry_reference(base_ref)
+    gate = load_gate(
+        GateOptions(
+            severities=parse_severities(severity),
+            ignore_unfixed=ignore_unfixed,
+            fail_on=parse_severity(fail_on) if fail_on else None,
             policy=policy_path,
             vex=tuple(vex_paths),
             base=base_ref or "",
-            dockerfile=dockerfile,
             image_ref=image_ref or "",
-            source=options.source,
+            source=source_options(platform, insecure_registry),
         )
-        result = gate(result, gate_options)
-    severities = [s for s in severity.split(",") if s] if severity else None
-    result = filter_findings(result, severities=severities, ignore_unfixed=ignore_unfixed)
-    result = filter_checks(result, severities)
+    )
+    writer = _writer(fmt, template_path, show_suppressed)
+    reading = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
+    options = ScanOptions(
+        inventory=reading,
+        db_path=db_path,
+        scanners=chosen,
+        secret_config=load_secret_config(secret_config),
+        dockerfile=dockerfile,
+        advice=AdviceOptions(reading, advice_scope, advice_limit) if advise else None,
+        gate=gate,
+    )
+    if sbom_path is not None:
+        result = scan_inventory(parse_sbom(sbom_path.read_bytes(), str(sbom_path)), options)
+    else:
+        assert target is not None
+        result = scan(target, options)
+    if not quiet:
+        _warn_if_stale(result, max_db_age)
     result = sort_findings(result, sort_by)
     with output_stream(output) as out:
-        _writer(fmt, template_path, show_suppressed).write(result, out)
+        writer.write(result, out)
     if result.base_advice is not None and fmt != "json":
         click.echo(escape("\n".join(advice_lines(result.base_advice)), keep_lines=True), err=True)
-    _exit_for(result, fail_on)
-
-
-def advise_on_base(
-    result: ScanResult, base_ref: str | None, db_path: Path | None, options: AdviceOptions
-) -> BaseAdvice:
-    """Base image advice for --base REF, else for the base the OCI annotation names."""
-    from sievert.policy.base_image import base_from_annotations
-
-    reference = base_ref or ""
-    if not reference:
-        annotated = base_from_annotations(result.inventory.image)
-        if annotated is not None and annotated.reference != annotated.digest:
-            reference = annotated.reference
-    if not reference:
-        raise UsageError(
-            "--base-advice needs --base REF (a registry image) or an image annotated with "
-            "org.opencontainers.image.base.name"
-        )
-    return base_advice(result, reference, db_path, options)
+    decision = decide(result, gate)
+    for reason in decision.reasons:
+        click.echo(f"sievert: {reason}", err=True)
+    if decision.failed:
+        sys.exit(EXIT_POLICY)
 
 
 def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWriter:
-    """The scan writer, with the template file and --show-suppressed where they apply."""
-    writer = scan_writer_for(fmt)
+    """The scan writer, with the template file and --show-suppressed where they apply;
+    UsageError when the format cannot honour them (checked before any scan work)."""
+    entry = scan_entry(fmt)
+    if show_suppressed and entry.suppressed not in (ALWAYS, ON_REQUEST):
+        raise UsageError(
+            f"--show-suppressed: -f {fmt} has no place for suppressed findings "
+            "(table, markdown and junit list them on request; json, template and html always)"
+        )
+    writer = cast(ScanWriter, entry.load())
     if fmt == "template":
         if template is None and not os.environ.get("SIEVERT_TEMPLATE"):
             raise UsageError("-f template needs --template FILE (or $SIEVERT_TEMPLATE)")
         if template is not None:
             writer = dataclasses.replace(writer, template=str(template))  # type: ignore[type-var]
-    if fmt == "table" and show_suppressed:
+    if show_suppressed and entry.suppressed == ON_REQUEST:
         writer = dataclasses.replace(writer, show_suppressed=True)  # type: ignore[type-var]
     return writer
-
-
-def _exit_for(result: ScanResult, fail_on: str | None) -> None:
-    """Exit 1 on a stop verdict or a --fail-on threshold met; warn verdicts are printed."""
-    verdict = result.verdict
-    if verdict is not None and verdict.action != "go":
-        rules = ", ".join(r.rule_id for r in verdict.triggered if r.action == verdict.action)
-        click.echo(f"sievert: policy {verdict.policy}: {verdict.action} ({rules})", err=True)
-    if fail_on and (exceeds(result, fail_on) or checks_exceed(result, fail_on)):
-        click.echo(f"sievert: findings at or above {fail_on} remain (--fail-on)", err=True)
-        sys.exit(EXIT_POLICY)
-    if verdict is not None and verdict.action == "stop":
-        sys.exit(EXIT_POLICY)
 
 
 # scanners 'config' and 'secret' -------------------------------------------------------------
@@ -314,26 +274,6 @@ def load_secret_config(path: Path | None) -> SecretConfig | None:
     from sievert.checks.secrets.config import load_secret_config as load
 
     return load(path)
-
-
-def filter_checks(result: ScanResult, severities: list[str] | None) -> ScanResult:
-    """Keep only config and secret findings of the `--severity` severities."""
-    if severities is None:
-        return result
-    wanted = {parse_severity(s) for s in severities}
-    return replace(
-        result,
-        config_findings=tuple(f for f in result.config_findings if f.severity in wanted),
-        secret_findings=tuple(f for f in result.secret_findings if f.severity in wanted),
-    )
-
-
-def checks_exceed(result: ScanResult, fail_on: str) -> bool:
-    """A config or secret finding at or above the `--fail-on` severity (suppressed ones aside)."""
-    threshold = severity_rank(parse_severity(fail_on))
-    active = [f.severity for f in result.config_findings if not f.suppressed_by]
-    active += [f.severity for f in result.secret_findings]
-    return any(severity_rank(s) >= threshold for s in active)
 
 
 def _warn_if_stale(result: ScanResult, max_days: int) -> None:

@@ -9,26 +9,54 @@ database is either passed in open (a long-running service keeps one) or opened b
 
 - `take_inventory(target, InventoryOptions)` -> `Inventory`
 - `match_inventory(inventory, db)` -> `ScanResult` (an open `VulnDB`)
-- `scan_inventory(inventory, db_path)` -> `ScanResult` (an inventory read elsewhere, e.g. an SBOM)
-- `scan(target, ScanOptions, db=None)` -> `ScanResult`
-- `gate(result, PolicyOptions)` -> `ScanResult` with its verdict
+- `scan(target, ScanOptions, db=None)` -> `ScanResult`: walk, match, checks, advice, gate
+- `scan_inventory(inventory, ScanOptions, db=None)` -> `ScanResult` (e.g. an SBOM's packages)
+- `load_gate(GateOptions)` -> `Gate` (arguments checked, policy and VEX read: do it first)
+- `apply_gate(result, gate)` -> `ScanResult`; `decide(result, gate)` -> `Decision` (exit 1?)
+- `policy_verdict(result, gate)` -> `PolicyVerdict` (a saved result re-evaluated)
+- `check_dockerfiles(path, ConfigOptions, gate)` -> `ConfigReport`
 - `base_advice(result, base_ref, db_path, AdviceOptions)` -> `BaseAdvice`
 """
 
-from sievert.pipeline.advice import AdviceOptions, base_advice, registry_reference
-from sievert.pipeline.gate import PolicyOptions, gate
+from sievert.pipeline.advice import AdviceOptions, advise, base_advice, registry_reference
+from sievert.pipeline.config import ConfigOptions, check_dockerfiles, decide_config
+from sievert.pipeline.dockerfile import read_dockerfile
+from sievert.pipeline.gate import (
+    Decision,
+    Gate,
+    GateOptions,
+    apply_gate,
+    decide,
+    load_gate,
+    parse_severities,
+    parse_severity,
+    policy_verdict,
+)
 from sievert.pipeline.inventory import InventoryOptions, take_inventory
-from sievert.pipeline.scan import SCANNERS, ScanOptions, match_inventory, scan, scan_inventory
+from sievert.pipeline.match import match_inventory
+from sievert.pipeline.scan import SCANNERS, ScanOptions, scan, scan_inventory
 
 __all__ = [
     "SCANNERS",
     "AdviceOptions",
+    "ConfigOptions",
+    "Decision",
+    "Gate",
+    "GateOptions",
     "InventoryOptions",
-    "PolicyOptions",
     "ScanOptions",
+    "advise",
+    "apply_gate",
     "base_advice",
-    "gate",
+    "check_dockerfiles",
+    "decide",
+    "decide_config",
+    "load_gate",
     "match_inventory",
+    "parse_severities",
+    "parse_severity",
+    "policy_verdict",
+    "read_dockerfile",
     "registry_reference",
     "scan",
     "scan_inventory",

@@ -1,5 +1,6 @@
 """Scan a target: one layer walk feeds the catalogers, the image checks and the secret scanner;
-the inventory is matched against the vulnerability database."""
+the inventory is matched against the vulnerability database; the Dockerfile (read once) adds
+its findings; base image advice and the gate finish the result."""
 
 from __future__ import annotations
 
@@ -9,13 +10,18 @@ from typing import TYPE_CHECKING
 
 from sievert.catalog.capture import WalkExtras
 from sievert.catalog.distro import with_codename
-from sievert.model import Inventory, Notice
+from sievert.errors import UsageError
+from sievert.model import Inventory
 from sievert.model.checks import LayerSource
 from sievert.model.finding import ScanResult
-from sievert.pipeline.dockerfile import dockerfile_context
+from sievert.pipeline.advice import AdviceOptions, advise
+from sievert.pipeline.dockerfile import dockerfile_context, read_dockerfile
+from sievert.pipeline.gate import Gate, apply_gate
 from sievert.pipeline.inventory import InventoryOptions, walk
+from sievert.pipeline.match import match_inventory
 
 if TYPE_CHECKING:
+    from sievert.checks.dockerfile.syntax import Dockerfile
     from sievert.checks.image import ImageCheckConfig
     from sievert.checks.secrets import SecretConfig
     from sievert.vulndb import VulnDB
@@ -26,7 +32,8 @@ SCANNERS = ("vuln", "config", "secret")
 
 @dataclass(frozen=True)
 class ScanOptions:
-    """How to scan: inventory options, the database to match against, which scanners run."""
+    """How to scan: inventory options, the database to match against, which scanners run, and
+    what finishes the result (base image advice, the gate)."""
 
     inventory: InventoryOptions = field(default_factory=InventoryOptions)
     db_path: Path | None = None
@@ -34,7 +41,12 @@ class ScanOptions:
     secret_config: SecretConfig | None = None
     image_config: ImageCheckConfig | None = None
     dockerfile: Path | None = None
-    """The image's Dockerfile: its rules run too, and layers are mapped to its instructions."""
+    """The image's Dockerfile: its rules run too, layers are mapped to its instructions, and the
+    gate learns the base image from its final FROM."""
+    advice: AdviceOptions | None = None
+    """Recommend a newer base image (needs the vuln scanner and a registry base)."""
+    gate: Gate | None = None
+    """Filters, policy and VEX applied to the result (see `load_gate`)."""
 
 
 def scan(target: str, options: ScanOptions | None = None, db: VulnDB | None = None) -> ScanResult:
@@ -46,15 +58,18 @@ def scan(target: str, options: ScanOptions | None = None, db: VulnDB | None = No
     from sievert import vulndb  # the database and matcher load only when scanning
 
     opts = options or ScanOptions()
+    dockerfile = read_dockerfile(opts.dockerfile) if opts.dockerfile is not None else None
     if "vuln" not in opts.scanners:
-        return _scan_walk(target, opts, None)
+        return _scan_walk(target, opts, None, dockerfile)
     if db is not None:
-        return _scan_walk(target, opts, db)
+        return _scan_walk(target, opts, db, dockerfile)
     with vulndb.open(opts.db_path) as opened:  # fail fast when there is no database
-        return _scan_walk(target, opts, opened)
+        return _scan_walk(target, opts, opened, dockerfile)
 
 
-def _scan_walk(target: str, opts: ScanOptions, db: VulnDB | None) -> ScanResult:
+def _scan_walk(
+    target: str, opts: ScanOptions, db: VulnDB | None, dockerfile: Dockerfile | None
+) -> ScanResult:
     from sievert.checks.image import CAPTURE_GLOBS as IMAGE_CHECK_GLOBS
     from sievert.checks.image import check_image
     from sievert.checks.secrets import SecretConfig, SecretScanner
@@ -78,39 +93,48 @@ def _scan_walk(target: str, opts: ScanOptions, db: VulnDB | None) -> ScanResult:
     secret_findings = (
         secrets.findings(walked.extracts, walked.view) if "secret" in opts.scanners else ()
     )
-    scanners = tuple(s for s in SCANNERS if s in opts.scanners)
     sources: tuple[LayerSource, ...] = ()
-    if opts.dockerfile is not None:
-        dockerfile_findings, sources = dockerfile_context(opts.dockerfile, image.history)
+    if dockerfile is not None:
+        dockerfile_findings, sources = dockerfile_context(dockerfile, image.history)
         config_findings = (*dockerfile_findings, *config_findings)
-    return replace(
+    result = replace(
         result,
         config_findings=config_findings,
         secret_findings=secret_findings,
-        scanners=scanners,
+        scanners=tuple(s for s in SCANNERS if s in opts.scanners),
         layer_sources=sources,
     )
+    return _finish(result, opts, db, dockerfile)
 
 
-def scan_inventory(inventory: Inventory, db_path: Path | None = None) -> ScanResult:
-    """Match an inventory taken elsewhere (e.g. read from an SBOM) against the database file."""
+def _finish(
+    result: ScanResult, opts: ScanOptions, db: VulnDB | None, dockerfile: Dockerfile | None
+) -> ScanResult:
+    """Base image advice on the whole result, then the gate."""
+    if opts.advice is not None:
+        if db is None:
+            raise UsageError("--base-advice needs the vuln scanner")
+        base = opts.gate.options.base if opts.gate is not None else ""
+        result = replace(result, base_advice=advise(result, base, db, opts.advice))
+    return apply_gate(result, opts.gate, dockerfile) if opts.gate is not None else result
+
+
+def scan_inventory(
+    inventory: Inventory,
+    options: ScanOptions | Path | None = None,
+    db: VulnDB | None = None,
+) -> ScanResult:
+    """Match an inventory taken elsewhere (e.g. read from an SBOM) and gate it as a scan would.
+
+    `options` may also be just the database path (the earlier signature)."""
     from sievert import vulndb
 
-    with vulndb.open(db_path) as db:
-        return match_inventory(replace(inventory, distro=with_codename(inventory.distro)), db)
-
-
-def match_inventory(inventory: Inventory, db: VulnDB) -> ScanResult:
-    """Match an inventory against an open database: the findings and the database's status."""
-    from sievert.match.engine import match_inventory as match
-
-    findings, notices = match(inventory, db)
-    status = db.status()
-    warnings = tuple(Notice(text, str(db.path)) for text in status.warnings())
-    return ScanResult(
-        inventory=inventory,
-        findings=findings,
-        db_built=status.built_at,
-        db_sources=tuple((s.name, s.status) for s in status.sources),
-        notices=(*warnings, *notices),
-    )
+    opts = options if isinstance(options, ScanOptions) else ScanOptions(db_path=options)
+    if opts.advice is not None:
+        raise UsageError("--base-advice needs an image TARGET")
+    dockerfile = read_dockerfile(opts.dockerfile) if opts.dockerfile is not None else None
+    filled = replace(inventory, distro=with_codename(inventory.distro))
+    if db is not None:
+        return _finish(match_inventory(filled, db), opts, db, dockerfile)
+    with vulndb.open(opts.db_path) as opened:
+        return _finish(match_inventory(filled, opened), opts, opened, dockerfile)

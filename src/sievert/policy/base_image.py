@@ -1,7 +1,8 @@
 """Base image detection: which image this one was built on and how many layers came from it.
 
+The pipeline opens a known base image and hands its metadata in; this module reads no image.
 Three sources, strongest first:
-- a known image given as the base (`--base REF`): its diff_ids must be the image's first
+- a known image given as the base (`--base TARGET`): its diff_ids must be the image's first
   diff_ids; the reference and the exact layer count follow;
 - the Dockerfile's final `FROM` (following stage aliases): the reference; the layer count is the
   image's layers below the first one the final stage's instructions made (matched through the
@@ -11,29 +12,14 @@ Three sources, strongest first:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sievert.checks.dockerfile.layers import map_layers
-from sievert.checks.dockerfile.parser import parse_dockerfile, read_text
 from sievert.checks.dockerfile.syntax import Dockerfile
-from sievert.errors import ParseError
 from sievert.model.image import ImageMetadata
 from sievert.policy.context import BaseImage
-from sievert.source.base import SourceOptions
-from sievert.source.detect import open_target
 
 BASE_NAME = "org.opencontainers.image.base.name"
 BASE_DIGEST = "org.opencontainers.image.base.digest"
 LAYER_INSTRUCTIONS = ("RUN", "COPY", "ADD")
-
-
-def open_base_metadata(target: str, options: SourceOptions) -> ImageMetadata:
-    """The metadata of a base image target (manifest and config only: no layer is read)."""
-    opened = open_target(target, options)
-    try:
-        return opened.metadata
-    finally:
-        opened.close()
 
 
 def base_from_layers(image: ImageMetadata, base: ImageMetadata, name: str = "") -> BaseImage | None:
@@ -91,15 +77,6 @@ def base_from_dockerfile(image: ImageMetadata, dockerfile: Dockerfile) -> BaseIm
     else:
         layers = len(image.layers) - own
     return BaseImage(reference, "", layers if layers >= 0 else -1, "dockerfile")
-
-
-def read_dockerfile(path: str | Path) -> Dockerfile:
-    """Parse a Dockerfile from disk; ParseError naming the file."""
-    try:
-        text = read_text(Path(path))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParseError(f"{path}: cannot read Dockerfile: {exc}") from None
-    return parse_dockerfile(text, str(path))
 
 
 def detect_base(

@@ -16,14 +16,22 @@ from sievert.report.config.common import ConfigWriter
 from sievert.report.host.common import HostWriter
 from sievert.report.runtime.common import RuntimeWriter
 
+ALWAYS = "always"
+"""The format always carries what the policy suppressed (`--show-suppressed` changes nothing)."""
+ON_REQUEST = "on-request"
+"""The format lists what the policy suppressed only with `--show-suppressed`."""
+NO_PLACE = "no-place"
+"""The format has no place for suppressed findings: `--show-suppressed` is refused."""
+
 
 @dataclass(frozen=True, slots=True)
 class WriterEntry:
-    """A format name and where its writer class lives."""
+    """A format name, where its writer class lives and how it shows suppressed findings."""
 
     name: str
     module: str
     cls: str
+    suppressed: str = NO_PLACE
 
     def load(self) -> object:
         """An instance of the writer (its module is imported now)."""
@@ -37,21 +45,21 @@ WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("spdx-json", "sbom.spdx", "SpdxJsonWriter"),
 )
 SCAN_WRITERS: tuple[WriterEntry, ...] = (
-    WriterEntry("table", "scan.table", "ScanTableWriter"),
-    WriterEntry("json", "scan.native", "ScanJsonWriter"),
+    WriterEntry("table", "scan.table", "ScanTableWriter", ON_REQUEST),
+    WriterEntry("json", "scan.native", "ScanJsonWriter", ALWAYS),
     WriterEntry("cyclonedx-json", "scan.cyclonedx", "ScanCycloneDxJsonWriter"),
     WriterEntry("sarif", "scan.sarif", "SarifWriter"),
-    WriterEntry("junit", "scan.junit", "JunitWriter"),
+    WriterEntry("junit", "scan.junit", "JunitWriter", ON_REQUEST),
     WriterEntry("gitlab", "scan.gitlab", "GitlabWriter"),
     WriterEntry("cyclonedx-vex", "scan.vex", "CycloneDxVexWriter"),
-    WriterEntry("markdown", "scan.markdown", "MarkdownWriter"),
-    WriterEntry("template", "scan.template", "TemplateWriter"),
-    WriterEntry("html", "scan.html", "HtmlWriter"),
+    WriterEntry("markdown", "scan.markdown", "MarkdownWriter", ON_REQUEST),
+    WriterEntry("template", "scan.template", "TemplateWriter", ALWAYS),
+    WriterEntry("html", "scan.html", "HtmlWriter", ALWAYS),
 )
 CONFIG_WRITERS: tuple[WriterEntry, ...] = (
-    WriterEntry("table", "config.table", "ConfigTableWriter"),
-    WriterEntry("json", "config.native", "ConfigJsonWriter"),
-    WriterEntry("sarif", "config.sarif", "ConfigSarifWriter"),
+    WriterEntry("table", "config.table", "ConfigTableWriter", ON_REQUEST),
+    WriterEntry("json", "config.native", "ConfigJsonWriter", ON_REQUEST),
+    WriterEntry("sarif", "config.sarif", "ConfigSarifWriter", ON_REQUEST),
 )
 RUNTIME_WRITERS: tuple[WriterEntry, ...] = (
     WriterEntry("table", "runtime.table", "RuntimeTableWriter"),
@@ -112,6 +120,11 @@ def host_writer_names() -> tuple[str, ...]:
 def host_writer_for(name: str) -> HostWriter:
     """The host scan writer registered under `name`; UsageError listing the valid names."""
     return cast(HostWriter, _entry(HOST_WRITERS, name, "host report format").load())
+
+
+def scan_entry(name: str) -> WriterEntry:
+    """The scan format registered under `name`; UsageError listing the valid names."""
+    return _entry(SCAN_WRITERS, name, "scan report format")
 
 
 def _entry(entries: tuple[WriterEntry, ...], name: str, what: str) -> WriterEntry:

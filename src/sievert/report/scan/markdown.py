@@ -125,8 +125,5 @@ class MarkdownWriter:
 
     def write(self, result: ScanResult, out: TextIO) -> None:
         """Write the summary."""
-<<<<<<< HEAD
-        out.write(escape(markdown_summary(result, self.limit), keep_lines=True))
-=======
-        out.write(markdown_summary(result, self.limit, self.show_suppressed))
->>>>>>> b504d35 (model: one ordered Severity enum used by matcher, feeds, policy, checks and reports (replaces three rank tables; an unknown word is an error, never rank -1))
+        text = markdown_summary(result, self.limit, self.show_suppressed)
+        out.write(escape(text, keep_lines=True))

@@ -12,11 +12,8 @@ from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
 from sievert.errors import FeedError
-<<<<<<< HEAD
 from sievert.limits import jsonload
-=======
 from sievert.model.severity import Severity
->>>>>>> b504d35 (model: one ordered Severity enum used by matcher, feeds, policy, checks and reports (replaces three rank tables; an unknown word is an error, never rank -1))
 from sievert.model.vuln import Affected, CvssScore, Vulnerability
 
 MAX_NOTICES = 200
