@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from sievert.checks.secrets import SecretScanner, scan_text  # noqa: E402
-from sievert.source.base import CaptureSpec, SourceOptions  # noqa: E402
+from sievert.source.base import SourceOptions  # noqa: E402
+from sievert.source.capture import CaptureSpec  # noqa: E402
 from sievert.source.detect import open_target  # noqa: E402
 from sievert.source.tarwalk import index_tar  # noqa: E402
 

@@ -15,8 +15,8 @@ from sievert.cli.options import inventory_options
 from sievert.cli.output import output_option, output_stream
 from sievert.errors import EXIT_ERROR, EXIT_POLICY, ParseError
 from sievert.model.runtime import RuntimeAudit
-from sievert.model.vuln import SEVERITIES
-from sievert.report.filters import parse_severity
+from sievert.model.severity import valid_words
+from sievert.pipeline import parse_severities, parse_severity
 from sievert.report.plugins import runtime_writer_for, runtime_writer_names
 from sievert.runtime.audit import AuditOptions, audit, rank, with_findings
 from sievert.runtime.policy import gate_containers
@@ -41,7 +41,7 @@ def runtime_group() -> None:
 @click.option(
     "--severity",
     metavar="SEV,...",
-    help=f"Only runtime findings of these severities ({', '.join(reversed(SEVERITIES))}).",
+    help=f"Only runtime findings of these severities ({valid_words()}).",
 )
 @click.option(
     "--fail-on",
@@ -87,8 +87,8 @@ def audit_command(
 ) -> None:
     """Check every running container of the local engine against the SV-RT rules (CIS Docker
     Benchmark), with its image's vulnerabilities and one risk per container."""
-    wanted = {parse_severity(s) for s in severity.split(",") if s.strip()} if severity else None
-    threshold = rank(parse_severity(fail_on)) if fail_on else None
+    wanted = parse_severities(severity)
+    threshold = parse_severity(fail_on).rank if fail_on else None
     writer = runtime_writer_for(fmt)
     options = AuditOptions(
         scan_images=not skip_image_scan,

@@ -83,7 +83,7 @@ class ContainerRisk:
     """One container's overall risk, from its runtime findings and its image's vulnerabilities."""
 
     severity: str
-    """One of model.vuln.SEVERITIES ('none' when nothing was found)."""
+    """A Severity word ('none' when nothing was found)."""
     reason: str
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sievert.model.checks import CheckFinding
 from sievert.model.runtime import ContainerConfig
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import Severity
 from sievert.policy.context import Context
 from sievert.policy.document import Leaf
 from sievert.policy.patterns import glob
@@ -37,14 +37,12 @@ def _runtime_rule(node: Node) -> Leaf:
 
 
 def _runtime_severity(node: Node) -> Leaf:
-    level = SEVERITIES.index(node.choice(SEVERITIES, "severity"))
+    level = Severity(node.choice(tuple(Severity), "severity"))
 
     def test(ctx: Context, subject: Any) -> bool:
-        if not _is_runtime(ctx, subject) or subject.severity not in SEVERITIES:
-            return False
-        return SEVERITIES.index(subject.severity) >= level
+        return _is_runtime(ctx, subject) and bool(subject.severity >= level)
 
-    return Leaf("runtime_severity", f"runtime severity >= {SEVERITIES[level]}", RUNTIME, test)
+    return Leaf("runtime_severity", f"runtime severity >= {level}", RUNTIME, test)
 
 
 def _container_leaf(key: str, text: str, detail: Callable[[ContainerConfig], str]) -> Leaf:

@@ -17,7 +17,7 @@ from sievert.errors import SievertError
 from sievert.model.checks import CheckFinding
 from sievert.model.finding import ScanResult
 from sievert.model.runtime import ContainerAudit, ContainerConfig, ContainerRisk, RuntimeAudit
-from sievert.model.vuln import SEVERITIES
+from sievert.model.severity import Severity
 from sievert.pipeline import InventoryOptions, ScanOptions, scan
 from sievert.runtime.engine import ContainerEngine
 from sievert.runtime.rules import RUNTIME_RULES, RuntimeRule, check_container
@@ -96,8 +96,8 @@ def _scan_one(scanner: ImageScanner, image: str) -> ScanResult | str:
 
 
 def rank(severity: str) -> int:
-    """'none' -1, then SEVERITIES order (unknown 0 ... critical 5)."""
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
+    """'none' -1, then the Severity order (unknown 0 ... critical 5)."""
+    return -1 if severity == NO_RISK else Severity.parse(severity).rank
 
 
 def container_risk(findings: tuple[CheckFinding, ...], image: ScanResult | None) -> ContainerRisk:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sievert.model.checks import CheckFinding, Region, Rule
 from sievert.model.runtime import ContainerConfig
+from sievert.model.severity import Severity
 
 Check = Callable[[ContainerConfig], Iterator[str]]
 
@@ -57,7 +58,9 @@ def _entry(
     rule_id = f"SV-RT-{number:03d}"
     title, rationale, remediation = text
     docs = f"docs/rules/{rule_id}.md"
-    return RuntimeRule(Rule(rule_id, severity, title, rationale, remediation, docs, cis), check)
+    return RuntimeRule(
+        Rule(rule_id, Severity(severity), title, rationale, remediation, docs, cis), check
+    )
 
 
 def privileged(c: ContainerConfig) -> Iterator[str]:

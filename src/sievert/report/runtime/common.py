@@ -8,7 +8,7 @@ from typing import Protocol, TextIO, runtime_checkable
 from sievert.model.checks import CheckFinding, Rule
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.runtime import ContainerAudit, RuntimeAudit
-from sievert.report.scan.common import SEVERITY_ORDER, severity_rank
+from sievert.model.severity import MOST_SEVERE_FIRST
 
 
 @runtime_checkable
@@ -25,7 +25,7 @@ class RuntimeWriter(Protocol):
         ...
 
 
-RISK_ORDER = (*SEVERITY_ORDER, "none")
+RISK_ORDER: tuple[str, ...] = (*MOST_SEVERE_FIRST, "none")
 
 
 def ordered(audit: RuntimeAudit) -> list[ContainerAudit]:
@@ -37,7 +37,7 @@ def ordered(audit: RuntimeAudit) -> list[ContainerAudit]:
 
 def finding_order(findings: Iterable[CheckFinding]) -> list[CheckFinding]:
     """Critical first, then rule id."""
-    return sorted(findings, key=lambda f: (-severity_rank(f.severity), f.rule.id, f.message))
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.rule.id, f.message))
 
 
 def vulnerable_packages(result: ScanResult) -> list[tuple[str, list[Finding]]]:
@@ -47,7 +47,7 @@ def vulnerable_packages(result: ScanResult) -> list[tuple[str, list[Finding]]]:
         groups.setdefault(finding.package.purl or finding.package.name, []).append(finding)
     return sorted(
         groups.items(),
-        key=lambda item: (-max(severity_rank(f.severity) for f in item[1]), item[0]),
+        key=lambda item: (-max(f.severity.rank for f in item[1]), item[0]),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from sievert.model.checks import CheckFinding
 from sievert.model.policy import PolicyVerdict
 from sievert.model.runtime import ContainerAudit, RuntimeAudit
+from sievert.model.severity import MOST_SEVERE_FIRST
 from sievert.report.base import TOOL_NAME, tool_version
 from sievert.report.runtime.common import (
     RISK_ORDER,
@@ -26,7 +27,7 @@ from sievert.report.runtime.common import (
     vulnerable_packages,
 )
 from sievert.report.sbom.native import dump
-from sievert.report.scan.common import SEVERITY_ORDER, severity_counts
+from sievert.report.scan.common import severity_counts
 
 SCHEMA_VERSION = "1"
 
@@ -109,7 +110,7 @@ def container_object(entry: ContainerAudit) -> dict[str, Any]:
 def json_document(audit: RuntimeAudit, version: str) -> dict[str, Any]:
     """The whole JSON report."""
     risks = dict.fromkeys(RISK_ORDER, 0)
-    findings = dict.fromkeys(SEVERITY_ORDER, 0)
+    findings: dict[str, int] = dict.fromkeys(MOST_SEVERE_FIRST, 0)
     for entry in audit.containers:
         risks[entry.risk.severity] = risks.get(entry.risk.severity, 0) + 1
         for finding in entry.findings:
