@@ -14,10 +14,10 @@ from sievert.host.collect import SshOptions
 from sievert.host.hosts_file import load_hosts_file, target_spec
 from sievert.host.scan import HostScanOptions, HostSpec, scan_hosts
 from sievert.model.host import HostScan
-from sievert.report.filters import parse_severity
+from sievert.model.severity import Severity
+from sievert.pipeline import parse_severity
 from sievert.report.host.common import worst_severity
 from sievert.report.plugins import host_writer_for, host_writer_names
-from sievert.report.scan.common import severity_rank
 
 
 @cli.group("host")
@@ -111,7 +111,7 @@ def scan_command(
         raise UsageError("give one of TARGET (local or ssh://...), --root DIR or -i HOSTS.yaml")
     if kernel and root is None:
         raise UsageError("--kernel goes with --root (a running host reports its own kernel)")
-    threshold = severity_rank(parse_severity(fail_on)) if fail_on else None
+    threshold = parse_severity(fail_on) if fail_on else None
     writer = host_writer_for(fmt)
     specs: tuple[HostSpec, ...]
     if hosts_file is not None:
@@ -131,7 +131,7 @@ def scan_command(
     _exit_for(result, threshold, fail_on or "")
 
 
-def _exit_for(result: HostScan, threshold: int | None, fail_on: str) -> None:
+def _exit_for(result: HostScan, threshold: Severity | None, fail_on: str) -> None:
     """Exit 3 when a host was not scanned, else 1 when --fail-on is met."""
     for report in result.hosts:
         if report.error:
@@ -140,11 +140,7 @@ def _exit_for(result: HostScan, threshold: int | None, fail_on: str) -> None:
         sys.exit(EXIT_ERROR)
     if threshold is None:
         return
-    hit = [
-        h.name
-        for h in result.hosts
-        if worst_severity(h) and severity_rank(worst_severity(h)) >= threshold
-    ]
+    hit = [h.name for h in result.hosts if (worst := worst_severity(h)) and worst >= threshold]
     if hit:
         click.echo(
             f"sievert: hosts with findings at or above {fail_on}: {', '.join(hit)}", err=True

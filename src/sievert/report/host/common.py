@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol, TextIO, runtime_checkable
 
 from sievert.model.host import HostReport, HostScan
-from sievert.report.scan.common import severity_rank
+from sievert.model.severity import Severity
 
 
 @runtime_checkable
@@ -22,8 +22,8 @@ class HostWriter(Protocol):
         ...
 
 
-def worst_severity(report: HostReport) -> str:
-    """The highest severity of the host's findings ('' when none)."""
+def worst_severity(report: HostReport) -> Severity | None:
+    """The highest severity of the host's findings (None when none)."""
     if report.result is None or not report.result.findings:
-        return ""
-    return max((f.severity for f in report.result.findings), key=severity_rank)
+        return None
+    return max(f.severity for f in report.result.findings)

@@ -16,7 +16,7 @@ from sievert.model.finding import Finding
 from sievert.model.host import HostReport, HostScan, KernelFinding
 from sievert.report.base import TOOL_NAME, tool_version
 from sievert.report.sbom.native import dump
-from sievert.report.scan.common import severity_counts, severity_rank
+from sievert.report.scan.common import severity_counts
 
 SCHEMA_VERSION = "1"
 
@@ -40,7 +40,7 @@ def host_object(report: HostReport) -> dict[str, Any]:
     result = report.result
     kernel = {(k.vulnerability_id, k.package): k for k in report.kernel_findings}
     findings = (
-        sorted(result.findings, key=lambda f: (-severity_rank(f.severity), f.id, f.package.name))
+        sorted(result.findings, key=lambda f: (-f.severity.rank, f.id, f.package.name))
         if result
         else []
     )

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from sievert.model.host import HostReport, HostScan
 from sievert.report.sbom.table import emit
-from sievert.report.scan.common import severity_counts, severity_rank
+from sievert.report.scan.common import severity_counts
 from sievert.report.scan.table import SEVERITY_STYLES
 
 
@@ -64,7 +64,7 @@ def findings_table(report: HostReport) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("ID", "Package", "Installed", "Fixed in", "Severity", "Note"):
         table.add_column(column, overflow="fold")
-    ordered = sorted(report.result.findings, key=lambda f: (-severity_rank(f.severity), f.id))
+    ordered = sorted(report.result.findings, key=lambda f: (-f.severity.rank, f.id))
     for finding in ordered:
         table.add_row(
             finding.id,
