@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from sievert.match.engine import match_inventory
 from sievert.model import (
     Affected,
@@ -245,3 +247,27 @@ def test_rpm_matches_by_source_rpm_and_by_binary_name_with_epochs() -> None:
         ("CVE-1", "source-package"),
         ("CVE-2", "package"),
     }
+
+
+@pytest.mark.parametrize(
+    "installed", ["zope.interface-extra", "Zope_Interface.Extra", "ZOPE-INTERFACE-EXTRA"]
+)
+def test_feed_import_and_matcher_name_a_pypi_project_alike(installed: str) -> None:
+    from sievert.vulndb.feeds.base import FeedResult
+    from sievert.vulndb.feeds.osv import parse_record
+
+    record = {
+        "id": "PYSEC-9",
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "Zope.Interface__Extra"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2"}]}],
+            }
+        ],
+    }
+    imported = FeedResult()
+    parse_record(record, "t", imported)
+    db = FakeDB(imported.affected, {"PYSEC-9": Vulnerability("PYSEC-9")})
+    pkg = lang("pypi", installed, "1.0", "/app/x.dist-info/METADATA")
+    findings, _ = match_inventory(inventory(None, pkg), db)
+    assert [f.id for f in findings] == ["PYSEC-9"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sievert.match.base import Candidate, MatchOutcome, VulnSource
@@ -10,6 +9,7 @@ from sievert.model import Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import AFFECTED, FIXED
 from sievert.versions import evaluate
+from sievert.versions.names import normalize_name
 
 ECOSYSTEMS = {
     "pypi": "pypi",
@@ -24,9 +24,7 @@ ECOSYSTEMS = {
 
 
 def osv_name(package: Package) -> str:
-    """The package name as OSV spells it in that ecosystem."""
-    if package.type == "pypi":
-        return re.sub(r"[-_.]+", "-", package.name).lower()
+    """The package name as OSV spells it (Maven: group:artifact), before `normalize_name`."""
     if package.type == "maven":
         group = package.meta("group_id") or package.meta("groupId")
         if group and ":" not in package.name:
@@ -54,7 +52,7 @@ class OsvMatcher:
         if package.owner or not package.version:
             return MatchOutcome()
         namespace = ECOSYSTEMS[package.type]
-        name = osv_name(package)
+        name = normalize_name(namespace, osv_name(package))
         version = osv_version(package)
         candidates: list[Candidate] = []
         notices: list[str] = []

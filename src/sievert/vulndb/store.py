@@ -26,7 +26,8 @@ from sievert.model.vuln import (
     Vulnerability,
 )
 from sievert.versions import compare, is_affected
-from sievert.vulndb.feeds.base import FeedResult, pep503
+from sievert.versions.names import normalize_name, pep503
+from sievert.vulndb.feeds.base import FeedResult
 
 SCHEMA_VERSION = 1
 DB_NAME = "vuln.db"
@@ -376,7 +377,7 @@ class VulnDB:
     def _by_name(self, name: str, ecosystem: str | None, distro: str | None) -> list[Affected]:
         if ecosystem:
             namespace = ecosystem.lower()
-            return self.affected(namespace, pep503(name) if namespace == "pypi" else name)
+            return self.affected(namespace, normalize_name(namespace, name))
         if distro and ":" in distro:
             return self.affected(distro.lower(), name)
         if distro:

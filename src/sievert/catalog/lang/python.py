@@ -33,20 +33,15 @@ from sievert.catalog.lang.common import (
 )
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
+from sievert.versions.names import pep503
 
 INSTALLED = "python-installed"
 LOCK = "python-lock"
 MAX_LICENSE_FIELD = 100
 """A longer `License:` value is the licence's full text, not its name."""
 
-_SEPARATORS = re.compile(r"[-_.]+")
 _OPTION = re.compile(r"\s--?[a-z][\w-]*(?:[ =]\S+)?", re.IGNORECASE)
 _INCLUDE = ("-r", "--requirement", "-c", "--constraint")
-
-
-def pep503(name: str) -> str:
-    """PEP 503 normalised project name: lower case, runs of '-', '_', '.' as one '-'."""
-    return _SEPARATORS.sub("-", name).lower()
 
 
 def pypi_package(

@@ -131,11 +131,6 @@ def as_str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def pep503(name: str) -> str:
-    """PyPI project name normalised per PEP 503."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def rating(score: float) -> str:
     """Qualitative severity for a CVSS v3/v4 base score (spec rating table; 0.0 = negligible)."""
     if score == 0.0:

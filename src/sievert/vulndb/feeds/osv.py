@@ -19,6 +19,7 @@ from sievert.model.vuln import (
     VersionRange,
     Vulnerability,
 )
+from sievert.versions.names import normalize_name
 from sievert.vulndb.feeds.base import (
     Feed,
     FeedResult,
@@ -28,7 +29,6 @@ from sievert.vulndb.feeds.base import (
     as_list,
     as_str,
     cvss_score,
-    pep503,
     str_list,
     vendor_severity,
 )
@@ -212,7 +212,7 @@ def _affected(
     return Affected(
         vuln_id=vuln_id,
         namespace=namespace,
-        package=pep503(name) if namespace == "pypi" else name,
+        package=normalize_name(namespace, name),
         source="osv",
         fix_state=FIXED if fixed else AFFECTED,
         fixed_version=", ".join(fixed),
