@@ -18,6 +18,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from sievert.errors import ParseError
+from sievert.jsonvalue import as_dict, as_list, as_str, json_type
 from sievert.limits import jsonload
 from sievert.model import Distro, ImageMetadata, Inventory, LayerInfo, Location, Notice, Package
 
@@ -61,26 +62,6 @@ def _load(data: bytes, name: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ParseError(f"{name}: neither a CycloneDX nor an SPDX JSON document")
     return document
-
-
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def json_type(value: object) -> str:
-    """The JSON name of a value's type (for messages)."""
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    return names.get(type(value), "a number")
 
 
 def array(document: Mapping[str, Any], key: str, name: str) -> list[Any]:
@@ -149,16 +130,16 @@ class SbomBuilder:
 def cyclonedx_inventory(document: Mapping[str, Any], name: str) -> Inventory:
     """The inventory of a CycloneDX JSON BOM."""
     builder = SbomBuilder(name)
-    spec = _str(document.get("specVersion"))
+    spec = as_str(document.get("specVersion"))
     if spec not in ("1.4", "1.5", "1.6"):
         builder.notices.append(Notice(f"CycloneDX spec version {spec!r} read as 1.6", name))
-    image = cyclonedx_image(_dict(_dict(document.get("metadata")).get("component")), name)
+    image = cyclonedx_image(as_dict(as_dict(document.get("metadata")).get("component")), name)
     builder.layers = image.layers
     distro: Distro | None = None
     packages: list[Package] = []
     components = array(document, "components", name)
     for component in walk_components(components, builder):
-        kind = _str(component.get("type"))
+        kind = as_str(component.get("type"))
         if kind == "operating-system":
             distro = distro or os_distro(component)
         elif kind not in _SKIP_TYPES:
@@ -187,21 +168,21 @@ def walk_components(
         nested = component.get("components")
         if nested is not None and not isinstance(nested, list) and builder is not None:
             builder.malformed += 1
-        stack.extend(reversed(_list(nested)))
+        stack.extend(reversed(as_list(nested)))
 
 
 def properties(component: Mapping[str, Any]) -> Props:
     """The component's (name, value) properties."""
-    pairs = (_dict(p) for p in _list(component.get("properties")))
-    return [(_str(p.get("name")), _str(p.get("value"))) for p in pairs]
+    pairs = (as_dict(p) for p in as_list(component.get("properties")))
+    return [(as_str(p.get("name")), as_str(p.get("value"))) for p in pairs]
 
 
 def cyclonedx_image(component: Mapping[str, Any], name: str) -> ImageMetadata:
     """The image from `metadata.component`; Sievert's properties restore its layers."""
     props = properties(component)
-    version = _str(component.get("version"))
+    version = as_str(component.get("version"))
     return ImageMetadata(
-        reference=_str(component.get("name")) or name,
+        reference=as_str(component.get("name")) or name,
         source_kind=SOURCE_KIND,
         manifest_digest=version if version.startswith("sha256:") else "",
         config_digest=_first(props, "sievert:image:configDigest"),
@@ -247,13 +228,13 @@ def os_distro(component: Mapping[str, Any]) -> Distro:
     like = [
         v for k, v in props if k == "sievert:distro:idLike" or k.startswith("syft:distro:idLike")
     ]
-    name = _str(component.get("name"))
-    pretty = _str(component.get("description")) or _first(props, "syft:distro:prettyName")
+    name = as_str(component.get("name"))
+    pretty = as_str(component.get("description")) or _first(props, "syft:distro:prettyName")
     codename = _first(props, "sievert:distro:codename", "syft:distro:versionCodename")
     return Distro(
         id=(_first(props, "sievert:distro:id", "syft:distro:id") or name).lower(),
         version_id=_first(props, "sievert:distro:versionID", "syft:distro:versionID")
-        or _str(component.get("version")),
+        or as_str(component.get("version")),
         codename=codename or codename_of(pretty),
         name=_first(props, "sievert:distro:name", "syft:distro:name"),
         pretty_name=pretty,
@@ -263,17 +244,17 @@ def os_distro(component: Mapping[str, Any]) -> Distro:
 
 def component_package(component: Mapping[str, Any], builder: SbomBuilder) -> Package | None:
     """A Package from a component's purl, name, version, licences and properties."""
-    purl = _str(component.get("purl"))
+    purl = as_str(component.get("purl"))
     if not purl:
         builder.skipped += 1
         return None
     props = properties(component)
-    licences = tuple(licence_texts(_list(component.get("licenses"))))
+    licences = tuple(licence_texts(as_list(component.get("licenses"))))
     return package_from_purl(
         purl,
         builder,
-        name=_str(component.get("name")),
-        version=_str(component.get("version")),
+        name=as_str(component.get("name")),
+        version=as_str(component.get("version")),
         props=props,
         licenses=licences,
     )
@@ -281,9 +262,13 @@ def component_package(component: Mapping[str, Any], builder: SbomBuilder) -> Pac
 
 def licence_texts(entries: list[Any]) -> Iterator[str]:
     """Licence ids, names and expressions of a CycloneDX `licenses` array."""
-    for entry in map(_dict, entries):
-        licence = _dict(entry.get("license"))
-        text = _str(entry.get("expression")) or _str(licence.get("id")) or _str(licence.get("name"))
+    for entry in map(as_dict, entries):
+        licence = as_dict(entry.get("license"))
+        text = (
+            as_str(entry.get("expression"))
+            or as_str(licence.get("id"))
+            or as_str(licence.get("name"))
+        )
         if text:
             yield text
 
@@ -294,21 +279,21 @@ def licence_texts(entries: list[Any]) -> Iterator[str]:
 def spdx_inventory(document: Mapping[str, Any], name: str) -> Inventory:
     """The inventory of an SPDX 2.x JSON document."""
     builder = SbomBuilder(name)
-    version = _str(document.get("spdxVersion"))
+    version = as_str(document.get("spdxVersion"))
     if version not in ("SPDX-2.2", "SPDX-2.3"):
         builder.notices.append(Notice(f"SPDX version {version!r} read as SPDX-2.3", name))
     extracted = {
-        _str(e.get("licenseId")): _str(e.get("extractedText")) or _str(e.get("name"))
-        for e in map(_dict, _list(document.get("hasExtractedLicensingInfos")))
+        as_str(e.get("licenseId")): as_str(e.get("extractedText")) or as_str(e.get("name"))
+        for e in map(as_dict, as_list(document.get("hasExtractedLicensingInfos")))
     }
-    reference, digest = _str(document.get("name")) or name, ""
+    reference, digest = as_str(document.get("name")) or name, ""
     distro: Distro | None = None
     packages: list[Package] = []
     for element in objects(array(document, "packages", name), builder):
-        purpose = _str(element.get("primaryPackagePurpose"))
-        version_info = _str(element.get("versionInfo"))
+        purpose = as_str(element.get("primaryPackagePurpose"))
+        version_info = as_str(element.get("versionInfo"))
         if purpose == "CONTAINER":
-            reference = _str(element.get("name")) or reference
+            reference = as_str(element.get("name")) or reference
             digest = version_info if version_info.startswith("sha256:") else digest
         elif purpose == "OPERATING-SYSTEM":
             distro = distro or spdx_distro(element)
@@ -322,10 +307,10 @@ def spdx_inventory(document: Mapping[str, Any], name: str) -> Inventory:
 
 def spdx_distro(element: Mapping[str, Any]) -> Distro:
     """The distro of an OPERATING-SYSTEM package."""
-    pretty = _str(element.get("description"))
+    pretty = as_str(element.get("description"))
     return Distro(
-        id=_str(element.get("name")).lower(),
-        version_id=_str(element.get("versionInfo")),
+        id=as_str(element.get("name")).lower(),
+        version_id=as_str(element.get("versionInfo")),
         codename=codename_of(pretty),
         pretty_name=pretty,
     )
@@ -333,10 +318,10 @@ def spdx_distro(element: Mapping[str, Any]) -> Distro:
 
 def spdx_purl(element: Mapping[str, Any]) -> str:
     """The first PACKAGE-MANAGER purl external reference of a package ('' when none)."""
-    for ref in map(_dict, _list(element.get("externalRefs"))):
-        category = _str(ref.get("referenceCategory")).replace("_", "-")
-        if category == "PACKAGE-MANAGER" and _str(ref.get("referenceType")) == "purl":
-            return _str(ref.get("referenceLocator"))
+    for ref in map(as_dict, as_list(element.get("externalRefs"))):
+        category = as_str(ref.get("referenceCategory")).replace("_", "-")
+        if category == "PACKAGE-MANAGER" and as_str(ref.get("referenceType")) == "purl":
+            return as_str(ref.get("referenceLocator"))
     return ""
 
 
@@ -348,13 +333,13 @@ def spdx_package(
     if not purl:
         builder.skipped += 1
         return None
-    declared = _str(element.get("licenseDeclared"))
+    declared = as_str(element.get("licenseDeclared"))
     licences = () if declared in _NO_LICENCE else (extracted.get(declared) or declared,)
     return package_from_purl(
         purl,
         builder,
-        name=_str(element.get("name")),
-        version=_str(element.get("versionInfo")),
+        name=as_str(element.get("name")),
+        version=as_str(element.get("versionInfo")),
         props=[],
         licenses=licences,
     )

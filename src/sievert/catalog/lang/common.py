@@ -13,6 +13,7 @@ from packageurl import PackageURL
 
 from sievert.catalog.base import CatalogResult, ParseResult
 from sievert.errors import LimitError
+from sievert.jsonvalue import as_dict, as_text
 from sievert.limits import jsonload
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
@@ -153,33 +154,12 @@ def child_text(element: Element | None, name: str) -> str:
     return (found[0].text or "").strip() if found else ""
 
 
-def as_dict(value: object) -> dict[str, Any]:
-    """The value if it is a JSON/TOML object with string keys, else an empty dict."""
-    if isinstance(value, dict):
-        return {str(k): v for k, v in value.items()}
-    return {}
-
-
-def as_list(value: object) -> list[Any]:
-    """The value if it is a list, else an empty list."""
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: object) -> str:
-    """The value stripped if it is a string (numbers too: YAML versions), else ''."""
-    if isinstance(value, bool):
-        return ""
-    if isinstance(value, str | int | float):
-        return str(value).strip()
-    return ""
-
-
 def licenses_of(value: object) -> tuple[str, ...]:
     """Licences from a manifest field: a string, {"type": ...}, or a list of either."""
     items = value if isinstance(value, list) else [value]
     found: list[str] = []
     for item in items:
-        text = as_str(item) or as_str(as_dict(item).get("type"))
+        text = as_text(item) or as_text(as_dict(item).get("type"))
         if text:
             found.append(text)
     return tuple(dict.fromkeys(found))

@@ -9,8 +9,6 @@ from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
     SCOPE_ALL,
     Parser,
-    as_dict,
-    as_str,
     children,
     flags,
     load_json,
@@ -19,6 +17,7 @@ from sievert.catalog.lang.common import (
     make_purl,
     parse_files,
 )
+from sievert.jsonvalue import as_dict, as_text
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 
@@ -52,7 +51,7 @@ def parse_deps_json(data: bytes, where: str) -> ParseResult:
     direct = _project_dependencies(fields, libraries)
     result = ParseResult()
     for key, value in libraries.items():
-        if as_str(as_dict(value).get("type")) != "package":
+        if as_text(as_dict(value).get("type")) != "package":
             continue
         name, _, version = key.rpartition("/")
         if not name or not version:
@@ -65,7 +64,7 @@ def parse_deps_json(data: bytes, where: str) -> ParseResult:
 
 def _project_dependencies(fields: dict[str, object], libraries: dict[str, object]) -> set[str]:
     """Lower-cased names the project libraries depend on, over every target."""
-    projects = {k for k, v in libraries.items() if as_str(as_dict(v).get("type")) == "project"}
+    projects = {k for k, v in libraries.items() if as_text(as_dict(v).get("type")) == "project"}
     names: set[str] = set()
     for target in as_dict(fields.get("targets")).values():
         for key, value in as_dict(target).items():
@@ -86,7 +85,7 @@ def parse_packages_lock(data: bytes, where: str) -> ParseResult:
     for packages in frameworks.values():
         for name, value in as_dict(packages).items():
             entry = as_dict(value)
-            kind, version = as_str(entry.get("type")), as_str(entry.get("resolved"))
+            kind, version = as_text(entry.get("type")), as_text(entry.get("resolved"))
             if kind == "Project" or not version:
                 continue
             metadata = flags(direct=kind == "Direct")

@@ -12,8 +12,6 @@ from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
     SCOPE_ALL,
     Parser,
-    as_dict,
-    as_str,
     flags,
     licenses_of,
     load_json,
@@ -25,6 +23,7 @@ from sievert.catalog.lang.common import (
     safe_parse,
     unique,
 )
+from sievert.jsonvalue import as_dict, as_text
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 
@@ -99,7 +98,7 @@ def parse_package_json(data: bytes, where: str) -> ParseResult:
     if notice is not None:
         return ParseResult(notices=[notice])
     fields = as_dict(document)
-    name, version = as_str(fields.get("name")), as_str(fields.get("version"))
+    name, version = as_text(fields.get("name")), as_text(fields.get("version"))
     if not name or not version:
         return ParseResult()
     licenses = licenses_of(fields.get("license")) or licenses_of(fields.get("licenses"))
@@ -205,8 +204,8 @@ def parse_package_lock(data: bytes, where: str) -> ParseResult:
 
 def _lock_root(root: dict[str, Any], fields: dict[str, Any]) -> list[Package]:
     """The project the lockfile belongs to, marked ('root', 'true'), as syft lists it."""
-    name = as_str(root.get("name")) or as_str(fields.get("name"))
-    version = as_str(root.get("version")) or as_str(fields.get("version"))
+    name = as_text(root.get("name")) or as_text(fields.get("name"))
+    version = as_text(root.get("version")) or as_text(fields.get("version"))
     if not name or not version or _LOCAL_VERSION.match(version):
         return []
     licenses = licenses_of(root.get("license"))
@@ -222,8 +221,8 @@ def _lock_v2(packages: dict[str, Any]) -> list[Package]:
         entry = as_dict(value)
         if NODE_MODULES not in key.split("/") or entry.get("link") is True:
             continue  # the root, workspace sources and symlinks to them
-        name = as_str(entry.get("name")) or key.rsplit(f"{NODE_MODULES}/", 1)[-1]
-        version = as_str(entry.get("version"))
+        name = as_text(entry.get("name")) or key.rsplit(f"{NODE_MODULES}/", 1)[-1]
+        version = as_text(entry.get("version"))
         if not version or _LOCAL_VERSION.match(version):
             continue
         is_direct = key == f"{NODE_MODULES}/{name}" and name in direct
@@ -240,7 +239,7 @@ def _lock_v1(dependencies: dict[str, Any]) -> list[Package]:
     while stack:
         name, value = stack.pop()
         entry = as_dict(value)
-        version = as_str(entry.get("version"))
+        version = as_text(entry.get("version"))
         if version and not _LOCAL_VERSION.match(version):
             metadata = _lock_flags(entry, direct=False)
             found.append(npm_package(name, version, LOCK, metadata=metadata))
@@ -324,14 +323,14 @@ def parse_pnpm_lock(data: bytes, where: str) -> ParseResult:
         return ParseResult(notices=[Notice("no lockfileVersion: not a pnpm lockfile", where)])
     importers = [as_dict(i) for i in as_dict(fields.get("importers")).values()] or [fields]
     prod, dev_direct = _direct_names(importers)
-    slash_form = as_str(fields.get("lockfileVersion")).startswith("5")
+    slash_form = as_text(fields.get("lockfileVersion")).startswith("5")
     result = ParseResult()
     entries = {**as_dict(fields.get("snapshots")), **as_dict(fields.get("packages"))}
     for key, value in entries.items():
         entry = as_dict(value)
         name, version = _pnpm_key(str(key), slash_form=slash_form)
-        name = as_str(entry.get("name")) or name
-        version = as_str(entry.get("version")) or version
+        name = as_text(entry.get("name")) or name
+        version = as_text(entry.get("version")) or version
         if not name or not version or _LOCAL_VERSION.match(version):
             continue
         dev = entry.get("dev") is True or name in dev_direct
@@ -400,7 +399,7 @@ def parse_bun_lock(data: bytes, where: str) -> ParseResult:
     result = ParseResult()
     for key, value in as_dict(fields.get("packages")).items():
         entry = value if isinstance(value, list) else []
-        ident = as_str(entry[0]) if entry else ""
+        ident = as_text(entry[0]) if entry else ""
         at = ident.find("@", 1)
         name, version = (ident[:at], ident[at + 1 :]) if at > 0 else ("", "")
         if not name or not version:

@@ -9,9 +9,6 @@ from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
     SCOPE_ALL,
     SCOPE_DIR,
-    as_dict,
-    as_list,
-    as_str,
     flags,
     licenses_of,
     load_json,
@@ -20,6 +17,7 @@ from sievert.catalog.lang.common import (
     outside,
     parse_files,
 )
+from sievert.jsonvalue import as_dict, as_list, as_text
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 
@@ -53,7 +51,7 @@ def _entries(entries: list[Any], cataloger: str, where: str, dev: set[str] | boo
     result = ParseResult()
     for value in entries:
         entry = as_dict(value)
-        name, version = as_str(entry.get("name")), as_str(entry.get("version"))
+        name, version = as_text(entry.get("name")), as_text(entry.get("version"))
         if not name or not version:
             result.notices.append(missing(name, version, "package", where))
             continue
@@ -77,7 +75,7 @@ def parse_installed_json(data: bytes, where: str) -> ParseResult:
     fields = as_dict(document)
     if not isinstance(fields.get("packages"), list):
         return ParseResult(notices=[Notice("no 'packages' list: not installed.json", where)])
-    dev_names = {as_str(n) for n in as_list(fields.get("dev-package-names"))}
+    dev_names = {as_text(n) for n in as_list(fields.get("dev-package-names"))}
     return _entries(fields["packages"], INSTALLED, where, dev=dev_names)
 
 

@@ -18,9 +18,6 @@ from sievert.catalog.lang.common import (
     SCOPE_ALL,
     SCOPE_DIR,
     Parser,
-    as_dict,
-    as_list,
-    as_str,
     flags,
     load_json,
     load_toml,
@@ -31,6 +28,7 @@ from sievert.catalog.lang.common import (
     parse_files,
     safe_parse,
 )
+from sievert.jsonvalue import as_dict, as_list, as_text
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 from sievert.versions.names import pep503
@@ -245,8 +243,8 @@ def parse_poetry_lock(data: bytes, where: str) -> ParseResult:
     result = ParseResult()
     for entry in as_list(document.get("package")):
         fields = as_dict(entry)
-        groups = [as_str(g) for g in as_list(fields.get("groups"))]
-        dev = as_str(fields.get("category")) == "dev" or bool(groups and "main" not in groups)
+        groups = [as_text(g) for g in as_list(fields.get("groups"))]
+        dev = as_text(fields.get("category")) == "dev" or bool(groups and "main" not in groups)
         _add_locked(result, fields, where, dev=dev)
     return result
 
@@ -259,7 +257,7 @@ def parse_pdm_lock(data: bytes, where: str) -> ParseResult:
     result = ParseResult()
     for entry in as_list(document.get("package")):
         fields = as_dict(entry)
-        groups = [as_str(g) for g in as_list(fields.get("groups"))]
+        groups = [as_text(g) for g in as_list(fields.get("groups"))]
         _add_locked(result, fields, where, dev=bool(groups and "default" not in groups))
     return result
 
@@ -282,7 +280,7 @@ def parse_uv_lock(data: bytes, where: str) -> ParseResult:
     for fields in entries:
         if _uv_is_root(fields):
             continue
-        key = pep503(as_str(fields.get("name")))
+        key = pep503(as_text(fields.get("name")))
         is_dev = key in dev_only
         _add_locked(result, fields, where, dev=is_dev, direct=key in direct or is_dev)
     return result
@@ -296,14 +294,14 @@ def _uv_is_root(fields: dict[str, Any]) -> bool:
 
 def _uv_names(value: object) -> list[str]:
     """Names of a uv.lock dependency list ([{name = "x"}, ...])."""
-    return [as_str(as_dict(d).get("name")) for d in as_list(value) if as_dict(d).get("name")]
+    return [as_text(as_dict(d).get("name")) for d in as_list(value) if as_dict(d).get("name")]
 
 
 def _add_locked(
     result: ParseResult, fields: dict[str, Any], where: str, *, dev: bool, direct: bool = False
 ) -> None:
     """Append one lockfile entry (or a notice when it lacks a name or version)."""
-    name, version = as_str(fields.get("name")), as_str(fields.get("version"))
+    name, version = as_text(fields.get("name")), as_text(fields.get("version"))
     if not name or not version:
         result.notices.append(missing(name, version, "locked package", where))
         return
@@ -320,7 +318,7 @@ def parse_pipfile_lock(data: bytes, where: str) -> ParseResult:
     result = ParseResult()
     for section, dev in (("default", False), ("develop", True)):
         for name, entry in as_dict(as_dict(document).get(section)).items():
-            version = as_str(as_dict(entry).get("version"))
+            version = as_text(as_dict(entry).get("version"))
             if version.startswith("=="):
                 result.packages.append(
                     pypi_package(name, version[2:].strip(), LOCK, metadata=flags(dev=dev))
@@ -368,13 +366,13 @@ def parse_pylock(data: bytes, where: str) -> ParseResult:
     result = ParseResult()
     for entry in as_list(document.get("packages")):
         fields = as_dict(entry)
-        name, version = as_str(fields.get("name")), as_str(fields.get("version"))
+        name, version = as_text(fields.get("name")), as_text(fields.get("version"))
         if not name or not version:
             source = next((s for s in _PYLOCK_SOURCES if s in fields), "no source")
             what = f"locked package {name or '(no name)'} ({source})"
             result.notices.append(Notice(f"{what}: no version, not matched", where))
             continue
-        metadata = (("index", as_str(fields.get("index"))),) if fields.get("index") else ()
+        metadata = (("index", as_text(fields.get("index"))),) if fields.get("index") else ()
         result.packages.append(pypi_package(name, version, PYLOCK, metadata=metadata))
     return result
 

@@ -6,18 +6,9 @@ import re
 from pathlib import Path
 
 from sievert.errors import FeedError
+from sievert.jsonvalue import as_dict, as_list, as_str
 from sievert.model.vuln import FIXED, NOT_AFFECTED, Affected, Vulnerability
-from sievert.vulndb.feeds.base import (
-    Feed,
-    FeedResult,
-    FileSpec,
-    Settings,
-    as_dict,
-    as_list,
-    as_str,
-    load_json,
-    str_list,
-)
+from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings, load_json, str_list
 
 BASE_URL = "https://secdb.alpinelinux.org"
 SOURCE = "alpine-secdb"

@@ -116,21 +116,6 @@ def str_list(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)]
 
 
-def as_dict(value: object) -> dict[str, object]:
-    """A JSON object, or an empty dict for anything else."""
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: object) -> list[object]:
-    """A JSON array, or an empty list for anything else."""
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: object) -> str:
-    """A JSON string, or '' for anything else."""
-    return value if isinstance(value, str) else ""
-
-
 def rating(score: float) -> str:
     """Qualitative severity for a CVSS v3/v4 base score (spec rating table; 0.0 = negligible)."""
     if score == 0.0:

@@ -10,6 +10,7 @@ import zlib
 from pathlib import Path
 
 from sievert.errors import FeedError, LimitError
+from sievert.jsonvalue import as_dict, as_list, as_str
 from sievert.limits import jsonload
 from sievert.limits.archive import ZipReader
 from sievert.model.vuln import (
@@ -22,16 +23,7 @@ from sievert.model.vuln import (
     Vulnerability,
 )
 from sievert.versions import generic
-from sievert.vulndb.feeds.base import (
-    Feed,
-    FeedResult,
-    FileSpec,
-    Settings,
-    as_dict,
-    as_list,
-    as_str,
-    cvss_score,
-)
+from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings, cvss_score
 
 RELEASES_URL = "https://api.github.com/repos/CVEProject/cvelistV5/releases/latest"
 ASSET_SUFFIX = "_all_CVEs_at_midnight.zip.zip"

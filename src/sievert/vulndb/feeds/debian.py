@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sievert.errors import FeedError
+from sievert.jsonvalue import as_dict, as_str
 from sievert.model.vuln import (
     AFFECTED,
     DEFERRED,
@@ -21,8 +22,6 @@ from sievert.vulndb.feeds.base import (
     FeedResult,
     FileSpec,
     Settings,
-    as_dict,
-    as_str,
     load_json,
     vendor_severity,
 )

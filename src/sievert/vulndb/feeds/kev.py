@@ -5,16 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from sievert.errors import FeedError
+from sievert.jsonvalue import as_dict, as_str
 from sievert.model.vuln import Vulnerability
-from sievert.vulndb.feeds.base import (
-    Feed,
-    FeedResult,
-    FileSpec,
-    Settings,
-    as_dict,
-    as_str,
-    load_json,
-)
+from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings, load_json
 
 URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 

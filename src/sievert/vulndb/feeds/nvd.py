@@ -5,19 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sievert.errors import FeedError
+from sievert.jsonvalue import as_dict, as_list, as_str
 from sievert.model.vuln import Affected, CvssScore, RangeEvent, VersionRange, Vulnerability
 from sievert.versions import generic
-from sievert.vulndb.feeds.base import (
-    Feed,
-    FeedResult,
-    FileSpec,
-    Settings,
-    as_dict,
-    as_list,
-    as_str,
-    cvss_score,
-    load_json,
-)
+from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings, cvss_score, load_json
 from sievert.vulndb.feeds.cve5 import cpe_package, product_statement
 
 METRICS = ("cvssMetricV2", "cvssMetricV30", "cvssMetricV31", "cvssMetricV40")

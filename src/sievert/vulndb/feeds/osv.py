@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 from sievert.errors import FeedError, LimitError
+from sievert.jsonvalue import as_dict, as_list, as_str
 from sievert.limits import jsonload
 from sievert.limits.archive import ZipReader
 from sievert.model.vuln import (
@@ -25,9 +26,6 @@ from sievert.vulndb.feeds.base import (
     FeedResult,
     FileSpec,
     Settings,
-    as_dict,
-    as_list,
-    as_str,
     cvss_score,
     str_list,
     vendor_severity,
