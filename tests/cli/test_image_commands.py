@@ -148,3 +148,46 @@ def test_pkg_types_selects_groups_but_ownership_still_applies(tmp_path: Path) ->
     assert [(p["type"], p["name"]) for p in packages] == [("gem", "rake")]
     assert packages[0]["owner"].startswith("pkg:deb/debian/ruby3.1")
     assert run("sbom", f"oci-dir:{layout}:t", "--pkg-types", "nope").returncode == 2
+
+
+def test_inspect_json_lists_layers_and_what_they_introduced(layout: Path, tmp_path: Path) -> None:
+    out = tmp_path / "layers.json"
+    proc = run("inspect", f"oci-dir:{layout}:v1", "-q", "--no-cache", "-f", "json", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text())
+    assert [layer["index"] for layer in doc["layers"]] == list(range(len(doc["layers"])))
+    introduced = {p["name"]: layer["index"] for layer in doc["layers"] for p in layer["packages"]}
+    assert introduced and all(layer["diffId"].startswith("sha256:") for layer in doc["layers"])
+
+
+def test_every_command_shares_the_same_options() -> None:
+    """-f/-o/-q/--db/--cache-dir are one definition each: the same help on every command."""
+    import click
+
+    from sievert.cli.main import cli
+
+    helps: dict[str, set[str]] = {}
+    commands = [
+        ("sbom",), ("inspect",), ("scan",), ("config",), ("db", "update"), ("db", "status"),
+        ("vuln", "show"), ("vuln", "search"), ("policy", "eval"), ("cache", "info"),
+    ]  # fmt: skip
+    shared = ("-o", "-q", "--db", "--cache-dir")
+    ctx = click.Context(cli)
+    for path in commands:
+        command: click.Command | None = cli
+        for name in path:
+            assert isinstance(command, click.Group)
+            command = command.get_command(ctx, name)
+        assert command is not None
+        for param in command.params:
+            if isinstance(param, click.Option) and param.opts[0] in (
+                "-o",
+                "-q",
+                "--db",
+                "--cache-dir",
+            ):
+                helps.setdefault(param.opts[0], set()).add(param.help or "")
+            if isinstance(param, click.Option) and param.opts[0] == "-f":
+                assert param.opts == ["-f", "--format"] and param.name == "fmt"
+    assert set(helps) == {"-o", "-q", "--db", "--cache-dir"}
+    assert all(len(texts) == 1 for texts in helps.values()), helps

@@ -7,13 +7,15 @@ import sys
 from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.table import Table
 
 from sievert import vulndb
 from sievert.cli.main import cli
+from sievert.cli.options import db_option, format_option, output_option, quiet_option
+from sievert.cli.output import output_stream
 from sievert.errors import EXIT_ERROR
 from sievert.report.sbom.table import SafeConsole as Console
 from sievert.terminal import one_line
@@ -23,13 +25,6 @@ from sievert.vulndb.store import DbStatus, default_path
 from sievert.vulndb.update import UpdateReport
 
 SOURCE_NAMES = ", ".join(f.name + ("" if f.default else " (opt-in)") for f in FEEDS)
-
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Database file (default: $SIEVERT_DB_DIR/vuln.db, else $XDG_DATA_HOME/sievert/vuln.db).",
-)
 
 
 @cli.group()
@@ -53,7 +48,7 @@ def db() -> None:
     help="HTTP timeout (s).",
 )
 @db_option
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@quiet_option
 def update(
     mirror: str | None, only: str | None, timeout: float, db_path: Path | None, quiet: bool
 ) -> None:
@@ -102,7 +97,7 @@ def _print_errors(report: UpdateReport) -> None:
 
 
 SKIPPED_SHOWN = 5
-"""Skipped records named per source on stderr (`db status --json` lists up to 200)."""
+"""Skipped records named per source on stderr (`db status -f json` lists up to 200)."""
 
 
 def _print_skipped(report: UpdateReport) -> None:
@@ -135,15 +130,17 @@ def _print_report(report: UpdateReport) -> None:
 
 @db.command()
 @db_option
-@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
-def status(db_path: Path | None, as_json: bool) -> None:
+@format_option(["table", "json"])
+@output_option
+def status(db_path: Path | None, fmt: str, output: Path | None) -> None:
     """Show the database's build time, schema and per-source status."""
     with vulndb.open(db_path) as database:
         info = database.status()
-    if as_json:
-        click.echo(json.dumps(_status_dict(info), indent=2))
-        return
-    _print_status(info)
+    with output_stream(output) as out:
+        if fmt == "json":
+            out.write(json.dumps(_status_dict(info), indent=2) + "\n")
+        else:
+            _print_status(info, out)
 
 
 def _status_dict(info: DbStatus) -> dict[str, Any]:
@@ -152,8 +149,8 @@ def _status_dict(info: DbStatus) -> dict[str, Any]:
     return data
 
 
-def _print_status(info: DbStatus) -> None:
-    console = Console(highlight=False)
+def _print_status(info: DbStatus, out: TextIO) -> None:
+    console = Console(file=out, highlight=False)
     console.print(f"database: {info.path} ({info.size / 1e6:.1f} MB)", markup=False)
     console.print(f"built: {info.built_at}   schema: {info.schema_version}", markup=False)
     table = Table()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sievert.cli.main import cli
+from sievert.cli.options import db_option, format_option
 from sievert.cli.output import output_option, output_stream
 from sievert.errors import EXIT_ERROR, EXIT_POLICY, UsageError
 from sievert.host.collect import SshOptions
@@ -40,15 +41,7 @@ def host_group() -> None:
     help="Scan the root directory of a machine (an unpacked image or a mounted disk).",
 )
 @click.option("--kernel", metavar="RELEASE", help="With --root: the kernel release it runs.")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(list(host_writer_names())),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(host_writer_names())
 @output_option
 @click.option(
     "--fail-on",
@@ -82,12 +75,7 @@ def host_group() -> None:
 @click.option(
     "--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="SSH seconds."
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Vulnerability database file.",
-)
+@db_option
 def scan_command(
     target: str | None,
     hosts_file: Path | None,

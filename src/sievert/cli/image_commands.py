@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from sievert import dirs
 from sievert.cli.main import cli
-from sievert.cli.options import image_options, inventory_options
-from sievert.cli.output import output_option, output_stream
+from sievert.cli.options import (
+    cache_dir_option,
+    format_option,
+    image_options,
+    inventory_options,
+    output_option,
+)
+from sievert.cli.output import output_stream
 from sievert.pipeline import take_inventory
 from sievert.report.plugins import writer_for, writer_names
 from sievert.source.cache import LayerCache
@@ -20,15 +25,7 @@ SBOM_FORMATS = list(writer_names())
 
 @cli.command()
 @click.argument("target")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(SBOM_FORMATS),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(SBOM_FORMATS)
 @output_option
 @image_options
 def sbom(
@@ -52,9 +49,13 @@ def sbom(
 
 @cli.command()
 @click.argument("target")
+@format_option(["table", "json"])
+@output_option
 @image_options
 def inspect(
     target: str,
+    fmt: str,
+    output: Path | None,
     platform: str,
     insecure_registry: bool,
     cache_dir: Path | None,
@@ -63,11 +64,13 @@ def inspect(
     pkg_types: str,
 ) -> None:
     """Show TARGET's layers (digest, size, created_by) and the packages each introduced."""
+    from sievert.report.sbom.layers import write_layers_json
     from sievert.report.sbom.table import write_layers
 
     options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
     inventory = take_inventory(target, options)
-    write_layers(inventory, sys.stdout)
+    with output_stream(output) as out:
+        (write_layers_json if fmt == "json" else write_layers)(inventory, out)
 
 
 @cli.group()
@@ -76,7 +79,7 @@ def cache() -> None:
 
 
 @cache.command("clean")
-@click.option("--cache-dir", type=click.Path(path_type=Path), help="Layer cache directory.")
+@cache_dir_option
 def cache_clean(cache_dir: Path | None) -> None:
     """Remove every cached layer analysis."""
     removed = LayerCache(cache_dir or dirs.cache_dir()).clear()
@@ -84,7 +87,7 @@ def cache_clean(cache_dir: Path | None) -> None:
 
 
 @cache.command("info")
-@click.option("--cache-dir", type=click.Path(path_type=Path), help="Layer cache directory.")
+@cache_dir_option
 def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is, how many layers it holds and its size."""
     layer_cache = LayerCache(cache_dir or dirs.cache_dir())

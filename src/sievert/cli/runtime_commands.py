@@ -11,7 +11,13 @@ from typing import TextIO
 import click
 
 from sievert.cli.main import cli
-from sievert.cli.options import inventory_options
+from sievert.cli.options import (
+    cache_dir_option,
+    db_option,
+    format_option,
+    inventory_options,
+    quiet_option,
+)
 from sievert.cli.output import output_option, output_stream
 from sievert.errors import EXIT_ERROR, EXIT_POLICY, ParseError
 from sievert.model.runtime import RuntimeAudit
@@ -28,15 +34,7 @@ def runtime_group() -> None:
 
 
 @runtime_group.command("audit")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(list(runtime_writer_names())),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(runtime_writer_names())
 @output_option
 @click.option(
     "--severity",
@@ -60,19 +58,10 @@ def runtime_group() -> None:
     help="Gate each container (its runtime findings and its image) with this policy file: "
     "exit 1 when a verdict is stop.",
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Vulnerability database file.",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path),
-    help="Layer cache directory (default: $SIEVERT_CACHE_DIR or XDG cache).",
-)
+@db_option
+@cache_dir_option
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the layer cache.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@quiet_option
 def audit_command(
     fmt: str,
     output: Path | None,

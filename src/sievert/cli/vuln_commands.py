@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
 from sievert import vulndb
 from sievert.cli.main import cli
+from sievert.cli.options import db_option, format_option, output_option
+from sievert.cli.output import output_stream
 from sievert.errors import TargetNotFoundError
+from sievert.model import Vulnerability
 from sievert.report.vulntext import (
     statement_json,
     vulnerability_json,
@@ -20,17 +23,7 @@ from sievert.report.vulntext import (
 )
 from sievert.versions import compare
 
-db_option = click.option(
-    "--db", "db_path", type=click.Path(path_type=Path, dir_okay=False), help="Database file."
-)
-format_option = click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+table_or_json = format_option(["table", "json"])
 
 
 @cli.group()
@@ -41,18 +34,20 @@ def vuln() -> None:
 @vuln.command()
 @click.argument("vuln_id")
 @db_option
-@format_option
-def show(vuln_id: str, db_path: Path | None, fmt: str) -> None:
+@table_or_json
+@output_option
+def show(vuln_id: str, db_path: Path | None, fmt: str, output: Path | None) -> None:
     """Everything known about VULN_ID (CVE, GHSA, PYSEC, GO, RUSTSEC...), CVSS explained."""
     with vulndb.open(db_path) as db:
         record = db.get(vuln_id)
         if record is None:
             raise TargetNotFoundError(f"{vuln_id}: not in the vulnerability database ({db.path})")
         statements = db.statements(vuln_id)
-    if fmt == "json":
-        write_json(vulnerability_json(record, statements), sys.stdout)
-    else:
-        write_vulnerability(record, statements, sys.stdout)
+    with output_stream(output) as out:
+        if fmt == "json":
+            write_json(vulnerability_json(record, statements), out)
+        else:
+            write_vulnerability(record, statements, out)
 
 
 @vuln.command()
@@ -61,7 +56,8 @@ def show(vuln_id: str, db_path: Path | None, fmt: str) -> None:
 @click.option("--ecosystem", help="OSV ecosystem: PyPI, npm, Go, Maven, crates.io, RubyGems...")
 @click.option("--distro", help="Distro namespace: debian:bookworm, alpine:3.23, or debian.")
 @db_option
-@format_option
+@table_or_json
+@output_option
 def search(
     name: str,
     version: str | None,
@@ -69,21 +65,24 @@ def search(
     distro: str | None,
     db_path: Path | None,
     fmt: str,
+    output: Path | None,
 ) -> None:
     """Every vulnerability statement naming package NAME (and affecting VERSION when given)."""
     with vulndb.open(db_path) as db:
         statements = db.search(name, version, ecosystem=ecosystem, distro=distro)
-    if fmt == "json":
-        write_json([statement_json(s) for s in statements], sys.stdout)
-    else:
-        write_statements(statements, sys.stdout)
+    with output_stream(output) as out:
+        if fmt == "json":
+            write_json([statement_json(s) for s in statements], out)
+        else:
+            write_statements(statements, out)
 
 
 @vuln.command()
 @click.argument("vuln_id")
 @db_option
-@format_option
-def exploits(vuln_id: str, db_path: Path | None, fmt: str) -> None:
+@table_or_json
+@output_option
+def exploits(vuln_id: str, db_path: Path | None, fmt: str, output: Path | None) -> None:
     """Known exploits and exploitation signals (KEV, EPSS, Exploit-DB) for VULN_ID."""
     with vulndb.open(db_path) as db:
         record = db.get(vuln_id)
@@ -103,17 +102,20 @@ def exploits(vuln_id: str, db_path: Path | None, fmt: str) -> None:
         else None,
         "exploits": [dataclasses.asdict(e) for e in record.exploits],
     }
-    if fmt == "json":
-        write_json(data, sys.stdout)
-        return
-    kev = data["kev"]
-    click.echo(
-        f"{record.id}: KEV {'yes, added ' + record.kev_date_added if kev else 'no'}; "
-        f"EPSS {record.epss_score if record.epss_score is not None else 'unknown'}; "
-        f"{len(record.exploits)} public exploit(s)"
-    )
+    with output_stream(output) as out:
+        if fmt == "json":
+            write_json(data, out)
+        else:
+            _write_exploits(record, out)
+
+
+def _write_exploits(record: Vulnerability, out: TextIO) -> None:
+    """One line of exploitation signals, then one line per known exploit."""
+    kev = "yes, added " + record.kev_date_added if record.kev_date_added else "no"
+    epss = record.epss_score if record.epss_score is not None else "unknown"
+    out.write(f"{record.id}: KEV {kev}; EPSS {epss}; {len(record.exploits)} public exploit(s)\n")
     for e in record.exploits:
-        click.echo(f"  {e.source} {e.id} {e.published} {e.title} {e.url}".rstrip())
+        out.write(f"  {e.source} {e.id} {e.published} {e.title} {e.url}".rstrip() + "\n")
 
 
 @vuln.command("compare-versions")
