@@ -180,12 +180,7 @@ def test_every_command_shares_the_same_options() -> None:
             command = command.get_command(ctx, name)
         assert command is not None
         for param in command.params:
-            if isinstance(param, click.Option) and param.opts[0] in (
-                "-o",
-                "-q",
-                "--db",
-                "--cache-dir",
-            ):
+            if isinstance(param, click.Option) and param.opts[0] in shared:
                 helps.setdefault(param.opts[0], set()).add(param.help or "")
             if isinstance(param, click.Option) and param.opts[0] == "-f":
                 assert param.opts == ["-f", "--format"] and param.name == "fmt"
