@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from sievert.catalog.base import Cataloger
 from sievert.catalog.distro import DISTRO_GLOBS
-from sievert.catalog.plugins import CATALOGERS, all_globs
+from sievert.catalog.plugins import (
+    BINARY_CATALOGERS,
+    CATALOGERS,
+    LANGUAGE_CATALOGERS,
+    OS_CATALOGERS,
+    PKG_TYPES,
+    all_globs,
+)
 from sievert.catalog.purl import apk_purl, deb_purl, distro_qualifier, rpm_purl
 from sievert.model import Distro
 
@@ -22,9 +29,37 @@ def test_catalogers_are_distinct_and_declare_globs() -> None:
     assert all(not g.startswith("/") for g in DISTRO_GLOBS)
 
 
-def test_a_new_cataloger_satisfies_the_protocol() -> None:
-    extra: tuple[Cataloger, ...] = (*CATALOGERS,)
-    assert len(extra) == len(CATALOGERS) >= 3
+def _cataloger_classes() -> set[type]:
+    """Every class under sievert.catalog that implements a cataloger (`catalog` and `globs`)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import sievert.catalog
+
+    found: set[type] = set()
+    for info in pkgutil.walk_packages(sievert.catalog.__path__, "sievert.catalog."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            own = cls.__module__ == module.__name__ and cls is not Cataloger
+            shaped = callable(getattr(cls, "catalog", None)) and isinstance(
+                getattr(cls, "globs", None), tuple
+            )
+            if own and shaped:
+                found.add(cls)
+    return found
+
+
+def test_every_cataloger_class_is_listed_once() -> None:
+    listed = [type(c) for c in CATALOGERS]
+    assert len(set(listed)) == len(listed)
+    assert _cataloger_classes() == set(listed)
+
+
+def test_groups_partition_the_list_and_os_catalogers_come_first() -> None:
+    assert (*OS_CATALOGERS, *LANGUAGE_CATALOGERS, *BINARY_CATALOGERS) == CATALOGERS
+    assert {c.name for c in OS_CATALOGERS} == {"dpkg-db", "apk-db", "rpm-db"}
+    assert {"os": OS_CATALOGERS, "library": (*LANGUAGE_CATALOGERS, *BINARY_CATALOGERS)} == PKG_TYPES
 
 
 def test_purls() -> None:

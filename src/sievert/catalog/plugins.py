@@ -30,10 +30,10 @@ from sievert.catalog.lang import (
 )
 from sievert.catalog.rpm import RpmCataloger
 
-CATALOGERS: tuple[Cataloger, ...] = (
-    DpkgCataloger(),
-    ApkCataloger(),
-    RpmCataloger(),
+OS_CATALOGERS: tuple[Cataloger, ...] = (DpkgCataloger(), ApkCataloger(), RpmCataloger())
+"""The OS package database catalogers (`--pkg-types os`); they decide file ownership."""
+
+LANGUAGE_CATALOGERS: tuple[Cataloger, ...] = (
     PythonInstalledCataloger(),
     NpmInstalledCataloger(),
     GemInstalledCataloger(),
@@ -47,6 +47,10 @@ CATALOGERS: tuple[Cataloger, ...] = (
     PylockCataloger(),
     MavenPomCataloger(),
     GradleLockCataloger(),
+)
+"""Language package catalogers, installed-data ones first, then lockfiles and manifests."""
+
+BINARY_CATALOGERS: tuple[Cataloger, ...] = (
     JavaArchiveCataloger(),
     GoBinaryCataloger(),
     RustAuditCataloger(),
@@ -54,11 +58,12 @@ CATALOGERS: tuple[Cataloger, ...] = (
     GoModCataloger(),
     CargoLockCataloger(),
 )
-"""Every cataloger: OS package databases first, then language and binary catalogers."""
+"""Archive and binary catalogers (and the Go and Cargo files next to such builds)."""
 
-OS_CATALOGERS: tuple[Cataloger, ...] = CATALOGERS[:3]
-"""The OS package database catalogers (`--pkg-types os`)."""
-LIBRARY_CATALOGERS: tuple[Cataloger, ...] = CATALOGERS[3:]
+CATALOGERS: tuple[Cataloger, ...] = (*OS_CATALOGERS, *LANGUAGE_CATALOGERS, *BINARY_CATALOGERS)
+"""Every cataloger, in the order a scan runs them."""
+
+LIBRARY_CATALOGERS: tuple[Cataloger, ...] = (*LANGUAGE_CATALOGERS, *BINARY_CATALOGERS)
 """Language, archive and binary catalogers (`--pkg-types library`)."""
 PKG_TYPES = {"os": OS_CATALOGERS, "library": LIBRARY_CATALOGERS}
 """`--pkg-types` groups."""

@@ -14,7 +14,7 @@ import pytest
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.declared import is_declared, prefer_installed
-from sievert.catalog.lang import language_catalogers
+from sievert.catalog.plugins import LANGUAGE_CATALOGERS
 from sievert.model import LayerInfo, Package
 from sievert.source.capture import CaptureSpec
 from sievert.source.tarwalk import index_tar
@@ -64,7 +64,7 @@ def _apps_view(layout: Path, globs: tuple[str, ...]) -> FileView:
 @functools.cache
 def apps_results(layout: Path) -> dict[str, CatalogResult]:
     """Every language cataloger's result on bookworm-apps (layers read once)."""
-    catalogers = language_catalogers()
+    catalogers = LANGUAGE_CATALOGERS
     view = _apps_view(layout, tuple(g for c in catalogers for g in c.globs))
     return {c.name: c.catalog(view, CatalogContext()) for c in catalogers}
 
@@ -75,7 +75,7 @@ def apps_packages(layout: Path) -> tuple[Package, ...]:
     Declared ones (lockfiles) run in images too; the pipeline drops what installed data
     supersedes (test_declared_packages_in_the_image_are_superseded)."""
     packages: list[Package] = []
-    for cataloger in language_catalogers():
+    for cataloger in LANGUAGE_CATALOGERS:
         if "image" in getattr(cataloger, "scopes", ()) and not is_declared(cataloger):
             result = apps_results(layout)[cataloger.name]
             assert result.notices == (), result.notices
@@ -175,6 +175,6 @@ def test_declared_packages_in_the_image_are_superseded(shared_images: Path) -> N
         for result in results.values()
         for p in result.packages
     ]
-    kept = prefer_installed(everything, language_catalogers())
+    kept = prefer_installed(everything, LANGUAGE_CATALOGERS)
     assert [p for p in kept if p.cataloger == "npm-lock"] == []
     assert len([p for p in kept if p.type == "npm"]) == 70

@@ -1,6 +1,5 @@
 """Language package catalogers for text formats: Python, JavaScript, Ruby, PHP, .NET, JVM."""
 
-from sievert.catalog.base import Cataloger
 from sievert.catalog.lang.dotnet import DotnetDepsCataloger, NugetLockCataloger
 from sievert.catalog.lang.javascript import NpmInstalledCataloger, NpmLockCataloger
 from sievert.catalog.lang.jvm import GradleLockCataloger, MavenPomCataloger
@@ -26,24 +25,4 @@ __all__ = [
     "PylockCataloger",
     "PythonInstalledCataloger",
     "PythonLockCataloger",
-    "language_catalogers",
 ]
-
-
-def language_catalogers() -> tuple[Cataloger, ...]:
-    """One instance of every language cataloger, installed-data ones first."""
-    return (
-        PythonInstalledCataloger(),
-        NpmInstalledCataloger(),
-        GemInstalledCataloger(),
-        ComposerInstalledCataloger(),
-        DotnetDepsCataloger(),
-        PythonLockCataloger(),
-        NpmLockCataloger(),
-        GemLockCataloger(),
-        ComposerLockCataloger(),
-        NugetLockCataloger(),
-        PylockCataloger(),
-        MavenPomCataloger(),
-        GradleLockCataloger(),
-    )
