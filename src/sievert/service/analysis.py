@@ -33,7 +33,7 @@ from sievert.service.models import (
 from sievert.service.security import Cipher
 from sievert.service.settings import Settings
 from sievert.source.base import SourceOptions
-from sievert.source.reference import parse_reference
+from sievert.model.reference import parse_reference
 
 log = logging.getLogger("sievert.service")
 AfterAnalysis = Callable[[Session, Image, ScanResult], None]

@@ -35,7 +35,7 @@ from sievert.service.schemas import (
     Page,
     VulnOut,
 )
-from sievert.source.reference import parse_reference
+from sievert.model.reference import parse_reference
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
