@@ -15,6 +15,7 @@ from sievert import pipeline
 from sievert.errors import SievertError
 from sievert.model import Platform
 from sievert.model.finding import ScanResult
+from sievert.model.reference import parse_reference
 from sievert.report.base import tool_version
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan.native import scan_document
@@ -33,7 +34,6 @@ from sievert.service.models import (
 from sievert.service.security import Cipher
 from sievert.service.settings import Settings
 from sievert.source.base import SourceOptions
-from sievert.model.reference import parse_reference
 
 log = logging.getLogger("sievert.service")
 AfterAnalysis = Callable[[Session, Image, ScanResult], None]

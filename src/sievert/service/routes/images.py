@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from sievert.errors import SievertError
+from sievert.model.reference import parse_reference
 from sievert.report.sbom_input import parse_sbom
 from sievert.service.analysis import storage_temp
 from sievert.service.deps import Admin, Analyst, Reader, Services, ServicesDep, SessionDep
@@ -35,7 +36,6 @@ from sievert.service.schemas import (
     Page,
     VulnOut,
 )
-from sievert.model.reference import parse_reference
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 Limit = Annotated[int, Query(ge=1, le=1000)]
