@@ -41,6 +41,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "listen": ("-d", "nc", "-l", "-p", "9999"),
 }
 """What is done in each container (`podman exec [-d] NAME ...`)."""
+RUNNING = {"shell": "sleep 2000; true", "drop": "/tmp/sleep 2000", "listen": "nc -l -p 9999"}
+"""What the detached commands show in `podman top` once they run."""
 EXPECTED = {
     "quiet": set(),
     "shell": {("Shell in container", "sh")},
@@ -93,8 +95,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             flags = action[:1] if action[:1] == ("-d",) else ()
             if action:
                 podman.run("exec", *flags, names[role], *action[len(flags) :])
-        time.sleep(1)  # the exec'd processes start
+        for role, text in RUNNING.items():
+            wait_for_process(podman, names[role], text)
         yield World(podman, names)
+
+
+def wait_for_process(podman: Podman, name: str, text: str) -> None:
+    """Until a process of the container shows `text` in its command line (exec -d returns
+    before the command has run)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if text in podman.run("top", name, "args"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"{name}: no process with {text!r} after 60 s")
 
 
 def test_each_container_raises_exactly_its_event(world: World) -> None:
