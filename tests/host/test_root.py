@@ -143,3 +143,14 @@ def test_real_image_root_matches_the_image_scan(
     expected = {(f["vulnerability"]["id"], f["package"]["name"]) for f in scanned["findings"]}
     assert {(f["id"], f["package"]) for f in host["findings"]} == expected
     assert host["packages"] == {"bookworm": 88, "alpine-3.23": 59}[tag]
+
+
+def test_fail_on_and_table(demo_db: Path, tmp_path: Path) -> None:
+    root = debian_root(tmp_path / "deb")
+    args = ("host", "scan", "--db", str(demo_db), "--root", str(root), "--kernel", "6.1.0-17-amd64")
+    gated = run_sievert(*args, "--fail-on", "high")
+    assert gated.returncode == 1 and "at or above high" in gated.stderr
+    assert run_sievert(*args, "--fail-on", "critical").returncode == 0
+    table = gated.stdout
+    assert "reboot required: newest installed kernel 6.1.0-18-amd64" in table
+    assert "CVE-2024-1086" in table and "kernel, escape" in table
