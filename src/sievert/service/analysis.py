@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -74,10 +76,10 @@ class Analyser:
         try:
             result = self._run(job)
         except SievertError as exc:
-            self._fail(image_id, str(exc))
+            self.fail(image_id, str(exc))
             return "failed"
         except (MemoryError, RecursionError) as exc:
-            self._fail(image_id, f"the image is too large or too deeply nested ({exc!r})")
+            self.fail(image_id, f"the image is too large or too deeply nested ({exc!r})")
             return "failed"
         self._store(image_id, result)
         _discard_upload(job.upload_path)
@@ -98,22 +100,19 @@ class Analyser:
         job = Job(image.id, image.source, image.reference, image.upload_path, image.platform)
         if image.source != "registry":
             return job
-        auth = self.cipher.decrypt(image.pull_auth)
-        if auth:
-            return _with_authorization(job, auth)
+        pull = self.cipher.decrypt(image.pull_auth)
+        if pull:
+            return _with_pull_secret(job, pull)
         host = parse_reference(image.reference).domain
         entry = session.scalar(select(Registry).where(Registry.host == host))
         insecure = host in self.settings.insecure_registries
         if entry is None:
-            return Job(**{**job.__dict__, "insecure": insecure})
-        password = self.cipher.decrypt(entry.secret)
-        return Job(
-            **{
-                **job.__dict__,
-                "username": entry.username,
-                "password": password,
-                "insecure": insecure or entry.insecure,
-            }
+            return replace(job, insecure=insecure)
+        return replace(
+            job,
+            username=entry.username,
+            password=self.cipher.decrypt(entry.secret),
+            insecure=insecure or entry.insecure,
         )
 
     def _run(self, job: Job) -> ScanResult:
@@ -141,7 +140,8 @@ class Analyser:
             raise SievertError("the uploaded archive is no longer in the storage directory")
         return pipeline.scan(target, options)
 
-    def _fail(self, image_id: int, reason: str) -> None:
+    def fail(self, image_id: int, reason: str) -> None:
+        """Mark the image failed with the reason (its first line)."""
         with self.db.session() as session:
             image = session.get(Image, image_id)
             if image is not None:
@@ -261,20 +261,23 @@ def store_result(session: Session, image: Image, result: ScanResult) -> None:
     image.analysed_at = image.updated_at = utcnow()
 
 
-def _with_authorization(job: Job, header: str) -> Job:
-    """Credentials from an Authorization header value (Harbor sends Basic or Bearer)."""
-    import base64
-
+def _with_pull_secret(job: Job, secret: str) -> Job:
+    """Credentials from a stored pull secret: Harbor's Authorization value (Basic robot
+    credentials) and whether its registry speaks plain HTTP."""
+    try:
+        data = json.loads(secret)
+    except ValueError:
+        return job
+    header = str(data.get("authorization", ""))
+    insecure = bool(data.get("insecure", False))
     scheme, _, value = header.partition(" ")
+    user = password = ""
     if scheme.lower() == "basic":
         try:
-            user, _, password = base64.b64decode(value).decode().partition(":")
+            user, _, password = base64.b64decode(value, validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            return job
-        return Job(**{**job.__dict__, "username": user, "password": password})
-    if scheme.lower() == "bearer":
-        return Job(**{**job.__dict__, "username": "", "password": value})
-    return job
+            user = password = ""
+    return replace(job, username=user, password=password, insecure=job.insecure or insecure)
 
 
 def _read_upload(path: str) -> bytes:

@@ -31,8 +31,11 @@ def build_services(settings: Settings, tasks: TaskEngine | None = None) -> Servi
 
 
 def install_hooks(analyser: Analyser) -> None:
-    """Steps run in the transaction that stores each analysis."""
-    del analyser  # policy evaluation is added here
+    """Steps run in the transaction that stores each analysis: the attached policy's
+    evaluation."""
+    from sievert.service.certify import certify_after_analysis
+
+    analyser.after_analysis.append(certify_after_analysis)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

@@ -164,3 +164,52 @@ class RegistryOut(BaseModel):
     insecure: bool
     has_password: bool
     created_at: datetime
+
+
+class PolicyOut(BaseModel):
+    """One version of a policy (text only on request)."""
+
+    model_config = ConfigDict(from_attributes=True)
+    name: str
+    version: int
+    digest: str
+    created_at: datetime
+
+
+class PolicyText(PolicyOut):
+    """A policy version with its YAML text."""
+
+    text: str
+
+
+class AttachmentIn(BaseModel):
+    """Attach a policy to images whose reference matches a glob pattern."""
+
+    pattern: str = Field(min_length=1, max_length=500, examples=["registry.example/team/*"])
+    policy: str = Field(min_length=1, max_length=200)
+
+
+class AttachmentOut(BaseModel):
+    """A policy attachment."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    pattern: str
+    policy_name: str
+    created_at: datetime
+
+
+class CertificationOut(BaseModel):
+    """A stored policy evaluation: approved while the image's latest one says go or warn."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    image_id: int
+    image_digest: str
+    policy_name: str
+    policy_version: int
+    policy_digest: str
+    db_built: str
+    verdict: str
+    reasons: list[dict[str, object]]
+    created_at: datetime

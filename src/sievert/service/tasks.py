@@ -78,7 +78,7 @@ class InProcessEngine:
             self._analyser.analyse(image_id)
         except Exception:
             log.exception("analysis of image %s failed", image_id)
-            self._analyser._fail(image_id, "internal error while storing the analysis")
+            self._analyser.fail(image_id, "internal error while storing the analysis")
 
 
 def procrastinate_app(settings: Settings, analyser: Analyser | None = None) -> App:

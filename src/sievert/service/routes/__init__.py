@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sievert.service.routes import health, images, registries, tokens
+from sievert.service.routes import harbor, health, images, policies, queries, registries, tokens
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     images.router,
+    policies.router,
+    queries.router,
     registries.router,
     tokens.router,
+    harbor.router,
 )

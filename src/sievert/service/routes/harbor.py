@@ -1,0 +1,128 @@
+"""Harbor's Pluggable Scanner API v1.2 under /harbor/api/v1 (register http://HOST:PORT/harbor
+in Harbor with "Bearer" authorization and an analyst token)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+
+from sievert import vulndb
+from sievert.errors import SievertError
+from sievert.service import harbor
+from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep
+from sievert.service.models import HarborScan, Image, ImageReport
+from sievert.service.routes.images import queue
+
+router = APIRouter(prefix="/harbor/api/v1", tags=["harbor"])
+MAX_REQUEST = 64 * 1024
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message}}, status_code=status, media_type=harbor.ERROR_TYPE
+    )
+
+
+@router.get("/metadata")
+def harbor_metadata(services: ServicesDep, _: Reader) -> Response:
+    """The scanner's name, version, capabilities and database age."""
+    try:
+        with vulndb.open(services.settings.vuln_db) as db:
+            built = db.status().built_at
+    except SievertError:
+        built = ""
+    body = json.dumps(harbor.metadata(built))
+    return Response(body, media_type=harbor.METADATA_TYPE)
+
+
+@router.post("/scan", status_code=202)
+async def harbor_scan(
+    request: Request, services: ServicesDep, session: SessionDep, _: Analyst
+) -> Response:
+    """Accept a scan request at once (202 with its id); the analysis runs as a job."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_REQUEST:
+            return _error(413, "the scan request is too large")
+    try:
+        reference, authorization, plain_http, artifact = harbor.parse_scan_request(body)
+    except harbor.HarborRequestError as exc:
+        return _error(exc.status, str(exc))
+    image = session.scalar(
+        select(Image)
+        .where(Image.reference == reference, Image.status != "failed")
+        .order_by(Image.id.desc())
+        .limit(1)
+    )
+    fresh = image is None
+    if image is None:
+        secret = json.dumps({"authorization": authorization, "insecure": plain_http})
+        image = Image(
+            reference=reference, source="registry", pull_auth=services.cipher.encrypt(secret)
+        )
+        session.add(image)
+        session.flush()
+    scan = HarborScan(id=str(uuid.uuid4()), image_id=image.id, artifact=artifact)
+    session.add(scan)
+    if fresh:
+        queue(services, session, image)
+    return Response(
+        json.dumps({"id": scan.id}), status_code=202, media_type=harbor.SCAN_RESPONSE_TYPE
+    )
+
+
+@router.get("/scan/{scan_request_id}/report")
+def harbor_report(
+    scan_request_id: str,
+    services: ServicesDep,
+    session: SessionDep,
+    _: Reader,
+    accept: Annotated[str, Header()] = "",
+    sbom_media_type: Annotated[str, Query()] = "",
+) -> Response:
+    """The report (200), not ready yet (302 with Refresh-After and Retry-After), failed (500)."""
+    scan = session.get(HarborScan, scan_request_id)
+    if scan is None:
+        return _error(404, f"no scan request {scan_request_id}")
+    try:
+        kind = harbor.report_kind(accept, sbom_media_type)
+    except harbor.HarborRequestError as exc:
+        return _error(exc.status, str(exc))
+    image = session.get(Image, scan.image_id)
+    if image is None:
+        return _error(404, f"the image of scan request {scan_request_id} was deleted")
+    if image.status in ("queued", "analysing"):
+        wait = str(services.settings.harbor_refresh)
+        return Response(status_code=302, headers={"Refresh-After": wait, "Retry-After": wait})
+    if image.status == "failed":
+        return _error(500, f"the scan failed: {image.reason}")
+    report = session.get(ImageReport, image.id)
+    if report is None:
+        return _error(500, "the analysis result is missing")
+    return _report(kind, accept, report.document, scan.artifact, sbom_media_type)
+
+
+def _report(
+    kind: str, accept: str, document: dict[str, Any], artifact: dict[str, Any], sbom_type: str
+) -> Response:
+    if kind == "raw":
+        return Response(json.dumps(document), media_type=harbor.RAW_REPORT)
+    try:
+        if kind == "sbom":
+            body = harbor.sbom_report(document, artifact, sbom_type)
+            return Response(json.dumps(body), media_type=harbor.SBOM_REPORT)
+    except harbor.HarborRequestError as exc:
+        return _error(exc.status, str(exc))
+    body = harbor.vulnerability_report(document, artifact)
+    media = (
+        harbor.VULN_REPORT_1_1
+        if harbor.normalise_mime(accept) == harbor.normalise_mime(harbor.VULN_REPORT_1_1)
+        else harbor.VULN_REPORT_1_0
+    )
+    return Response(json.dumps(body), media_type=media)
