@@ -13,10 +13,16 @@ from tests.service.helpers import APP_IMAGE
 
 
 @pytest.fixture(scope="session")
-def vuln_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def feed_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo feed mirror (Debian tracker, OSV PyPI, KEV, EPSS) written in upstream formats."""
+    return write_mirror(tmp_path_factory.mktemp("service-mirror") / "mirror")
+
+
+@pytest.fixture(scope="session")
+def vuln_db(tmp_path_factory: pytest.TempPathFactory, feed_mirror: Path) -> Path:
     """A vulnerability DB built from the demo feed mirror with `sievert db update --mirror`."""
     root = tmp_path_factory.mktemp("service-db")
-    mirror = write_mirror(root / "mirror")
+    mirror = feed_mirror
     db = root / "vuln.db"
     proc = run_sievert("db", "update", "--mirror", str(mirror), "--db", str(db), "-q")
     assert proc.returncode == 0, proc.stderr

@@ -148,3 +148,53 @@ def test_killed_worker_job_is_retried_and_nothing_is_duplicated(
     assert packages and all(count == 1 for _, _, count in packages)
     assert {name for name, _, _ in packages} >= {"libc6", "curl", "requests"}
     assert layers == (2,)
+
+
+def test_reevaluation_and_webhooks_run_on_workers(
+    pg_service: tuple[object, Settings, Workers],
+    archives: dict[str, Path],
+    feed_mirror: Path,
+    tmp_path: Path,
+) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from tests.clitools import run_sievert
+    from tests.service.helpers import SECRET, Receiver, wait_for
+
+    client, settings, workers = pg_service
+    admin = bearer(add_token(settings, "admin"))
+    smaller = tmp_path / "debian-only.db"
+    built = run_sievert(
+        "db", "update", "--mirror", str(feed_mirror), "--db", str(smaller), "--only", "debian", "-q"
+    )
+    assert built.returncode == 0, built.stderr
+    workers.start()
+    with Receiver() as receiver:
+        sub = client.post(  # type: ignore[attr-defined]
+            "/v1/subscriptions",
+            json={"event": "vuln_update", "url": receiver.url, "secret": SECRET},
+            headers=admin,
+        )
+        assert sub.status_code == 201
+        image = client.post(  # type: ignore[attr-defined]
+            "/v1/images/archive",
+            content=archives["docker"].read_bytes(),
+            headers={**admin, "Content-Type": "application/x-tar"},
+        ).json()
+        assert wait_status(client, image["id"], admin, timeout=120)["status"] == "analysed"
+        os.replace(smaller, settings.vuln_db)  # type: ignore[arg-type]
+        answer = client.post("/v1/db/reevaluate", headers=admin)  # type: ignore[attr-defined]
+        assert answer.status_code == 202
+        diffs = wait_for(
+            lambda: client.get(f"/v1/images/{image['id']}/diffs", headers=admin).json()  # type: ignore[attr-defined]
+        )
+        assert diffs and diffs[0]["removed"], workers.logs()
+        assert wait_for(lambda: receiver.received), workers.logs()
+    headers, body = receiver.received[0]
+    assert (
+        headers["X-Sievert-Signature"]
+        == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    )
+    assert json.loads(body)["image_id"] == image["id"]

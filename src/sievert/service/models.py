@@ -226,3 +226,60 @@ class LayerAnalysis(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ImageDiff(Base):
+    """How an image's findings changed when it was matched again against a newer DB."""
+
+    __tablename__ = "image_diffs"
+    __table_args__ = (Index("ix_image_diffs_image", "image_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    db_built_before: Mapped[str] = mapped_column(String(50), default="")
+    db_built_after: Mapped[str] = mapped_column(String(50), default="")
+    added: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    removed: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    changed: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    verdict_before: Mapped[str] = mapped_column(String(10), default="")
+    verdict_after: Mapped[str] = mapped_column(String(10), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Subscription(Base):
+    """A webhook for an event on images whose reference matches a pattern."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event: Mapped[str] = mapped_column(String(30))
+    pattern: Mapped[str] = mapped_column(String(500), default="*")
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    """The HMAC key, encrypted (never returned)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Delivery(Base):
+    """One webhook delivery and its attempts: pending, delivered or failed."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_subscription", "subscription_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServiceState(Base):
+    """Small facts the service remembers (e.g. the DB build last re-evaluated against)."""
+
+    __tablename__ = "service_state"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")

@@ -213,3 +213,56 @@ class CertificationOut(BaseModel):
     verdict: str
     reasons: list[dict[str, object]]
     created_at: datetime
+
+
+class SubscriptionIn(BaseModel):
+    """A webhook subscription."""
+
+    event: str = Field(pattern="^(vuln_update|policy_eval)$")
+    pattern: str = Field(default="*", min_length=1, max_length=500)
+    url: str = Field(pattern="^https?://", max_length=2000)
+    secret: str = Field(min_length=16, max_length=500, description="HMAC-SHA256 key")
+
+
+class SubscriptionOut(BaseModel):
+    """A subscription without its secret."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    event: str
+    pattern: str
+    url: str
+    active: bool
+    created_at: datetime
+
+
+class DeliveryOut(BaseModel):
+    """A webhook delivery."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    subscription_id: int
+    event: str
+    status: str
+    attempts: int
+    last_status: int
+    last_error: str
+    payload: dict[str, object]
+    created_at: datetime
+    next_attempt_at: datetime | None
+
+
+class DiffOut(BaseModel):
+    """Findings added, removed and changed by a re-evaluation."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    image_id: int
+    db_built_before: str
+    db_built_after: str
+    added: list[dict[str, object]]
+    removed: list[dict[str, object]]
+    changed: list[dict[str, object]]
+    verdict_before: str
+    verdict_after: str
+    created_at: datetime

@@ -40,6 +40,12 @@ class Settings:
     """Seconds between a worker's heartbeats."""
     harbor_refresh: int = 5
     """Seconds Harbor is told to wait before polling a report again."""
+    db_check: float = 60.0
+    """Seconds between checks for a new vulnerability DB (0: never re-evaluate on its own)."""
+    webhook_attempts: int = 6
+    """Attempts of a webhook delivery before it is marked failed."""
+    webhook_backoff: float = 5.0
+    """Seconds before the second attempt; doubled after each failure."""
 
     @property
     def is_postgres(self) -> bool:
@@ -104,4 +110,7 @@ def from_env(database: str = "", db: str = "") -> Settings:
         stalled_after=_float("SIEVERT_STALLED_AFTER", 30.0),
         heartbeat=_float("SIEVERT_HEARTBEAT", 10.0),
         harbor_refresh=_int("SIEVERT_HARBOR_REFRESH", 5),
+        db_check=_float("SIEVERT_DB_CHECK", 60.0),
+        webhook_attempts=max(1, _int("SIEVERT_WEBHOOK_ATTEMPTS", 6)),
+        webhook_backoff=_float("SIEVERT_WEBHOOK_BACKOFF", 5.0),
     )

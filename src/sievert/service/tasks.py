@@ -1,33 +1,41 @@
 """One task interface, two engines: threads in the server (SQLite) or Procrastinate (PostgreSQL).
 
-The server only ever calls `TaskEngine.enqueue_analysis`; which engine runs the job depends on
-the database: SQLite keeps everything in one process, PostgreSQL hands jobs to `sievert worker`
-processes on any number of machines through Procrastinate.
+The server only ever calls the `TaskEngine` methods; which engine runs the job depends on the
+database: SQLite keeps everything in one process, PostgreSQL hands jobs to `sievert worker`
+processes on any number of machines through Procrastinate. The jobs: analyse an image,
+re-evaluate the stored images after a DB update, deliver a webhook (retried with backoff).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.types import TimeDeltaParams
 from sqlalchemy import select
 
 from sievert.service.analysis import Analyser
-from sievert.service.models import Image
+from sievert.service.models import Delivery, Image
+from sievert.service.reevaluate import needs_reevaluation, reevaluate_all
 from sievert.service.settings import Settings
+from sievert.service.webhooks import Deliverer
 
 log = logging.getLogger("sievert.service")
 QUEUE = "sievert"
 ANALYSE_TASK = "sievert.analyse"
+REEVALUATE_TASK = "sievert.reevaluate"
+DELIVER_TASK = "sievert.deliver"
 RETRY_STALLED_TASK = "sievert.retry_stalled"
+WATCH_DB_TASK = "sievert.watch_db"
 
 
 class TaskEngine(Protocol):
-    """Where analyses run."""
+    """Where the service's jobs run."""
 
     name: str
 
@@ -40,9 +48,23 @@ class TaskEngine(Protocol):
     def enqueue_analysis(self, image_id: int) -> None:
         """Have the image analysed (at most one queued job per image)."""
 
+    def enqueue_reevaluation(self) -> None:
+        """Have every stored image matched again with the current DB (one job at a time)."""
+
+    def enqueue_delivery(self, delivery_id: int, delay: float = 0.0) -> None:
+        """Have a webhook delivery attempted after `delay` seconds."""
+
+
+def deliverer(analyser: Analyser) -> Deliverer:
+    """The webhook deliverer for an analyser's database and settings."""
+    settings = analyser.settings
+    return Deliverer(
+        analyser.db, analyser.cipher, settings.webhook_attempts, settings.webhook_backoff
+    )
+
 
 class InProcessEngine:
-    """Analyses on a thread pool inside the server (embedded mode, SQLite)."""
+    """Jobs on a thread pool inside the server (embedded mode, SQLite)."""
 
     name = "in-process"
 
@@ -50,40 +72,116 @@ class InProcessEngine:
         self._analyser = analyser
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
+        self._side: ThreadPoolExecutor | None = None
+        self._deliverer = deliverer(analyser)
+        self._stopping = threading.Event()
+        self._reevaluating = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._watcher: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the threads and resume images left queued or analysing by a stopped server."""
+        """Start the threads; resume images left queued or analysing and pending deliveries."""
+        self._stopping.clear()
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sievert-analyse")
+        self._side = ThreadPoolExecutor(2, thread_name_prefix="sievert-jobs")
         with self._analyser.db.session() as session:
             pending = session.scalars(
                 select(Image.id).where(Image.status.in_(("queued", "analysing"))).order_by(Image.id)
             ).all()
+            deliveries = session.scalars(
+                select(Delivery.id).where(Delivery.status == "pending").order_by(Delivery.id)
+            ).all()
         for image_id in pending:
             self.enqueue_analysis(image_id)
+        for delivery_id in deliveries:
+            self.enqueue_delivery(delivery_id)
+        period = self._analyser.settings.db_check
+        if period > 0:
+            self._watcher = threading.Thread(
+                target=self._watch, args=(period,), name="sievert-db-watch", daemon=True
+            )
+            self._watcher.start()
 
     def stop(self) -> None:
-        """Finish running analyses; queued ones resume at the next start."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Finish running jobs; queued ones resume at the next start."""
+        self._stopping.set()
+        for timer in list(self._timers):
+            timer.cancel()
+        for pool in (self._pool, self._side):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._side = None
+        if self._watcher is not None:
+            self._watcher.join(10)
 
     def enqueue_analysis(self, image_id: int) -> None:
         """Submit the analysis to the pool."""
         if self._pool is None:
             raise RuntimeError("the in-process engine is not started")
-        self._pool.submit(self._run, image_id)
+        self._pool.submit(self._analyse, image_id)
 
-    def _run(self, image_id: int) -> None:
+    def enqueue_reevaluation(self) -> None:
+        """Submit a re-evaluation (skipped when one is running)."""
+        if self._side is not None:
+            self._side.submit(self._reevaluate)
+
+    def enqueue_delivery(self, delivery_id: int, delay: float = 0.0) -> None:
+        """Submit a delivery attempt now or after `delay` seconds."""
+        if delay <= 0:
+            if self._side is not None and not self._stopping.is_set():
+                self._side.submit(self._deliver, delivery_id)
+            return
+        timer = threading.Timer(delay, self.enqueue_delivery, args=(delivery_id,))
+        timer.daemon = True
+        self._timers.add(timer)
+        timer.start()
+
+    def _analyse(self, image_id: int) -> None:
         try:
             self._analyser.analyse(image_id)
         except Exception:
             log.exception("analysis of image %s failed", image_id)
             self._analyser.fail(image_id, "internal error while storing the analysis")
 
+    def _reevaluate(self) -> None:
+        if not self._reevaluating.acquire(blocking=False):
+            return
+        try:
+            outcome = reevaluate_all(self._analyser.db, self._analyser.settings)
+            for delivery_id in outcome.deliveries or []:
+                self.enqueue_delivery(delivery_id)
+        except Exception:
+            log.exception("re-evaluation failed")
+        finally:
+            self._reevaluating.release()
+
+    def _deliver(self, delivery_id: int) -> None:
+        try:
+            wait = self._deliverer.attempt(delivery_id)
+        except Exception:
+            log.exception("webhook delivery %s failed", delivery_id)
+            return
+        if wait is not None:
+            self.enqueue_delivery(delivery_id, wait)
+
+    def _watch(self, period: float) -> None:
+        while not self._stopping.wait(period):
+            try:
+                if needs_reevaluation(self._analyser.db, self._analyser.settings):
+                    self.enqueue_reevaluation()
+            except Exception:
+                log.exception("checking the vulnerability DB failed")
+
 
 def procrastinate_app(settings: Settings, analyser: Analyser | None = None) -> App:
-    """The Procrastinate app: the analysis task and the periodic retry of stalled jobs."""
+    """The Procrastinate app: analysis, re-evaluation and delivery tasks, the periodic DB watch
+    and the periodic retry of stalled jobs."""
     app = App(connector=PsycopgConnector(conninfo=settings.conninfo))
+
+    def need() -> Analyser:
+        if analyser is None:
+            raise RuntimeError("this process only defers jobs")
+        return analyser
 
     @app.task(
         name=ANALYSE_TASK,
@@ -91,9 +189,41 @@ def procrastinate_app(settings: Settings, analyser: Analyser | None = None) -> A
         retry=RetryStrategy(max_attempts=5, wait=2, exponential_wait=2),
     )
     def analyse(image_id: int) -> str:
-        if analyser is None:
-            raise RuntimeError("this process only defers jobs")
-        return analyser.analyse(image_id)
+        return need().analyse(image_id)
+
+    @app.task(name=REEVALUATE_TASK, queue=QUEUE, lock="reevaluate", pass_context=True)
+    def reevaluate(context: JobContext) -> int:
+        current = need()
+        outcome = reevaluate_all(current.db, current.settings)
+        task = context.app.tasks[DELIVER_TASK]
+        for delivery_id in outcome.deliveries or []:
+            task.defer(delivery_id=delivery_id)
+        return outcome.changed
+
+    @app.task(name=DELIVER_TASK, queue=QUEUE, pass_context=True)
+    def deliver(context: JobContext, delivery_id: int) -> str:
+        wait = deliverer(need()).attempt(delivery_id)
+        if wait is not None:
+            context.app.tasks[DELIVER_TASK].configure(schedule_in=_after(wait)).defer(
+                delivery_id=delivery_id
+            )
+            return "retry"
+        return "done"
+
+    every = int(settings.db_check)
+    watch_cron = f"* * * * * */{max(1, every)}" if 0 < every < 60 else "* * * * *"
+
+    @app.periodic(cron=watch_cron, periodic_id="watch-db")
+    @app.task(name=WATCH_DB_TASK, queue=QUEUE, queueing_lock="watch-db", pass_context=True)
+    def watch_db(context: JobContext, timestamp: int) -> bool:
+        current = need()
+        if settings.db_check <= 0 or not needs_reevaluation(current.db, current.settings):
+            return False
+        try:
+            context.app.tasks[REEVALUATE_TASK].configure(queueing_lock="reevaluate").defer()
+        except AlreadyEnqueued:
+            return False
+        return True
 
     @app.periodic(cron="* * * * * */2", periodic_id="retry-stalled")
     @app.task(
@@ -102,20 +232,20 @@ def procrastinate_app(settings: Settings, analyser: Analyser | None = None) -> A
     async def retry_stalled(context: JobContext, timestamp: int) -> int:
         """Give jobs of workers that stopped sending heartbeats (killed, lost) to another."""
         manager = context.app.job_manager
-        stalled = await manager.get_stalled_jobs(
-            task_name=ANALYSE_TASK, seconds_since_heartbeat=settings.stalled_after
+        stalled = list(
+            await manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_after)
         )
         for job in stalled:
             log.warning("retrying job %s of a stalled worker", job.id)
             await manager.retry_job(job)
-        return len(list(stalled))
+        return len(stalled)
 
-    del analyse, retry_stalled
+    del analyse, reevaluate, deliver, watch_db, retry_stalled
     return app
 
 
 class ProcrastinateEngine:
-    """Defers analyses as Procrastinate jobs run by `sievert worker` processes (PostgreSQL)."""
+    """Defers jobs to `sievert worker` processes through Procrastinate (PostgreSQL)."""
 
     name = "procrastinate"
 
@@ -124,7 +254,7 @@ class ProcrastinateEngine:
         self._conninfo = settings.conninfo
 
     def start(self) -> None:
-        """Open the connection and make sure Procrastinate's schema exists."""
+        """Make sure Procrastinate's schema exists and open the connection."""
         apply_schema(self._app, self._conninfo)
         self._app.open()
 
@@ -139,6 +269,25 @@ class ProcrastinateEngine:
             task.configure(queueing_lock=f"image-{image_id}").defer(image_id=image_id)
         except AlreadyEnqueued:
             return
+
+    def enqueue_reevaluation(self) -> None:
+        """Defer a re-evaluation; one queued at most."""
+        try:
+            self._app.tasks[REEVALUATE_TASK].configure(queueing_lock="reevaluate").defer()
+        except AlreadyEnqueued:
+            return
+
+    def enqueue_delivery(self, delivery_id: int, delay: float = 0.0) -> None:
+        """Defer a delivery attempt."""
+        task = self._app.tasks[DELIVER_TASK]
+        task.configure(schedule_in=_after(delay) if delay > 0 else None).defer(
+            delivery_id=delivery_id
+        )
+
+
+def _after(seconds: float) -> TimeDeltaParams:
+    """Procrastinate's delay from seconds."""
+    return {"milliseconds": int(seconds * 1000)}
 
 
 def apply_schema(app: App, conninfo: str) -> None:

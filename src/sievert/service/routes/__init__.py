@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from sievert.service.routes import harbor, health, images, policies, queries, registries, tokens
+from sievert.service.routes import (
+    harbor,
+    health,
+    images,
+    policies,
+    queries,
+    registries,
+    subscriptions,
+    tokens,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -12,6 +21,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     policies.router,
     queries.router,
     registries.router,
+    subscriptions.router,
     tokens.router,
     harbor.router,
 )
