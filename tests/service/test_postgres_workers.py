@@ -77,7 +77,9 @@ class Workers:
 def pg_service(
     tmp_path: Path, vuln_db: Path, pg_url: str
 ) -> Iterator[tuple[object, Settings, Workers]]:
-    settings = settings_for(tmp_path, vuln_db, pg_url)
+    own_db = tmp_path / "vuln.db"  # a copy: a test swaps it for a newer build
+    own_db.write_bytes(vuln_db.read_bytes())
+    settings = settings_for(tmp_path, own_db, pg_url)
     workers = Workers(settings, tmp_path)
     try:
         with LiveServer(create_app(settings)) as client:
