@@ -26,6 +26,7 @@ import compare  # noqa: E402
 import compare_config  # noqa: E402
 import compare_secrets  # noqa: E402
 import db_bench  # noqa: E402
+import startup  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 LAYOUT = SHARED / "images" / "oci-layout"
@@ -230,6 +231,7 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
+    startup.report()
     inputs = prepare_inputs()
     peers = install_peers()
     print(f"peers: {', '.join(sorted(peers)) or 'none'}\n")

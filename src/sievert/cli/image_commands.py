@@ -16,9 +16,7 @@ from sievert.cli.options import (
     output_option,
 )
 from sievert.cli.output import output_stream
-from sievert.pipeline import take_inventory
 from sievert.report.plugins import writer_for, writer_names
-from sievert.source.cache import LayerCache
 
 SBOM_FORMATS = list(writer_names())
 
@@ -40,6 +38,8 @@ def sbom(
     pkg_types: str,
 ) -> None:
     """List every package in TARGET (image, archive, layout, registry ref or directory)."""
+    from sievert.pipeline import take_inventory  # loaded when the command runs, not for --help
+
     options = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
     inventory = take_inventory(target, options)
     writer = writer_for(fmt)
@@ -64,6 +64,7 @@ def inspect(
     pkg_types: str,
 ) -> None:
     """Show TARGET's layers (digest, size, created_by) and the packages each introduced."""
+    from sievert.pipeline import take_inventory
     from sievert.report.sbom.layers import write_layers_json
     from sievert.report.sbom.table import write_layers
 
@@ -82,6 +83,8 @@ def cache() -> None:
 @cache_dir_option
 def cache_clean(cache_dir: Path | None) -> None:
     """Remove every cached layer analysis."""
+    from sievert.source.cache import LayerCache
+
     removed = LayerCache(cache_dir or dirs.cache_dir()).clear()
     click.echo(f"removed {removed} cached layer(s)")
 
@@ -90,6 +93,8 @@ def cache_clean(cache_dir: Path | None) -> None:
 @cache_dir_option
 def cache_info(cache_dir: Path | None) -> None:
     """Where the cache is, how many layers it holds and its size."""
+    from sievert.source.cache import LayerCache
+
     layer_cache = LayerCache(cache_dir or dirs.cache_dir())
     count, size = layer_cache.stats()
     click.echo(f"{layer_cache.path}: {count} layer(s), {size} bytes")

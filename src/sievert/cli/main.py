@@ -27,6 +27,27 @@ COMMAND_MODULES = {
 }
 """Where each top-level command lives; a module is imported only when its command runs."""
 
+COMMAND_SUMMARIES = {
+    "cache": "Manage the layer analysis cache.",
+    "config": "Check the Dockerfile(s) at PATH: a Dockerfile, Containerfile, or a folder to "
+    "search.",
+    "db": "Build, inspect, export and import the local vulnerability database.",
+    "host": "Machines: their installed packages, running kernel and reboot state, read "
+    "agentlessly.",
+    "inspect": "Show TARGET's layers (digest, size, created_by) and the packages each introduced.",
+    "policy": "Policy files: validate them, print their JSON Schema, evaluate a saved scan result.",
+    "runtime": "Running containers: how they are run, and what their images hold.",
+    "sbom": "List every package in TARGET (image, archive, layout, registry ref or directory).",
+    "scan": "Find the known vulnerabilities in TARGET (any image target) or in an SBOM.",
+    "server": "Serve the API (OpenAPI at /docs): images analysed once, stored, judged and queried.",
+    "vuln": "Query the vulnerability database.",
+    "worker": "Run analysis jobs from PostgreSQL (Procrastinate) until stopped with SIGINT or "
+    "SIGTERM.",
+}
+"""The first paragraph of each command's docstring, so `sievert --help` imports no command module.
+
+tests/cli/test_lazy_imports.py checks these against the commands themselves."""
+
 
 class SievertGroup(click.Group):
     """Loads command modules lazily; turns Sievert errors into one-line messages and exit codes."""
@@ -40,6 +61,22 @@ class SievertGroup(click.Group):
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             importlib.import_module(COMMAND_MODULES[cmd_name])
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `--help`, from COMMAND_SUMMARIES for modules not loaded yet."""
+        rows: list[tuple[str, str]] = []
+        limit = formatter.width - 6 - max(len(name) for name in self.list_commands(ctx))
+        for name in self.list_commands(ctx):
+            cmd = self.commands.get(name)
+            if cmd is None and name in COMMAND_SUMMARIES:
+                cmd = click.Command(name, help=COMMAND_SUMMARIES[name])
+            elif cmd is None:
+                cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; SievertError -> `sievert: error: ...` and its exit code."""

@@ -9,17 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sievert.catalog.plugins import PKG_TYPES
 from sievert.cli.output import output_option
 from sievert.errors import UsageError
-from sievert.model import LayerInfo, Platform
-from sievert.pipeline import InventoryOptions
-from sievert.source.base import SourceOptions
 from sievert.terminal import one_line
+
+if TYPE_CHECKING:  # the pipeline loads when a command runs, not for --help
+    from sievert.model import LayerInfo
+    from sievert.pipeline import InventoryOptions
+    from sievert.source.base import SourceOptions
 
 F = Callable[..., Any]
 
@@ -106,6 +107,9 @@ def image_options(func: F) -> F:
 
 def source_options(platform: str = "linux/amd64", insecure_registry: bool = False) -> SourceOptions:
     """How to open a target: platform, registry switches and credentials from the environment."""
+    from sievert.model import Platform
+    from sievert.source.base import SourceOptions
+
     try:
         plat = Platform.parse(platform)
     except ValueError as exc:
@@ -127,6 +131,8 @@ def inventory_options(
     pkg_types: str = "os,library",
 ) -> InventoryOptions:
     """Turn the shared CLI options into pipeline options."""
+    from sievert.pipeline import InventoryOptions
+
     return InventoryOptions(
         source=source_options(platform, insecure_registry),
         cache_dir=cache_dir,
@@ -149,6 +155,8 @@ def _env_int(name: str, default: int) -> int:
 
 def parse_pkg_types(text: str) -> tuple[str, ...]:
     """'os,library' -> ('os', 'library'); UsageError naming the valid groups otherwise."""
+    from sievert.catalog.plugins import PKG_TYPES
+
     kinds = tuple(k.strip() for k in text.split(",") if k.strip())
     unknown = [k for k in kinds if k not in PKG_TYPES]
     if unknown or not kinds:

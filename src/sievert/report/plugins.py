@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sievert.errors import UsageError
-from sievert.report.base import ReportWriter, ScanWriter
-from sievert.report.config.common import ConfigWriter
-from sievert.report.host.common import HostWriter
-from sievert.report.runtime.common import RuntimeWriter
+
+if TYPE_CHECKING:  # the writer modules (and their libraries) load only when a format is used
+    from sievert.report.base import ReportWriter, ScanWriter
+    from sievert.report.config.common import ConfigWriter
+    from sievert.report.host.common import HostWriter
+    from sievert.report.runtime.common import RuntimeWriter
 
 ALWAYS = "always"
 """The format always carries what the policy suppressed (`--show-suppressed` changes nothing)."""
@@ -89,17 +91,17 @@ def config_writer_names() -> tuple[str, ...]:
 
 def writer_for(name: str) -> ReportWriter:
     """The inventory writer registered under `name`; UsageError listing the valid names."""
-    return cast(ReportWriter, _entry(WRITERS, name, "report format").load())
+    return cast("ReportWriter", _entry(WRITERS, name, "report format").load())
 
 
 def scan_writer_for(name: str) -> ScanWriter:
     """The scan writer registered under `name`; UsageError listing the valid names."""
-    return cast(ScanWriter, _entry(SCAN_WRITERS, name, "scan report format").load())
+    return cast("ScanWriter", _entry(SCAN_WRITERS, name, "scan report format").load())
 
 
 def config_writer_for(name: str) -> ConfigWriter:
     """The config report writer registered under `name`; UsageError listing the valid names."""
-    return cast(ConfigWriter, _entry(CONFIG_WRITERS, name, "config report format").load())
+    return cast("ConfigWriter", _entry(CONFIG_WRITERS, name, "config report format").load())
 
 
 def runtime_writer_names() -> tuple[str, ...]:
@@ -109,7 +111,7 @@ def runtime_writer_names() -> tuple[str, ...]:
 
 def runtime_writer_for(name: str) -> RuntimeWriter:
     """The runtime audit writer registered under `name`; UsageError listing the valid names."""
-    return cast(RuntimeWriter, _entry(RUNTIME_WRITERS, name, "runtime report format").load())
+    return cast("RuntimeWriter", _entry(RUNTIME_WRITERS, name, "runtime report format").load())
 
 
 def host_writer_names() -> tuple[str, ...]:
@@ -119,7 +121,7 @@ def host_writer_names() -> tuple[str, ...]:
 
 def host_writer_for(name: str) -> HostWriter:
     """The host scan writer registered under `name`; UsageError listing the valid names."""
-    return cast(HostWriter, _entry(HOST_WRITERS, name, "host report format").load())
+    return cast("HostWriter", _entry(HOST_WRITERS, name, "host report format").load())
 
 
 def scan_entry(name: str) -> WriterEntry:

@@ -1,0 +1,116 @@
+"""Start-up cost: `--version` and `sbom --help` must not load the pipeline, writers or service."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from sievert.cli.main import COMMAND_MODULES, COMMAND_SUMMARIES, cli
+
+# Modules that only a running command needs; none may load just to print help or the version.
+HEAVY = (
+    "rich",
+    "httpx",
+    "jinja2",
+    "univers",
+    "license_expression",
+    "cvss",
+    "fastapi",
+    "sqlalchemy",
+    "uvicorn",
+    "asyncssh",
+    "yaml",
+    "sievert.pipeline",
+    "sievert.catalog",
+    "sievert.source.tarwalk",
+    "sievert.match",
+    "sievert.vulndb",
+    "sievert.service",
+    "sievert.runtime",
+    "sievert.host",
+    "sievert.report.sbom",
+    "sievert.report.scan",
+)
+
+PROBE = """
+import json, sys
+from sievert.cli.main import cli
+if len(sys.argv) > 1:
+    try:
+        cli.main(args=sys.argv[1:], prog_name="sievert", standalone_mode=False)
+    except SystemExit:
+        pass
+print(json.dumps(sorted(sys.modules)), file=sys.stderr)
+"""
+
+
+def loaded_modules(*args: str) -> set[str]:
+    """The names in sys.modules after running `sievert ARGS` in a fresh interpreter."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+
+
+def heavy_in(modules: set[str]) -> list[str]:
+    """The HEAVY packages (or their submodules) present in `modules`."""
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("--version",),
+        ("--help",),
+        ("sbom", "--help"),
+        ("inspect", "--help"),
+        ("cache", "--help"),
+    ],
+    ids=["import", "version", "help", "sbom-help", "inspect-help", "cache-help"],
+)
+def test_start_up_loads_no_heavy_module(args: tuple[str, ...]) -> None:
+    """Printing help or the version imports click and the CLI shell only."""
+    modules = loaded_modules(*args)
+    assert heavy_in(modules) == []
+
+
+def test_probe_sees_the_pipeline_when_a_command_runs(tmp_path: Path) -> None:
+    """The probe is real: running `cache info` does load the layer cache (not a vacuous check)."""
+    modules = loaded_modules("cache", "info", "--cache-dir", str(tmp_path))
+    assert "sievert.source.cache" in modules
+    assert heavy_in({"rich.console", "sievert.pipeline.inventory", "click"}) == [
+        "rich.console",
+        "sievert.pipeline.inventory",
+    ]
+
+
+def test_summaries_match_the_commands_docstrings() -> None:
+    """COMMAND_SUMMARIES is the first paragraph of each real command's help, word for word."""
+    ctx = click.Context(cli)
+    for name, summary in COMMAND_SUMMARIES.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None, name
+        assert (command.help or "").split("\n\n")[0].strip() == summary, name
+    assert set(COMMAND_SUMMARIES) == set(COMMAND_MODULES)
+
+
+def test_top_level_help_is_the_same_lazy_and_loaded() -> None:
+    """`sievert --help` before any command module is loaded equals the fully loaded one."""
+    probe = (
+        "import importlib, sys\n"
+        "from click.testing import CliRunner\n"
+        "from sievert.cli.main import cli, COMMAND_MODULES\n"
+        "lazy = CliRunner().invoke(cli, ['--help'], terminal_width=100).output\n"
+        "for module in set(COMMAND_MODULES.values()): importlib.import_module(module)\n"
+        "loaded = CliRunner().invoke(cli, ['--help'], terminal_width=100).output\n"
+        "assert 'sbom' in lazy and 'worker' in lazy, lazy\n"
+        "sys.exit(0 if lazy == loaded else f'lazy:\\n{lazy}\\nloaded:\\n{loaded}')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
