@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench check clean
+.PHONY: demo test lint typecheck bench bench-curve bench-startup check clean
+
+# `make bench CURVE_FLAGS=--quick` draws the cost curve at 1k and 10k files only.
+CURVE_FLAGS ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +33,13 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/curve.py $(CURVE_FLAGS)
+
+bench-curve: $(STAMP)
+	$(BIN)/python bench/curve.py $(CURVE_FLAGS)
+
+bench-startup: $(STAMP)
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info
