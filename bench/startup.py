@@ -8,11 +8,14 @@ Run alone: `python bench/startup.py [--rounds N]`.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 COMMANDS: dict[str, list[str]] = {
     "python -c pass (floor)": [sys.executable, "-c", "pass"],
     "sievert --version": [sys.executable, "-m", "sievert", "--version"],
@@ -36,6 +39,9 @@ def timed(cmd: list[str]) -> float:
 
 def measure(rounds: int) -> dict[str, list[float]]:
     """Per command, `rounds` wall times taken round-robin after one warm-up round."""
+    # Users run an installed package with bytecode; this machine sets PYTHONDONTWRITEBYTECODE.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(SRC)], check=True)
     for cmd in COMMANDS.values():
         timed(cmd)
     times: dict[str, list[float]] = {name: [] for name in COMMANDS}
