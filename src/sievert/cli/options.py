@@ -15,6 +15,7 @@ import click
 
 from sievert.cli.output import output_option
 from sievert.errors import UsageError
+from sievert.limits import LAYER_SIZE
 from sievert.terminal import one_line
 
 if TYPE_CHECKING:  # the pipeline loads when a command runs, not for --help
@@ -139,18 +140,8 @@ def inventory_options(
         use_cache=not no_cache,
         progress=None if quiet else layer_progress(),
         pkg_types=parse_pkg_types(pkg_types),
-        max_layer_size=_env_int("SIEVERT_MAX_LAYER_SIZE", 64 * 1024**3),
+        max_layer_size=LAYER_SIZE.value(),
     )
-
-
-def _env_int(name: str, default: int) -> int:
-    """A positive integer from the environment, or UsageError naming the variable."""
-    text = os.environ.get(name, "")
-    if not text:
-        return default
-    if not text.isdigit() or int(text) <= 0:
-        raise UsageError(f"${name} must be a positive number of bytes, not {text!r}")
-    return int(text)
 
 
 def parse_pkg_types(text: str) -> tuple[str, ...]:

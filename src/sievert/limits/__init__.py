@@ -123,11 +123,16 @@ TEMPLATE_OUTPUT = Limit(
     "bytes a template may render, and the size of any string or list it builds with `*`",
 )  # fmt: skip
 
+LAYER_SIZE = Limit(
+    "layer size", "bytes", 64 * GIB, "SIEVERT_MAX_LAYER_SIZE",
+    "uncompressed bytes of one image layer",
+)  # fmt: skip
+
 ALL: tuple[Limit, ...] = (
     JSON_SIZE, JSON_DEPTH, YAML_SIZE, YAML_DEPTH, YAML_ALIASES, YAML_NODES,
     DOCKERFILE_SIZE, DOCKERFILE_LINE, DOCKERFILE_INSTRUCTIONS, SUBSTITUTION_DEPTH,
     POLICY_DEPTH, POLICY_SIZE, ARCHIVE_MEMBERS, ARCHIVE_SIZE, ARCHIVE_RATIO,
-    TEMPLATE_SIZE, TEMPLATE_OUTPUT,
+    TEMPLATE_SIZE, TEMPLATE_OUTPUT, LAYER_SIZE,
 )  # fmt: skip
 """Every limit, in the order docs/limits.md lists them."""
 
