@@ -9,6 +9,7 @@ import pytest
 
 from tests.clitools import run_sievert
 from tests.imagebuilder import F, Image, write_oci_layout
+from tests.vulndb.conftest import feed_server  # noqa: F401 - the loopback feed server fixture
 from tests.vulndb.feedfactory import write_mirror
 
 ALPINE = [F("etc/os-release", "ID=alpine\nVERSION_ID=3.23.0\n"), F("etc/hosts", "x")]

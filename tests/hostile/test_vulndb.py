@@ -3,6 +3,7 @@ per source, malformed records skipped alone, and scans that say when a source is
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import sqlite3
@@ -14,6 +15,7 @@ import pytest
 from tests.conftest import SHARED_FEEDS
 from tests.hostile.conftest import npm_sbom
 from tests.hostile.runner import assert_one_line_error, run_bounded, unwritable
+from tests.vulndb.conftest import FeedServer, Route
 from tests.vulndb.feedfactory import debian_tracker
 
 DATA_TABLES = ("affected", "vuln", "alias", "cvss", "kev", "epss", "exploit")
@@ -164,3 +166,14 @@ def test_truncated_osv_zip_on_a_copy_of_the_real_feeds(tmp_path: Path) -> None:
     code, err = update(copy, db, "-q", "--only", "osv")
     assert code == 3 and "osv/PyPI/all.zip" in err
     assert rows_of(db, "osv") == before
+
+
+def test_content_encoding_bomb_in_a_download(feed_server: FeedServer, tmp_path: Path) -> None:
+    body = gzip.compress(b" " * (64 << 20), compresslevel=9)
+    path = "/kev/known_exploited_vulnerabilities.json"
+    feed_server.routes[path] = Route(body, headers={"Content-Encoding": "gzip"})
+    args = ("db", "update", "-q", "--only", "kev", "--mirror", feed_server.url)
+    proc = run_bounded(*args, "--db", str(tmp_path / "vuln.db"))
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr and "SIEVERT_MAX_ARCHIVE_RATIO" in proc.stderr
+    assert not list((tmp_path / "feed-cache").rglob("*.json"))

@@ -24,6 +24,8 @@ class Route:
     delay: float = 0.0
     claim_length: int | None = None
     """Content-Length to announce (larger than the body = a truncated download)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Extra response headers (e.g. Content-Encoding)."""
 
 
 @dataclass
@@ -57,6 +59,8 @@ def _handler(state: FeedServer) -> type[BaseHTTPRequestHandler]:
             self.send_response(route.status)
             if route.etag:
                 self.send_header("ETag", route.etag)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
             length = route.claim_length if route.claim_length is not None else len(route.body)
             self.send_header("Content-Length", str(length))
             self.end_headers()

@@ -17,6 +17,15 @@ RATIO_FLOOR = 1 * MIB
 """Below this many uncompressed bytes the ratio is not checked (tiny files compress well)."""
 
 
+def check_expansion(expanded: int, compressed: int, where: str) -> None:
+    """LimitError when a stream inflated past ARCHIVE_SIZE or past ARCHIVE_RATIO times its
+    compressed size (used for downloads whose Content-Encoding decompresses on the way in)."""
+    bound = ARCHIVE_SIZE.value()
+    if expanded > bound:
+        raise ARCHIVE_SIZE.error(where, bound)
+    _check_ratio(expanded, compressed, where)
+
+
 def _check_ratio(expanded: int, compressed: int, where: str) -> None:
     if expanded > RATIO_FLOOR:
         bound = ARCHIVE_RATIO.value()

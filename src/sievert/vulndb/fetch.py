@@ -15,6 +15,7 @@ import httpx
 from sievert import __version__
 from sievert.errors import FeedError, UsageError
 from sievert.limits import jsonload
+from sievert.limits.archive import check_expansion
 from sievert.vulndb.feeds.base import Feed, FileSpec, Settings
 from sievert.vulndb.progress import Reporter, SilentReporter
 
@@ -203,8 +204,12 @@ class Fetcher:
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
+                written = 0
                 for chunk in response.iter_bytes(1 << 16):
                     out.write(chunk)
+                    written += len(chunk)
+                    # A Content-Encoding bomb inflates on the way in: bound it like an archive.
+                    check_expansion(written, response.num_bytes_downloaded, str(response.url))
                     self.reporter.advance(label, len(chunk))
             got = response.num_bytes_downloaded
             if expected is not None and got != expected:
