@@ -104,9 +104,12 @@ def test_scan_against_a_failed_source_says_so_in_every_format(mirror: Path, tmp_
     assert update(copy, db, "-q")[0] == 3
     sbom = tmp_path / "sbom.json"
     sbom.write_text(json.dumps(npm_sbom()))
-    for fmt in FORMATS:
+    template = tmp_path / "warnings.j2"
+    template.write_text("{% for w in db_warnings %}{{ w }}\n{% endfor %}")
+    for fmt in (*FORMATS, "template"):
         out = tmp_path / f"out.{fmt}"
-        proc = run_bounded("scan", "--sbom", str(sbom), "--db", str(db), "-f", fmt, "-o", str(out))
+        args = ("scan", "--sbom", str(sbom), "--db", str(db), "-f", fmt, "-o", str(out))
+        proc = run_bounded(*args, "--template", str(template))
         assert proc.returncode == 0, (fmt, proc.stderr)
         text = out.read_text()
         assert "source osv failed" in text or "osv failed" in text, fmt

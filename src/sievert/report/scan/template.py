@@ -11,7 +11,8 @@ for everything else (CSV, text, Markdown). The template sees:
   `suppressed` (why, '' when active);
 - `summary`: findings per severity; `status`: FAIL/WARN/PASS/FINDINGS/CLEAN;
 - `report`: the whole `--format json` document (see sievert.report.scan.native);
-- `result`: the ScanResult itself; `verdict`: its policy verdict or None.
+- `result`: the ScanResult itself; `verdict`: its policy verdict or None;
+- `db_warnings`: one line per database source the last `db update` left failed or partial.
 
 Filters: `csv` (quote one CSV field), `vuln_url` (advisory URL of an id).
 Examples: contrib/templates/.
@@ -38,6 +39,7 @@ from sievert.limits import TEMPLATE_OUTPUT, TEMPLATE_SIZE
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
 from sievert.report.scan.common import (
+    db_warnings,
     fix_label,
     layer_text,
     severity_counts,
@@ -103,6 +105,7 @@ def template_context(result: ScanResult, version: str) -> dict[str, Any]:
         "report": scan_document(result, version),
         "result": result,
         "verdict": result.verdict,
+        "db_warnings": db_warnings(result),
     }
 
 
