@@ -3,7 +3,8 @@
 The document is the inventory document of `sievert.report.sbom.native` (same keys, same order)
 followed by these keys, always present, in this order:
 
-- `database`: {`built`, `sources` [{`name`, `status`}]}: the vulnerability database matched.
+- `database`: {`built`, `sources` [{`name`, `status`}], `warnings` (only when a source the last
+  update left failed or partial)}: the vulnerability database matched.
 - `summary`: {`critical`, `high`, `medium`, `low`, `negligible`, `unknown`}: finding counts.
 - `findings`: in the order of the result (the CLI sorts it); each is {
   `id`, `severity`, `severitySource`, `fixState`, `fixedVersions`, `risk`,
@@ -49,7 +50,7 @@ from sievert.model.finding import Finding, ScanResult
 from sievert.report.base import tool_version
 from sievert.report.common import layer_by_index
 from sievert.report.sbom.native import dump, inventory_document
-from sievert.report.scan.common import package_path, severity_counts
+from sievert.report.scan.common import db_warnings, package_path, severity_counts
 from sievert.report.verdict_doc import verdict_document
 
 
@@ -61,6 +62,9 @@ def scan_document(result: ScanResult, version: str) -> dict[str, Any]:
         "built": result.db_built,
         "sources": [{"name": name, "status": status} for name, status in result.db_sources],
     }
+    warnings = db_warnings(result)
+    if warnings:
+        document["database"]["warnings"] = warnings
     document["summary"] = severity_counts(result.findings)
     document["findings"] = [
         with_instruction(finding_object(f, image), result, f) for f in result.findings
