@@ -42,12 +42,13 @@ def run_bounded(
     env: dict[str, str] | None = None,
     file_size: int | None = None,
     binary: bool = False,
+    cpu: int = CPU_SECONDS,
 ) -> Run:
     """`python -m sievert ARGS` under the memory and CPU caps (and a file-size cap if given)."""
 
     def limits() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-        resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         if file_size is not None:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails, EFBIG
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))

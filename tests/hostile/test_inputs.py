@@ -146,6 +146,18 @@ def test_long_run_line_is_linear(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_thousands_of_heredocs_within_the_bounds(tmp_path: Path) -> None:
+    # Quadratic heredoc matching and per-RUN stage scans took 27 s and 12 s of CPU on these.
+    one_run = "RUN " + " ".join(f"<<E{i}" for i in range(4000)) + "\n"
+    one_run += "".join(f"echo {i}\nE{i}\n" for i in range(4000))
+    many_runs = "".join(f"RUN <<E{i}\napt-get install -y curl\nE{i}\n" for i in range(4900))
+    for body in (one_run, many_runs):
+        (tmp_path / "Dockerfile").write_text("FROM alpine:3.23\n" + body)
+        proc = run_bounded("config", str(tmp_path / "Dockerfile"), "-f", "json", cpu=30)
+        assert proc.returncode in (0, 1), proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
 def test_policy_with_20000_rules(tmp_path: Path) -> None:
     rules = [
         {"id": f"r{i}", "action": "warn", "when": {"severity": "critical"}} for i in range(20_000)

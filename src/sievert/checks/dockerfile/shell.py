@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from sievert.checks.dockerfile.syntax import Instruction
@@ -69,10 +70,21 @@ def commands(instruction: Instruction) -> tuple[Command, ...]:
     if instruction.json_form:
         return _exec(instruction.exec_args())
     found = list(parse_script(instruction.expanded))
+    feeders = _feeders(found, {})
     for doc in instruction.heredocs:
-        if _runs_heredoc(found, doc.delimiter, doc.body):
-            found.extend(parse_script(doc.body))
+        if _runs_heredoc(feeders.get(doc.delimiter, []), doc.body):
+            body = parse_script(doc.body)
+            found.extend(body)
+            _feeders(body, feeders)
     return tuple(c for c in found if c.argv or c.assignments)
+
+
+def _feeders(found: Iterable[Command], into: dict[str, list[Command]]) -> dict[str, list[Command]]:
+    """Add to `into` each command under the targets of its redirects (a heredoc's delimiter)."""
+    for command in found:
+        for target in dict.fromkeys(target for _, target in command.redirects):
+            into.setdefault(target, []).append(command)
+    return into
 
 
 def _exec(argv: tuple[str, ...]) -> tuple[Command, ...]:
@@ -82,12 +94,12 @@ def _exec(argv: tuple[str, ...]) -> tuple[Command, ...]:
     return (command, *_nested(command))
 
 
-def _runs_heredoc(found: list[Command], delimiter: str, body: str) -> bool:
-    """The heredoc is a script for a shell: fed to `sh`/`bash`, or the RUN has no command."""
+def _runs_heredoc(feeding: list[Command], body: str) -> bool:
+    """The heredoc is a script for a shell: fed to `sh`/`bash` (feeding: the commands that
+    redirect from it), or the RUN has no command."""
     first = body.lstrip().splitlines()[0] if body.strip() else ""
     if first.startswith("#!"):
         return posixpath.basename(first[2:].split()[-1] if first[2:].split() else "") in SHELLS
-    feeding = [c for c in found if any(target == delimiter for _, target in c.redirects)]
     return not feeding or any(not c.argv or c.name in SHELLS for c in feeding)
 
 

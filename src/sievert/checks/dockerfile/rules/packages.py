@@ -231,9 +231,17 @@ def quiet_level(options: list[str]) -> int:
 
 def check_apt_yes(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
     """apt-get install that would ask for a confirmation (no -y, quiet level 2 or apt.conf)."""
+    # Per stage, worked out once: where each instruction stands, and the first Assume-Yes.
+    positions: dict[int, dict[int, int]] = {}
+    first_yes: dict[int, int] = {}
     for stage, instruction, found in runs(dockerfile):
-        before = stage.instructions[: stage.instructions.index(instruction) + 1]
-        if any(_ASSUME_YES.search(i.original) for i in before):
+        if stage.index not in positions:
+            positions[stage.index] = {id(i): n for n, i in enumerate(stage.instructions)}
+            first_yes[stage.index] = next(
+                (n for n, i in enumerate(stage.instructions) if _ASSUME_YES.search(i.original)),
+                len(stage.instructions),
+            )
+        if first_yes[stage.index] <= positions[stage.index][id(instruction)]:
             continue
         for command, options, _ in apt_installs(found):
             if not assumes_yes(options) and "yes" not in command.upstream:
@@ -245,9 +253,14 @@ def check_apt_yes(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[Check
 
 def check_recommends(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
     """apt-get install without --no-install-recommends (nor the apt.conf setting)."""
+    configured: dict[int, bool] = {}  # per stage: apt.conf sets Install-Recommends off
     for stage, instruction, found in _shipped_runs(dockerfile):
-        stage_text = "\n".join(i.original for i in stage.instructions)
-        if re.search(r"Install-Recommends\W+(?:false|0)", stage_text, re.IGNORECASE):
+        if stage.index not in configured:
+            stage_text = "\n".join(i.original for i in stage.instructions)
+            configured[stage.index] = bool(
+                re.search(r"Install-Recommends\W+(?:false|0)", stage_text, re.IGNORECASE)
+            )
+        if configured[stage.index]:
             continue
         for command, options, _ in apt_installs(found):
             if "--no-install-recommends" not in options and not any(
@@ -356,6 +369,8 @@ def _pip_mounted(instruction: Instruction, env: dict[str, str]) -> bool:
 def check_pip_cache(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[CheckFinding]:
     """pip install without --no-cache-dir, PIP_NO_CACHE_DIR, a cache mount or a purge after."""
     for stage, instruction, found in _shipped_runs(dockerfile):
+        if not any(_pip_installs(c) for c in found):
+            continue  # the stage's environment is only worked out for RUNs that install
         env = _stage_env(stage, instruction)
         if _pip_mounted(instruction, env):
             continue
