@@ -10,9 +10,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.imagebuilder import F, Image, Member, W, write_oci_layout  # noqa: E402
+from tests.imagebuilder import F, Image, Member, W, write_oci_archive, write_oci_layout  # noqa: E402
 
 from demo.feeds import write_mirror  # noqa: E402
+from demo.service_demo import run_service_demo  # noqa: E402
 
 OUT = REPO / "out" / "demo"
 
@@ -28,8 +29,9 @@ def layer_members(directory: Path, whiteouts: list[str]) -> list[Member]:
     return members
 
 
-def build() -> str:
-    """Write the demo image as an OCI layout; return the target to scan."""
+def build() -> tuple[str, Path]:
+    """Write the demo image as an OCI layout and an OCI archive; the target to scan and the
+    archive to upload."""
     spec = json.loads((REPO / "demo" / "image" / "image.json").read_text())
     layers = [
         layer_members(REPO / "demo" / "image" / layer["dir"], layer.get("whiteouts", []))
@@ -41,7 +43,8 @@ def build() -> str:
         history=[layer["created_by"] for layer in spec["layers"]],
     )
     write_oci_layout(OUT / "layout", {spec["tag"]: image})
-    return f"oci-dir:{OUT / 'layout'}:{spec['tag']}"
+    archive = write_oci_archive(OUT / "image-oci.tar", {spec["tag"]: image})
+    return f"oci-dir:{OUT / 'layout'}:{spec['tag']}", archive
 
 
 def sievert(*args: str) -> None:
@@ -54,8 +57,9 @@ def sievert(*args: str) -> None:
 
 
 def main() -> None:
-    """Build the image and a feed mirror; show layers, SBOM, then a vulnerability scan."""
-    target = build()
+    """Build the image and a feed mirror; show layers, SBOM, a vulnerability scan, then the same
+    image certified by the embedded service."""
+    target, archive = build()
     cache = str(OUT / "cache")
     mirror = write_mirror(OUT / "mirror")
     database = str(OUT / "vuln.db")
@@ -84,6 +88,7 @@ def main() -> None:
         "--show-suppressed",
     )
     sievert("vuln", "show", "CVE-2023-4911", "--db", database)
+    run_service_demo(OUT, archive, database, REPO / "demo" / "policy.yaml")
 
 
 if __name__ == "__main__":

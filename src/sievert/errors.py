@@ -108,3 +108,7 @@ class LimitError(SievertError):
 
 class OutputError(SievertError):
     """An output file, device or directory cannot be written (full disk, read-only, refused)."""
+
+
+class ServerError(SievertError):
+    """A Sievert server refused a request, failed, or is not a Sievert server."""

@@ -28,7 +28,9 @@ from sievert.pipeline import (
     SCANNERS,
     AdviceOptions,
     GateOptions,
+    InventoryOptions,
     ScanOptions,
+    apply_gate,
     decide,
     load_gate,
     parse_severities,
@@ -57,6 +59,12 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
     "sbom_path",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Scan the packages of a CycloneDX or SPDX JSON SBOM instead of an image.",
+)
+@click.option(
+    "--server",
+    metavar="URL",
+    help="Match on a Sievert server (token in $SIEVERT_SERVER_TOKEN): the image is walked "
+    "here and only its inventory is sent.",
 )
 @format_option(scan_writer_names())
 @output_option
@@ -156,6 +164,7 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
 def scan_command(
     target: str | None,
     sbom_path: Path | None,
+    server: str | None,
     fmt: str,
     output: Path | None,
     severity: str | None,
@@ -216,7 +225,9 @@ def scan_command(
         advice=AdviceOptions(reading, advice_scope, advice_limit) if advise else None,
         gate=gate,
     )
-    if sbom_path is not None:
+    if server:
+        result = apply_gate(_remote(server, target, sbom_path, chosen, advise, reading), gate)
+    elif sbom_path is not None:
         result = scan_inventory(parse_sbom(sbom_path.read_bytes(), str(sbom_path)), options)
     else:
         assert target is not None
@@ -233,6 +244,30 @@ def scan_command(
         click.echo(f"sievert: {reason}", err=True)
     if decision.failed:
         sys.exit(EXIT_POLICY)
+
+
+def _remote(
+    server: str,
+    target: str | None,
+    sbom_path: Path | None,
+    scanners: tuple[str, ...],
+    advise: bool,
+    options: InventoryOptions,
+) -> ScanResult:
+    """The inventory taken here (or read from the SBOM), matched by a Sievert server."""
+    from sievert.pipeline import take_inventory
+    from sievert.service.client import remote_scan
+
+    if scanners != ("vuln",) or advise:
+        raise UsageError("--server matches vulnerabilities only (--scanners vuln, no advice)")
+    if sbom_path is not None:
+        inventory = parse_sbom(sbom_path.read_bytes(), str(sbom_path))
+        name = sbom_path.name
+    else:
+        assert target is not None
+        inventory = take_inventory(target, options)
+        name = target
+    return remote_scan(server, os.environ.get("SIEVERT_SERVER_TOKEN", ""), inventory, name)
 
 
 def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWriter:
