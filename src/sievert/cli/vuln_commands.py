@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TextIO
 
@@ -15,6 +14,7 @@ from sievert.cli.output import output_stream
 from sievert.errors import TargetNotFoundError
 from sievert.model import Vulnerability
 from sievert.report.vulntext import (
+    exploitation_json,
     statement_json,
     vulnerability_json,
     write_json,
@@ -88,20 +88,7 @@ def exploits(vuln_id: str, db_path: Path | None, fmt: str, output: Path | None) 
         record = db.get(vuln_id)
     if record is None:
         raise TargetNotFoundError(f"{vuln_id}: not in the vulnerability database")
-    data = {
-        "id": record.id,
-        "kev": {
-            "date_added": record.kev_date_added,
-            "due_date": record.kev_due_date,
-            "ransomware": record.kev_ransomware,
-        }
-        if record.kev_date_added
-        else None,
-        "epss": {"score": record.epss_score, "percentile": record.epss_percentile}
-        if record.epss_score is not None
-        else None,
-        "exploits": [dataclasses.asdict(e) for e in record.exploits],
-    }
+    data = {"id": record.id, **exploitation_json(record)}
     with output_stream(output) as out:
         if fmt == "json":
             write_json(data, out)

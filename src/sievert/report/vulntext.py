@@ -30,6 +30,23 @@ def vulnerability_json(vuln: Vulnerability, statements: Sequence[Affected]) -> d
     return data
 
 
+def exploitation_json(vuln: Vulnerability) -> dict[str, Any]:
+    """KEV, EPSS and public exploits of a vulnerability, as plain JSON data."""
+    return {
+        "kev": {
+            "date_added": vuln.kev_date_added,
+            "due_date": vuln.kev_due_date,
+            "ransomware": vuln.kev_ransomware,
+        }
+        if vuln.kev_date_added
+        else None,
+        "epss": {"score": vuln.epss_score, "percentile": vuln.epss_percentile}
+        if vuln.epss_score is not None
+        else None,
+        "exploits": [dataclasses.asdict(e) for e in vuln.exploits],
+    }
+
+
 def statement_json(statement: Affected) -> dict[str, Any]:
     """One advisory statement as JSON data."""
     data = dataclasses.asdict(statement)

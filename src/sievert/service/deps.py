@@ -38,6 +38,19 @@ class Principal:
     role: str
 
 
+async def read_bounded(request: Request, limit: int) -> bytes:
+    """The whole request body; 413 as soon as it exceeds `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is larger than the {limit}-byte limit")
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise HTTPException(413, f"the body is larger than the {limit}-byte limit")
+    return bytes(data)
+
+
 def get_services(request: Request) -> Services:
     """The application's services."""
     services: Services = request.app.state.services

@@ -7,14 +7,14 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from sievert import vulndb
 from sievert.errors import SievertError
 from sievert.service import harbor
-from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep
+from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep, read_bounded
 from sievert.service.models import HarborScan, Image, ImageReport
 from sievert.service.routes.images import queue
 
@@ -45,11 +45,10 @@ async def harbor_scan(
     request: Request, services: ServicesDep, session: SessionDep, _: Analyst
 ) -> Response:
     """Accept a scan request at once (202 with its id); the analysis runs as a job."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_REQUEST:
-            return _error(413, "the scan request is too large")
+    try:
+        body = await read_bounded(request, MAX_REQUEST)
+    except HTTPException as exc:
+        return _error(exc.status_code, str(exc.detail))
     try:
         reference, authorization, plain_http, artifact = harbor.parse_scan_request(body)
     except harbor.HarborRequestError as exc:

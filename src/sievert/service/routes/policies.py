@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from sievert.errors import SievertError
 from sievert.service.certify import attached_policy, certify, store_policy, stored_result
-from sievert.service.deps import Admin, Analyst, Reader, SessionDep
+from sievert.service.deps import Admin, Analyst, Reader, SessionDep, read_bounded
 from sievert.service.models import Certification, Policy, PolicyAttachment
 from sievert.service.routes.images import get_image
 from sievert.service.schemas import (
@@ -40,11 +40,7 @@ async def upload_policy(
     name: PolicyName, request: Request, session: SessionDep, _: Admin
 ) -> PolicyOut:
     """Store the YAML policy as a new version of NAME (unchanged text keeps the version)."""
-    data = b""
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > MAX_POLICY:
-            raise HTTPException(413, f"a policy is at most {MAX_POLICY} bytes")
+    data = await read_bounded(request, MAX_POLICY)
     try:
         text = data.decode("utf-8")
         row, _created = store_policy(session, name, text)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sievert import vulndb
 from sievert.errors import SievertError
-from sievert.report.vulntext import statement_json, vulnerability_json
+from sievert.report.vulntext import exploitation_json, statement_json, vulnerability_json
 from sievert.service.deps import Reader, ServicesDep, SessionDep
 from sievert.service.models import Image, ImagePackage, ImageVuln
 from sievert.service.routes.images import Limit, Offset, approvals, image_out
@@ -35,26 +35,6 @@ def open_vulndb(settings: Settings) -> Iterator[vulndb.VulnDB]:
         yield db
 
 
-def exploitation(record: Any) -> dict[str, Any]:
-    """KEV, EPSS and public exploits of a vulnerability record."""
-    return {
-        "kev": {
-            "date_added": record.kev_date_added,
-            "due_date": record.kev_due_date,
-            "ransomware": record.kev_ransomware,
-        }
-        if record.kev_date_added
-        else None,
-        "epss": {"score": record.epss_score, "percentile": record.epss_percentile}
-        if record.epss_score is not None
-        else None,
-        "exploits": [
-            {"source": e.source, "id": e.id, "url": e.url, "title": e.title}
-            for e in record.exploits
-        ],
-    }
-
-
 @router.get("/v1/vulnerabilities/{vuln_id}")
 def show_vulnerability(
     vuln_id: str, services: ServicesDep, session: SessionDep, _: Reader
@@ -67,7 +47,7 @@ def show_vulnerability(
             raise HTTPException(404, f"{vuln_id} is not in the vulnerability database")
         statements = db.statements(vuln_id)
     document = vulnerability_json(record, statements)
-    document["exploitation"] = exploitation(record)
+    document["exploitation"] = exploitation_json(record)
     document["stored_images"] = _affected_count(session, [vuln_id, *record.aliases])
     return document
 
@@ -102,7 +82,7 @@ def search_vulnerabilities(
             record = db.get(statement.vuln_id)
             answer = statement_json(statement)
             answer["summary"] = record.summary if record else ""
-            answer["exploitation"] = exploitation(record) if record else None
+            answer["exploitation"] = exploitation_json(record) if record else None
             answers.append(answer)
     return answers
 
