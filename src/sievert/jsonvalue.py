@@ -10,12 +10,9 @@ from typing import Any
 
 
 def as_dict(value: object) -> dict[str, Any]:
-    """The value if it is an object (keys as strings: YAML may use numbers), else {}."""
-    if not isinstance(value, dict):
-        return {}
-    if all(type(key) is str for key in value):
-        return value
-    return {str(key): item for key, item in value.items()}
+    """The value if it is an object, else {} (not copied: feed import reads millions of them;
+    a YAML key that is not a string simply never matches a lookup)."""
+    return value if isinstance(value, dict) else {}
 
 
 def as_list(value: object) -> list[Any]:
