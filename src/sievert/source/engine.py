@@ -44,6 +44,7 @@ from sievert.source.blob import CHUNK, DigestReader, decompressed
 from sievert.source.capture import CaptureSpec
 from sievert.source.httpbody import ResponseReader
 from sievert.source.layerindex import LayerIndex
+from sievert.source.manifest import run_config
 from sievert.source.tarwalk import index_tar
 
 DEFAULT_SOCKETS = ("/var/run/docker.sock", "{xdg}/podman/podman.sock", "/run/podman/podman.sock")
@@ -200,8 +201,6 @@ def engine_metadata(target: str, inspect: Any, history: Any) -> ImageMetadata:
         )
         for i, diff_id in enumerate(diff_ids)
     )
-    raw_cfg = inspect.get("Config")
-    cfg: dict[str, Any] = raw_cfg if isinstance(raw_cfg, dict) else {}
     image_id = str(inspect.get("Id") or "")
     return ImageMetadata(
         reference=target,
@@ -216,13 +215,7 @@ def engine_metadata(target: str, inspect: Any, history: Any) -> ImageMetadata:
         ),
         layers=layers,
         created=str(inspect.get("Created") or ""),
-        user=str(cfg.get("User") or ""),
-        env=_strings(cfg.get("Env")),
-        entrypoint=_strings(cfg.get("Entrypoint")),
-        cmd=_strings(cfg.get("Cmd")),
-        working_dir=str(cfg.get("WorkingDir") or ""),
-        exposed_ports=tuple(sorted(cfg.get("ExposedPorts") or {})),
-        labels=tuple(sorted((str(k), str(v)) for k, v in (cfg.get("Labels") or {}).items())),
+        **run_config(inspect.get("Config")),
         history=tuple(
             (str(h.get("CreatedBy") or ""), not any(h is x for x in layered)) for h in entries
         ),
@@ -241,12 +234,6 @@ def _timestamp(value: Any) -> str:
     if isinstance(value, int | float) and value > 0:
         return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return str(value or "")
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 # the archive stream -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sievert.errors import ImageFormatError, PlatformNotFoundError
 from sievert.limits import jsonload
@@ -163,9 +163,7 @@ def image_metadata(
         )
         for i, desc in enumerate(manifest.layers)
     )
-    cfg = config.get("config") or config.get("container_config") or {}
-    if not isinstance(cfg, dict):
-        cfg = {}
+    cfg = config.get("config") or config.get("container_config")
     return ImageMetadata(
         reference=reference,
         source_kind=source_kind,
@@ -180,17 +178,39 @@ def image_metadata(
         ),
         layers=layers,
         created=str(config.get("created", "")),
-        user=str(cfg.get("User") or ""),
-        env=_strings(cfg.get("Env")),
-        entrypoint=_strings(cfg.get("Entrypoint")),
-        cmd=_strings(cfg.get("Cmd")),
-        working_dir=str(cfg.get("WorkingDir") or ""),
-        exposed_ports=tuple(sorted(cfg.get("ExposedPorts") or {})),
-        labels=_pairs(cfg, "Labels"),
+        **run_config(cfg),
         annotations=manifest.annotations,
         history=tuple(
             (str(h.get("created_by", "")), bool(h.get("empty_layer", False))) for h in history
         ),
+    )
+
+
+class RunConfig(TypedDict):
+    """The image config's run settings, as `ImageMetadata` fields."""
+
+    user: str
+    env: tuple[str, ...]
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+    working_dir: str
+    exposed_ports: tuple[str, ...]
+    labels: tuple[tuple[str, str], ...]
+
+
+def run_config(cfg: object) -> RunConfig:
+    """User, Env, Entrypoint, Cmd, WorkingDir, ExposedPorts and Labels of an image config's
+    `config` object (the same in an OCI config blob and an engine's inspect answer)."""
+    raw: dict[str, Any] = cfg if isinstance(cfg, dict) else {}
+    ports = raw.get("ExposedPorts")
+    return RunConfig(
+        user=str(raw.get("User") or ""),
+        env=_strings(raw.get("Env")),
+        entrypoint=_strings(raw.get("Entrypoint")),
+        cmd=_strings(raw.get("Cmd")),
+        working_dir=str(raw.get("WorkingDir") or ""),
+        exposed_ports=tuple(sorted(str(p) for p in ports)) if isinstance(ports, dict) else (),
+        labels=_pairs(raw, "Labels"),
     )
 
 
