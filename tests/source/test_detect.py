@@ -8,7 +8,8 @@ import pytest
 
 from sievert.errors import TargetNotFoundError
 from sievert.source.base import SourceOptions
-from sievert.source.detect import SOURCES, open_target, split_prefix
+from sievert.source.detect import open_target, split_prefix
+from sievert.source.plugins import SOURCES
 from tests.imagebuilder import (
     F,
     Image,

@@ -19,7 +19,6 @@ from sievert.model.vuln import (
     WONT_FIX,
     RangeEvent,
 )
-from sievert.vulndb.feeds import FEEDS
 from sievert.vulndb.feeds.alpine import parse_alpine
 from sievert.vulndb.feeds.base import cvss_score, rating
 from sievert.vulndb.feeds.cve5 import parse_cve5
@@ -29,6 +28,7 @@ from sievert.vulndb.feeds.exploitdb import parse_exploitdb
 from sievert.vulndb.feeds.kev import parse_kev
 from sievert.vulndb.feeds.nvd import parse_nvd
 from sievert.vulndb.feeds.osv import namespace_for, parse_osv
+from sievert.vulndb.plugins import FEEDS
 from tests.vulndb import feedfactory as ff
 
 

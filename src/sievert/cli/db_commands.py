@@ -19,7 +19,7 @@ from sievert.cli.output import output_stream
 from sievert.errors import EXIT_ERROR
 from sievert.report.sbom.table import SafeConsole as Console
 from sievert.terminal import one_line
-from sievert.vulndb.feeds import FEEDS
+from sievert.vulndb.plugins import FEEDS
 from sievert.vulndb.progress import RichReporter, SilentReporter
 from sievert.vulndb.store import DbStatus, default_path
 from sievert.vulndb.update import UpdateReport

@@ -20,7 +20,7 @@ from sievert.policy.document import (
     Rule,
 )
 from sievert.policy.patterns import ImagePattern, parse_image_pattern
-from sievert.policy.predicates import PARSERS
+from sievert.policy.plugins import PREDICATES
 from sievert.policy.yamlnode import Node, check_keys, parse_yaml
 
 TOP_KEYS = ("version", "policies", "mappings", "default", "exceptions")
@@ -156,9 +156,9 @@ def _part(key: str, node: Node, depth: int) -> Predicate:
             raise node.error(f"`{key}` needs at least one condition")
         children = tuple(predicate(item, depth + 1) for item in items)
         return AllOf(children) if key == "all" else AnyOf(children)
-    parser = PARSERS.get(key)
+    parser = PREDICATES.get(key)
     if parser is None:
-        known = ", ".join((*COMBINATORS, *sorted(PARSERS)))
+        known = ", ".join((*COMBINATORS, *sorted(PREDICATES)))
         raise node.error(f"unknown predicate (expected one of {known})")
     return parser(node)
 

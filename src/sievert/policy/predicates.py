@@ -10,7 +10,6 @@ from sievert.model.finding import Finding
 from sievert.model.package import Package
 from sievert.model.severity import Severity
 from sievert.model.vuln import FIX_STATES, FIXED
-from sievert.policy import image_predicates, runtime_predicates
 from sievert.policy.context import Context, layer_origin, package_of, parse_day
 from sievert.policy.document import Leaf
 from sievert.policy.packages import PackageMatcher, parse_matchers
@@ -228,9 +227,7 @@ PARSERS: dict[str, Parser] = {
     "config_severity": _config_severity,
     "secret_rule": _rule_ids("secret_rule", SECRET, SecretFinding),
     "secret": _secret,
-    **image_predicates.PARSERS,
-    **runtime_predicates.PARSERS,
 }
-"""Every predicate key, with the parser compiling its value."""
+"""The finding and package predicate keys, with the parser compiling each value."""
 
 __all__ = ["PARSERS", "PackageMatcher", "fix_date", "license_ids", "severity_of"]

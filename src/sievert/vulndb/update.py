@@ -12,8 +12,9 @@ from pathlib import Path
 import httpx
 
 from sievert.errors import FeedError, LimitError, UsageError
-from sievert.vulndb.feeds import FEEDS, Feed, FeedResult, FileSpec, Settings
+from sievert.vulndb.feeds import Feed, FeedResult, FileSpec, Settings
 from sievert.vulndb.fetch import MISSING, Fetched, Fetcher, Mirror
+from sievert.vulndb.plugins import FEEDS
 from sievert.vulndb.progress import Reporter, SilentReporter
 from sievert.vulndb.store import (
     PARTIAL,
