@@ -6,6 +6,7 @@ import json
 from typing import Any, TextIO
 
 from sievert.model import Inventory, Package
+from sievert.report.sbom.native import layer_section
 from sievert.report.sbom.table import introduced_by_layer
 
 
@@ -19,7 +20,7 @@ def _package(package: Package) -> dict[str, str]:
 
 
 def layers_document(inventory: Inventory) -> dict[str, Any]:
-    """{image, layers [{index, digest, diffId, size, mediaType, createdBy, created, packages}],
+    """{image, layers [the `sbom -f json` layer object with its `packages`],
     unattributed (packages in no known layer)}."""
     image = inventory.image
     groups = introduced_by_layer(inventory)
@@ -27,13 +28,7 @@ def layers_document(inventory: Inventory) -> dict[str, Any]:
         "image": {"reference": image.reference, "manifestDigest": image.manifest_digest},
         "layers": [
             {
-                "index": layer.index,
-                "digest": layer.digest,
-                "diffId": layer.diff_id,
-                "size": layer.size,
-                "mediaType": layer.media_type,
-                "createdBy": layer.created_by,
-                "created": layer.created,
+                **layer_section(layer),
                 "packages": [_package(p) for p in groups.get(layer.index, [])],
             }
             for layer in image.layers
