@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -12,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from sievert.errors import SievertError
 from sievert.model.finding import ScanResult
-from sievert.policy import apply_policy, detect_base, parse_policy
+from sievert.pipeline import Gate, GateOptions, apply_gate
+from sievert.policy import parse_policy
 from sievert.policy.result_input import load_scan_result
 from sievert.service.models import Certification, Image, ImageReport, Policy, PolicyAttachment
 
@@ -66,8 +66,8 @@ def certify(session: Session, image: Image, result: ScanResult, policy: Policy) 
     """Evaluate a policy on a result and store the certification (an error is a verdict too)."""
     try:
         document = parse_policy(policy.text, f"{policy.name} v{policy.version}")
-        base = detect_base(result.inventory.image)
-        judged = apply_policy(result, document, (), date.today(), base, image_ref=image.reference)
+        gate = Gate(GateOptions(image_ref=image.reference), policy=document)
+        judged = apply_gate(result, gate)
         verdict = judged.verdict
         action = verdict.action if verdict is not None else "go"
         reasons = _reasons(judged)
