@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.clitools import run_sievert
 from tests.pgcluster import Cluster
@@ -14,6 +16,17 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 SHARED_IMAGES = SHARED / "images" / "oci-layout"
 SHARED_FEEDS = SHARED / "feeds"
+
+settings.register_profile(
+    "sievert",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("SIEVERT_HYPOTHESIS_PROFILE", "sievert"))
+"""Property tests stay bounded and reproducible in `make test`; set the variable to dig deeper."""
 
 
 @pytest.fixture

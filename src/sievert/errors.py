@@ -14,6 +14,19 @@ class SievertError(Exception):
     exit_code = EXIT_ERROR
 
 
+class InternalError(SievertError):
+    """An unexpected exception (a bug) caught by the CLI, named with its command and input."""
+
+    def __init__(self, command: str, subject: str, cause: BaseException, hint: bool = True) -> None:
+        on = f" on {subject}" if subject else ""
+        tail = "; rerun with `sievert --debug ...` for the traceback" if hint else ""
+        super().__init__(
+            f"internal error in `{command}`{on}: {type(cause).__name__}: {cause} (a bug{tail})"
+        )
+        self.command = command
+        self.subject = subject
+
+
 class UsageError(SievertError):
     """The user asked for something malformed (bad flag value, unknown format); exit 2."""
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sievert.report.licenses import (
     LicenseTerm,
@@ -74,3 +76,37 @@ def test_cyclonedx_choices() -> None:
         {"license": {"name": "ISC OR 0BSD"}},
         {"license": {"name": "odd"}},
     ]
+
+
+DEBIAN_COPYRIGHT_TEXTS = [
+    "and/or GPL-3+",
+    "GPL-2+ and/or LGPL-2.1+",
+    "BSD-3-clause or GPL-2+ with OpenSSL exception",
+    "public-domain and/or",
+    "(MIT",
+    "WITH",
+    "Apache-2.0 WITH",
+    "GPL-2.0 or or MIT",
+]
+
+
+@pytest.mark.parametrize("text", DEBIAN_COPYRIGHT_TEXTS)
+def test_text_that_breaks_license_expression_is_free_text(text: str) -> None:
+    term = classify(text)
+    assert term == LicenseTerm("text", text)
+    expression, extracted = spdx_expression((text, "MIT"))
+    ref = license_ref(text)
+    assert expression == f"{ref} AND MIT"
+    assert extracted == {ref: text}
+    assert cyclonedx_licenses((text,)) == [{"license": {"name": text}}]
+
+
+@given(st.lists(st.text(max_size=60), max_size=4))
+def test_any_licence_text_gives_valid_spdx_and_cyclonedx(texts: list[str]) -> None:
+    expression, extracted = spdx_expression(tuple(texts))
+    for ref in extracted:
+        assert ref.startswith("LicenseRef-")
+        assert all(c.isascii() and (c.isalnum() or c in ".-") for c in ref)
+        assert ref in expression
+    for entry in cyclonedx_licenses(tuple(texts)):
+        assert set(entry) <= {"license", "expression"}

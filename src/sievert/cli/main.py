@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 import click
 
 from sievert import __version__
-from sievert.errors import EXIT_ERROR, EXIT_USAGE, SievertError
+from sievert.errors import EXIT_ERROR, EXIT_USAGE, InternalError, SievertError
 from sievert.terminal import one_line
 
 COMMAND_MODULES = {
@@ -49,8 +50,61 @@ COMMAND_SUMMARIES = {
 tests/cli/test_lazy_imports.py checks these against the commands themselves."""
 
 
+_EXPECTED = (
+    SievertError,
+    OSError,
+    click.exceptions.ClickException,
+    click.exceptions.Exit,
+    click.exceptions.Abort,
+)
+"""Exceptions the commands raise on purpose; anything else is a bug, reported as InternalError."""
+
+
+class SievertCommand(click.Command):
+    """A command whose unexpected exceptions become one InternalError naming it and its input."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the callback; a bug -> InternalError (and the traceback first under --debug)."""
+        try:
+            return super().invoke(ctx)
+        except _EXPECTED:
+            raise
+        except Exception as exc:
+            debug = bool(ctx.find_root().params.get("debug"))
+            if debug:
+                traceback.print_exc()
+            raise InternalError(_command_name(ctx), _subject(ctx), exc, hint=not debug) from exc
+
+
+def _command_name(ctx: click.Context) -> str:
+    """`sievert policy eval`, whatever the program was called as."""
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["sievert", *reversed(names)])
+
+
+_NOT_INPUTS = ("output", "db_path", "cache_dir")
+
+
+def _subject(ctx: click.Context) -> str:
+    """What the command was run on: its first argument given, else its first input file."""
+    params = ctx.command.params
+    arguments = [p for p in params if isinstance(p, click.Argument)]
+    files = [p for p in params if isinstance(p.type, click.Path) and p.name not in _NOT_INPUTS]
+    for param in (*arguments, *files):
+        value = ctx.params.get(param.name or "")
+        if value:
+            return " ".join(map(str, value)) if isinstance(value, tuple) else str(value)
+    return ""
+
+
 class SievertGroup(click.Group):
     """Loads command modules lazily; turns Sievert errors into one-line messages and exit codes."""
+
+    command_class = SievertCommand
+    group_class = type
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Every command name, without importing the modules."""
@@ -92,12 +146,13 @@ class SievertGroup(click.Group):
 
 @click.group(cls=SievertGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sievert")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Print the traceback of an internal error.")
+def cli(debug: bool) -> None:
     """Sievert: container image inventory, SBOMs and vulnerability scanning."""
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: never a traceback unless --debug asks for one."""
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
@@ -108,3 +163,13 @@ def main() -> None:
         sys.exit(EXIT_USAGE)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except SievertError as exc:
+        click.echo(f"sievert: error: {one_line(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # outside any command: argument parsing, lazy imports
+        debug = "--debug" in sys.argv[1:]
+        if debug:
+            traceback.print_exc()
+        crash = InternalError("sievert", "", exc, hint=not debug)
+        click.echo(f"sievert: error: {one_line(str(crash))}", err=True)
+        sys.exit(EXIT_ERROR)

@@ -30,16 +30,36 @@ def _licensing() -> Any:
 
 @cache
 def classify(text: str) -> LicenseTerm:
-    """Sort one licence string; LicenseRef-* symbols count as free text (they need a definition)."""
+    """Sort one licence string; never raises: anything not plainly SPDX is free text.
+
+    LicenseRef-* symbols count as free text too (they need a definition in the document).
+    """
     stripped = text.strip()
-    info = _licensing().validate(stripped) if stripped else None
-    normalized = info.normalized_expression if info is not None and not info.errors else None
-    if not normalized or "LicenseRef-" in normalized:
+    parsed = _spdx(stripped) if stripped else None
+    if parsed is None:
         return LicenseTerm("text", stripped)
-    symbols = _licensing().license_keys(normalized)
+    normalized, symbols = parsed
     if len(symbols) == 1 and normalized == symbols[0]:
         return LicenseTerm("id", normalized)
     return LicenseTerm("expression", normalized)
+
+
+def _spdx(text: str) -> tuple[str, list[str]] | None:
+    """(normalised expression, its licence keys), or None when `text` is not a known SPDX one.
+
+    This is the edge to license_expression, whose own error paths raise AttributeError,
+    TypeError and others on ordinary text such as Debian's `and/or GPL-3+`; any failure there
+    only means that the text is not an SPDX expression.
+    """
+    try:
+        info = _licensing().validate(text)
+        normalized = info.normalized_expression if not info.errors else None
+        if not normalized or "LicenseRef-" in normalized:
+            return None
+        keys: list[str] = _licensing().license_keys(normalized)
+    except Exception:  # the library is the edge; see the docstring
+        return None
+    return str(normalized), keys
 
 
 def classify_all(texts: tuple[str, ...]) -> list[LicenseTerm]:
