@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 
 from sievert.cli.main import main
+from tests.schemas import sarif_errors
 
-SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
 BAD = """\
 FROM ubuntu
 # sievert:ignore=SV-DF-018 vendor script
@@ -170,15 +169,10 @@ def test_config_file_beside_and_explicit(tree: Path, tmp_path: Path) -> None:
     assert run("config", str(tree), "--config", str(bad))[0] == 3
 
 
-def _errors(log: dict[str, Any]) -> list[str]:
-    validator = Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
-    return [error.message for error in validator.iter_errors(log)]
-
-
 def test_sarif_is_valid_and_points_at_lines(tree: Path) -> None:
     _, out, _ = run("config", str(tree), "-f", "sarif", "--show-suppressed")
     log = json.loads(out)
-    assert _errors(log) == []
+    assert sarif_errors(log) == []
     run_ = log["runs"][0]
     rules = run_["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules][:3] == ["SV-DF-001", "SV-DF-002", "SV-DF-003"]

@@ -8,9 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
-from referencing import Registry, Resource
 
 from sievert.model.finding import ScanResult
 from sievert.report.plugins import scan_writer_for
@@ -19,18 +17,9 @@ from tests.report.inventories import fixed_stamp
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
 from tests.report.test_golden import GOLDEN, UPDATE
 from tests.report.verdict_results import verdict_scan
+from tests.schemas import gitlab_validator
 
 SCHEMAS = Path(__file__).parents[1] / "fixtures" / "report" / "gitlab"
-
-
-def _validator() -> jsonschema.Draft7Validator:
-    common = json.loads((SCHEMAS / "security-report-format.json").read_text())
-    container = json.loads((SCHEMAS / "container-scanning-report-format.json").read_text())
-    registry: Registry[Any] = Registry().with_resources(
-        [(doc["$id"], Resource.from_contents(doc)) for doc in (common, container)]
-    )
-    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
-    return jsonschema.Draft7Validator(container, registry=registry, format_checker=checker)
 
 
 def _url() -> str:
@@ -46,16 +35,16 @@ def _document(result: ScanResult) -> dict[str, Any]:
 
 @pytest.mark.parametrize("factory", [small_scan, empty_scan, odd_scan, verdict_scan])
 def test_schema_valid(factory: Callable[[], ScanResult]) -> None:
-    _validator().validate(_document(factory()))
+    gitlab_validator().validate(_document(factory()))
 
 
 def test_schema_catches_a_wrong_severity_and_type() -> None:
     document = _document(small_scan())
     document["vulnerabilities"][0]["severity"] = "critical"
-    assert not _validator().is_valid(document)
+    assert not gitlab_validator().is_valid(document)
     document = _document(small_scan())
     document["scan"]["type"] = "sast"
-    assert not _validator().is_valid(document)
+    assert not gitlab_validator().is_valid(document)
 
 
 def test_vulnerability_fields() -> None:

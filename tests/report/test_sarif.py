@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
 
 from sievert.model.finding import ScanResult
 from sievert.report.scan.sarif import SarifWriter
 from tests.report.scan_results import empty_scan, odd_scan, small_scan
-
-SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "report" / "sarif-schema-2.1.0.json"
+from tests.schemas import sarif_errors
 
 
 def _log(result: ScanResult) -> dict[str, Any]:
@@ -26,15 +23,10 @@ def _log(result: ScanResult) -> dict[str, Any]:
     return log
 
 
-def _errors(log: dict[str, Any]) -> list[str]:
-    validator = Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
-    return [error.message for error in validator.iter_errors(log)]
-
-
 @pytest.mark.usefixtures("no_network")
 @pytest.mark.parametrize("build", [small_scan, odd_scan, empty_scan])
 def test_validates_against_the_sarif_2_1_0_schema(build: Any) -> None:
-    assert _errors(_log(build())) == []
+    assert sarif_errors(_log(build())) == []
 
 
 @pytest.mark.usefixtures("no_network")
@@ -42,7 +34,7 @@ def test_schema_rejects_a_bad_level_and_a_missing_message() -> None:
     log = _log(small_scan())
     log["runs"][0]["results"][0]["level"] = "fatal"
     del log["runs"][0]["results"][1]["message"]
-    assert len(_errors(log)) == 2
+    assert len(sarif_errors(log)) == 2
 
 
 def test_one_run_with_the_sievert_driver() -> None:

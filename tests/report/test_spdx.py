@@ -7,12 +7,11 @@ import json
 from typing import Any
 
 import pytest
-from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
-from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from sievert.model import Inventory
 from sievert.report.sbom.spdx import SpdxJsonWriter
 from tests.report.inventories import FIXED_STAMP, fixed_stamp, odd_inventory, small_inventory
+from tests.schemas import spdx_errors
 
 
 def _text(inventory: Inventory) -> str:
@@ -31,22 +30,17 @@ def _package(doc: dict[str, Any], name: str) -> dict[str, Any]:
     return package
 
 
-def _validation_messages(doc: dict[str, Any]) -> list[str]:
-    document = JsonLikeDictParser().parse(doc)
-    return [m.validation_message for m in validate_full_spdx_document(document)]
-
-
 @pytest.mark.usefixtures("no_network")
 @pytest.mark.parametrize("build", [small_inventory, odd_inventory])
 def test_spdx_tools_validates_with_no_messages(build: Any) -> None:
-    assert _validation_messages(_doc(build())) == []
+    assert spdx_errors(_doc(build())) == []
 
 
 @pytest.mark.usefixtures("no_network")
 def test_validator_reports_an_undefined_licence_ref() -> None:
     doc = _doc(small_inventory())
     doc["packages"][2]["licenseDeclared"] = "LicenseRef-undefined"
-    assert _validation_messages(doc) != []
+    assert spdx_errors(doc) != []
 
 
 def test_document_header() -> None:
