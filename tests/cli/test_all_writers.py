@@ -29,19 +29,20 @@ import sievert.cli.scan_commands
 import sievert.cli.vuln_commands  # noqa: F401 - the commands attach themselves to `cli`
 from sievert.cli.main import cli
 from sievert.errors import EXIT_OK, EXIT_POLICY
-from sievert.report.registry import config_writer_names, scan_writer_names, writer_names
-from tests import (
-    test_cli,
-    test_cli_hostile,
-    test_pipeline,
-    test_scan_cli,
-)
-from tests.checks.image import test_layers
-from tests.checks.secrets import test_scan_cli as test_secret_cli
+from sievert.report.plugins import config_writer_names, scan_writer_names, writer_names
+from tests import test_pipeline as pipeline_tests
+from tests.checks.image import test_layers as layer_check_tests
+from tests.cli import test_hostile_images as hostile_tests
+from tests.cli import test_image_commands as image_command_tests
+from tests.cli import test_scan as scan_tests
+from tests.cli import test_scan_secrets as secret_tests
 from tests.conftest import REPO_ROOT, SHARED_IMAGES
 from tests.imagebuilder import F, Image, write_oci_layout
 from tests.schemas import cyclonedx_errors, gitlab_errors, junit_errors, sarif_errors, spdx_errors
-from tests.source import test_detect, test_engine_archive, test_formats, test_registry
+from tests.source import test_detect as detect_tests
+from tests.source import test_engine_archive as engine_archive_tests
+from tests.source import test_formats as format_tests
+from tests.source import test_registry as registry_tests
 from tests.test_base_advice import app_image
 
 REAL_TAGS = ("bookworm", "bookworm-apps", "alpine-3.23")
@@ -115,17 +116,17 @@ def demo_image() -> Image:
 SYNTHETIC: dict[str, Callable[[], Image]] = {
     "messy": messy_image,
     "demo": demo_image,
-    "test_cli": lambda: test_cli.IMAGE,
-    "test_cli_hostile": lambda: test_cli_hostile.GOOD,
-    "test_scan_cli": lambda: test_scan_cli.IMAGE,
-    "test_pipeline": test_pipeline.three_layer_image,
-    "checks_layers": lambda: test_layers.IMAGE,
-    "secrets_scan_cli": lambda: test_secret_cli.IMAGE,
+    "cli_image_commands": lambda: image_command_tests.IMAGE,
+    "cli_hostile_images": lambda: hostile_tests.GOOD,
+    "cli_scan": lambda: scan_tests.IMAGE,
+    "cli_scan_secrets": lambda: secret_tests.IMAGE,
+    "pipeline": pipeline_tests.three_layer_image,
+    "checks_layers": lambda: layer_check_tests.IMAGE,
     "base_advice_app": app_image,
-    "source_formats_zstd": lambda: test_formats.sample("zstd"),
-    "source_registry": test_registry.two_layers,
-    "source_engine_archive": test_engine_archive.image,
-    "source_detect": test_detect.tiny,
+    "source_formats_zstd": lambda: format_tests.sample("zstd"),
+    "source_registry": registry_tests.two_layers,
+    "source_engine_archive": engine_archive_tests.image,
+    "source_detect": detect_tests.tiny,
 }
 """Every image the tests build (module constants and argument-free builders), by name."""
 
