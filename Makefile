@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench bench-curve bench-startup check clean
+.PHONY: demo deps test lint typecheck bench bench-curve bench-startup check clean
 
 # `make bench CURVE_FLAGS=--quick` draws the cost curve at 1k and 10k files only.
 CURVE_FLAGS ?=
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
+
+# The Debian packages the tests use (.ci/apt-packages.txt, as CI installs them); sudo if not root.
+deps:
+	bash .ci/install-deps
 
 test: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider
