@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sievert.model import Affected, Severity, Vulnerability
+from collections.abc import Iterable, Sequence
+
+from sievert.model import Affected, Notice, Severity, Vulnerability
+from sievert.model.finding import Finding
 from sievert.model.vuln import preferred_cvss
 
 
@@ -17,3 +20,25 @@ def rate(affected: Affected, vulnerability: Vulnerability) -> tuple[Severity, st
         if rated is not None:
             return rated, f"cvss{score.version}:{score.source}"
     return Severity.UNKNOWN, ""
+
+
+def unrated_notice(
+    findings: Iterable[Finding], sources: Sequence[tuple[str, str]]
+) -> Notice | None:
+    """Why some findings have severity unknown and where a rating would come from, or None.
+
+    A finding is unrated when its feed (e.g. the Debian tracker's "not yet assigned") gives no
+    severity and the database has no CVSS for it: CVSS comes from CVE records (the `cve`
+    source, on by default) and NVD (`nvd`, opt-in).
+    """
+    unrated = {f.id for f in findings if f.severity == Severity.UNKNOWN}
+    if not unrated:
+        return None
+    imported = {name for name, status in sources if status == "ok"}
+    if "cve" not in imported:
+        hint = "no CVE records in the database; run `sievert db update` with the `cve` source"
+    else:
+        hint = "no CVSS in their CVE records; NVD's: add `nvd` to `sievert db update --only`"
+    count = f"{len(unrated)} vulnerabilities have" if len(unrated) > 1 else "1 vulnerability has"
+    message = f"{count} severity unknown: no distro rating, {hint}"
+    return Notice(message, "", "info")
