@@ -8,8 +8,25 @@ from dataclasses import replace
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.catalog.capture import extractors_of
 from sievert.catalog.distro import detect_distro
+from sievert.errors import SievertError
 from sievert.model import Distro, Notice, Package
 from sievert.source.view import FileView, compile_globs
+
+
+def run_cataloger(cataloger: Cataloger, view: FileView, context: CatalogContext) -> CatalogResult:
+    """One cataloger's result; a bug in it is a notice, so the other catalogers still report.
+
+    Catalogers turn malformed files into notices themselves; this is the net under them for
+    what they did not foresee (an exception from a third-party parser, say). Sievert's own
+    errors (a layer that cannot be read, a bound exceeded) still stop the run.
+    """
+    try:
+        return cataloger.catalog(view, context)
+    except (SievertError, MemoryError):
+        raise
+    except Exception as exc:  # the plug-in edge: see the docstring
+        message = f"{cataloger.name} cataloger failed, its packages are missing: {exc!r:.200}"
+        return CatalogResult(notices=(Notice(message, "", "error"),))
 
 
 class IntroductionTracker:
@@ -32,7 +49,7 @@ class IntroductionTracker:
             if not any(pattern.match(path) for path in changed):
                 continue
             context = context or CatalogContext(distro=detect_distro(view))
-            result = cataloger.catalog(view, context)
+            result = run_cataloger(cataloger, view, context)
             self._last[cataloger.name] = (context.distro, result)
             keys = {p.key for p in result.packages}
             since = self._since.setdefault(cataloger.name, {})
@@ -64,7 +81,9 @@ def catalog_view(
     packages: list[Package] = []
     notices: list[Notice] = []
     for cataloger in catalogers:
-        result = tracker.last_result(cataloger.name, distro) or cataloger.catalog(view, context)
+        result = tracker.last_result(cataloger.name, distro) or run_cataloger(
+            cataloger, view, context
+        )
         notices.extend(result.notices)
         packages.extend(
             replace(p, introduced_by=tracker.introduced(cataloger.name, p)) for p in result.packages
