@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
+from sievert.match.severity import unrated_notice
 from sievert.model import CvssScore, ImageMetadata, Package
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.severity import MOST_SEVERE_FIRST, Severity
@@ -128,3 +129,9 @@ def db_warnings(result: ScanResult) -> list[str]:
         for name, status in result.db_sources
         if status in words
     ]
+
+
+def severity_notes(findings: Iterable[Finding], result: ScanResult) -> list[str]:
+    """Why shown findings have severity unknown and where a rating comes from (or nothing)."""
+    notice = unrated_notice(findings, result.db_sources)
+    return [notice.message] if notice is not None else []

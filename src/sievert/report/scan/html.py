@@ -28,6 +28,7 @@ from sievert.report.scan.common import (
     db_warnings,
     describe,
     fix_label,
+    severity_notes,
     vulnerability_url,
 )
 from sievert.report.verdict_view import (
@@ -177,6 +178,7 @@ def report_context(result: ScanResult, stamp: Stamp) -> dict[str, Any]:
         "scanners": result.scanners,
         "db_built": result.db_built,
         "db_warnings": db_warnings(result),
+        "notes": severity_notes(active, result),
     }
 
 

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from sievert.model.finding import Finding, ScanResult
-from sievert.report.scan.common import db_warnings, fix_label, severity_counts, vulnerability_url
+from sievert.report.scan.common import (
+    db_warnings,
+    fix_label,
+    severity_counts,
+    severity_notes,
+    vulnerability_url,
+)
 from sievert.report.verdict_view import (
     Suppressions,
     active_findings,
@@ -104,6 +110,7 @@ def markdown_summary(
     active = active_findings(result)
     lines = [status_line(result, len(active)), "", *counts_table(active)]
     lines += [f"> **Warning:** {text}" for text in db_warnings(result)]
+    lines += [f"> **Note:** {cell(text)}" for text in severity_notes(active, result)]
     if active:
         lines += ["", f"**Top findings** ({min(limit, len(active))} of {len(active)})", ""]
         lines += findings_table(active, limit)
