@@ -118,7 +118,11 @@ def mutated_tree(draw: st.DrawFn, seeds: list[Any]) -> Any:
     """A parsed seed document with one to three subtrees replaced by any value or removed."""
     document = draw(st.sampled_from(seeds))
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        path = draw(st.sampled_from(_paths(document)))
+        by_depth: dict[int, list[tuple[Any, ...]]] = {}
+        for found in _paths(document):
+            by_depth.setdefault(len(found), []).append(found)
+        depth = draw(st.sampled_from(sorted(by_depth)))  # shallow keys as often as deep ones
+        path = draw(st.sampled_from(by_depth[depth]))
         delete = bool(path) and draw(st.booleans())
         document = _replace(document, path, None if delete else draw(JSON_VALUES), delete)
     return document

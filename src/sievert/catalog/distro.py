@@ -79,7 +79,7 @@ def distro_from_os_release(fields: dict[str, str], debian_version: str = "") -> 
     codename = fields.get("VERSION_CODENAME", "") or fields.get("UBUNTU_CODENAME", "")
     if distro_id == "debian" and not codename:
         codename = _debian_codename(fields.get("VERSION", ""), version_id, debian_version)
-    if distro_id == "debian" and not version_id and debian_version[:1].isdigit():
+    if distro_id == "debian" and not version_id and debian_version[:1].isdecimal():
         version_id = debian_version.split(".")[0]
     return Distro(
         id=distro_id,

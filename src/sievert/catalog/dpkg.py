@@ -70,7 +70,7 @@ def split_source(source: str, name: str, version: str) -> tuple[str, str]:
 def deb_epoch(version: str) -> int | None:
     """The epoch of a Debian version ('1:2.3-4' -> 1), None when absent or malformed."""
     head, sep, _ = version.partition(":")
-    return int(head) if sep and head.isdigit() else None
+    return int(head) if sep and head.isdecimal() else None
 
 
 def parse_dpkg_status(
@@ -121,7 +121,7 @@ def _package(fields: dict[str, str], distro: Distro | None) -> Package:
     if fields.get("maintainer"):
         metadata.append(("maintainer", fields["maintainer"]))
     size = fields.get("installed-size", "")
-    if size.isdigit():
+    if size.isdecimal():
         metadata.append(("installed_size", str(int(size) * 1024)))
     return Package(
         name=name,

@@ -38,7 +38,7 @@ def parse_rpm_qa(text: str, distro: Distro | None, where: str = "rpm -qa") -> Pa
             name=name,
             version=version,
             release=release,
-            epoch=int(epoch) if epoch.isdigit() and int(epoch) > 0 else None,
+            epoch=int(epoch) if epoch.isdecimal() and int(epoch) > 0 else None,
             arch="" if arch == "(none)" else arch,
             source_rpm="" if source == "(none)" else source,
             license="" if licence == "(none)" else licence,

@@ -63,7 +63,7 @@ def kernel_release(package: Package) -> str:
     if package.type == "deb":
         for prefix in DEB_PREFIXES:
             rest = package.name.removeprefix(prefix)
-            if rest != package.name and rest[:1].isdigit():
+            if rest != package.name and rest[:1].isdecimal():
                 return rest.removesuffix("-unsigned").removesuffix("-dbg")
         return ""
     if package.type == "rpm" and package.name in RPM_KERNELS:

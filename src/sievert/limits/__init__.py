@@ -37,7 +37,7 @@ class Limit:
         text = os.environ.get(self.variable, "").strip()
         if not text:
             return self.default
-        if not text.isdigit() or int(text) <= 0:
+        if not text.isdecimal() or int(text) <= 0:
             raise UsageError(f"${self.variable} must be a positive integer, not {text!r}")
         return int(text)
 

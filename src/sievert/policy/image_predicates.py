@@ -96,7 +96,7 @@ def _port_matches(pattern: str, exposed: str) -> bool:
     if want_proto and want_proto.lower() != (proto or "tcp").lower():
         return False
     low, _, high = want_number.partition("-")
-    if not number.isdigit():
+    if not number.isdecimal():
         return False
     return int(low) <= int(number) <= int(high or low)
 
@@ -105,7 +105,7 @@ def _exposed_ports(node: Node) -> Leaf:
     patterns = tuple(item.text() for item in node.items())
     for item, pattern in zip(node.items(), patterns, strict=True):
         low, _, rest = pattern.partition("/")[0].partition("-")
-        if not low.isdigit() or (rest and not rest.isdigit()):
+        if not low.isdecimal() or (rest and not rest.isdecimal()):
             raise item.error(f"bad port {pattern!r} (e.g. 22, 23/tcp, 6000-6063)")
 
     def detail(ctx: Context) -> str:

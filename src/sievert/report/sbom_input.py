@@ -208,7 +208,7 @@ def sievert_layers(props: Props) -> tuple[LayerInfo, ...]:
                 index=index,
                 digest=values.get("digest", ""),
                 diff_id=values.get("diffID", ""),
-                size=int(size) if size.isdigit() else 0,
+                size=int(size) if size.isdecimal() else 0,
                 media_type="",
                 created_by=values.get("createdBy", ""),
             )
@@ -441,7 +441,7 @@ def _epoch(kind: str, version: str, qualifiers: Mapping[str, str], props: Props)
     text = _first(props, "sievert:package:epoch") or qualifiers.get("epoch", "")
     if not text and kind == "deb" and ":" in version:
         text = version.partition(":")[0]
-    return int(text) if text.isdigit() else None
+    return int(text) if text.isdecimal() else None
 
 
 def _rpm_release(kind: str, version: str) -> str:
@@ -459,7 +459,7 @@ def _locations(props: Props, builder: SbomBuilder) -> tuple[Location, ...]:
     for _, values in sorted(fields.items()):
         diff_id = values.get("layerDiffID") or values.get("layerID", "")
         index_text = values.get("layerIndex", "")
-        index = int(index_text) if index_text.isdigit() else builder.layer_index(diff_id)
+        index = int(index_text) if index_text.isdecimal() else builder.layer_index(diff_id)
         layer = next((x for x in builder.layers if x.index == index), None)
         digest = layer.digest if layer is not None else ""
         locations.append(Location(values.get("path", ""), index, digest, diff_id))
@@ -468,7 +468,7 @@ def _locations(props: Props, builder: SbomBuilder) -> tuple[Location, ...]:
 
 def _introduced(props: Props, locations: tuple[Location, ...]) -> int:
     text = _first(props, "sievert:layer:index")
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     return locations[0].layer_index if locations else -1
 
@@ -485,6 +485,6 @@ def distro_from_purls(packages: list[Package]) -> Distro | None:
         return None
     value = seen.most_common(1)[0][0]
     distro_id, dash, version = value.rpartition("-")
-    if not dash or not version[:1].isdigit():
+    if not dash or not version[:1].isdecimal():
         return Distro(id=value.lower())
     return Distro(id=distro_id.lower(), version_id=version)

@@ -196,7 +196,7 @@ def _number(value: object) -> int | None:
     if isinstance(value, int):
         return value
     text = str(value)
-    return int(text) if text.lstrip("-").isdigit() else None
+    return int(text) if text.lstrip("-").isdecimal() else None
 
 
 def comparison(field: str, op: str, values: tuple[str, ...]) -> Test:

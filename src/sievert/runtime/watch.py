@@ -91,7 +91,7 @@ def namespace_members(init_pid: int, proc: Path = PROC) -> list[int]:
     return sorted(
         int(entry.name)
         for entry in proc.iterdir()
-        if entry.name.isdigit() and _link(entry / "ns" / "pid") == wanted
+        if entry.name.isdecimal() and _link(entry / "ns" / "pid") == wanted
     )
 
 
@@ -113,7 +113,7 @@ def read_process(pid: int, init_pid: int, members: set[int], proc: Path = PROC) 
         name=fields.get("Name", "").strip(),
         exe=_link(base / "exe"),
         cmdline=cmdline.decode("utf-8", "replace"),
-        uid=int(uids[1]) if len(uids) > 1 and uids[1].isdigit() else -1,
+        uid=int(uids[1]) if len(uids) > 1 and uids[1].isdecimal() else -1,
         is_init=pid == init_pid,
         is_exec=pid != init_pid and ppid not in members,
     )
@@ -225,7 +225,7 @@ def observation_events(seen: Observation) -> Iterator[dict[str, str | int | bool
         if path not in folders:
             yield base | {"evt.type": "write", "fs.path": path, "fs.kind": kind}
     exposed = {
-        int(p.split("/")[0]) for p in seen.container.exposed_ports if p.split("/")[0].isdigit()
+        int(p.split("/")[0]) for p in seen.container.exposed_ports if p.split("/")[0].isdecimal()
     }
     for s in seen.sockets:
         yield base | {

@@ -41,7 +41,7 @@ class Principal:
 async def read_bounded(request: Request, limit: int) -> bytes:
     """The whole request body; 413 as soon as it exceeds `limit` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise HTTPException(413, f"the body is larger than the {limit}-byte limit")
     data = bytearray()
     async for chunk in request.stream():

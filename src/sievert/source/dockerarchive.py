@@ -44,7 +44,7 @@ def split_archive_target(target: str) -> tuple[str, str, int | None]:
         return path, tag, None
     path, pos = split_path_ref(target, "@")
     if pos:
-        if not pos.isdigit():
+        if not pos.isdecimal():
             raise TargetNotFoundError(f"{target}: '@' must be followed by an image number")
         return path, "", int(pos)
     return target, "", None

@@ -37,9 +37,9 @@ def parse(version: str) -> tuple[Part, ...]:
     """The parts of a normalised Composer version; VersionError for branches or junk."""
     text = version.strip()
     text = text[1:] if text[:1] in ("v", "V") else text
-    if not text[:1].isdigit() or not text.isascii() or any(c.isspace() for c in text):
+    if not text[:1].isdecimal() or not text.isascii() or any(c.isspace() for c in text):
         raise VersionError(version, NAME, "not a numbered version (a dev- branch?)")
-    parts: list[Part] = [int(p) if p.isdigit() else p.lower() for p in _PART.findall(text)]
+    parts: list[Part] = [int(p) if p.isdecimal() else p.lower() for p in _PART.findall(text)]
     parts = [p for p in parts if p != "stable"]
     lead = _LEAD.match(text)
     numbers = lead.group().count(".") + 1 if lead else 4

@@ -56,7 +56,7 @@ def parse(version: str) -> DpkgKey:
     epoch = 0
     if ":" in text:
         head, text = text.split(":", 1)
-        if not (head.isascii() and head.isdigit()):
+        if not (head.isascii() and head.isdecimal()):
             raise VersionError(version, NAME, "epoch is not a number")
         epoch = int(head)
     upstream, dash, revision = text.rpartition("-")

@@ -39,10 +39,10 @@ def _parts(text: str) -> tuple[Part, ...]:
     tokens = _PARTS.findall(text)
     parts: list[Part] = []
     for index, token in enumerate(tokens):
-        if token.isdigit():
+        if token.isdecimal():
             parts.append((NUMBER, int(token), ""))
             continue
-        numbered = index + 1 < len(tokens) and tokens[index + 1].isdigit()
+        numbered = index + 1 < len(tokens) and tokens[index + 1].isdecimal()
         rank = PRE_WORDS.get(token)
         if rank is not None and (len(token) > 1 or numbered):
             parts.append((PRE, rank, token))

@@ -38,7 +38,7 @@ def _split(version: str) -> list[Token]:
             sep = "-" if group_no and not part_no else "."
             runs = _RUN.findall(part) or [""]
             for run_no, run in enumerate(runs):
-                value: int | str = int(run) if run.isdigit() else run
+                value: int | str = int(run) if run.isdecimal() else run
                 if isinstance(value, str) and run_no + 1 < len(runs):
                     value = _SHORT.get(value, value)
                 tokens.append((sep if run_no == 0 else "-", value if run else 0))

@@ -25,7 +25,7 @@ NugetKey: TypeAlias = tuple[tuple[int, ...], int, tuple[Label, ...]]
 
 
 def _label(text: str) -> Label:
-    return (0, int(text), "") if text.isdigit() else (1, 0, text.lower())
+    return (0, int(text), "") if text.isdecimal() else (1, 0, text.lower())
 
 
 @functools.lru_cache(maxsize=65536)

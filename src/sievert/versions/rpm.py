@@ -31,7 +31,7 @@ _NUM, _ALPHA, _MARK = 0, 1, 2
 def _tokens(text: str) -> Tokens:
     out: list[tuple[int, Token]] = []
     for run in _TOKEN.findall(text):
-        if run.isdigit():
+        if run.isdecimal():
             out.append((_NUM, int(run)))
         elif run in (_TILDE, _CARET):
             out.append((_MARK, run))

@@ -53,7 +53,7 @@ def parse(version: str) -> tuple[Segment, ...]:
     if not _VALID.fullmatch(text):
         raise VersionError(version, NAME, "not a Gem::Version")
     text = text.replace("-", ".pre.")
-    segments: list[Segment] = [int(s) if s.isdigit() else s for s in _SEGMENT.findall(text)]
+    segments: list[Segment] = [int(s) if s.isdecimal() else s for s in _SEGMENT.findall(text)]
     first_string = next((i for i, s in enumerate(segments) if isinstance(s, str)), len(segments))
     numeric = _drop_zeros(segments[:first_string])
     return (*numeric, *_drop_zeros(segments[first_string:]))

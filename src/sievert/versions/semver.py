@@ -29,7 +29,7 @@ SemverKey: TypeAlias = tuple[int, int, int, int, tuple[Ident, ...]]
 
 
 def _ident(text: str) -> Ident:
-    if text.isdigit():
+    if text.isdecimal():
         return (0, int(text), "")
     return (1, 0, text)
 

@@ -58,7 +58,7 @@ def _read_header(src: BinaryIO, archive: Path) -> tuple[str, int]:
     if src.read(len(MAGIC)) != MAGIC:
         raise DatabaseError(f"{archive}: not a Sievert database export (bad header)")
     parts = src.readline(200).decode("ascii", "replace").split()
-    if len(parts) != 4 or parts[0] != "sha256" or parts[2] != "size" or not parts[3].isdigit():
+    if len(parts) != 4 or parts[0] != "sha256" or parts[2] != "size" or not parts[3].isdecimal():
         raise DatabaseError(f"{archive}: not a Sievert database export (bad checksum line)")
     return parts[1], int(parts[3])
 

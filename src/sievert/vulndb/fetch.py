@@ -199,7 +199,7 @@ class Fetcher:
 
     def _save(self, response: httpx.Response, dest: Path, label: str) -> None:
         length = response.headers.get("Content-Length")
-        expected = int(length) if length and length.isdigit() else None
+        expected = int(length) if length and length.isdecimal() else None
         self.reporter.start(label, expected)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
         try:

@@ -212,7 +212,7 @@ def unwritable(directory: Path, exc: BaseException) -> DatabaseError:
 def _remove_stale_builds(target: Path) -> None:
     for stale in target.parent.glob(f"{target.name}.building-*"):
         pid = stale.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdecimal() and not _alive(int(pid)):
             stale.unlink(missing_ok=True)
 
 
@@ -272,7 +272,7 @@ def old_sources(path: Path) -> set[str]:
 def _schema_of(path: Path) -> int | None:
     rows = _query_read_only(path, "SELECT value FROM meta WHERE key='schema_version'")
     value = str(rows[0][0]) if rows else ""
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def _query_read_only(path: Path, sql: str) -> list[Any] | None:

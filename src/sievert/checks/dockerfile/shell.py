@@ -245,7 +245,7 @@ class _Lexer:
             self._double_quoted()
         elif (char == "$" and text.startswith("$(", pos)) or char == "`":
             self._substitution()
-        elif (self.started or not char.isdigit()) and (plain := _PLAIN.match(text, pos)):
+        elif (self.started or not char.isdecimal()) and (plain := _PLAIN.match(text, pos)):
             self._take(plain.group())
             self.pos = plain.end()
         else:

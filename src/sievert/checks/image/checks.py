@@ -66,7 +66,7 @@ def check_ports(
     """SV-IMG-002/003: EXPOSE of remote administration or control-plane ports."""
     for spec in meta.exposed_ports:
         port_text = spec.split("/", 1)[0]
-        if not port_text.isdigit():
+        if not port_text.isdecimal():
             continue
         port = int(port_text)
         if port in cfg.daemon_ports:

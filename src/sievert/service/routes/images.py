@@ -108,7 +108,7 @@ async def _receive(request: Request, services: Services, suffix: str) -> str:
     """Stream the request body to a file in the storage dir, bounded; its path."""
     limit = services.settings.max_upload
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise HTTPException(413, f"the upload is larger than the {limit}-byte limit")
     fd, path = storage_temp(services.settings, suffix)
     size = 0

@@ -84,7 +84,7 @@ def namespace_for(ecosystem: str) -> str | None:
     if base == "Alpine" and release:
         return f"alpine:{release.removeprefix('v')}"
     if base == "Ubuntu" and release:
-        number = next((p for p in release.split(":") if p[:1].isdigit()), release)
+        number = next((p for p in release.split(":") if p[:1].isdecimal()), release)
         return f"ubuntu:{UBUNTU_CODENAMES.get(number, number)}"
     return _rpm_or_rolling_namespace(base, release)
 
@@ -100,7 +100,7 @@ def _rpm_or_rolling_namespace(base: str, release: str) -> str | None:
         return f"{ROLLING_DISTROS[base]}:rolling"
     if base not in RPM_DISTROS or not release:
         return None
-    major = next((p.split(".")[0] for p in release.split(":") if p[:1].isdigit()), "")
+    major = next((p.split(".")[0] for p in release.split(":") if p[:1].isdecimal()), "")
     return f"{RPM_DISTROS[base]}:{major}" if major else None
 
 

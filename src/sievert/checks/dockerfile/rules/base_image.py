@@ -142,7 +142,7 @@ def check_allowed(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[Check
 
 def _external(source: str, dockerfile: Dockerfile, stage: Stage) -> bool:
     """`--from` names an image, not a stage."""
-    if source.isdigit() or dockerfile.stage_named(source, len(dockerfile.stages)) is not None:
+    if source.isdecimal() or dockerfile.stage_named(source, len(dockerfile.stages)) is not None:
         return False
     return any(char in source for char in ":/.@")
 
@@ -159,7 +159,7 @@ def check_stage_refs(dockerfile: Dockerfile, config: CheckConfig) -> Iterator[Ch
 
 
 def _stage_problem(source: str, dockerfile: Dockerfile, stage: Stage, at: Instruction) -> str:
-    if source.isdigit():
+    if source.isdecimal():
         index = int(source)
         return "" if index < stage.index else f"--from={source} is not an earlier stage"
     if stage.name and source.lower() == stage.name:
