@@ -100,16 +100,6 @@ def test_fail_on_and_severity_filter(tree: Path) -> None:
     assert {f["severity"] for f in json.loads(out)["findings"]} == {"medium"}
 
 
-def test_quiet_keeps_the_exit_code_and_silences_notes(tree: Path, tmp_path: Path) -> None:
-    code, out, err = run("config", str(tree), "--fail-on", "high", "-f", "json", "-q")
-    assert code == 1 and err == ""
-    assert json.loads(out)["findings"]
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert run("config", str(empty))[2].startswith("sievert: no Dockerfile found")
-    assert run("config", str(empty), "--quiet")[0::2] == (0, "")
-
-
 def test_suppressed_findings_do_not_fail(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text(

@@ -64,8 +64,9 @@ def test_nested_command_names_its_path_and_file(
 ) -> None:
     result = tmp_path / "result.json"
     result.write_text("{}")
-    monkeypatch.setattr(policy_commands, "load_policy", explode)
-    code, _, err = run_main(capsys, "policy", "eval", str(result), "--policy", "p.yaml")
+    monkeypatch.setattr(policy_commands, "load_scan_result", explode)
+    policy = Path(__file__).resolve().parents[2] / "demo" / "policy.yaml"
+    code, _, err = run_main(capsys, "policy", "eval", str(result), "--policy", str(policy))
     assert code == EXIT_ERROR
     assert f"internal error in `sievert policy eval` on {result}: KeyError" in err
     assert "Traceback" not in err

@@ -20,7 +20,11 @@ def test_no_notice_when_every_finding_is_rated() -> None:
 
 def test_without_cve_records_the_notice_names_the_cve_source() -> None:
     first, second, *_ = small_scan().findings
-    findings = [replace(first, severity=Severity.UNKNOWN), replace(second, severity=Severity.UNKNOWN), second]
+    findings = [
+        replace(first, severity=Severity.UNKNOWN),
+        replace(second, severity=Severity.UNKNOWN),
+        second,
+    ]
     notice = unrated_notice(findings, WITHOUT_CVE)
     assert notice is not None
     assert notice.message.startswith("2 vulnerabilities have severity unknown: no distro rating")
