@@ -31,6 +31,7 @@ from sievert.cli.main import cli
 from sievert.errors import EXIT_OK, EXIT_POLICY
 from sievert.report.plugins import config_writer_names, scan_writer_names, writer_names
 from tests import test_pipeline as pipeline_tests
+from tests.checks.dockerfile.labelled import write_corpus
 from tests.checks.image import test_layers as layer_check_tests
 from tests.cli import test_hostile_images as hostile_tests
 from tests.cli import test_image_commands as image_command_tests
@@ -312,17 +313,26 @@ def test_vuln_show(
         assert json.loads(run.out)["id"] == ids[0]
 
 
-DOCKERFILES = {
-    "demo": REPO_ROOT / "demo" / "Dockerfile",
-    "corpus": REPO_ROOT / "tests" / "checks" / "dockerfile" / "corpus",
-    "cases": REPO_ROOT / "tests" / "checks" / "dockerfile" / "cases",
-}
+DOCKERFILES = ("demo", "cases", "labelled")
+"""The demo's Dockerfile, the rule case folders, and the labelled corpus the tests write."""
+
+
+@pytest.fixture(scope="session")
+def dockerfiles(workdir: Path) -> dict[str, Path]:
+    """Where each set of Dockerfiles is (the labelled corpus written once per session)."""
+    corpus = workdir / "labelled"
+    write_corpus(corpus)
+    return {
+        "demo": REPO_ROOT / "demo" / "Dockerfile",
+        "cases": REPO_ROOT / "tests" / "checks" / "dockerfile" / "cases",
+        "labelled": corpus,
+    }
 
 
 @pytest.mark.parametrize("fmt", CONFIG_FORMATS)
 @pytest.mark.parametrize("where", DOCKERFILES)
-def test_config(where: str, fmt: str) -> None:
-    run = invoke("config", str(DOCKERFILES[where]), "-f", fmt)
+def test_config(where: str, fmt: str, dockerfiles: dict[str, Path]) -> None:
+    run = invoke("config", str(dockerfiles[where]), "-f", fmt)
     assert_clean(run)
     check_document(fmt, run.out)
 
