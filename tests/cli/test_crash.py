@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sievert.cli import image_commands, policy_commands
+from sievert import pipeline
+from sievert.cli import policy_commands
 from sievert.cli.main import main
 from sievert.errors import EXIT_ERROR
 
@@ -33,7 +34,7 @@ def explode(*_args: object, **_kwargs: object) -> None:
 
 @pytest.fixture
 def broken_inventory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(image_commands, "take_inventory", explode)
+    monkeypatch.setattr(pipeline, "take_inventory", explode)
 
 
 @pytest.mark.usefixtures("broken_inventory")
