@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import click
 
@@ -83,6 +84,46 @@ def token_create(ctx: click.Context, role: str, name: str) -> None:
     finally:
         db.dispose()
     click.echo(new.text)
+
+
+@server.group()
+def user() -> None:
+    """Web UI users (username and password)."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "analyst", "read-only"]), help="Rights."
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from stdin.")
+@click.pass_context
+def user_create(ctx: click.Context, username: str, role: str, password_stdin: bool) -> None:
+    """Add a UI user (or reset their password and role); only the argon2 hash is stored."""
+    from sievert.service.database import Database
+    from sievert.service.models import UiUser
+    from sievert.service.settings import from_env
+    from sievert.service.ui.auth import hash_password
+
+    if not username.strip() or len(username) > 100:
+        raise UsageError("the username is 1 to 100 characters")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    if len(password) < 8:
+        raise UsageError("the password needs at least 8 characters")
+    settings = from_env(ctx.obj.get("database", ""), ctx.obj.get("vuln_db", ""))
+    db = Database(settings)
+    try:
+        db.migrate()
+        with db.session() as session:
+            session.merge(
+                UiUser(username=username, role=role, password_hash=hash_password(password))
+            )
+    finally:
+        db.dispose()
+    click.echo(f"user {username} ({role}) stored", err=True)
 
 
 @cli.command()

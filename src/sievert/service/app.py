@@ -17,6 +17,7 @@ from sievert.service.routes import ROUTERS
 from sievert.service.security import VerifiedTokens, load_cipher
 from sievert.service.settings import Settings
 from sievert.service.tasks import TaskEngine, make_engine
+from sievert.service.ui import install as install_ui
 
 
 def build_services(settings: Settings, tasks: TaskEngine | None = None) -> Services:
@@ -67,6 +68,7 @@ def register(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(SievertError, _sievert_error)
+    install_ui(app)
 
 
 async def _sievert_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -283,3 +283,13 @@ class ServiceState(Base):
     __tablename__ = "service_state"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
+
+
+class UiUser(Base):
+    """A person who signs in to the web UI with a password (argon2 hash), and their role."""
+
+    __tablename__ = "ui_users"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
