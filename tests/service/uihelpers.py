@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import re
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
+from cryptography.fernet import Fernet
+
 from tests.imagebuilder import F, Image
-from tests.service.helpers import APP_IMAGE
+from tests.pgcluster import free_port
+from tests.service.helpers import APP_IMAGE, bearer, wait_status
 
 STATUS_V2 = "".join(
     f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\n"
@@ -62,3 +74,104 @@ def sign_in(client: Any, token: str = "", username: str = "", password: str = ""
         data={"csrf_token": csrf, "token": token, "username": username, "password": password},
         follow_redirects=False,
     )
+
+
+class SievertServer:
+    """A real `sievert server` subprocess on a free loopback port, state in a temp dir."""
+
+    def __init__(self, root: Path, vuln_db: Path) -> None:
+        self.root = root
+        self.env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(root / "data"),
+            "SIEVERT_DB": str(vuln_db),
+            "SIEVERT_SECRET_KEY": Fernet.generate_key().decode(),
+        }
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = root / "server.log"
+        self.tokens: dict[str, str] = {}
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def sievert(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        """Run a sievert command against this server's state."""
+        return subprocess.run(
+            [sys.executable, "-m", "sievert", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=300,
+            check=False,
+        )
+
+    def __enter__(self) -> SievertServer:
+        for role in ("read-only", "analyst", "admin"):
+            made = self.sievert("server", "token", "create", "--role", role, "--name", role)
+            assert made.returncode == 0, made.stderr
+            self.tokens[role] = made.stdout.strip()
+        with self.log.open("wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "sievert", "server", "--port", str(self.port)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.__exit__()
+                raise RuntimeError(f"sievert server did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(30)
+
+    def add_archive(self, path: Path, name: str, timeout: float = 600) -> dict[str, Any]:
+        """Upload an image archive as the analyst and wait until it is analysed."""
+        headers = bearer(self.tokens["analyst"])
+        with httpx.Client(base_url=self.url, timeout=300) as client:
+            with path.open("rb") as body:
+                answer = client.post(
+                    "/v1/images/archive",
+                    params={"name": name},
+                    content=body,
+                    headers={**headers, "Content-Type": "application/x-tar"},
+                )
+            assert answer.status_code == 202, answer.text
+            done = wait_status(client, answer.json()["id"], headers, timeout)
+        assert done["status"] == "analysed", done
+        return done
+
+
+def oci_archive(layout: Path, tag: str, out: Path) -> Path:
+    """An OCI archive of one tag of an OCI layout (its manifest, config and layers)."""
+    index = json.loads((layout / "index.json").read_text())
+    manifest = next(
+        m
+        for m in index["manifests"]
+        if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag
+    )
+    doc = json.loads(_blob(layout, manifest["digest"]).read_bytes())
+    digests = [manifest["digest"], doc["config"]["digest"], *(x["digest"] for x in doc["layers"])]
+    with tarfile.open(out, "w") as tar:
+        tar.add(layout / "oci-layout", "oci-layout")
+        data = json.dumps({"schemaVersion": 2, "manifests": [manifest]}).encode()
+        info = tarfile.TarInfo("index.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+        for digest in digests:
+            tar.add(_blob(layout, digest), "blobs/" + digest.replace(":", "/"))
+    return out
+
+
+def _blob(layout: Path, digest: str) -> Path:
+    algorithm, _, hexdigest = digest.partition(":")
+    return layout / "blobs" / algorithm / hexdigest

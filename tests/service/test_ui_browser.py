@@ -1,0 +1,298 @@
+"""The web UI in headless Chromium against a real `sievert server` with images analysed.
+
+Debian's `chromium` driven through Playwright (never a downloaded browser); skipped with a reason
+when either is missing outside CI, failed in CI. Every page is checked for console errors, failed
+requests and requests to any other site (aborted). Screenshots go to out/ui/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT, SHARED_IMAGES
+from tests.imagebuilder import write_docker_archive
+from tests.service.helpers import APP_IMAGE
+from tests.service.uihelpers import APP_IMAGE_V2, POLICY, SievertServer, oci_archive
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOTS = REPO_ROOT / "out" / "ui"
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI installs it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        _missing("Debian's chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[SievertServer]:
+    """A server with tags 1 and 2 of example/app analysed."""
+    root = tmp_path_factory.mktemp("ui-browser")
+    with SievertServer(root, vuln_db) as live:
+        for tag, image in (("1", APP_IMAGE), ("2", APP_IMAGE_V2)):
+            archive = write_docker_archive(root / f"app{tag}.tar", image, tag=f"example/app:{tag}")
+            live.add_archive(archive, f"example/app:{tag}")
+        yield live
+
+
+class Watch:
+    """A browser page that records console errors, failed requests and off-site requests."""
+
+    def __init__(self, browser: Any, base: str, viewport: dict[str, int], **options: Any) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport, **options)
+        self.page = self.context.new_page()
+        self.problems: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        self.page.on(
+            "requestfailed",
+            lambda req: self.problems.append(f"failed: {req.url} {req.failure}"),
+        )
+        self.page.on("response", self._response)
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith(self.base):
+            route.continue_()
+        else:
+            self.problems.append(f"off-site request: {route.request.url}")
+            route.abort()
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            self.problems.append(f"console {message.type}: {message.text}")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.problems.append(f"HTTP {response.status}: {response.url}")
+
+    def goto(self, path: str) -> Any:
+        """Open a page of the server."""
+        return self.page.goto(self.base + path)
+
+    def shot(self, name: str) -> None:
+        """A full-page screenshot into out/ui/."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def sign_in(self, token: str) -> None:
+        """Sign in with the keyboard: skip link, token field, Enter."""
+        self.goto("/login")
+        self.page.keyboard.press("Tab")
+        self.page.keyboard.press("Tab")
+        assert self.page.evaluate("document.activeElement.id") == "token"
+        self.page.keyboard.type(token)
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_url(self.base + "/")
+
+    def close(self) -> None:
+        """Close the context; fail on anything recorded."""
+        self.context.close()
+        assert not self.problems, "\n".join(self.problems)
+
+
+@pytest.fixture
+def wide(browser: Any, server: SievertServer) -> Iterator[Watch]:
+    watch = Watch(browser, server.url, WIDE)
+    yield watch
+    watch.close()
+
+
+def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
+    page = wide.page
+    wide.goto("/images")
+    assert "/login" in page.url
+    wide.shot("login")
+    wide.sign_in(server.tokens["analyst"])
+    assert page.locator("h1").inner_text() == "Overview"
+    page.wait_for_selector("#chart .uplot")
+    wide.shot("overview")
+
+    page.get_by_role("link", name="Images", exact=True).click()
+    assert page.locator("#images-table tbody tr").count() == 2
+    page.get_by_label("Tag").fill("2")
+    page.wait_for_function("document.querySelectorAll('#images-table tbody tr').length === 1")
+    assert "tag=2" in page.url
+    assert "example/app" in page.locator("#images-table tbody").inner_text()
+    page.get_by_label("Tag").fill("")
+    page.wait_for_function("document.querySelectorAll('#images-table tbody tr').length === 2")
+    page.get_by_label("has fix").check()
+    page.wait_for_url(re.compile(r"fix=true"))
+    wide.shot("images")
+
+    page.get_by_label("has fix").uncheck()
+    page.wait_for_url(re.compile(r"^(?!.*fix=true)"))
+    page.get_by_label("Tag").fill("1")
+    page.wait_for_function("document.querySelectorAll('#images-table tbody tr').length === 1")
+    page.locator("#images-table tbody a").first.click()
+    page.wait_for_selector("#vulns")
+    assert page.locator("h1").inner_text() == "example/app:1"
+    assert "critical" in page.locator("#vulns").inner_text().lower() or "high" in (
+        page.locator("#vulns").inner_text().lower()
+    )
+    image_url = page.url.split("?")[0]
+    wide.shot("image")
+
+    page.get_by_role("tab", name="Packages").click()
+    page.wait_for_selector("#packages")
+    page.get_by_label("Type").select_option("pypi")
+    page.wait_for_function("document.querySelectorAll('#packages tbody tr').length === 1")
+    assert "requests" in page.locator("#packages").inner_text()
+    page.get_by_role("tab", name="Checks").click()
+    page.wait_for_selector("#checks")
+    assert "/app/.env" in page.locator("#checks").inner_text()
+    assert "AKIAZ3MSJV4WWNKWW5FG" not in page.content()
+
+    page.get_by_role("tab", name="Vulnerabilities").click()
+    page.wait_for_selector("#vulns")
+    page.get_by_role("link", name="CVE-2024-2961").first.click()
+    page.wait_for_url(re.compile(r"/vulns/CVE-2024-2961$"))
+    text = page.locator("main").inner_text()
+    assert "Attack vector" in text and "Network" in text and "EPSS" in text
+    wide.shot("vulnerability")
+    page.locator("#affected").get_by_role("link", name="layer 1").first.click()
+    page.wait_for_url(re.compile(r"tab=layers#layer-0$"))
+    assert page.locator("#layer-0").is_visible()
+    assert "ADD file:base" in page.locator("#layer-0").inner_text()
+    wide.shot("layers")
+
+    wide.goto(image_url.removeprefix(server.url) + "?tab=compare")
+    other = page.locator("#compare-other option", has_text="example/app:2").get_attribute("value")
+    page.locator("#compare-other").select_option(value=other)
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector("#cmp-fixed")
+    assert "CVE-2024-2961" in page.locator("#cmp-fixed").inner_text()
+    assert "added zlib1g" in page.locator("#cmp-packages").inner_text()
+    wide.shot("compare")
+
+    page.get_by_role("searchbox").fill("requests")
+    page.get_by_role("searchbox").press("Enter")
+    page.wait_for_url(re.compile(r"/search\?q=requests"))
+    assert "example/app:2" in page.locator("main").inner_text()
+    wide.shot("search")
+
+    page.get_by_role("link", name="Policies", exact=True).click()
+    page.get_by_label("Name").fill("ui-gate")
+    page.locator("textarea[name=text]").fill(POLICY)
+    page.get_by_role("button", name="Store policy").click()
+    page.wait_for_url(re.compile(r"/policies/ui-gate$"))
+    assert "v1" in page.locator("h1").inner_text()
+    page.get_by_label("Vulnerability id").fill("CVE-2024-2961")
+    page.get_by_label("Owner").fill("platform-team")
+    page.get_by_label("Reason").fill("not reachable from the app")
+    page.get_by_label("Expires").fill("2099-12-31")
+    page.get_by_role("button", name="Add exception").click()
+    page.wait_for_url(re.compile(r"/policies/ui-gate$"))
+    assert "v2" in page.locator("h1").inner_text()
+    assert "platform-team" in page.locator("pre.policy").inner_text()
+    wide.shot("policy")
+
+
+def test_read_only_sees_no_write_controls(browser: Any, server: SievertServer) -> None:
+    watch = Watch(browser, server.url, WIDE)
+    try:
+        watch.sign_in(server.tokens["read-only"])
+        watch.goto("/policies")
+        assert watch.page.locator("form#policy-upload").count() == 0
+        assert watch.page.locator("textarea").count() == 0
+        watch.shot("policies-read-only")
+        names = [a.inner_text() for a in watch.page.locator("#policies tbody a").all()]
+        for name in names[:1]:
+            watch.goto(f"/policies/{name}")
+            assert watch.page.locator("form#exception-form").count() == 0
+    finally:
+        watch.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_narrow_screen_and_colour_schemes(browser: Any, server: SievertServer, scheme: str) -> None:
+    watch = Watch(browser, server.url, NARROW, color_scheme=scheme)
+    try:
+        watch.sign_in(server.tokens["read-only"])
+        for path, name in (("/", "overview"), ("/images", "images")):
+            watch.goto(path)
+            width = watch.page.evaluate("document.documentElement.scrollWidth")
+            assert width <= NARROW["width"] + 1, f"{path} is {width}px wide at 390px"
+            watch.shot(f"{name}-390-{scheme}")
+        background = watch.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        dark = background != "rgb(255, 255, 255)"
+        assert dark == (scheme == "dark"), background
+    finally:
+        watch.close()
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_the_shared_images(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory, real_db: Path
+) -> None:
+    if not SHARED_IMAGES.is_dir():
+        pytest.skip("../shared/images not present (fresh clone): real-image UI test skipped")
+    root = tmp_path_factory.mktemp("ui-shared")
+    with SievertServer(root, real_db) as live:
+        ids = {}
+        for tag, name in (
+            ("bookworm", "shared/debian:bookworm"),
+            ("bookworm-apps", "shared/debian:bookworm-apps"),
+            ("alpine-3.23", "shared/alpine:3.23"),
+        ):
+            archive = oci_archive(SHARED_IMAGES, tag, root / f"{tag}.tar")
+            ids[tag] = live.add_archive(archive, name)["id"]
+            archive.unlink()
+        watch = Watch(browser, live.url, WIDE)
+        try:
+            watch.sign_in(live.tokens["analyst"])
+            watch.page.wait_for_selector("#chart .uplot")
+            watch.shot("shared-overview")
+            watch.goto("/images")
+            assert watch.page.locator("#images-table tbody tr").count() == 3
+            watch.goto(f"/images/{ids['bookworm-apps']}")
+            rows = watch.page.locator("#vulns tbody tr").count()
+            assert rows > 100, rows
+            watch.shot("shared-image")
+            watch.goto(f"/images/{ids['bookworm-apps']}?tab=layers")
+            assert watch.page.locator("ol.layers li").count() == 3
+            watch.shot("shared-layers")
+            watch.goto(f"/images/{ids['bookworm']}?tab=compare&other={ids['bookworm-apps']}")
+            added = watch.page.locator("#cmp-added li").count()
+            assert added > 50, added
+            assert "removed" not in watch.page.locator("#cmp-packages").inner_text()
+            watch.shot("shared-compare")
+        finally:
+            watch.close()
