@@ -106,10 +106,10 @@ class Watch:
         """Open a page of the server."""
         return self.page.goto(self.base + path)
 
-    def shot(self, name: str) -> None:
-        """A full-page screenshot into out/ui/."""
+    def shot(self, name: str, full: bool = True) -> None:
+        """A screenshot (the full page, or what the window shows) into out/ui/."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
     def sign_in(self, token: str) -> None:
         """Sign in with the keyboard: skip link, token field, Enter."""
@@ -280,12 +280,20 @@ def test_the_shared_images(
             watch.sign_in(live.tokens["analyst"])
             watch.page.wait_for_selector("#chart .uplot")
             watch.shot("shared-overview")
+            watch.shot("readme-overview", full=False)
             watch.goto("/images")
             assert watch.page.locator("#images-table tbody tr").count() == 3
             watch.goto(f"/images/{ids['bookworm-apps']}")
-            rows = watch.page.locator("#vulns tbody tr").count()
-            assert rows > 100, rows
+            assert watch.page.locator("#vulns tbody tr").count() == 50
+            total = int(
+                watch.page.get_by_text(re.compile(r"^\d+ findings")).inner_text().split()[0]
+            )
+            assert total > 100, total
             watch.shot("shared-image")
+            watch.shot("readme-image", full=False)
+            watch.page.get_by_role("link", name="Next →").click()
+            watch.page.wait_for_url(re.compile(r"page=2"))
+            assert watch.page.get_by_text("Page 2 of").is_visible()
             watch.goto(f"/images/{ids['bookworm-apps']}?tab=layers")
             assert watch.page.locator("ol.layers li").count() == 3
             watch.shot("shared-layers")

@@ -214,6 +214,7 @@ def image_page(
     type: Annotated[str, Query(max_length=50)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     other: int = 0,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> HTMLResponse:
     """An image: facts, verdict and history, layers, packages, vulnerabilities, checks."""
     started = time.perf_counter()
@@ -225,11 +226,12 @@ def image_page(
         "tabs": TABS,
         "filters": {"severity": severity, "kev": kev, "fix": fix, "type": type, "q": q},
         "repository": queries.repository_of(image.reference),
-        "layers": queries.layers(session, image_id),
+        "layers": queries.layers(session, image_id, contents=tab == "layers"),
         "certifications": queries.history(session, image),
     }
     context["size"] = sum(v.layer.size for v in context["layers"])
-    context.update(_tab(session, image, tab, severity, kev, fix, type, q, other))
+    context.update(_tab(session, image, tab, severity, kev, fix, type, q, other, page))
+    context["params"] = {k: v for k, v in request.query_params.items() if k != "page"}
     name = "image_tab.html" if request.headers.get("hx-target") == "tab" else "image.html"
     response = render(request, name, who, **context)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -246,12 +248,13 @@ def _tab(
     kind: str,
     q: str,
     other: int,
+    page: int,
 ) -> dict[str, Any]:
     if tab == "vulnerabilities":
-        return {"vulns": queries.vulnerabilities(session, image.id, severity, kev, fix, q)}
+        return {"vulns": queries.vulnerabilities(session, image.id, severity, kev, fix, q, page)}
     if tab == "packages":
         return {
-            "packages": queries.packages(session, image.id, kind, q),
+            "packages": queries.packages(session, image.id, kind, q, page),
             "types": queries.package_types(session, image.id),
         }
     if tab == "checks":

@@ -259,12 +259,14 @@ class LayerView:
     vulns: int = 0
 
 
-def layers(session: Session, image_id: int) -> list[LayerView]:
+def layers(session: Session, image_id: int, contents: bool = True) -> list[LayerView]:
     """The image's layers, bottom first, with the packages and findings each introduced."""
     rows = session.scalars(
         select(ImageLayer).where(ImageLayer.image_id == image_id).order_by(ImageLayer.position)
     ).all()
     views = {row.position: LayerView(row) for row in rows}
+    if not contents:
+        return list(views.values())
     for package in session.scalars(
         select(ImagePackage).where(ImagePackage.image_id == image_id).order_by(ImagePackage.name)
     ):
@@ -300,9 +302,29 @@ class VulnRow:
     cvss_score: float | None
 
 
+PER_PAGE = 50
+"""Rows per page of the image page's tables."""
+
+
+@dataclass
+class Paged:
+    """One page of a table: its rows, the total and the page numbers."""
+
+    rows: list[Any]
+    total: int
+    page: int
+    pages: int
+
+
+def _page(total: int, page: int) -> tuple[int, int, int]:
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(1, page), pages)
+    return page, pages, (page - 1) * PER_PAGE
+
+
 def vulnerabilities(
-    session: Session, image_id: int, severity: str, kev: bool, fix: bool, query: str
-) -> list[VulnRow]:
+    session: Session, image_id: int, severity: str, kev: bool, fix: bool, query: str, page: int = 1
+) -> Paged:
     """The image's findings (riskiest first, as stored) with their preferred CVSS."""
     where = [ImageVuln.image_id == image_id]
     if severity in SEVERITIES:
@@ -318,9 +340,14 @@ def vulnerabilities(
                 ImageVuln.package_name.contains(query, autoescape=True),
             )
         )
-    rows = session.scalars(select(ImageVuln).where(*where).order_by(ImageVuln.position)).all()
-    scores = cvss_scores(session, image_id)
-    return [VulnRow(r, *scores.get(r.vuln_id, ("", None))) for r in rows]
+    total = session.scalar(select(func.count(ImageVuln.id)).where(*where)) or 0
+    page, pages, offset = _page(total, page)
+    rows = session.scalars(
+        select(ImageVuln).where(*where).order_by(ImageVuln.position).limit(PER_PAGE).offset(offset)
+    ).all()
+    scores = cvss_scores(session, image_id) if rows else {}
+    found = [VulnRow(r, *scores.get(r.vuln_id, ("", None))) for r in rows]
+    return Paged(found, total, page, pages)
 
 
 def cvss_scores(session: Session, image_id: int) -> dict[str, tuple[str, float | None]]:
@@ -338,16 +365,23 @@ def cvss_scores(session: Session, image_id: int) -> dict[str, tuple[str, float |
     return out
 
 
-def packages(session: Session, image_id: int, kind: str, query: str) -> list[ImagePackage]:
-    """The image's packages, filtered by type and a name substring."""
+def packages(session: Session, image_id: int, kind: str, query: str, page: int = 1) -> Paged:
+    """A page of the image's packages, filtered by type and a name substring."""
     where = [ImagePackage.image_id == image_id]
     if kind:
         where.append(ImagePackage.type == kind)
     if query:
         where.append(ImagePackage.name.contains(query, autoescape=True))
-    return list(
-        session.scalars(select(ImagePackage).where(*where).order_by(ImagePackage.position)).all()
-    )
+    total = session.scalar(select(func.count(ImagePackage.id)).where(*where)) or 0
+    page, pages, offset = _page(total, page)
+    rows = session.scalars(
+        select(ImagePackage)
+        .where(*where)
+        .order_by(ImagePackage.position)
+        .limit(PER_PAGE)
+        .offset(offset)
+    ).all()
+    return Paged(list(rows), total, page, pages)
 
 
 def package_types(session: Session, image_id: int) -> list[tuple[str, int]]:
