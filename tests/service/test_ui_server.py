@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
@@ -13,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from sievert.service.app import create_app
-from sievert.service.models import ApiToken, Policy, UiUser
+from sievert.service.models import ApiToken, Certification, Image, Policy, UiUser
 from sievert.service.settings import Settings
 from sievert.service.ui.auth import hash_password
 from tests.imagebuilder import write_docker_archive
@@ -302,3 +303,60 @@ def test_hostile_query_values_are_refused_not_crashed(stocked: dict[str, Any]) -
 
 def test_password_hash_helper_is_argon2() -> None:
     assert hash_password("something long").startswith("$argon2id$")
+
+
+def test_error_pages_are_html_for_the_ui_and_json_for_the_api(stocked: dict[str, Any]) -> None:
+    with client_for(stocked) as client:
+        sign_in(client, token=stocked["tokens"]["read-only"])
+        page = client.get("/images/99999")
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+        assert "no image 99999" in page.text and "Sign out" in page.text
+        api = client.get("/v1/images/99999", headers=bearer(stocked["tokens"]["read-only"]))
+        assert api.status_code == 404 and api.json() == {"detail": "no image 99999"}
+        assert client.get("/v1/images").status_code == 401  # a UI session is no API credential
+
+
+def test_verdicts_from_stored_certifications(stocked: dict[str, Any]) -> None:
+    one, two = stocked["ids"]["1"], stocked["ids"]["2"]
+    with stocked["app"].state.services.db.session() as session:
+        for image_id, verdict in ((one, "warn"), (one, "stop"), (two, "go")):
+            session.add(
+                Certification(
+                    image_id=image_id,
+                    policy_name="gate",
+                    policy_version=1,
+                    policy_digest="sha256:0",
+                    verdict=verdict,
+                    reasons=[{"action": verdict, "message": f"rule said {verdict}"}],
+                )
+            )
+    with client_for(stocked) as client:
+        sign_in(client, token=stocked["tokens"]["read-only"])
+        stops = client.get("/images", params={"verdict": "stop"}).text
+        assert f"/images/{one}" in stops and f"/images/{two}" not in stops
+        goes = client.get("/images", params={"verdict": "go"}).text
+        assert f"/images/{two}" in goes and f"/images/{one}" not in goes
+        overview = client.get("/").text
+        assert re.search(r"verdict-stop\">stop</span></a></td><td class=\"num\">1<", overview)
+        page = client.get(f"/images/{one}").text
+        assert "rule said stop" in page
+        history = client.get(f"/images/{one}", params={"tab": "history"}).text
+        assert history.split('role="tabpanel"')[1].count("verdict verdict-") == 2
+
+
+def test_images_table_pages_on_the_server(stocked: dict[str, Any]) -> None:
+    with stocked["app"].state.services.db.session() as session:
+        session.add_all(
+            Image(reference=f"bulk/img:b{n:02d}", source="registry", status="queued")
+            for n in range(30)
+        )
+    with client_for(stocked) as client:
+        sign_in(client, token=stocked["tokens"]["read-only"])
+        first = client.get("/images", params={"repository": "bulk/", "sort": "reference"}).text
+        assert "30 images" in first and "Page 1 of 2" in first
+        assert "bulk/img" in first and first.count('href="/images/') == 25
+        assert "b00" in first and "b29" not in first
+        second = client.get(
+            "/images", params={"repository": "bulk/", "sort": "reference", "page": "2"}
+        ).text
+        assert "Page 2 of 2" in second and second.count('href="/images/') == 5

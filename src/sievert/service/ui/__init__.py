@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
-from sievert.service.ui.auth import Sessions
-from sievert.service.ui.pages import LoginRequiredError, login_required, router
+from sievert.service.ui.auth import Sessions, viewer_of
+from sievert.service.ui.pages import LoginRequiredError, login_required, render, router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -18,4 +21,27 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LoginRequiredError, login_required)
+    app.add_exception_handler(HTTPException, _error_page)
     app.add_middleware(Sessions)
+
+
+API_PREFIXES = ("/v1/", "/harbor/", "/docs", "/openapi", "/redoc", "/static/")
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    """UI pages answer errors with a page; the API keeps its JSON answers."""
+    if not isinstance(exc, HTTPException):
+        raise exc
+    if request.url.path.startswith(API_PREFIXES) or "session" not in request.scope:
+        return await http_exception_handler(request, exc)
+    response = render(
+        request,
+        "error.html",
+        viewer_of(request),
+        exc.status_code,
+        code=exc.status_code,
+        detail=exc.detail,
+    )
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
