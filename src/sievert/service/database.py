@@ -60,7 +60,7 @@ def migrate(engine: Engine) -> None:
                 # One migrator at a time when several servers and workers start together.
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7316001)")
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # the service line and the UI branch ("ui")
     except SQLAlchemyError as exc:
         raise DatabaseError(f"service database: cannot migrate ({_first_line(exc)})") from exc
 

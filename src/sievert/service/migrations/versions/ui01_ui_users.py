@@ -1,4 +1,7 @@
-"""Web UI users: username, role and the argon2 hash of the password."""
+"""Web UI users: username, role and the argon2 hash of the password.
+
+The "ui" branch of the migrations, off the initial schema; `upgrade heads` applies every branch.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from alembic import op
 
 revision = "ui01"
 down_revision = "0001"
-branch_labels = None
+branch_labels = ("ui",)
 depends_on = None
 
 
