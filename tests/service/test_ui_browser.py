@@ -245,7 +245,8 @@ def test_narrow_screen_and_colour_schemes(browser: Any, server: SievertServer, s
     watch = Watch(browser, server.url, NARROW, color_scheme=scheme)
     try:
         watch.sign_in(server.tokens["read-only"])
-        for path, name in (("/", "overview"), ("/images", "images")):
+        pages = (("/", "overview"), ("/images", "images"), ("/images/1", "image"))
+        for path, name in pages:
             watch.goto(path)
             width = watch.page.evaluate("document.documentElement.scrollWidth")
             assert width <= NARROW["width"] + 1, f"{path} is {width}px wide at 390px"

@@ -209,6 +209,8 @@ def test_analyst_uploads_a_policy_and_adds_an_exception(stocked: dict[str, Any])
         assert answer.status_code == 303 and answer.headers["location"] == "/policies/gate"
         page = client.get("/policies/gate")
         assert "v1" in page.text and "UI test gate" in page.text
+        again = client.post("/policies", data={"csrf_token": csrf, "name": "gate", "text": POLICY})
+        assert again.status_code == 200 and "v2" not in again.text  # same text, same version
         form = {
             "csrf_token": csrf,
             "vulnerability": "CVE-2024-2961",

@@ -353,7 +353,7 @@ def upload_policy(
     who: AnalystDep,
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
-    name: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
     text: Annotated[str, Form(max_length=300_000)] = "",
 ) -> Response:
     """Store a policy (the next version of its name), after checking it parses."""

@@ -8,14 +8,14 @@ import re
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sievert.errors import SievertError
 from sievert.policy.loader import parse_policy
 from sievert.service.models import Policy
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 MAX_POLICY = 256 * 1024
 """Largest policy text accepted from the UI (bytes)."""
 
@@ -25,10 +25,10 @@ class PolicyInputError(SievertError):
 
 
 def store_policy(session: Session, name: str, text: str) -> Policy:
-    """Check the text as a policy and store it as the next version of `name`."""
+    """Check the text as a policy and store it as the next version of `name` (if it changed)."""
     if not NAME.match(name):
         raise PolicyInputError(
-            "a policy name is letters, digits, '.', '_' or '-' (up to 100 characters)"
+            "a policy name is letters, digits, '.', '_' or '-' (up to 200 characters)"
         )
     if len(text.encode()) > MAX_POLICY:
         raise PolicyInputError(f"the policy is larger than {MAX_POLICY // 1024} KiB")
@@ -36,9 +36,13 @@ def store_policy(session: Session, name: str, text: str) -> Policy:
         parse_policy(text, f"{name}.yaml")
     except SievertError as exc:
         raise PolicyInputError(str(exc)) from exc
-    newest = session.scalar(select(func.max(Policy.version)).where(Policy.name == name)) or 0
     digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    row = Policy(name=name, version=newest + 1, digest=digest, text=text)
+    latest = session.scalar(
+        select(Policy).where(Policy.name == name).order_by(Policy.version.desc()).limit(1)
+    )
+    if latest is not None and latest.digest == digest:
+        return latest  # the same text keeps its version, as the API does
+    row = Policy(name=name, version=(latest.version + 1) if latest else 1, digest=digest, text=text)
     session.add(row)
     session.flush()
     return row
