@@ -114,6 +114,8 @@ def test_token_login_sets_a_strict_httponly_cookie_and_opens_the_pages(
             page = client.get(path)
             assert page.status_code == 200, path
             assert "Sign out" in page.text
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
 def test_cookie_is_secure_over_https(stocked: dict[str, Any]) -> None:
