@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import REPO_ROOT, SHARED_IMAGES
 from tests.imagebuilder import write_docker_archive
@@ -45,10 +46,6 @@ def _missing(reason: str) -> None:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, through Playwright."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
     if not Path(CHROMIUM).exists():
         _missing("Debian's chromium is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
@@ -147,11 +144,11 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     page.get_by_role("link", name="Images", exact=True).click()
     assert page.locator("#images-table tbody tr").count() == 2
     page.get_by_label("Tag").fill("2")
-    page.wait_for_function("document.querySelectorAll('#images-table tbody tr').length === 1")
+    expect(page.locator("#images-table tbody tr")).to_have_count(1)
     assert "tag=2" in page.url
     assert "example/app" in page.locator("#images-table tbody").inner_text()
     page.get_by_label("Tag").fill("")
-    page.wait_for_function("document.querySelectorAll('#images-table tbody tr').length === 2")
+    expect(page.locator("#images-table tbody tr")).to_have_count(2)
     page.get_by_label("has fix").check()
     page.wait_for_url(re.compile(r"fix=true"))
     wide.shot("images")
@@ -159,7 +156,7 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     page.get_by_label("has fix").uncheck()
     page.wait_for_url(re.compile(r"^(?!.*fix=true)"))
     page.get_by_label("Tag").fill("1")
-    page.wait_for_function("document.querySelectorAll('#images-table tbody tr').length === 1")
+    expect(page.locator("#images-table tbody tr")).to_have_count(1)
     page.locator("#images-table tbody a").first.click()
     page.wait_for_selector("#vulns")
     assert page.locator("h1").inner_text() == "example/app:1"
@@ -172,7 +169,7 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     page.get_by_role("tab", name="Packages").click()
     page.wait_for_selector("#packages")
     page.get_by_label("Type").select_option("pypi")
-    page.wait_for_function("document.querySelectorAll('#packages tbody tr').length === 1")
+    expect(page.locator("#packages tbody tr")).to_have_count(1)
     assert "requests" in page.locator("#packages").inner_text()
     page.get_by_role("tab", name="Checks").click()
     page.wait_for_selector("#checks")
