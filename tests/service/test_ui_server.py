@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from sievert.service.app import create_app
-from sievert.service.models import ApiToken, Certification, Image, Policy, UiUser
+from sievert.service.models import ApiToken, Certification, Image, ImageDiff, Policy, UiUser
 from sievert.service.settings import Settings
 from sievert.service.ui.auth import hash_password
 from tests.imagebuilder import write_docker_archive
@@ -331,7 +331,15 @@ def test_verdicts_from_stored_certifications(stocked: dict[str, Any]) -> None:
                     policy_version=1,
                     policy_digest="sha256:0",
                     verdict=verdict,
-                    reasons=[{"action": verdict, "message": f"rule said {verdict}"}],
+                    reasons=[
+                        {
+                            "rule_id": "exploited",
+                            "action": verdict,
+                            "description": f"rule said {verdict}",
+                            "count": 1,
+                            "findings": ["CVE-2024-2961 libc6"],
+                        }
+                    ],
                 )
             )
     with client_for(stocked) as client:
@@ -364,3 +372,23 @@ def test_images_table_pages_on_the_server(stocked: dict[str, Any]) -> None:
             "/images", params={"repository": "bulk/", "sort": "reference", "page": "2"}
         ).text
         assert "Page 2 of 2" in second and second.count('href="/images/') == 5
+
+
+def test_overview_lists_recent_changes_after_db_updates(stocked: dict[str, Any]) -> None:
+    one = stocked["ids"]["1"]
+    with stocked["app"].state.services.db.session() as session:
+        session.add(
+            ImageDiff(
+                image_id=one,
+                db_built_before="2026-01-01",
+                db_built_after="2026-02-01",
+                added=[{"id": "CVE-2026-1"}, {"id": "CVE-2026-2"}],
+                verdict_before="go",
+                verdict_after="stop",
+            )
+        )
+    with client_for(stocked) as client:
+        sign_in(client, token=stocked["tokens"]["read-only"])
+        table = client.get("/").text.split('id="notifications"')[1].split("</table>")[0]
+    assert "example/app:1" in table and "2026-01-01 → 2026-02-01" in table
+    assert '<td class="num">2</td>' in table and "go → stop" in table

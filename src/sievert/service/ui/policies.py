@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sievert.errors import SievertError
-from sievert.policy.loader import parse_policy
+from sievert.service import certify
 from sievert.service.models import Policy
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -25,7 +24,9 @@ class PolicyInputError(SievertError):
 
 
 def store_policy(session: Session, name: str, text: str) -> Policy:
-    """Check the text as a policy and store it as the next version of `name` (if it changed)."""
+    """Check the text as a policy and store it as the next version of `name` (if it changed).
+
+    The same store as the API's `PUT /v1/policies/{name}`."""
     if not NAME.match(name):
         raise PolicyInputError(
             "a policy name is letters, digits, '.', '_' or '-' (up to 200 characters)"
@@ -33,18 +34,9 @@ def store_policy(session: Session, name: str, text: str) -> Policy:
     if len(text.encode()) > MAX_POLICY:
         raise PolicyInputError(f"the policy is larger than {MAX_POLICY // 1024} KiB")
     try:
-        parse_policy(text, f"{name}.yaml")
+        row, _created = certify.store_policy(session, name, text)
     except SievertError as exc:
         raise PolicyInputError(str(exc)) from exc
-    digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    latest = session.scalar(
-        select(Policy).where(Policy.name == name).order_by(Policy.version.desc()).limit(1)
-    )
-    if latest is not None and latest.digest == digest:
-        return latest  # the same text keeps its version, as the API does
-    row = Policy(name=name, version=(latest.version + 1) if latest else 1, digest=digest, text=text)
-    session.add(row)
-    session.flush()
     return row
 
 

@@ -14,6 +14,7 @@ from sievert.service.models import (
     Certification,
     Image,
     ImageCheck,
+    ImageDiff,
     ImageLayer,
     ImagePackage,
     ImageReport,
@@ -197,6 +198,7 @@ class Overview:
     at_risk: list[tuple[Image, float, str]]
     series: dict[str, list[Any]]
     policies: int
+    notifications: list[tuple[ImageDiff, Image]]
 
 
 def overview(session: Session) -> Overview:
@@ -226,7 +228,19 @@ def overview(session: Session) -> Overview:
         at_risk=at_risk,
         series=findings_over_time(analysed),
         policies=session.scalar(select(func.count(func.distinct(Policy.name)))) or 0,
+        notifications=recent_changes(session),
     )
+
+
+def recent_changes(session: Session, limit: int = 10) -> list[tuple[ImageDiff, Image]]:
+    """The latest stored changes of images' findings after DB updates, newest first."""
+    rows = session.execute(
+        select(ImageDiff, Image)
+        .join(Image, Image.id == ImageDiff.image_id)
+        .order_by(ImageDiff.id.desc())
+        .limit(limit)
+    ).all()
+    return [(d, i) for d, i in rows]
 
 
 def findings_over_time(images: list[Image]) -> dict[str, list[Any]]:
