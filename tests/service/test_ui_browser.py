@@ -159,6 +159,7 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     expect(page.locator("#images-table tbody tr")).to_have_count(1)
     page.locator("#images-table tbody a").first.click()
     page.wait_for_selector("#vulns")
+    page.wait_for_load_state("load")  # htmx (a deferred script) is bound
     assert page.locator("h1").inner_text() == "example/app:1"
     assert "critical" in page.locator("#vulns").inner_text().lower() or "high" in (
         page.locator("#vulns").inner_text().lower()
@@ -168,16 +169,19 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
 
     page.get_by_role("tab", name="Packages").click()
     page.wait_for_selector("#packages")
+    page.wait_for_load_state("load")  # htmx (a deferred script) is bound
     page.get_by_label("Type").select_option("pypi")
     expect(page.locator("#packages tbody tr")).to_have_count(1)
     assert "requests" in page.locator("#packages").inner_text()
     page.get_by_role("tab", name="Checks").click()
     page.wait_for_selector("#checks")
+    page.wait_for_load_state("load")  # htmx (a deferred script) is bound
     assert "/app/.env" in page.locator("#checks").inner_text()
     assert "AKIAZ3MSJV4WWNKWW5FG" not in page.content()
 
     page.get_by_role("tab", name="Vulnerabilities").click()
     page.wait_for_selector("#vulns")
+    page.wait_for_load_state("load")  # htmx (a deferred script) is bound
     page.get_by_role("link", name="CVE-2024-2961").first.click()
     page.wait_for_url(re.compile(r"/vulns/CVE-2024-2961$"))
     text = page.locator("main").inner_text()
@@ -194,6 +198,7 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     page.locator("#compare-other").select_option(value=other)
     page.get_by_role("button", name="Compare").click()
     page.wait_for_selector("#cmp-fixed")
+    page.wait_for_load_state("load")  # htmx (a deferred script) is bound
     assert "CVE-2024-2961" in page.locator("#cmp-fixed").inner_text()
     assert "added zlib1g" in page.locator("#cmp-packages").inner_text()
     wide.shot("compare")

@@ -1,4 +1,4 @@
-"""Policies: upload and version (admin), attach by reference pattern, evaluate, certifications."""
+"""Policies: upload and version (analyst), attach by reference pattern, evaluate, certifications."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ PolicyName = Annotated[str, Path(pattern=NAME.pattern)]
     },
 )
 async def upload_policy(
-    name: PolicyName, request: Request, session: SessionDep, _: Admin
+    name: PolicyName, request: Request, session: SessionDep, _: Analyst
 ) -> PolicyOut:
     """Store the YAML policy as a new version of NAME (unchanged text keeps the version)."""
     data = await read_bounded(request, MAX_POLICY)
