@@ -67,6 +67,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[
         yield live
 
 
+def settled(page: Any) -> None:
+    """Wait until htmx has swapped and settled the tab (its new forms are bound only then)."""
+    expect(page.locator("#tab")).not_to_have_class(re.compile(r"htmx-(request|swapping|settling)"))
+    page.wait_for_timeout(100)  # htmx binds the new content's triggers in the settle task
+
+
 class Watch:
     """A browser page that records console errors, failed requests and off-site requests."""
 
@@ -170,6 +176,7 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     page.get_by_role("tab", name="Packages").click()
     page.wait_for_selector("#packages")
     page.wait_for_load_state("load")  # htmx (a deferred script) is bound
+    settled(page)
     page.get_by_label("Type").select_option("pypi")
     expect(page.locator("#packages tbody tr")).to_have_count(1)
     assert "requests" in page.locator("#packages").inner_text()

@@ -72,9 +72,24 @@ def db_built(settings: Settings) -> str:
         return ""
 
 
-def needs_reevaluation(database: Database, settings: Settings) -> str:
-    """The DB build to re-evaluate against when it differs from the last one done, else ""."""
+def db_identity(settings: Settings) -> str:
+    """Build time plus file identity of the vulnerability DB ("" when there is none).
+
+    Two builds within one second share a build time; the file's inode and mtime tell a swapped
+    DB apart. Taken before the DB is opened, so a swap in between only re-evaluates once more.
+    """
+    path = settings.vuln_db or vulndb.default_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return ""
     built = db_built(settings)
+    return f"{built}|{stat.st_ino}|{stat.st_mtime_ns}" if built else ""
+
+
+def needs_reevaluation(database: Database, settings: Settings) -> str:
+    """The DB identity to re-evaluate against when it differs from the last one done, else ""."""
+    built = db_identity(settings)
     if not built:
         return ""
     with database.session() as session:
@@ -88,6 +103,7 @@ def needs_reevaluation(database: Database, settings: Settings) -> str:
 def reevaluate_all(database: Database, settings: Settings) -> Outcome:
     """Match every analysed image again with the current DB, one transaction per image."""
     outcome = Outcome(deliveries=[])
+    identity = db_identity(settings)
     with vulndb.open(settings.vuln_db) as db:
         outcome.db_built = db.status().built_at
         with database.session() as session:
@@ -101,9 +117,9 @@ def reevaluate_all(database: Database, settings: Settings) -> Outcome:
     with database.session() as session:
         state = session.get(ServiceState, LAST_BUILT)
         if state is None:
-            session.add(ServiceState(key=LAST_BUILT, value=outcome.db_built))
+            session.add(ServiceState(key=LAST_BUILT, value=identity))
         else:
-            state.value = outcome.db_built
+            state.value = identity
     return outcome
 
 

@@ -22,6 +22,8 @@ CREATE INDEX IF NOT EXISTS layers_last_used ON layers (last_used);
 """
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
 CACHE_FILE = "layers.sqlite"
+OPEN_ATTEMPTS = 40
+"""Tries to open a cache another process is creating (about 40 s in all)."""
 
 
 class LayerCache:
@@ -38,8 +40,9 @@ class LayerCache:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            db = self._open()
-            db.execute("SELECT count(*) FROM layers").fetchone()
+            db = self._open_when_free()
+        except sqlite3.OperationalError:
+            raise  # still locked by another process after the retries: not damage, never set aside
         except sqlite3.DatabaseError:
             # Not a database (damaged or foreign file): set it aside and start afresh.
             with contextlib.suppress(OSError):
@@ -47,13 +50,33 @@ class LayerCache:
             db = self._open()
         return db
 
+    def _open_when_free(self) -> sqlite3.Connection:
+        """Open and check the cache, retrying while another process creates it (WAL switch)."""
+        for attempt in range(OPEN_ATTEMPTS):
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            try:
+                self._prepare(db)
+                db.execute("SELECT count(*) FROM layers").fetchone()
+            except sqlite3.OperationalError as exc:
+                db.close()
+                if "locked" not in str(exc) or attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+            else:
+                return db
+        raise AssertionError("unreachable")
+
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._prepare(db)
+        return db
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
         db.execute("PRAGMA busy_timeout = 60000")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.executescript(SCHEMA)
-        return db
 
     @staticmethod
     def key(diff_id: str, spec: CaptureSpec) -> str:
