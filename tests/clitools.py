@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from sievert.cli.main import main
+
 
 def run_sievert(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 300
@@ -21,3 +25,19 @@ def run_sievert(
         timeout=timeout,
         check=False,
     )
+
+
+def run_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The console entry point with ARGS in this process: (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    saved = sys.argv
+    sys.argv = ["sievert", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    finally:
+        sys.argv = saved
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

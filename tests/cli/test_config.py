@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sievert.cli.main import main
+from tests.clitools import run_in_process
 from tests.schemas import sarif_errors
 
 BAD = """\
@@ -39,19 +38,7 @@ def _capture(capsys: pytest.CaptureFixture[str]) -> Any:
 
 def run(*args: str) -> tuple[int, str, str]:
     """Exit code, stdout and stderr of `sievert ARGS`, run in this process."""
-    capsys = _CAPTURE[-1]
-    capsys.readouterr()
-    saved = sys.argv
-    sys.argv = ["sievert", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    finally:
-        sys.argv = saved
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_in_process(_CAPTURE[-1], *args)
 
 
 @pytest.fixture

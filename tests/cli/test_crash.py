@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from sievert import pipeline
 from sievert.cli import policy_commands
-from sievert.cli.main import main
 from sievert.errors import EXIT_ERROR
-
-
-def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The console entry point in-process: (exit code, stdout, stderr)."""
-    old = sys.argv
-    sys.argv = ["sievert", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.clitools import run_in_process as run_main
 
 
 def explode(*_args: object, **_kwargs: object) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sievert.cli.main import main
 from sievert.policy.schema import schema
 from sievert.report.scan.native import ScanJsonWriter
+from tests.clitools import run_in_process as invoke
 from tests.policy.helpers import scan
 
 FIXTURES = Path(__file__).resolve().parents[1] / "policy" / "fixtures"
@@ -27,21 +27,6 @@ policies:
 exceptions:
   - {vulnerability: CVE-2024-0001, reason: accepted, owner: sec, expires: 2024-06-30}
 """
-
-
-def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit code, stdout, stderr)."""
-    old = sys.argv
-    sys.argv = ["sievert", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture
