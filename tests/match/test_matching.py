@@ -271,3 +271,28 @@ def test_feed_import_and_matcher_name_a_pypi_project_alike(installed: str) -> No
     pkg = lang("pypi", installed, "1.0", "/app/x.dist-info/METADATA")
     findings, _ = match_inventory(inventory(None, pkg), db)
     assert [f.id for f in findings] == ["PYSEC-9"]
+
+
+@pytest.mark.parametrize("installed", ["Newtonsoft.Json", "newtonsoft.json", "NEWTONSOFT.JSON"])
+def test_feed_import_and_matcher_name_a_nuget_package_alike(installed: str) -> None:
+    """NuGet compares package ids without regard to case, so the DB and the matcher do too."""
+    from sievert.vulndb.feeds.base import FeedResult
+    from sievert.vulndb.feeds.osv import parse_record
+
+    record = {
+        "id": "GHSA-5crp-9r3c-p9vr",
+        "affected": [
+            {
+                "package": {"ecosystem": "NuGet", "name": "Newtonsoft.Json"},
+                "ranges": [
+                    {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "13.0.1"}]}
+                ],
+            }
+        ],
+    }
+    imported = FeedResult()
+    parse_record(record, "t", imported)
+    db = FakeDB(imported.affected, {"GHSA-5crp-9r3c-p9vr": Vulnerability("GHSA-5crp-9r3c-p9vr")})
+    pkg = lang("nuget", installed, "12.0.3", "/app/packages.lock.json")
+    findings, _ = match_inventory(inventory(None, pkg), db)
+    assert [f.id for f in findings] == ["GHSA-5crp-9r3c-p9vr"]

@@ -11,7 +11,7 @@ import pytest
 import sievert.vulndb as vulndb
 from sievert.errors import DatabaseError
 from sievert.model.vuln import FIXED, RangeEvent
-from sievert.vulndb.store import VulnDB
+from sievert.vulndb.store import SCHEMA_VERSION, VulnDB
 from sievert.vulndb.update import update
 from tests.vulndb import feedfactory as ff
 
@@ -82,7 +82,7 @@ def test_search_by_ecosystem_distro_and_version(db: VulnDB) -> None:
 
 def test_status_has_meta_and_sources(db: VulnDB) -> None:
     status = db.status()
-    assert status.schema_version == 1 and status.built_at
+    assert status.schema_version == SCHEMA_VERSION and status.built_at
     by_name = {s.name: s for s in status.sources}
     assert by_name["osv"].affected == 3 and by_name["osv"].notices == 2
     assert by_name["epss"].detail["model_version"] == "v2025.03.14"

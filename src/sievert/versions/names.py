@@ -17,7 +17,12 @@ def pep503(name: str) -> str:
     return _PEP503_SEPARATORS.sub("-", name).lower()
 
 
-NORMALIZERS: dict[str, Callable[[str], str]] = {"pypi": pep503}
+def nuget(name: str) -> str:
+    """A NuGet package id, which NuGet compares without regard to case: lower case."""
+    return name.lower()
+
+
+NORMALIZERS: dict[str, Callable[[str], str]] = {"pypi": pep503, "nuget": nuget}
 """Ecosystem namespace (OSV name, lower case) -> its name rule; names elsewhere are exact."""
 
 

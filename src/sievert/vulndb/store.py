@@ -29,7 +29,7 @@ from sievert.versions import compare, is_affected
 from sievert.versions.names import normalize_name, pep503
 from sievert.vulndb.feeds.base import FeedResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: NuGet package ids stored lower-cased
 DB_NAME = "vuln.db"
 DATA_TABLES = ("affected", "vuln", "alias", "cvss", "kev", "epss", "exploit")
 TABLE_COLUMNS = {
