@@ -23,7 +23,7 @@ def test_update_status_export_import(mirror_dir: Path, tmp_path: Path) -> None:
     assert code == 0, err
     assert "osv" in err and "epss" in err  # the summary table on stderr
     code, out, _ = invoke("db", "status", "--db", db)
-    assert code == 0 and "schema: 1" in out and "exploitdb" in out
+    assert code == 0 and "schema: 2" in out and "exploitdb" in out
     code, out, _ = invoke("db", "status", "--db", db, "-f", "json")
     assert code == 0
     assert {s["name"] for s in json.loads(out)["sources"]} >= {"osv", "kev", "epss"}
