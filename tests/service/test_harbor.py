@@ -4,8 +4,10 @@ against a real docker-registry (htpasswd auth) holding an image pushed with skop
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,9 @@ import pytest
 from sievert.service.app import create_app
 from tests.service.helpers import APP_IMAGE, LiveServer, add_token, settings_for
 from tests.source.registry_fixtures import Registry, start_registry
-from tests.source.test_registry_auth import bcrypt_hash
+from tests.source.test_registry_auth import PASSWORD as TOKEN_PW
+from tests.source.test_registry_auth import USER as TOKEN_USER
+from tests.source.test_registry_auth import TokenServer, bcrypt_hash, token_handler
 
 pytestmark = [pytest.mark.registry]
 USER, PASSWORD = "robot$harbor", "r0bot-secret"
@@ -24,6 +28,7 @@ SCAN_REQUEST = "application/vnd.scanner.adapter.scan.request+json; version=1.0"
 SCAN_RESPONSE = "application/vnd.scanner.adapter.scan.response+json; version=1.0"
 VULN_1_1 = "application/vnd.security.vulnerability.report; version=1.1"
 SBOM = "application/vnd.security.sbom.report+json; version=1.0"
+OCI = "application/vnd.oci.image.manifest.v1+json"
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +204,101 @@ def test_wrong_registry_credentials_end_in_500(
     assert report.status_code == 500
     assert report.headers["Content-Type"].startswith("application/vnd.scanner.adapter.error+json")
     assert "error" in report.json()
+
+
+SCAN_REQUEST_1_1 = "application/vnd.scanner.adapter.scan.request+json; version=1.1"
+
+
+@pytest.fixture(scope="module")
+def token_registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Registry, TokenServer]]:
+    """A registry delegating auth to a JWT token service (as Harbor's registry does), holding
+    library/app:1.0; the token service mints real RS256 tokens the registry verifies."""
+    root = tmp_path_factory.mktemp("harbor-token-registry")
+    tokens = TokenServer(root)
+    http = ThreadingHTTPServer(("127.0.0.1", 0), token_handler(tokens))
+    tokens.port = http.server_address[1]
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for reg in start_registry(root / "registry", tokens.registry_auth()):
+            reg.push(root, {"1.0": APP_IMAGE}, "library/app", creds=f"{TOKEN_USER}:{TOKEN_PW}")
+            yield reg, tokens
+    finally:
+        http.shutdown()
+        http.server_close()
+        thread.join()
+
+
+def bearer_request(host: str, digest: str, mime: str, token: str) -> dict[str, Any]:
+    """Harbor's scan request carrying a pull token in registry.authorization."""
+    return {
+        "registry": {"url": f"http://{host}", "authorization": f"Bearer {token}"},
+        "artifact": {
+            "repository": "library/app",
+            "digest": digest,
+            "tag": "1.0",
+            "mime_type": mime,
+        },
+        "enabled_capabilities": [{"type": "vulnerability", "produces_mime_types": [VULN_1_1]}],
+    }
+
+
+def submit_1_1(client: HarborClient, request: dict[str, Any]) -> httpx.Response:
+    """POST /scan as Harbor 2.x does (scan request version 1.1)."""
+    import json
+
+    return client.http.post(
+        "/scan",
+        content=json.dumps(request).encode(),
+        headers={"Content-Type": SCAN_REQUEST_1_1, "Accept": SCAN_RESPONSE},
+    )
+
+
+def test_bearer_authorization_is_sent_to_the_registry_as_it_is(
+    harbor: tuple[HarborClient, str], token_registry: tuple[Registry, TokenServer]
+) -> None:
+    client, _ = harbor
+    registry, tokens = token_registry
+    pull = tokens.token("repository:library/app:pull", True)
+    answer = httpx.get(
+        f"http://{registry.host}/v2/library/app/manifests/1.0",
+        headers={
+            "Accept": "application/vnd.oci.image.manifest.v1+json",
+            "Authorization": "Bearer " + pull,
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    digest, mime = answer.headers["Docker-Content-Digest"], answer.headers["Content-Type"]
+    tokens.requests.clear()
+    accepted = submit_1_1(client, bearer_request(registry.host, digest, mime, pull))
+    assert accepted.status_code == 202, accepted.text
+    report = poll(client, accepted.json()["id"], VULN_1_1)
+    assert report.status_code == 200, report.text
+    assert any(v["id"] == "CVE-2024-2961" for v in report.json()["vulnerabilities"])
+    assert tokens.requests == []  # Harbor's token went to the registry; none was asked for
+
+
+def test_bearer_without_pull_rights_fails_the_scan(
+    harbor: tuple[HarborClient, str], token_registry: tuple[Registry, TokenServer]
+) -> None:
+    client, _ = harbor
+    registry, tokens = token_registry
+    empty = tokens.token("repository:library/app:pull", False)
+    digest = "sha256:" + "ab" * 32
+    request = bearer_request(f"localhost:{registry.port}", digest, OCI, empty)
+    accepted = submit_1_1(client, request)
+    assert accepted.status_code == 202, accepted.text
+    report = poll(client, accepted.json()["id"], VULN_1_1)
+    assert report.status_code == 500
+    assert empty not in report.text
+
+
+def test_unknown_authorization_scheme_is_refused(harbor: tuple[HarborClient, str]) -> None:
+    client, _ = harbor
+    request = bearer_request("127.0.0.1:1", "sha256:" + "cd" * 32, OCI, "x")
+    request["registry"]["authorization"] = "Digest secret-value"
+    answer = submit_1_1(client, request)
+    assert answer.status_code == 422
+    assert "secret-value" not in answer.text

@@ -7,7 +7,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -53,8 +53,10 @@ class Job:
     upload_path: str
     platform: str
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     insecure: bool = False
+    authorization: str = field(default="", repr=False)
+    """A bearer token handed over with the request (Harbor), sent to the registry as it is."""
 
 
 class Analyser:
@@ -129,6 +131,7 @@ class Analyser:
             insecure_registry=job.insecure,
             username=job.username,
             password=job.password,
+            authorization=job.authorization,
         )
         options = pipeline.ScanOptions(
             inventory=pipeline.InventoryOptions(source=source, layer_store=self.layers),
@@ -262,8 +265,9 @@ def store_result(session: Session, image: Image, result: ScanResult) -> None:
 
 
 def _with_pull_secret(job: Job, secret: str) -> Job:
-    """Credentials from a stored pull secret: Harbor's Authorization value (Basic robot
-    credentials) and whether its registry speaks plain HTTP."""
+    """Credentials from a stored pull secret: Harbor's Authorization value and whether its
+    registry speaks plain HTTP. "Basic" robot credentials answer the registry's challenge (and
+    its token service's); a "Bearer" token is sent to the registry as it is."""
     try:
         data = json.loads(secret)
     except ValueError:
@@ -272,6 +276,10 @@ def _with_pull_secret(job: Job, secret: str) -> Job:
     insecure = bool(data.get("insecure", False))
     scheme, _, value = header.partition(" ")
     user = password = ""
+    if scheme.lower() == "bearer" and value.strip():
+        return replace(
+            job, authorization=f"Bearer {value.strip()}", insecure=job.insecure or insecure
+        )
     if scheme.lower() == "basic":
         try:
             user, _, password = base64.b64decode(value, validate=True).decode().partition(":")

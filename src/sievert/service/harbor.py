@@ -104,6 +104,10 @@ def parse_scan_request(body: bytes) -> tuple[str, str, bool, dict[str, Any]]:
     authorization = registry.get("authorization") or ""
     if not isinstance(authorization, str):
         raise HarborRequestError(422, "registry.authorization must be a string")
+    scheme = authorization.strip().partition(" ")[0].lower()
+    if authorization.strip() and scheme not in ("basic", "bearer"):
+        # Never echo the value: it is a credential.
+        raise HarborRequestError(422, "registry.authorization must be 'Basic ...' or 'Bearer ...'")
     reference = f"{parts.netloc}/{repository}@{digest}"
     clean = {k: artifact.get(k, "") for k in ("repository", "digest", "tag", "mime_type")}
     return reference, authorization, parts.scheme == "http", clean

@@ -181,10 +181,11 @@ def find_credentials(
 class Authenticator:
     """Turns a 401 challenge into an `Authorization` header, asking a token server if needed."""
 
-    def __init__(self, credentials: Credentials | None, target: str) -> None:
+    def __init__(self, credentials: Credentials | None, target: str, preset: str = "") -> None:
         self.credentials = credentials
         self.target = target
-        self.header = ""
+        self.header = preset
+        """Sent with every request; a preset value (a token handed over) is sent from the ping."""
 
     def respond(self, client: httpx.Client, challenge_header: str, scope: str) -> str:
         """Compute (and remember) the Authorization header answering a challenge."""

@@ -21,8 +21,11 @@ class SourceOptions:
     platform: Platform = field(default_factory=Platform)
     insecure_registry: bool = False
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     timeout: float = 60.0
+    authorization: str = field(default="", repr=False)
+    """An `Authorization` value sent as it is from the first request (e.g. the "Bearer <token>"
+    Harbor hands its scanners); a challenge is still answered when the registry refuses it."""
 
 
 class LayerCacheLike(Protocol):

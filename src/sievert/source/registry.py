@@ -92,7 +92,7 @@ class RegistryClient:
         creds = find_credentials(
             ref.domain, options.username, options.password, notices=self.notices
         )
-        self.auth = Authenticator(creds, target)
+        self.auth = Authenticator(creds, target, options.authorization)
         self.base = ""
 
     @property
@@ -110,8 +110,9 @@ class RegistryClient:
         last: httpx.TransportError | None = None
         for scheme in self._schemes:
             base = f"{scheme}://{self.ref.api_host}"
+            headers = {"Authorization": self.auth.header} if self.auth.header else {}
             try:
-                response = self._client.get(f"{base}/v2/")
+                response = self._client.get(f"{base}/v2/", headers=headers)
             except httpx.TransportError as exc:
                 last = exc
                 continue
