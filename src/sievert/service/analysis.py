@@ -106,16 +106,8 @@ class Analyser:
         if pull:
             return _with_pull_secret(job, pull)
         host = parse_reference(image.reference).domain
-        entry = session.scalar(select(Registry).where(Registry.host == host))
-        insecure = host in self.settings.insecure_registries
-        if entry is None:
-            return replace(job, insecure=insecure)
-        return replace(
-            job,
-            username=entry.username,
-            password=self.cipher.decrypt(entry.secret),
-            insecure=insecure or entry.insecure,
-        )
+        user, password, insecure = stored_credentials(session, self.cipher, self.settings, host)
+        return replace(job, username=user, password=password, insecure=insecure)
 
     def _run(self, job: Job) -> ScanResult:
         if job.source == "sbom":
@@ -161,6 +153,17 @@ class Analyser:
             store_result(session, image, result)
             for hook in self.after_analysis:
                 hook(session, image, result)
+
+
+def stored_credentials(
+    session: Session, cipher: Cipher, settings: Settings, host: str
+) -> tuple[str, str, bool]:
+    """(username, password, plain HTTP?) for a registry host from its stored entry."""
+    entry = session.scalar(select(Registry).where(Registry.host == host))
+    insecure = host in settings.insecure_registries
+    if entry is None:
+        return "", "", insecure
+    return entry.username, cipher.decrypt(entry.secret), insecure or entry.insecure
 
 
 def store_result(session: Session, image: Image, result: ScanResult) -> None:

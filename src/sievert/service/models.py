@@ -293,3 +293,53 @@ class UiUser(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DbUpdate(Base):
+    """A triggered vulnerability DB update (`db update` run as a job) and how it ended."""
+
+    __tablename__ = "db_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    """'queued', 'running', 'done', 'partial' (some sources failed) or 'failed'."""
+    message: Mapped[str] = mapped_column(Text, default="")
+    failed_sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    db_built_before: Mapped[str] = mapped_column(String(50), default="")
+    db_built_after: Mapped[str] = mapped_column(String(50), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TagSubscription(Base):
+    """A watched repository (every tag) or one tag: new digests are added and analysed."""
+
+    __tablename__ = "tag_subscriptions"
+    __table_args__ = (UniqueConstraint("repository", "tag", "platform"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    repository: Mapped[str] = mapped_column(String(500))
+    """'registry.example/team/app' (no tag, no digest)."""
+    tag: Mapped[str] = mapped_column(String(200), default="")
+    """One tag, or '' for every tag of the repository."""
+    platform: Mapped[str] = mapped_column(String(50), default="linux/amd64")
+    last_polled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WatchedTag(Base):
+    """The digest a subscribed tag pointed at when last polled, and the image analysed for it."""
+
+    __tablename__ = "watched_tags"
+    __table_args__ = (UniqueConstraint("subscription_id", "tag"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("tag_subscriptions.id", ondelete="CASCADE")
+    )
+    tag: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(100))
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True
+    )
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

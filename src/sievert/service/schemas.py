@@ -218,7 +218,7 @@ class CertificationOut(BaseModel):
 class SubscriptionIn(BaseModel):
     """A webhook subscription."""
 
-    event: str = Field(pattern="^(vuln_update|policy_eval)$")
+    event: str = Field(pattern="^(vuln_update|policy_eval|tag_update)$")
     pattern: str = Field(default="*", min_length=1, max_length=500)
     url: str = Field(pattern="^https?://", max_length=2000)
     secret: str = Field(min_length=16, max_length=500, description="HMAC-SHA256 key")
@@ -266,3 +266,59 @@ class DiffOut(BaseModel):
     verdict_before: str
     verdict_after: str
     created_at: datetime
+
+
+class DbUpdateOut(BaseModel):
+    """A triggered vulnerability DB update and how it ended."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    status: str = Field(description="queued, running, done, partial (some sources failed), failed")
+    message: str
+    failed_sources: list[str]
+    db_built_before: str
+    db_built_after: str
+    attempts: int
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DbStatusOut(BaseModel):
+    """The vulnerability DB the service matches with, and the latest triggered update."""
+
+    built: str
+    path: str
+    source: str = Field(description="'mirror' or 'upstream': where a triggered update reads")
+    update: DbUpdateOut | None
+
+
+class TagSubscriptionIn(BaseModel):
+    """Watch a repository (every tag) or one tag."""
+
+    reference: str = Field(min_length=1, max_length=700, examples=["registry.example/team/app:1.2"])
+    platform: str = Field(default="linux/amd64", max_length=50)
+
+
+class WatchedTagOut(BaseModel):
+    """A tag as last polled: the digest it points at and the image analysed for it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    tag: str
+    digest: str
+    image_id: int | None
+    changed_at: datetime
+
+
+class TagSubscriptionOut(BaseModel):
+    """A tag subscription and the tags it follows."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    repository: str
+    tag: str = Field(description="'' when every tag of the repository is watched")
+    platform: str
+    last_polled_at: datetime | None
+    last_error: str
+    created_at: datetime
+    tags: list[WatchedTagOut] = []

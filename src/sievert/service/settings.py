@@ -46,6 +46,17 @@ class Settings:
     """Attempts of a webhook delivery before it is marked failed."""
     webhook_backoff: float = 5.0
     """Seconds before the second attempt; doubled after each failure."""
+    db_mirror: str = ""
+    """Where a triggered DB update reads the feeds: a directory or URL mirror, as
+    `sievert db update --mirror` (SIEVERT_DB_MIRROR; '' for the upstream feeds)."""
+    db_sources: str = ""
+    """The sources a triggered DB update imports, as `--only` (SIEVERT_DB_SOURCES; '' for the
+    default ones)."""
+    db_update_timeout: float = 60.0
+    """HTTP timeout of a triggered DB update, seconds (SIEVERT_DB_UPDATE_TIMEOUT)."""
+    poll_interval: float = 300.0
+    """Seconds between polls of the subscribed repositories and tags (SIEVERT_POLL_INTERVAL;
+    0: only when asked with POST /v1/tag-subscriptions/poll)."""
 
     @property
     def is_postgres(self) -> bool:
@@ -113,4 +124,8 @@ def from_env(database: str = "", db: str = "") -> Settings:
         db_check=_float("SIEVERT_DB_CHECK", 60.0),
         webhook_attempts=max(1, _int("SIEVERT_WEBHOOK_ATTEMPTS", 6)),
         webhook_backoff=_float("SIEVERT_WEBHOOK_BACKOFF", 5.0),
+        db_mirror=os.environ.get("SIEVERT_DB_MIRROR", "").strip(),
+        db_sources=os.environ.get("SIEVERT_DB_SOURCES", "").strip(),
+        db_update_timeout=max(1.0, _float("SIEVERT_DB_UPDATE_TIMEOUT", 60.0)),
+        poll_interval=max(0.0, _float("SIEVERT_POLL_INTERVAL", 300.0)),
     )

@@ -3,11 +3,13 @@
 The server only ever calls the `TaskEngine` methods; which engine runs the job depends on the
 database: SQLite keeps everything in one process, PostgreSQL hands jobs to `sievert worker`
 processes on any number of machines through Procrastinate. The jobs: analyse an image,
-re-evaluate the stored images after a DB update, deliver a webhook (retried with backoff).
+re-evaluate the stored images after a DB update, deliver a webhook (retried with backoff),
+update the vulnerability DB, poll the subscribed tags (also periodically).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +22,11 @@ from procrastinate.types import TimeDeltaParams
 from sqlalchemy import select
 
 from sievert.service.analysis import Analyser
-from sievert.service.models import Delivery, Image
+from sievert.service.dbupdate import PENDING, run_update
+from sievert.service.models import DbUpdate, Delivery, Image
 from sievert.service.reevaluate import needs_reevaluation, reevaluate_all
 from sievert.service.settings import Settings
+from sievert.service.watch import poll_all
 from sievert.service.webhooks import Deliverer
 
 log = logging.getLogger("sievert.service")
@@ -32,6 +36,8 @@ REEVALUATE_TASK = "sievert.reevaluate"
 DELIVER_TASK = "sievert.deliver"
 RETRY_STALLED_TASK = "sievert.retry_stalled"
 WATCH_DB_TASK = "sievert.watch_db"
+DB_UPDATE_TASK = "sievert.db_update"
+POLL_TASK = "sievert.poll_tags"
 
 
 class TaskEngine(Protocol):
@@ -53,6 +59,12 @@ class TaskEngine(Protocol):
 
     def enqueue_delivery(self, delivery_id: int, delay: float = 0.0) -> None:
         """Have a webhook delivery attempted after `delay` seconds."""
+
+    def enqueue_db_update(self, update_id: int) -> None:
+        """Have the requested vulnerability DB update run (one at a time), then re-evaluate."""
+
+    def enqueue_poll(self) -> None:
+        """Have every tag subscription polled now (one poll queued at most)."""
 
 
 def deliverer(analyser: Analyser) -> Deliverer:
@@ -78,12 +90,18 @@ class InProcessEngine:
         self._reevaluating = threading.Lock()
         self._timers: set[threading.Timer] = set()
         self._watcher: threading.Thread | None = None
+        self._updates: ThreadPoolExecutor | None = None
+        self._polls: ThreadPoolExecutor | None = None
+        self._poll_queued = threading.Event()
+        self._poller: threading.Thread | None = None
 
     def start(self) -> None:
         """Start the threads; resume images left queued or analysing and pending deliveries."""
         self._stopping.clear()
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sievert-analyse")
         self._side = ThreadPoolExecutor(2, thread_name_prefix="sievert-jobs")
+        self._updates = ThreadPoolExecutor(1, thread_name_prefix="sievert-db-update")
+        self._polls = ThreadPoolExecutor(1, thread_name_prefix="sievert-poll")
         with self._analyser.db.session() as session:
             pending = session.scalars(
                 select(Image.id).where(Image.status.in_(("queued", "analysing"))).order_by(Image.id)
@@ -91,28 +109,44 @@ class InProcessEngine:
             deliveries = session.scalars(
                 select(Delivery.id).where(Delivery.status == "pending").order_by(Delivery.id)
             ).all()
+            updates = session.scalars(
+                select(DbUpdate.id).where(DbUpdate.status.in_(PENDING)).order_by(DbUpdate.id)
+            ).all()
         for image_id in pending:
             self.enqueue_analysis(image_id)
         for delivery_id in deliveries:
             self.enqueue_delivery(delivery_id)
+        for update_id in updates:  # interrupted by a stop or a crash: the old DB is in place
+            self.enqueue_db_update(update_id)
         period = self._analyser.settings.db_check
         if period > 0:
             self._watcher = threading.Thread(
                 target=self._watch, args=(period,), name="sievert-db-watch", daemon=True
             )
             self._watcher.start()
+        interval = self._analyser.settings.poll_interval
+        if interval > 0:
+            self._poller = threading.Thread(
+                target=self._poll_every, args=(interval,), name="sievert-poll-timer", daemon=True
+            )
+            self._poller.start()
 
     def stop(self) -> None:
         """Finish running jobs; queued ones resume at the next start."""
         self._stopping.set()
         for timer in list(self._timers):
             timer.cancel()
-        for pool in (self._pool, self._side):
+        for pool in (self._pool, self._side, self._polls):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
-        self._pool = self._side = None
-        if self._watcher is not None:
-            self._watcher.join(10)
+        if self._updates is not None:
+            # A running update finishes on its own (the new DB is swapped in whole); a crash
+            # before that leaves it 'running', resumed at the next start.
+            self._updates.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._side = self._polls = self._updates = None
+        for thread in (self._watcher, self._poller):
+            if thread is not None:
+                thread.join(10)
 
     def enqueue_analysis(self, image_id: int) -> None:
         """Submit the analysis to the pool."""
@@ -135,6 +169,18 @@ class InProcessEngine:
         timer.daemon = True
         self._timers.add(timer)
         timer.start()
+
+    def enqueue_db_update(self, update_id: int) -> None:
+        """Submit the update to its own single thread (updates run one after the other)."""
+        if self._updates is not None and not self._stopping.is_set():
+            self._updates.submit(self._db_update, update_id)
+
+    def enqueue_poll(self) -> None:
+        """Submit a poll of the tag subscriptions unless one is already waiting."""
+        if self._polls is None or self._stopping.is_set() or self._poll_queued.is_set():
+            return
+        self._poll_queued.set()
+        self._polls.submit(self._poll)
 
     def _analyse(self, image_id: int) -> None:
         try:
@@ -163,6 +209,32 @@ class InProcessEngine:
             return
         if wait is not None:
             self.enqueue_delivery(delivery_id, wait)
+
+    def _db_update(self, update_id: int) -> None:
+        try:
+            replaced = run_update(self._analyser.db, self._analyser.settings, update_id)
+        except Exception:
+            log.exception("vulnerability DB update %s failed", update_id)
+            return
+        if replaced:
+            self.enqueue_reevaluation()
+
+    def _poll(self) -> None:
+        self._poll_queued.clear()
+        try:
+            outcome = poll_all(self._analyser.db, self._analyser.settings, self._analyser.cipher)
+        except Exception:
+            log.exception("polling the tag subscriptions failed")
+            return
+        for image_id in outcome.images:
+            if self._pool is not None and not self._stopping.is_set():
+                self.enqueue_analysis(image_id)
+        for delivery_id in outcome.deliveries:
+            self.enqueue_delivery(delivery_id)
+
+    def _poll_every(self, interval: float) -> None:
+        while not self._stopping.wait(interval):
+            self.enqueue_poll()
 
     def _watch(self, period: float) -> None:
         while not self._stopping.wait(period):
@@ -210,10 +282,30 @@ def procrastinate_app(settings: Settings, analyser: Analyser | None = None) -> A
             return "retry"
         return "done"
 
-    every = int(settings.db_check)
-    watch_cron = f"* * * * * */{max(1, every)}" if 0 < every < 60 else "* * * * *"
+    @app.task(name=DB_UPDATE_TASK, queue=QUEUE, lock="db-update", pass_context=True)
+    def db_update(context: JobContext, update_id: int) -> bool:
+        current = need()
+        if not run_update(current.db, current.settings, update_id):
+            return False
+        with contextlib.suppress(AlreadyEnqueued):  # one queued re-evaluation is enough
+            context.app.tasks[REEVALUATE_TASK].configure(queueing_lock="reevaluate").defer()
+        return True
 
-    @app.periodic(cron=watch_cron, periodic_id="watch-db")
+    @app.periodic(cron=cron_every(settings.poll_interval), periodic_id="poll-tags")
+    @app.task(name=POLL_TASK, queue=QUEUE, lock="poll-tags", queueing_lock="poll-tags")
+    def poll_tags(timestamp: int = 0) -> int:
+        """Poll the tag subscriptions (periodically, or when asked: timestamp 0)."""
+        current = need()
+        if timestamp and current.settings.poll_interval <= 0:
+            return 0
+        outcome = poll_all(current.db, current.settings, current.cipher)
+        for image_id in outcome.images:
+            defer_analysis(app, image_id)
+        for delivery_id in outcome.deliveries:
+            app.tasks[DELIVER_TASK].defer(delivery_id=delivery_id)
+        return len(outcome.images)
+
+    @app.periodic(cron=cron_every(settings.db_check), periodic_id="watch-db")
     @app.task(name=WATCH_DB_TASK, queue=QUEUE, queueing_lock="watch-db", pass_context=True)
     def watch_db(context: JobContext, timestamp: int) -> bool:
         current = need()
@@ -240,8 +332,26 @@ def procrastinate_app(settings: Settings, analyser: Analyser | None = None) -> A
             await manager.retry_job(job)
         return len(stalled)
 
-    del analyse, reevaluate, deliver, watch_db, retry_stalled
+    del analyse, reevaluate, deliver, db_update, poll_tags, watch_db, retry_stalled
     return app
+
+
+def cron_every(seconds: float) -> str:
+    """A cron line (with Procrastinate's seconds field when under a minute) for a period."""
+    every = int(seconds)
+    if 0 < every < 60:
+        return f"* * * * * */{every}"
+    minutes = max(1, every // 60)
+    return f"*/{minutes} * * * *" if minutes < 60 else "0 * * * *"
+
+
+def defer_analysis(app: App, image_id: int) -> None:
+    """Defer an image's analysis; one queued job per image at most."""
+    task = app.tasks[ANALYSE_TASK]
+    try:
+        task.configure(queueing_lock=f"image-{image_id}").defer(image_id=image_id)
+    except AlreadyEnqueued:
+        return
 
 
 class ProcrastinateEngine:
@@ -264,11 +374,7 @@ class ProcrastinateEngine:
 
     def enqueue_analysis(self, image_id: int) -> None:
         """Defer the analysis job; one queued job per image at most."""
-        task = self._app.tasks[ANALYSE_TASK]
-        try:
-            task.configure(queueing_lock=f"image-{image_id}").defer(image_id=image_id)
-        except AlreadyEnqueued:
-            return
+        defer_analysis(self._app, image_id)
 
     def enqueue_reevaluation(self) -> None:
         """Defer a re-evaluation; one queued at most."""
@@ -283,6 +389,21 @@ class ProcrastinateEngine:
         task.configure(schedule_in=_after(delay) if delay > 0 else None).defer(
             delivery_id=delivery_id
         )
+
+    def enqueue_db_update(self, update_id: int) -> None:
+        """Defer the update job (the `db-update` lock runs updates one after the other)."""
+        task = self._app.tasks[DB_UPDATE_TASK]
+        try:
+            task.configure(queueing_lock=f"db-update-{update_id}").defer(update_id=update_id)
+        except AlreadyEnqueued:
+            return
+
+    def enqueue_poll(self) -> None:
+        """Defer a poll of the tag subscriptions; one queued at most."""
+        try:
+            self._app.tasks[POLL_TASK].defer(timestamp=0)
+        except AlreadyEnqueued:
+            return
 
 
 def _after(seconds: float) -> TimeDeltaParams:

@@ -351,6 +351,17 @@ class RegistrySource:
         return RegistryImage(client, metadata)
 
 
+def manifest_digest(reference: str, options: SourceOptions) -> str:
+    """The digest a tag points at now (an index's own digest for a multi-platform image)."""
+    ref = parse_reference(reference.removeprefix("registry:"))
+    client = RegistryClient(ref, options, str(ref))
+    try:
+        client.ping()
+        return client.manifest(ref.identifier)[1]
+    finally:
+        client.close()
+
+
 # tag lists ---------------------------------------------------------------------------------
 def list_tags(reference: str, options: SourceOptions) -> list[str]:
     """Every tag of the reference's repository (`GET /v2/<name>/tags/list`, all pages)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sievert.service.routes import (
+    db,
     harbor,
     health,
     images,
@@ -12,6 +13,7 @@ from sievert.service.routes import (
     queries,
     registries,
     subscriptions,
+    tagsubs,
     tokens,
 )
 
@@ -22,6 +24,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     queries.router,
     registries.router,
     subscriptions.router,
+    tagsubs.router,
+    db.router,
     tokens.router,
     harbor.router,
 )

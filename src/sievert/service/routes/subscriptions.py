@@ -1,4 +1,4 @@
-"""Subscriptions (webhooks), their deliveries, image diffs, the DB status and re-evaluation."""
+"""Subscriptions (webhooks), their deliveries and image diffs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
 
-from sievert.service.deps import Admin, Analyst, Reader, ServicesDep, SessionDep
+from sievert.service.deps import Admin, Reader, ServicesDep, SessionDep
 from sievert.service.models import Delivery, ImageDiff, Subscription
-from sievert.service.reevaluate import db_built
 from sievert.service.routes.images import Limit, Offset, get_image
 from sievert.service.schemas import (
     DeliveryOut,
@@ -85,16 +84,3 @@ def list_diffs(image_id: int, session: SessionDep, _: Reader) -> list[DiffOut]:
         select(ImageDiff).where(ImageDiff.image_id == image_id).order_by(ImageDiff.id.desc())
     ).all()
     return [DiffOut.model_validate(r) for r in rows]
-
-
-@router.get("/v1/db")
-def db_status(services: ServicesDep, _: Reader) -> dict[str, str]:
-    """The vulnerability DB the service matches with."""
-    return {"built": db_built(services.settings), "path": str(services.settings.vuln_db or "")}
-
-
-@router.post("/v1/db/reevaluate", status_code=202)
-def reevaluate(services: ServicesDep, _: Analyst) -> dict[str, str]:
-    """Match every stored inventory again with the current DB (no layer is read)."""
-    services.tasks.enqueue_reevaluation()
-    return {"status": "queued"}
