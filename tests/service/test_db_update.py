@@ -279,3 +279,38 @@ def test_server_killed_during_a_swap_answers_from_the_old_db_then_finishes(
     assert set(builds[:first_new]) == {old_built} and set(builds[first_new:]) == {builds[-1]}
     pypi = [body for _, _, _, body in readers.of("pypi")]
     assert pypi[0] == [] and pypi[-1]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_update_runs_on_a_postgresql_worker_then_reevaluates(
+    tmp_path: Path, old_db: Path, feed_mirror: Path, pg_url: str, archives: dict[str, Path]
+) -> None:
+    from tests.service.test_postgres_workers import Workers
+
+    db = copy_of(old_db, tmp_path / "db")
+    settings = settings_for(tmp_path, db, pg_url, db_check=0)
+    admin = bearer(add_token(settings, "admin"))
+    workers = Workers(settings, tmp_path)
+    try:
+        with LiveServer(create_app(settings)) as client:
+            workers.start(SIEVERT_DB_MIRROR=str(feed_mirror), SIEVERT_DB_CHECK="0")
+            image = client.post(
+                "/v1/images/archive",
+                content=archives["docker"].read_bytes(),
+                headers={**admin, "Content-Type": "application/x-tar"},
+            ).json()
+            done = wait_status(client, image["id"], admin, timeout=120)
+            assert done["status"] == "analysed", (done, workers.logs())
+            old_built = client.get("/v1/db", headers=admin).json()["built"]
+            assert client.post("/v1/db/update", headers=admin).status_code == 202
+            update = wait_update(client, admin)
+            assert update["status"] == "done", (update, workers.logs())
+            assert client.get("/v1/db", headers=admin).json()["built"] == update["db_built_after"]
+            assert update["db_built_after"] != old_built
+            diffs = wait_for(
+                lambda: client.get(f"/v1/images/{image['id']}/diffs", headers=admin).json()
+            )
+            assert diffs and any(a["package"] == "requests" for a in diffs[0]["added"]), diffs
+    finally:
+        workers.stop()

@@ -47,11 +47,12 @@ class Workers:
         self.root = root
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, **extra: str) -> subprocess.Popen[bytes]:
+        """Start one worker; `extra` adds environment variables (e.g. SIEVERT_POLL_INTERVAL)."""
         with (self.root / f"worker{len(self.processes)}.log").open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "sievert", "worker"],
-                env=worker_env(self.settings),
+                env={**worker_env(self.settings), **extra},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
