@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -57,22 +57,43 @@ class OpenedImage(ABC):
         self, spec: CaptureSpec, cache: LayerCacheLike | None, progress: Progress | None = None
     ) -> Iterator[tuple[LayerInfo, LayerIndex]]:
         """Index every layer in order, reading each at most once and none that is cached."""
-        for layer in self.metadata.layers:
-            cached = cache.get(layer.diff_id, spec) if cache and layer.diff_id else None
-            if cached is not None:
+        layers = self.metadata.layers
+        cached: dict[int, LayerIndex] = {}
+        for layer in layers:
+            found = cache.get(layer.diff_id, spec) if cache and layer.diff_id else None
+            if found is not None:
+                cached[layer.index] = found
+        todo = [layer for layer in layers if layer.index not in cached]
+        with self.layer_walker(todo, spec) as index_layer:
+            for layer in layers:
+                index = cached.get(layer.index)
+                if index is not None:
+                    if progress:
+                        progress(layer, "cached")
+                    yield layer, index
+                    continue
                 if progress:
-                    progress(layer, "cached")
-                yield layer, cached
-                continue
-            if progress:
-                progress(layer, "reading")
-            with self.open_layer(layer) as stream:
-                index = index_tar(stream, spec, layer)
-            if cache and layer.diff_id:
-                cache.put(layer.diff_id, spec, index)
-            if progress:
-                progress(layer, "done")
-            yield layer, index
+                    progress(layer, "reading")
+                index = index_layer(layer)
+                if cache and layer.diff_id:
+                    cache.put(layer.diff_id, spec, index)
+                if progress:
+                    progress(layer, "done")
+                yield layer, index
+
+    def layer_walker(
+        self, todo: Sequence[LayerInfo], spec: CaptureSpec
+    ) -> AbstractContextManager[Callable[[LayerInfo], LayerIndex]]:
+        """How the layers in `todo` are indexed (in order): by default one stream each.
+
+        Sources override it to prepare work ahead, e.g. hash later layers while one is walked.
+        """
+        del todo
+        return nullcontext(lambda layer: self._index_stream(layer, spec))
+
+    def _index_stream(self, layer: LayerInfo, spec: CaptureSpec) -> LayerIndex:
+        with self.open_layer(layer) as stream:
+            return index_tar(stream, spec, layer)
 
     def close(self) -> None:  # noqa: B027  (most sources hold nothing to release)
         """Release files and connections."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import queue
 import threading
 import zlib
@@ -48,6 +49,73 @@ class _BackgroundHash:
             self._thread.join()
 
 
+def expected_digest(expected: str, name: str) -> tuple[str, str]:
+    """('sha256', hex) of an expected 'algo:hex' digest; DigestMismatchError if unsupported."""
+    algo, _, want = expected.partition(":")
+    if algo not in ("sha256", "sha512") or not want:
+        raise DigestMismatchError(f"{name}: unsupported digest {expected!r}")
+    return algo, want.lower()
+
+
+def check_digest(name: str, algo: str, want: str, got: str) -> None:
+    """Raise DigestMismatchError unless the content's digest is the expected one."""
+    if got != want:
+        raise DigestMismatchError(
+            f"{name}: digest mismatch: expected {algo}:{want}, content hashes to {algo}:{got}"
+        )
+
+
+class RegionDigests:
+    """Hashes `size` bytes of an open file from `start` on a worker thread, against one or more
+    expected digests ('sha256:...', with the name used in a mismatch error).
+
+    hashlib releases the GIL on large blocks, so this runs beside the tar walk of the same bytes.
+    `verify()` waits for the hash and raises DigestMismatchError (also when the file is short).
+    """
+
+    BLOCK = 4 * 1024 * 1024
+
+    def __init__(self, fd: int, start: int, size: int, expected: list[tuple[str, str]]) -> None:
+        self._checks = []
+        for digest, name in expected:
+            algo, want = expected_digest(digest, name)
+            self._checks.append((name, algo, want, hashlib.new(algo)))
+        self._fd, self._start, self._size = fd, start, size
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._error: OSError | None = None
+
+    def run(self) -> None:
+        """Hash the region (call on a worker thread); stops early when cancelled."""
+        try:
+            buffer = bytearray(min(self.BLOCK, max(self._size, 1)))
+            view = memoryview(buffer)
+            pos, end = self._start, self._start + self._size
+            while pos < end and not self._stop.is_set():
+                n = os.preadv(self._fd, [view[: min(len(view), end - pos)]], pos)
+                if not n:
+                    break  # a cut file: the digest cannot match
+                for _, _, _, digest in self._checks:
+                    digest.update(view[:n])
+                pos += n
+        except OSError as exc:
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def cancel(self) -> None:
+        """Stop hashing (the result is then never verified)."""
+        self._stop.set()
+
+    def verify(self) -> None:
+        """Wait for the hash; DigestMismatchError unless every expected digest matches."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        for name, algo, want, digest in self._checks:
+            check_digest(name, algo, want, digest.hexdigest())
+
+
 class DigestReader(io.RawIOBase):
     """Reads a stream while hashing it; at EOF the digest must equal `expected` ('sha256:...').
 
@@ -56,12 +124,10 @@ class DigestReader(io.RawIOBase):
     """
 
     def __init__(self, raw: BinaryIO, expected: str, name: str) -> None:
-        algo, _, want = expected.partition(":")
-        if algo not in ("sha256", "sha512") or not want:
-            raise DigestMismatchError(f"{name}: unsupported digest {expected!r}")
+        algo, want = expected_digest(expected, name)
         self._raw = raw
         self._hash = _BackgroundHash(algo)
-        self._want = want.lower()
+        self._want = want
         self._name = name
         self._checked = False
         self.bytes_read = 0
@@ -86,12 +152,7 @@ class DigestReader(io.RawIOBase):
             return
         self._checked = True
         got = self._hash.hexdigest()
-        algo = self._hash.hash.name
-        if got != self._want:
-            raise DigestMismatchError(
-                f"{self._name}: digest mismatch: expected {algo}:{self._want}, "
-                f"content hashes to {algo}:{got}"
-            )
+        check_digest(self._name, self._hash.hash.name, self._want, got)
 
     def close(self) -> None:
         """Stop the hashing thread too."""

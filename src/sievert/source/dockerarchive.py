@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import re
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +20,19 @@ from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
 from sievert.source.base import OpenedImage, SourceOptions
-from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC
+from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC, RegionDigests
+from sievert.source.capture import CaptureSpec
+from sievert.source.layerindex import LayerIndex
 from sievert.source.oci import TarMembers, split_path_ref, tar_names, verified_layer
+from sievert.source.tarwalk import index_tar_region
 
 _NAMED_BY_DIGEST = re.compile(r"(?:\A|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json|\.tar)?\Z")
 _OCI_BLOB = re.compile(r"\Ablobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})\Z")
 MEDIA_TAR = "application/vnd.docker.image.rootfs.diff.tar"
 MEDIA_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 MEDIA_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+HASH_WORKERS = 2
+"""Threads hashing uncompressed layers beside the walk (hashlib runs without the GIL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,56 @@ class DockerArchiveImage(OpenedImage):
         self.members = members
         self.metadata = metadata
         self._layers = layers
+
+    @contextmanager
+    def layer_walker(
+        self, todo: Sequence[LayerInfo], spec: CaptureSpec
+    ) -> Iterator[Callable[[LayerInfo], LayerIndex]]:
+        """Uncompressed layers are walked in place (seeking over unwanted data) while worker
+        threads hash them, the next layers' hashes running ahead; compressed ones stream."""
+        plain = [layer for layer in todo if layer.media_type == MEDIA_TAR]
+        if not plain:
+            yield lambda layer: self._index_stream(layer, spec)
+            return
+        try:
+            fd = os.open(self.members.path, os.O_RDONLY)
+        except OSError as exc:
+            raise TargetNotFoundError(f"{self.members.path}: cannot be opened ({exc})") from exc
+        hashers = {layer.index: self._hasher(fd, layer) for layer in plain}
+        pool = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="sievert-digest")
+        try:
+            for hasher in hashers.values():
+                pool.submit(hasher.run)
+
+            def index_layer(layer: LayerInfo) -> LayerIndex:
+                hasher = hashers.get(layer.index)
+                if hasher is None:
+                    return self._index_stream(layer, spec)
+                member = self._layers[layer.index]
+                index = index_tar_region(fd, member.offset_data, member.size, spec, layer)
+                hasher.verify()
+                return index
+
+            yield index_layer
+        finally:
+            for hasher in hashers.values():
+                hasher.cancel()
+            pool.shutdown(wait=True)
+            os.close(fd)
+
+    def _hasher(self, fd: int, layer: LayerInfo) -> RegionDigests:
+        """The digests one uncompressed layer must have: its blob digest (OCI-style archives)
+        and its diff_id, named as the streaming reader names them."""
+        member = self._layers[layer.index]
+        blob_digest = _blob_digest(_member_key(member))
+        expected = []
+        if blob_digest:
+            expected.append((blob_digest, f"layer {layer.digest}: blob"))
+        if layer.diff_id and layer.diff_id != blob_digest:
+            expected.append(
+                (layer.diff_id, f"layer {layer.digest}: uncompressed content (diff_id)")
+            )
+        return RegionDigests(fd, member.offset_data, member.size, expected)
 
     @contextmanager
     def open_layer(self, layer: LayerInfo) -> Iterator[BinaryIO]:

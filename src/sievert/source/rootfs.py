@@ -16,7 +16,7 @@ from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
 from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.capture import CaptureSpec, run_extractors
 from sievert.source.layerindex import Entry, LayerIndex
-from sievert.source.view import compile_globs
+from sievert.source.view import glob_matcher
 
 DIR_MEDIA_TYPE = "application/x-sievert-directory"
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -45,8 +45,8 @@ class _DirWalker:
         self.root = root
         self.spec = spec
         self.where = where
-        self.capture = compile_globs(spec.globs)
-        self.extractors = [(x, compile_globs(x.globs)) for x in spec.extractors]
+        self.capture = glob_matcher(spec.globs)
+        self.extractors = [(x, glob_matcher(x.globs)) for x in spec.extractors]
         self.extracts: dict[str, dict[str, bytes]] = {}
         self.entries: list[Entry] = []
         self.contents: dict[str, bytes] = {}

@@ -14,8 +14,8 @@ from sievert.model import LayerInfo, Notice
 from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.capture import CaptureSpec, run_extractors
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
-from sievert.source.tarstream import Member, TarFormatError, TarReader
-from sievert.source.view import compile_globs
+from sievert.source.tarstream import FileRegion, Member, TarFormatError, TarReader
+from sievert.source.view import glob_matcher
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -32,9 +32,14 @@ def safe_member_path(name: str) -> str | None:
     return joined.lstrip("/")
 
 
+def layer_name(layer: LayerInfo) -> str:
+    """How notices and errors name a layer."""
+    return layer.digest or layer.diff_id or f"#{layer.index}"
+
+
 def index_tar(stream: BinaryIO, spec: CaptureSpec, layer: LayerInfo) -> LayerIndex:
     """Index an uncompressed layer tar stream; raises LayerError naming the layer on damage."""
-    name = layer.digest or layer.diff_id or f"#{layer.index}"
+    name = layer_name(layer)
     walker = _Walker(spec, name)
     bounded = io.BufferedReader(BoundedReader(stream, spec.max_layer_size, name), CHUNK)
     try:
@@ -45,8 +50,39 @@ def index_tar(stream: BinaryIO, spec: CaptureSpec, layer: LayerInfo) -> LayerInd
     except (LayerError, DigestMismatchError):
         raise
     except (TarFormatError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
-        raise LayerError(name, f"corrupt or truncated tar ({exc or type(exc).__name__})") from exc
+        raise _damaged(name, exc) from exc
     return walker.result(layer.diff_id)
+
+
+def index_tar_region(
+    fd: int, start: int, size: int, spec: CaptureSpec, layer: LayerInfo
+) -> LayerIndex:
+    """Index an uncompressed layer tar lying in a file at `start` (a docker-save member):
+    headers read in place, the data of members nobody wants seeked over, never read.
+
+    The caller verifies the layer's digest over the same bytes (`blob.RegionDigests`) before
+    the index is used; the size bound applies as for a stream.
+    """
+    name = layer_name(layer)
+    if size > spec.max_layer_size:
+        raise LayerError(
+            name,
+            f"uncompressed size exceeds the limit of {spec.max_layer_size} bytes "
+            "(decompression bomb?)",
+        )
+    walker = _Walker(spec, name)
+    try:
+        for member in TarReader(FileRegion(fd, start, size)):
+            walker.add(member)
+    except LayerError:
+        raise
+    except (TarFormatError, OSError) as exc:
+        raise _damaged(name, exc) from exc
+    return walker.result(layer.diff_id)
+
+
+def _damaged(name: str, exc: Exception) -> LayerError:
+    return LayerError(name, f"corrupt or truncated tar ({exc or type(exc).__name__})")
 
 
 class _Walker:
@@ -55,11 +91,11 @@ class _Walker:
     def __init__(self, spec: CaptureSpec, layer_name: str) -> None:
         self.spec = spec
         self.layer_name = layer_name
-        self.capture = compile_globs(spec.globs)
-        self.extractors = [(x, compile_globs(x.globs)) for x in spec.extractors]
-        self.any_extractor = compile_globs([g for x in spec.extractors for g in x.globs])
-        self.any_plain = compile_globs(
-            [g for x in spec.extractors if not x.executable_only for g in x.globs]
+        self.capture = glob_matcher(spec.globs)
+        self.extractors = [(x, glob_matcher(x.globs)) for x in spec.extractors]
+        self.any_extractor = glob_matcher(tuple(g for x in spec.extractors for g in x.globs))
+        self.any_plain = glob_matcher(
+            tuple(g for x in spec.extractors if not x.executable_only for g in x.globs)
         )
         self.extracts: dict[str, dict[str, bytes]] = {}
         self.entries: list[Entry] = []
@@ -78,7 +114,7 @@ class _Walker:
             return
         if not path:
             return
-        base = posixpath.basename(path)
+        base = path.rpartition("/")[2]
         if base.startswith(WHITEOUT_PREFIX):
             self._whiteout(path, base)
             return
@@ -89,10 +125,10 @@ class _Walker:
         )
         self.seen.add(path)
         self.bytes += member.size
-        if kind in ("file", "hardlink") and self.capture.match(path):
+        if kind in ("file", "hardlink") and self.capture.match(path, base):
             self._capture(member, path, kind, link)
         if kind == "file" and self.extractors:
-            self._extract(member, path)
+            self._extract(member, path, base)
         elif kind == "hardlink" and link in self.extracts:
             self.extracts[path] = self.extracts[link]
 
@@ -130,14 +166,14 @@ class _Walker:
             return
         self.contents[path] = member.read()
 
-    def _extract(self, member: Member, path: str) -> None:
+    def _extract(self, member: Member, path: str, base: str) -> None:
         executable = bool(member.mode & 0o111)
-        if not (self.any_extractor if executable else self.any_plain).match(path):
+        if not (self.any_extractor if executable else self.any_plain).match(path, base):
             return  # one combined test rules out most files before the per-extractor ones
         wanted = [
             x
-            for x, rx in self.extractors
-            if (executable or not x.executable_only) and rx.match(path)
+            for x, globs in self.extractors
+            if (executable or not x.executable_only) and globs.match(path, base)
         ]
         if not wanted:
             return

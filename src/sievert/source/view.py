@@ -49,6 +49,68 @@ def _compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns))
 
 
+_WILD = re.compile(r"[*?]")
+
+
+class GlobMatcher:
+    """Tests a path against many globs at once, ruling most paths out with a set lookup and a
+    match on the basename alone before any whole-path regex runs.
+
+    Same answers as `compile_globs(patterns).match(path)`; each glob lands in the one group whose
+    cheap test is exact for it: no wildcard (a set), a literal last component (by basename),
+    a last component with `*`/`?` (its regex on the basename first), and the rest (`**` in the
+    last component, or a bare `*`: by the literal prefix of the glob).
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        exact: set[str] = set()
+        by_base: dict[str, list[str]] = {}
+        by_base_glob: list[str] = []
+        base_globs: list[str] = []
+        by_prefix: list[str] = []
+        for pattern in sorted(set(patterns)):
+            last = pattern.rpartition("/")[2]
+            if not _WILD.search(pattern):
+                exact.add(pattern)
+            elif not _WILD.search(last):
+                by_base.setdefault(last, []).append(pattern)
+            elif "**" not in last and last.strip("*"):
+                by_base_glob.append(pattern)
+                base_globs.append(last)
+            else:
+                by_prefix.append(pattern)
+        self._exact = frozenset(exact)
+        self._by_base = {base: compile_globs(globs) for base, globs in by_base.items()}
+        self._base = compile_globs(base_globs)
+        self._by_base_glob = compile_globs(by_base_glob)
+        self._prefixes = tuple(_WILD.split(p, 1)[0] for p in by_prefix)
+        self._by_prefix = compile_globs(by_prefix)
+        self.empty = not patterns
+
+    def match(self, path: str, base: str | None = None) -> bool:
+        """Whether any glob matches the path (`base`: its last component, if known)."""
+        if path in self._exact:
+            return True
+        if base is None:
+            base = path.rpartition("/")[2]
+        rx = self._by_base.get(base)
+        if rx is not None and rx.match(path):
+            return True
+        if self._base.match(base) and self._by_base_glob.match(path):
+            return True
+        return (
+            bool(self._prefixes)
+            and path.startswith(self._prefixes)
+            and self._by_prefix.match(path) is not None
+        )
+
+
+@lru_cache(maxsize=64)
+def glob_matcher(patterns: tuple[str, ...]) -> GlobMatcher:
+    """A (cached) GlobMatcher for these globs."""
+    return GlobMatcher(patterns)
+
+
 def matches(path: str, pattern: str) -> bool:
     """Whether a normalised path matches one glob."""
     return glob_regex(pattern).match(path) is not None

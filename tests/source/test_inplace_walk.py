@@ -1,0 +1,246 @@
+"""Uncompressed docker-archive layers walked in place: same index as the streamed walk, the same
+refusals (damage, bombs, digests), and the digest threads stopped whatever happens."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sievert.errors import DigestMismatchError, LayerError
+from sievert.model import LayerInfo
+from sievert.source.base import SourceOptions
+from sievert.source.blob import RegionDigests
+from sievert.source.capture import CaptureSpec
+from sievert.source.dockerarchive import DockerArchiveSource
+from sievert.source.layerindex import LayerIndex
+from sievert.source.tarstream import _byte_sum, _number, _octal
+from sievert.source.tarwalk import index_tar, index_tar_region
+from sievert.source.view import GlobMatcher, compile_globs
+from tests.imagebuilder import D, F, H, Image, L, O, Raw, W, layer_tar, sha256, write_docker_archive
+from tests.source.util import SPEC, squash
+
+LAYER = LayerInfo(0, "sha256:" + "cd" * 32, "", 0, "")
+
+
+def raw(name: str, kind: bytes = tarfile.REGTYPE, data: bytes = b"", link: str = "") -> Raw:
+    """A hand-made member."""
+    info = tarfile.TarInfo(name)
+    info.type, info.size, info.linkname = kind, len(data), link
+    return Raw(info, data)
+
+
+def gnu_tar(members: list[tuple[str, bytes]]) -> bytes:
+    """A GNU-format tar (long names as 'L' members)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def in_place(
+    tmp_path: Path, tar: bytes, spec: CaptureSpec = SPEC, pad: int = 0, size: int | None = None
+) -> LayerIndex:
+    """Index `tar` lying at offset `pad` of a file, as a docker-archive member lies."""
+    path = tmp_path / "archive.bin"
+    path.write_bytes(b"\x55" * pad + tar + b"\xaa" * 1000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return index_tar_region(fd, pad, len(tar) if size is None else size, spec, LAYER)
+    finally:
+        os.close(fd)
+
+
+def streamed(tar: bytes, spec: CaptureSpec = SPEC) -> LayerIndex:
+    """The same tar through the streaming walk."""
+    return index_tar(io.BytesIO(tar), spec, LAYER)
+
+
+VARIED = [
+    D("etc"),
+    F("etc/os-release", "ID=debian\n"),
+    F("etc/big.txt", b"x" * 300_000),
+    F("usr/bin/tool", b"\x7fELF" + b"\0" * 2000, mode=0o755),
+    L("etc/alias", "os-release"),
+    H("etc/hard.txt", "etc/big.txt"),
+    F("a/" + "long-directory-name/" * 12 + "deep.txt", "deep"),
+    F("b/\u00e9t\u00e9.txt", "unicode"),
+    W("usr/old"),
+    O("var/cache"),
+    raw("../../escape", data=b"no"),
+    raw("etc/dangling", tarfile.LNKTYPE, link="etc/nowhere"),
+]
+
+
+@pytest.mark.parametrize("pad", [0, 512, 4096 + 512])
+def test_in_place_walk_equals_the_streamed_walk(tmp_path: Path, pad: int) -> None:
+    spec = CaptureSpec(globs=("etc/*", "**/*.txt"), version="t", max_file_size=200_000)
+    for tar in (
+        layer_tar(VARIED),
+        gnu_tar([("g/" + "n" * 150 + ".txt", b"gnu long name"), ("etc/x", b"1")]),
+    ):
+        assert in_place(tmp_path, tar, spec, pad) == streamed(tar, spec)
+
+
+def test_in_place_corrupt_header_and_cut_layer(tmp_path: Path) -> None:
+    tar = bytearray(layer_tar([F("etc/a", "1"), F("etc/b", "2")]))
+    second = tar.index(b"etc/b")
+    tar[second + 148 : second + 156] = b"garbage!"
+    with pytest.raises(LayerError, match=rf"layer {LAYER.digest}: corrupt or truncated tar"):
+        in_place(tmp_path, bytes(tar))
+    whole = layer_tar([F("etc/a", b"1" * 5000), F("etc/b", b"2" * 5000)])
+    with pytest.raises(LayerError, match=r"corrupt or truncated tar.*truncated"):
+        in_place(tmp_path, whole[:3000])  # the member's data runs past the region
+    (tmp_path / "short.bin").write_bytes(whole[:3000])
+    fd = os.open(tmp_path / "short.bin", os.O_RDONLY)
+    try:  # the archive file itself ends inside the layer (a cut download)
+        with pytest.raises(LayerError, match="corrupt or truncated tar"):
+            index_tar_region(fd, 0, len(whole), SPEC, LAYER)
+    finally:
+        os.close(fd)
+
+
+def test_in_place_bounds(tmp_path: Path) -> None:
+    tar = layer_tar([F(f"f{i}", b"z" * 4096) for i in range(5)])
+    small = CaptureSpec(globs=(), version="t", max_layer_size=8192)
+    with pytest.raises(LayerError, match="uncompressed size exceeds the limit of 8192 bytes"):
+        in_place(tmp_path, tar, small)
+    few = CaptureSpec(globs=(), version="t", max_entries=3)
+    with pytest.raises(LayerError, match="more than 3 tar entries"):
+        in_place(tmp_path, tar, few)
+    capped = CaptureSpec(globs=("f*",), version="t", max_file_size=100)
+    notices = [n.message for n in in_place(tmp_path, tar, capped).notices]
+    assert notices == [
+        f"f{i}: 4096 bytes is over the 100-byte limit for files read, skipped" for i in range(5)
+    ]
+
+
+def _digests(path: Path, start: int, size: int, expected: list[tuple[str, str]]) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        hasher = RegionDigests(fd, start, size, expected)
+        worker = threading.Thread(target=hasher.run)
+        worker.start()
+        hasher.verify()
+        worker.join()
+    finally:
+        os.close(fd)
+
+
+def test_region_digests_cover_every_byte(tmp_path: Path) -> None:
+    tar = layer_tar([F("etc/a", "1")]) + b"\0" * 4096  # trailing bytes after the end blocks
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"head" + tar + b"tail")
+    _digests(path, 4, len(tar), [(sha256(tar), "whole")])
+    with pytest.raises(DigestMismatchError, match=r"part: digest mismatch: expected sha256:"):
+        _digests(path, 4, len(tar), [(sha256(tar[:-512]), "part")])
+    with pytest.raises(DigestMismatchError, match="cut: digest mismatch"):
+        _digests(path, 4, len(tar) + 100, [(sha256(tar), "cut")])  # runs past the file's end
+    with pytest.raises(DigestMismatchError, match="unsupported digest 'md5:00'"):
+        _digests(path, 0, 10, [("md5:00", "odd")])
+
+
+def _digest_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("sievert-digest")]
+
+
+def test_docker_archive_layers_in_place_match_compressed_ones(tmp_path: Path) -> None:
+    image = Image(
+        [
+            [F("etc/os-release", "ID=alpine\n"), F("usr/a.txt", "1"), D("var/cache")],
+            [W("usr/a.txt"), F("etc/motd", "hi"), O("var/cache")],
+            [F("usr/b.txt", b"b" * 70_000), L("etc/alias", "motd")],
+        ]
+    )
+    plain = write_docker_archive(tmp_path / "plain.tar", image)
+    packed = write_docker_archive(tmp_path / "packed.tar", image, compressed=True)
+    views = []
+    for archive in (plain, packed):
+        opened = DockerArchiveSource().open(str(archive), SourceOptions())
+        view, notices = squash(opened)
+        views.append(({r.path: (r.kind, r.layer_index) for r in view.records()}, notices))
+        assert view.read_text("etc/alias") == "hi"
+    assert views[0] == views[1]
+    assert not _digest_threads()
+
+
+def test_a_bad_later_layer_stops_the_walk_and_its_threads(tmp_path: Path) -> None:
+    image = Image([[F("etc/a", "1")], [F("etc/b", "2")], [F("etc/c", "3")]])
+    archive = write_docker_archive(tmp_path / "img.tar", image)
+    with tarfile.open(archive) as tar:
+        names = [m.name for m in tar.getmembers()]
+    evil_name = next(n for n in names if n.endswith("layer.tar") and n != names[0])
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(archive) as src, tarfile.open(evil, "w") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member)
+            body = data.read() if data else b""
+            if member.name == evil_name:
+                body = body.replace(b"\x00" * 10, b"\x00" * 9 + b"\x01", 1)
+            dst.addfile(member, io.BytesIO(body))
+    opened = DockerArchiveSource().open(str(evil), SourceOptions())
+    walk: Iterator[tuple[LayerInfo, LayerIndex]] = opened.layer_indexes(SPEC, None)
+    with pytest.raises((DigestMismatchError, LayerError)):
+        for _ in walk:
+            pass
+    assert not _digest_threads()
+    opened = DockerArchiveSource().open(str(archive), SourceOptions())
+    walk = opened.layer_indexes(SPEC, None)
+    next(walk)
+    walk.close()  # a consumer that stops early: the hashing ahead is cancelled
+    assert not _digest_threads()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=512, max_size=512))
+def test_byte_sum_is_the_sum(block: bytes) -> None:
+    assert _byte_sum(block) == sum(block)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.binary(min_size=8, max_size=12),
+        st.builds(
+            lambda n, width, tail: (f"{n:o}".rjust(width, "0").encode() + tail)[:12],
+            st.integers(0, 8**11 - 1),
+            st.integers(1, 11),
+            st.sampled_from([b"\0", b" ", b" \0", b"\0 ", b"", b"\0\0\0"]),
+        ),
+    )
+)
+def test_fast_octal_agrees_with_the_full_parser(field: bytes) -> None:
+    try:
+        expected: int | str = _number(field)
+    except Exception as exc:  # the same refusal either way
+        expected = type(exc).__name__
+    try:
+        got: int | str = _octal(field)
+    except Exception as exc:
+        got = type(exc).__name__
+    assert got == expected
+
+
+SEGMENTS = st.sampled_from(
+    ["a", "etc", "node_modules", "package.json", "os-release", "x.json", "specifications",
+     "w.gemspec", "", "**", "*", "a?c", "abc", "*.json", "lib*.so*", "libssl.so.3"]
+)  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join), max_size=5),
+    st.lists(SEGMENTS, min_size=1, max_size=5).map("/".join),
+)
+def test_glob_matcher_agrees_with_the_combined_regex(patterns: list[str], path: str) -> None:
+    assert GlobMatcher(patterns).match(path) == bool(compile_globs(patterns).match(path))
