@@ -43,6 +43,9 @@ def test_the_document_lists_the_writes(live: tuple[httpx.Client, str]) -> None:
     client, _ = live
     writes = [op for op in operations(client) if op[0] != "GET"]
     assert ("POST", "/v1/images") in writes and ("POST", "/v1/tokens") in writes
+    assert ("POST", "/v1/runtime/audits") in writes and ("POST", "/v1/hosts") in writes
+    reads = [op for op in operations(client) if op[0] == "GET"]
+    assert {("GET", "/v1/runtime/audits/1"), ("GET", "/v1/hosts/1")} <= set(reads)
     assert len(writes) >= 8
 
 

@@ -10,6 +10,7 @@ import click
 from sievert.cli.main import cli
 from sievert.cli.options import db_option, format_option
 from sievert.cli.output import output_option, output_stream
+from sievert.cli.server_option import send_results, server_option, server_token
 from sievert.errors import EXIT_ERROR, EXIT_POLICY, UsageError
 from sievert.host.collect import SshOptions
 from sievert.host.hosts_file import load_hosts_file, target_spec
@@ -17,7 +18,9 @@ from sievert.host.scan import HostScanOptions, HostSpec, scan_hosts
 from sievert.model.host import HostScan
 from sievert.model.severity import Severity
 from sievert.pipeline import parse_severity
+from sievert.report.base import tool_version
 from sievert.report.host.common import worst_severity
+from sievert.report.host.native import host_document
 from sievert.report.plugins import host_writer_for, host_writer_names
 
 
@@ -75,6 +78,7 @@ def host_group() -> None:
 @click.option(
     "--timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, help="SSH seconds."
 )
+@server_option("host scan")
 @db_option
 def scan_command(
     target: str | None,
@@ -89,6 +93,7 @@ def scan_command(
     known_hosts: Path | None,
     accept_new_host_key: bool,
     timeout: float,
+    server: str | None,
     db_path: Path | None,
 ) -> None:
     """Scan TARGET (`local` or `ssh://[user@]host[:port]`), a root directory (--root DIR) or
@@ -100,6 +105,7 @@ def scan_command(
     if kernel and root is None:
         raise UsageError("--kernel goes with --root (a running host reports its own kernel)")
     threshold = parse_severity(fail_on) if fail_on else None
+    token = server_token(server)
     writer = host_writer_for(fmt)
     specs: tuple[HostSpec, ...]
     if hosts_file is not None:
@@ -116,6 +122,10 @@ def scan_command(
     result = scan_hosts(specs, HostScanOptions(db_path, concurrency, ssh))
     with output_stream(output) as out:
         writer.write(result, out)
+    if server:
+        stored = send_results(server, token, "/v1/hosts", host_document(result, tool_version()))
+        ids = ", ".join(f"/v1/hosts/{row['id']}" for row in stored)
+        click.echo(f"sievert: host reports stored on {server} as {ids}", err=True)
     _exit_for(result, threshold, fail_on or "")
 
 

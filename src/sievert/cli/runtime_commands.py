@@ -19,13 +19,18 @@ from sievert.cli.options import (
     quiet_option,
 )
 from sievert.cli.output import output_option, output_stream
+from sievert.cli.server_option import send_results, server_option, server_token
 from sievert.errors import EXIT_ERROR, EXIT_POLICY, ParseError
 from sievert.model.runtime import RuntimeAudit
 from sievert.model.severity import valid_words
 from sievert.pipeline import parse_severities, parse_severity
+from sievert.report.base import tool_version
 from sievert.report.plugins import runtime_writer_for, runtime_writer_names
+from sievert.report.runtime.native import json_document
 from sievert.runtime.audit import AuditOptions, audit, rank, with_findings
 from sievert.runtime.policy import gate_containers
+
+AUDITS_ROUTE = "/v1/runtime/audits"
 
 
 @cli.group("runtime")
@@ -58,6 +63,7 @@ def runtime_group() -> None:
     help="Gate each container (its runtime findings and its image) with this policy file: "
     "exit 1 when a verdict is stop.",
 )
+@server_option("runtime audit")
 @db_option
 @cache_dir_option
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the layer cache.")
@@ -69,6 +75,7 @@ def audit_command(
     fail_on: str | None,
     skip_image_scan: bool,
     policy_path: Path | None,
+    server: str | None,
     db_path: Path | None,
     cache_dir: Path | None,
     no_cache: bool,
@@ -78,6 +85,7 @@ def audit_command(
     Benchmark), with its image's vulnerabilities and one risk per container."""
     wanted = parse_severities(severity)
     threshold = parse_severity(fail_on).rank if fail_on else None
+    token = server_token(server)
     writer = runtime_writer_for(fmt)
     options = AuditOptions(
         scan_images=not skip_image_scan,
@@ -91,6 +99,11 @@ def audit_command(
         result = gate_containers(result, policy_path)
     with output_stream(output) as out:
         writer.write(result, out)
+    if server:
+        stored = send_results(server, token, AUDITS_ROUTE, json_document(result, tool_version()))
+        click.echo(
+            f"sievert: runtime audit stored on {server} as {AUDITS_ROUTE}/{stored['id']}", err=True
+        )
     _exit_for(result, threshold, fail_on or "")
 
 

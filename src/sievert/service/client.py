@@ -51,7 +51,22 @@ def remote_scan(
     return load_scan_result(report)
 
 
-def _json(answer: httpx.Response, base: str) -> dict[str, Any]:
+def send_results(server: str, token: str, route: str, document: dict[str, Any]) -> Any:
+    """POST a runtime audit or host scan document (`-f json`) to the server; its answer."""
+    if not token:
+        raise ServerError("--server needs an API token in SIEVERT_SERVER_TOKEN")
+    base = server.rstrip("/")
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    try:
+        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
+            answer = client.post(route, content=json.dumps(document).encode())
+    except httpx.HTTPError as exc:
+        raise ServerError(f"{base}: {exc}") from exc
+    return _answer(answer, base)
+
+
+def _answer(answer: httpx.Response, base: str) -> Any:
+    """The JSON of a successful answer; ServerError naming the cause otherwise."""
     if answer.status_code in (401, 403):
         raise ServerError(f"{base}: the token was refused ({answer.status_code})")
     if answer.status_code >= 400:
@@ -61,6 +76,11 @@ def _json(answer: httpx.Response, base: str) -> dict[str, Any]:
         data = answer.json()
     except ValueError as exc:
         raise ServerError(f"{base}: not a Sievert server (the answer is not JSON)") from exc
+    return data
+
+
+def _json(answer: httpx.Response, base: str) -> dict[str, Any]:
+    data = _answer(answer, base)
     if not isinstance(data, dict):
         raise ServerError(f"{base}: not a Sievert server")
     return data

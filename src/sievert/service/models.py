@@ -343,3 +343,76 @@ class WatchedTag(Base):
         ForeignKey("images.id", ondelete="SET NULL"), nullable=True
     )
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RuntimeAuditRecord(Base):
+    """One `sievert runtime audit` sent to the service: the engine and its containers' risks."""
+
+    __tablename__ = "runtime_audits"
+    __table_args__ = (Index("ix_runtime_audits_engine", "engine", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engine: Mapped[str] = mapped_column(String(500))
+    image_scan: Mapped[bool] = mapped_column(Boolean, default=True)
+    container_count: Mapped[int] = mapped_column(Integer, default=0)
+    risk: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    """Containers per risk severity."""
+    tool_version: Mapped[str] = mapped_column(String(50), default="")
+    submitted_by: Mapped[str] = mapped_column(String(32), default="")
+    """The id of the token that sent it."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RuntimeContainer(Base):
+    """A container of a runtime audit: its image (linked to a stored image when known),
+    its SV-RT findings and its risk."""
+
+    __tablename__ = "runtime_containers"
+    __table_args__ = (Index("ix_runtime_containers_audit", "audit_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("runtime_audits.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    container_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    image_ref: Mapped[str] = mapped_column(String(1000), default="")
+    image_digest: Mapped[str] = mapped_column(String(100), default="", index=True)
+    """The image config digest the container runs ('sha256:...')."""
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    """The stored image it runs, when the service knows it."""
+    risk: Mapped[str] = mapped_column(String(20))
+    risk_reason: Mapped[str] = mapped_column(Text, default="")
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The SV-RT rule ids found (for filtering)."""
+    vulnerabilities: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    """The image's vulnerabilities per severity as the audit found them."""
+    image_error: Mapped[str] = mapped_column(Text, default="")
+    verdict: Mapped[str] = mapped_column(String(10), default="")
+
+
+class HostRecord(Base):
+    """One host of a `sievert host scan` sent to the service."""
+
+    __tablename__ = "host_reports"
+    __table_args__ = (Index("ix_host_reports_name", "name", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    target: Mapped[str] = mapped_column(String(1000), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    distro: Mapped[str] = mapped_column(String(100), default="")
+    kernel_running: Mapped[str] = mapped_column(String(200), default="")
+    kernel_newest: Mapped[str] = mapped_column(String(200), default="")
+    running_kernel_packages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reboot_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    reboot_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    package_count: Mapped[int] = mapped_column(Integer, default=0)
+    vuln_count: Mapped[int] = mapped_column(Integer, default=0)
+    escape_count: Mapped[int] = mapped_column(Integer, default=0)
+    """Running-kernel vulnerabilities flagged as container-escape relevant."""
+    summary: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    notices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tool_version: Mapped[str] = mapped_column(String(50), default="")
+    submitted_by: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sievert.service.fleet_schemas import RunningContainer
+
 T = TypeVar("T")
 
 
@@ -63,9 +65,11 @@ class LayerOut(BaseModel):
 
 
 class ImageDetail(ImageOut):
-    """An image with its layers."""
+    """An image with its layers and the containers running it."""
 
     layers: list[LayerOut]
+    containers: list[RunningContainer] = []
+    """Containers running this image in the latest runtime audit of each engine."""
 
 
 class PackageOut(BaseModel):

@@ -73,9 +73,13 @@ class HostJsonWriter:
 
     def write(self, scan: HostScan, out: TextIO) -> None:
         """Write the document."""
-        document = {
-            "schemaVersion": SCHEMA_VERSION,
-            "tool": {"name": TOOL_NAME, "version": self.version()},
-            "hosts": [host_object(h) for h in scan.hosts],
-        }
-        dump(document, out)
+        dump(host_document(scan, self.version()), out)
+
+
+def host_document(scan: HostScan, version: str) -> dict[str, Any]:
+    """The whole JSON report (also what `host scan --server` sends)."""
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": version},
+        "hosts": [host_object(h) for h in scan.hosts],
+    }

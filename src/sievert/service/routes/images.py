@@ -16,6 +16,7 @@ from sievert.model.reference import parse_reference
 from sievert.report.sbom_input import parse_sbom
 from sievert.service.analysis import storage_temp
 from sievert.service.deps import Admin, Analyst, Reader, Services, ServicesDep, SessionDep
+from sievert.service.fleet import running_image
 from sievert.service.models import (
     Certification,
     Image,
@@ -243,13 +244,18 @@ def list_images(
 
 @router.get("/{image_id}")
 def show_image(image_id: int, session: SessionDep, _: Reader) -> ImageDetail:
-    """An image: status (queued, analysing, analysed, failed with the reason) and layers."""
+    """An image: status (queued, analysing, analysed, failed with the reason), layers, and the
+    containers running it (latest runtime audit of each engine)."""
     image = get_image(session, image_id)
     layers = session.scalars(
         select(ImageLayer).where(ImageLayer.image_id == image_id).order_by(ImageLayer.position)
     ).all()
     out = image_out(image, approvals(session, [image_id]).get(image_id))
-    return ImageDetail(**out.model_dump(), layers=[LayerOut.model_validate(row) for row in layers])
+    return ImageDetail(
+        **out.model_dump(),
+        layers=[LayerOut.model_validate(row) for row in layers],
+        containers=running_image(session, image),
+    )
 
 
 def _history(session: Session, image_id: int) -> dict[int, str]:

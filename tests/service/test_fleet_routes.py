@@ -1,0 +1,205 @@
+"""Runtime audits and host scans stored by the service: who may send and read them, how uploads
+are bounded and checked, and each container linked to the stored image it runs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from sievert.model.runtime import ContainerConfig
+from sievert.report.runtime.native import json_document
+from sievert.runtime.audit import audit_containers
+from sievert.service.app import create_app
+from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
+
+
+@dataclass
+class Api:
+    """A live server and a token of each role."""
+
+    client: httpx.Client
+    analyst: dict[str, str]
+    reader: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[Api]:
+    settings = settings_for(tmp_path_factory.mktemp("fleet"), vuln_db, max_upload=200_000)
+    analyst, reader = add_token(settings, "analyst"), add_token(settings, "read-only")
+    with LiveServer(create_app(settings)) as client:
+        yield Api(client, bearer(analyst), bearer(reader))
+
+
+def audit_document(engine: str, *containers: ContainerConfig) -> dict[str, Any]:
+    """What `sievert runtime audit -f json` prints for these containers (no image scan)."""
+    return json_document(audit_containers(containers, engine, None), "test")
+
+
+BAD = ContainerConfig(
+    id="a" * 64, name="web", image="example/app:1", image_id="", privileged=True, pid_mode="host"
+)
+HOSTS = {
+    "schemaVersion": "1",
+    "tool": {"name": "sievert", "version": "test"},
+    "hosts": [
+        {
+            "name": "db1",
+            "target": "ssh://ops@db1:22",
+            "distro": "rocky 9.3",
+            "packages": 412,
+            "kernel": {
+                "running": "5.14.0-362.8.1.el9_3.x86_64",
+                "runningPackages": ["kernel-core 5.14.0-362.8.1.el9_3"],
+                "newestInstalled": "5.14.0-427.13.1.el9_4.x86_64",
+            },
+            "rebootRequired": True,
+            "rebootReasons": ["newest installed kernel differs"],
+            "vulnerabilities": {"high": 1},
+            "findings": [
+                {
+                    "id": "CVE-2024-1086",
+                    "package": "kernel-core",
+                    "version": "5.14.0-362.8.1.el9_3",
+                    "type": "rpm",
+                    "severity": "high",
+                    "fixedVersions": ["5.14.0-427.13.1.el9_4"],
+                    "kernel": True,
+                    "containerEscape": True,
+                    "containerEscapeEvidence": ["kev", "cwe:CWE-416"],
+                }
+            ],
+            "notices": [],
+        },
+        {"name": "down", "target": "ssh://ops@down:22", "error": "cannot connect"},
+    ],
+}
+
+
+def post(api: Api, path: str, document: Any, headers: dict[str, str]) -> httpx.Response:
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return api.client.post(
+        path, content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+def test_an_analyst_stores_an_audit_and_readers_read_it(api: Api) -> None:
+    sent = post(api, "/v1/runtime/audits", audit_document("unix:///a.sock", BAD), api.analyst)
+    assert sent.status_code == 201, sent.text
+    stored = sent.json()
+    assert stored["engine"] == "unix:///a.sock" and stored["container_count"] == 1
+    (web,) = stored["containers"]
+    assert web["name"] == "web" and web["risk"] == "critical"
+    assert {"SV-RT-001", "SV-RT-004"} <= set(web["rules"])
+    assert {f["ruleId"] for f in web["findings"]} == set(web["rules"])
+    one = api.client.get(f"/v1/runtime/audits/{stored['id']}", headers=api.reader)
+    assert one.status_code == 200 and one.json() == stored
+    listed = api.client.get("/v1/runtime/audits?engine=unix:///a.sock", headers=api.reader).json()
+    assert [a["id"] for a in listed["items"]] == [stored["id"]] and listed["total"] == 1
+    assert api.client.get("/v1/runtime/audits/999999", headers=api.reader).status_code == 404
+
+
+def test_readers_and_strangers_cannot_send(api: Api) -> None:
+    document = audit_document("unix:///b.sock", BAD)
+    assert post(api, "/v1/runtime/audits", document, api.reader).status_code == 403
+    assert post(api, "/v1/runtime/audits", document, {}).status_code == 401
+    assert post(api, "/v1/hosts", HOSTS, api.reader).status_code == 403
+    assert post(api, "/v1/hosts", HOSTS, {}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "words"),
+    [
+        ("/v1/runtime/audits", b"not json", "not JSON"),
+        ("/v1/runtime/audits", {"schemaVersion": "9", "containers": []}, "schemaVersion"),
+        ("/v1/runtime/audits", {"schemaVersion": "1"}, "containers"),
+        (
+            "/v1/runtime/audits",
+            {
+                "schemaVersion": "1",
+                "containers": [{"id": "x", "risk": {"severity": "apocalyptic"}}],
+            },
+            "containers.0.risk.severity",
+        ),
+        (
+            "/v1/runtime/audits",
+            {
+                "schemaVersion": "1",
+                "containers": [
+                    {"id": "x", "risk": {"severity": "low"}, "findings": [{"ruleId": "X"}]}
+                ],
+            },
+            "ruleId",
+        ),
+        ("/v1/hosts", {"schemaVersion": "1", "hosts": []}, "hosts"),
+        ("/v1/hosts", {"schemaVersion": "1", "hosts": [{"name": "x" * 301}]}, "hosts.0.name"),
+        ("/v1/hosts", [1, 2], "body"),
+    ],
+)
+def test_bad_documents_are_refused_with_the_reason(
+    api: Api, path: str, body: Any, words: str
+) -> None:
+    answer = post(api, path, body, api.analyst)
+    assert answer.status_code == 422, answer.text
+    assert words in answer.json()["detail"]
+
+
+def test_uploads_are_bounded(api: Api) -> None:
+    huge = audit_document("unix:///c.sock", BAD)
+    huge["containers"][0]["risk"]["reason"] = "x" * 300_000
+    answer = post(api, "/v1/runtime/audits", huge, api.analyst)
+    assert answer.status_code == 413
+    listed = api.client.get("/v1/runtime/audits?engine=unix:///c.sock", headers=api.reader)
+    assert listed.json()["total"] == 0
+
+
+def test_hosts_are_stored_one_report_each(api: Api) -> None:
+    answer = post(api, "/v1/hosts", HOSTS, api.analyst)
+    assert answer.status_code == 201, answer.text
+    db1, down = answer.json()
+    assert db1["name"] == "db1" and db1["reboot_required"] and db1["escape_count"] == 1
+    assert db1["kernel_running"] == "5.14.0-362.8.1.el9_3.x86_64" and db1["package_count"] == 412
+    assert down["error"] == "cannot connect" and down["vuln_count"] == 0
+    detail = api.client.get(f"/v1/hosts/{db1['id']}", headers=api.reader).json()
+    (finding,) = detail["findings"]
+    assert finding["containerEscapeEvidence"] == ["kev", "cwe:CWE-416"]
+    assert detail["running_kernel_packages"] == ["kernel-core 5.14.0-362.8.1.el9_3"]
+    rebooting = api.client.get("/v1/hosts?reboot_required=true", headers=api.reader).json()
+    assert db1["id"] in [h["id"] for h in rebooting["items"]]
+    assert down["id"] not in [h["id"] for h in rebooting["items"]]
+    named = api.client.get("/v1/hosts?name=down", headers=api.reader).json()
+    assert [h["id"] for h in named["items"]] == [down["id"]]
+    assert api.client.get("/v1/hosts/999999", headers=api.reader).status_code == 404
+
+
+def test_an_image_shows_the_containers_running_it(api: Api, archives: dict[str, Path]) -> None:
+    added = api.client.post(
+        "/v1/images/archive?name=example/app:1",
+        content=archives["docker"].read_bytes(),
+        headers={**api.analyst, "Content-Type": "application/x-tar"},
+    )
+    image = wait_status(api.client, added.json()["id"], api.reader)
+    assert image["status"] == "analysed", image
+    by_digest = ContainerConfig(
+        id="b" * 64, name="api", image="other:tag", image_id=image["config_digest"]
+    )
+    by_reference = ContainerConfig(id="c" * 64, name="worker", image="example/app:1", image_id="")
+    stranger = ContainerConfig(
+        id="d" * 64, name="cache", image="redis:7", image_id="sha256:" + "0" * 64
+    )
+    document = audit_document("unix:///d.sock", by_digest, by_reference, stranger)
+    stored = post(api, "/v1/runtime/audits", document, api.analyst).json()
+    links = {c["name"]: c["image_id"] for c in stored["containers"]}
+    assert links == {"api": image["id"], "worker": image["id"], "cache": None}
+    shown = api.client.get(f"/v1/images/{image['id']}", headers=api.reader).json()
+    assert {c["name"] for c in shown["containers"]} >= {"api", "worker"}
+    assert {c["engine"] for c in shown["containers"]} >= {"unix:///d.sock"}
+    # the engine's next audit no longer runs them: the image shows no container of it
+    post(api, "/v1/runtime/audits", audit_document("unix:///d.sock", stranger), api.analyst)
+    again = api.client.get(f"/v1/images/{image['id']}", headers=api.reader).json()
+    assert "unix:///d.sock" not in {c["engine"] for c in again["containers"]}
