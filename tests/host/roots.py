@@ -34,12 +34,42 @@ KERNEL_CVES = {
         "local privilege escalation.",
         "6.1.76-1",
     ),
+    "CVE-2022-0492": (
+        "A flaw in the cgroups v1 release_agent feature: a missing capability check.",
+        "6.1.76-1",
+    ),
+    "CVE-2023-32233": (
+        "A use-after-free in Netfilter nf_tables batch requests allows local privilege escalation.",
+        "6.1.76-1",
+    ),
     "CVE-2023-6039": (
         "A use-after-free in the lan78xx USB driver when the device is unplugged.",
         "6.1.69-1",
     ),
 }
 """Kernel advisories added to the demo mirror: (description, fixed version in bookworm)."""
+KERNEL_RECORDS = {
+    "CVE-2024-1086": {
+        "cna": {"cwe": "CWE-416", "vector": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"},
+    },
+    "CVE-2022-0492": {
+        "cna": {"cwe": "CWE-862", "vector": ""},
+        "CISA-ADP": {"cwe": "CWE-269", "vector": "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H"},
+    },
+    "CVE-2023-6039": {
+        "cna": {"cwe": "CWE-416", "vector": "CVSS:3.1/AV:P/AC:L/PR:N/UI:N/S:C/C:N/I:N/A:H"},
+    },
+}
+"""CVE JSON 5 records of the kernel CVEs (container: CWE and CVSS vector): CVE-2024-1086 local
+with no scope change (but in KEV), CVE-2022-0492 with CISA-ADP's CWE-269 and S:C, CVE-2023-6039
+a physical-access flaw; CVE-2023-32233 has no record (only the tracker's text speaks)."""
+KERNEL_KEV = {"CVE-2024-1086": "2024-05-30"}
+KERNEL_ESCAPES = {
+    "CVE-2024-1086": ("data", ["kev"]),
+    "CVE-2022-0492": ("data", ["cwe:CWE-269", "cvss:cisa-adp:3.1:AV:L/S:C"]),
+    "CVE-2023-32233": ("text", ["text:privilege escalation"]),
+}
+"""What the host scan says of each kernel CVE open on 6.1.69-1: (basis, evidence)."""
 
 
 def debian_root(path: Path, reboot_flag: bool = True) -> Path:

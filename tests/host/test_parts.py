@@ -10,8 +10,15 @@ from sievert.errors import ParseError, UsageError
 from sievert.host.collect import inside, parse_ssh_target
 from sievert.host.hosts_file import load_hosts_file
 from sievert.host.inventory import parse_rpm_qa
-from sievert.host.kernel import ESCAPE_TEXT, kernel_release, newest_kernel, running_only
+from sievert.host.kernel import (
+    ESCAPE_TEXT,
+    escape_evidence,
+    kernel_release,
+    newest_kernel,
+    running_only,
+)
 from sievert.model import Distro, Package
+from sievert.model.vuln import CvssScore, Vulnerability
 
 ROCKY = Distro("rocky", "9.3")
 
@@ -75,6 +82,52 @@ def test_escape_text() -> None:
     assert ESCAPE_TEXT.search("allows a local user to gain privileges")
     assert ESCAPE_TEXT.search("Container escape via cgroups release_agent")
     assert not ESCAPE_TEXT.search("A NULL pointer dereference in the USB driver")
+
+
+def cvss(vector: str, source: str = "nvd") -> CvssScore:
+    return CvssScore(vector.split("/")[0].split(":")[1], vector, 7.8, "high", source)
+
+
+LOCAL_CHANGED = "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H"
+LOCAL_UNCHANGED = "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"
+NETWORK_CHANGED = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"
+V4_LOCAL_SUBSEQUENT = "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H"
+V4_LOCAL_CONTAINED = "CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+
+
+@pytest.mark.parametrize(
+    ("vuln", "expected"),
+    [
+        (Vulnerability("A", cwes=("CWE-269", "CWE-416")), (("cwe:CWE-269",), "data")),
+        (Vulnerability("B", cvss=(cvss(LOCAL_CHANGED),)), (("cvss:nvd:3.1:AV:L/S:C",), "data")),
+        (Vulnerability("C", cvss=(cvss(LOCAL_UNCHANGED),)), ((), "")),
+        (Vulnerability("D", cvss=(cvss(NETWORK_CHANGED),)), ((), "")),
+        (
+            Vulnerability("E", cvss=(cvss(V4_LOCAL_SUBSEQUENT, "cna"),)),
+            (("cvss:cna:4.0:AV:L/subsequent-system:H",), "data"),
+        ),
+        (Vulnerability("F", cvss=(cvss(V4_LOCAL_CONTAINED),)), ((), "")),
+        (
+            Vulnerability("G", cvss=(cvss(LOCAL_UNCHANGED),), kev_date_added="2024-05-30"),
+            (("kev",), "data"),
+        ),
+        (Vulnerability("H", kev_date_added="2024-05-30"), (("kev",), "data")),
+        (Vulnerability("I", cvss=(cvss(NETWORK_CHANGED),), kev_date_added="2024-05-30"), ((), "")),
+        (
+            Vulnerability("J", description="lets a local user gain root privileges"),
+            (("text:gain root privileges",), "text"),
+        ),
+        (
+            Vulnerability("K", description="local privilege escalation", cwes=("CWE-668",)),
+            (("cwe:CWE-668",), "data"),  # the data wins over the words
+        ),
+        (Vulnerability("L", description="A NULL pointer dereference in a USB driver"), ((), "")),
+    ],
+)
+def test_escape_evidence_prefers_the_cve_data(
+    vuln: Vulnerability, expected: tuple[tuple[str, ...], str]
+) -> None:
+    assert escape_evidence(vuln) == expected
 
 
 def test_inside_follows_links_within_the_root(tmp_path: Path) -> None:

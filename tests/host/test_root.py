@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.clitools import run_sievert
-from tests.host.roots import alpine_root, debian_root, rocky_root
+from tests.host.roots import KERNEL_ESCAPES, alpine_root, debian_root, rocky_root
 
 
 def root_scan(db: Path, root: Path, *args: str) -> dict[str, Any]:
@@ -40,8 +40,14 @@ def test_debian_running_an_old_kernel(demo_db: Path, tmp_path: Path) -> None:
         "/var/run/reboot-required exists",
         "newest installed kernel 6.1.0-18-amd64 is not the running kernel 6.1.0-17-amd64",
     ]
-    # the running 6.1.69-1 is open to CVE-2024-1086 (fixed in 6.1.76-1, installed, not booted)
-    assert kernel_ids(host) == {"CVE-2024-1086": ("linux-image-6.1.0-17-amd64", True)}
+    # the running 6.1.69-1 is open to the CVEs fixed in 6.1.76-1 (installed, not booted)
+    assert kernel_ids(host) == dict.fromkeys(KERNEL_ESCAPES, ("linux-image-6.1.0-17-amd64", True))
+    evidence = {
+        f["id"]: (f["containerEscapeBasis"], f["containerEscapeEvidence"])
+        for f in host["findings"]
+        if f["kernel"]
+    }
+    assert evidence == KERNEL_ESCAPES
     assert "CVE-2024-2961" in {f["id"] for f in host["findings"] if f["package"] == "libc6"}
     assert any("not the running kernel" in n and "6.1.0-18-amd64" in n for n in host["notices"])
 
@@ -57,7 +63,7 @@ def test_debian_with_the_kernel_unknown_matches_every_kernel(demo_db: Path, tmp_
     host = root_scan(demo_db, debian_root(tmp_path / "deb"))
     assert host["kernel"]["running"] == "" and host["kernel"]["newestInstalled"] == "6.1.0-18-amd64"
     assert host["rebootReasons"] == ["/var/run/reboot-required exists"]
-    assert kernel_ids(host) == {"CVE-2024-1086": ("linux-image-6.1.0-17-amd64", True)}
+    assert kernel_ids(host) == dict.fromkeys(KERNEL_ESCAPES, ("linux-image-6.1.0-17-amd64", True))
     assert any("running kernel unknown" in n for n in host["notices"])
 
 
@@ -153,4 +159,6 @@ def test_fail_on_and_table(demo_db: Path, tmp_path: Path) -> None:
     assert run_sievert(*args, "--fail-on", "critical").returncode == 0
     table = gated.stdout
     assert "reboot required: newest installed kernel 6.1.0-18-amd64" in table
-    assert "CVE-2024-1086" in table and "kernel, escape" in table
+    assert "CVE-2024-1086" in table and "kernel, escape (kev)" in table
+    assert "kernel, escape? (text:privilege escalation)" in table  # the description only
+    assert "3 relevant to container escape (1 from the description only)" in table

@@ -73,7 +73,17 @@ def hosts() -> HostScan:
         reboot_required=(
             "newest installed kernel 6.1.0-18-amd64 is not the running kernel 6.1.0-17-amd64",
         ),
-        kernel_findings=(KernelFinding("CVE-2023-0002", "bash", "5.2.15-2+b2", "high", True),),
+        kernel_findings=(
+            KernelFinding(
+                "CVE-2023-0002",
+                "bash",
+                "5.2.15-2+b2",
+                "high",
+                True,
+                ("cwe:CWE-269", "cvss:nvd:3.1:AV:L/S:C"),
+                "data",
+            ),
+        ),
     )
     down = HostReport(
         "db1", "ssh://admin@10.0.0.7:22", error="ssh://admin@10.0.0.7:22: cannot connect: timed out"

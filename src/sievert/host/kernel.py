@@ -17,6 +17,7 @@ from sievert.errors import VersionError
 from sievert.model import Package
 from sievert.model.finding import Finding
 from sievert.model.host import KernelFinding
+from sievert.model.vuln import CvssScore, Vulnerability
 from sievert.versions import compare
 
 DEB_PREFIXES = (
@@ -54,8 +55,30 @@ ESCAPE_TEXT = re.compile(
     r"|container escape|escape (?:from )?(?:the |a )?container|user namespace|namespaces?",
     re.IGNORECASE,
 )
-"""CVE text that makes a kernel flaw relevant to containers: a local privilege escalation or a
-namespace or container escape (the kernel is shared by every container on the host)."""
+"""CVE text that suggests a kernel flaw matters to containers: a local privilege escalation or a
+namespace or container escape. Only the fallback when the CVE data says nothing structured."""
+ESCAPE_CWES = frozenset(
+    {
+        "CWE-250",  # execution with unnecessary privileges
+        "CWE-264",  # permissions, privileges and access controls (NVD's older category)
+        "CWE-266",  # incorrect privilege assignment
+        "CWE-267",  # privilege defined with unsafe actions
+        "CWE-268",  # privilege chaining
+        "CWE-269",  # improper privilege management
+        "CWE-270",  # privilege context switching error
+        "CWE-271",  # privilege dropping / lowering errors
+        "CWE-272",  # least privilege violation
+        "CWE-273",  # improper check for dropped privileges
+        "CWE-274",  # improper handling of insufficient privileges
+        "CWE-648",  # incorrect use of privileged APIs
+        "CWE-653",  # improper isolation or compartmentalization
+        "CWE-668",  # exposure of resource to wrong sphere
+    }
+)
+"""Weaknesses (CVE records' CNA and CISA-ADP problem types, NVD) that are privilege or isolation
+failures: in the kernel every container shares, such a flaw is a way out of the container."""
+ESCAPE_BASIS_DATA = "data"
+ESCAPE_BASIS_TEXT = "text"
 
 
 def kernel_release(package: Package) -> str:
@@ -152,20 +175,62 @@ def is_kernel_package(package: Package) -> bool:
 
 
 def kernel_findings(findings: Iterable[Finding]) -> tuple[KernelFinding, ...]:
-    """The findings on kernel packages, each flagged when its text describes an escape."""
+    """The findings on kernel packages, each flagged when the CVE data (or, failing that, its
+    text) makes it relevant to a container escape, with the evidence used."""
     flagged = []
     for finding in findings:
         if not is_kernel_package(finding.package):
             continue
-        vuln = finding.vulnerability
-        text = f"{vuln.summary} {vuln.description}"
+        evidence, basis = escape_evidence(finding.vulnerability)
         flagged.append(
             KernelFinding(
                 vulnerability_id=finding.id,
                 package=finding.package.name,
                 version=finding.package.version,
                 severity=finding.severity,
-                escape=bool(ESCAPE_TEXT.search(text)),
+                escape=bool(basis),
+                escape_evidence=evidence,
+                escape_basis=basis,
             )
         )
     return tuple(flagged)
+
+
+def escape_evidence(vuln: Vulnerability) -> tuple[tuple[str, ...], str]:
+    """(evidence, basis) that a kernel CVE is relevant to a container escape.
+
+    Structured data first (basis 'data'): a privilege or isolation CWE (`cwe:CWE-269`), a CVSS
+    vector with a local attack vector whose impact crosses the vulnerable component's scope
+    (v3 `S:C`, v4 a high subsequent-system impact: `cvss:nvd:3.1:AV:L/S:C`), or a CISA KEV entry
+    (exploited in the wild) for a flaw that is local or has no vector (`kev`). Without any, the
+    description's words (basis 'text', lower confidence: `text:privilege escalation`).
+    """
+    evidence = [f"cwe:{cwe}" for cwe in vuln.cwes if cwe.upper() in ESCAPE_CWES]
+    local = False
+    for score in vuln.cvss:
+        metrics = cvss_metrics(score)
+        if metrics.get("AV") != "L":
+            continue
+        local = True
+        if metrics.get("S") == "C":
+            evidence.append(f"cvss:{score.source}:{score.version}:AV:L/S:C")
+        elif any(metrics.get(key) == "H" for key in ("SC", "SI", "SA")):
+            evidence.append(f"cvss:{score.source}:{score.version}:AV:L/subsequent-system:H")
+    if vuln.kev_date_added and (local or not vuln.cvss):
+        evidence.append("kev")
+    if evidence:
+        return tuple(dict.fromkeys(evidence)), ESCAPE_BASIS_DATA
+    found = ESCAPE_TEXT.search(f"{vuln.summary} {vuln.description}")
+    if found:
+        return (f"text:{found.group(0).lower()}",), ESCAPE_BASIS_TEXT
+    return (), ""
+
+
+def cvss_metrics(score: CvssScore) -> dict[str, str]:
+    """The metrics of a CVSS vector ('CVSS:3.1/AV:L/...' -> {'AV': 'L', ...})."""
+    metrics = {}
+    for part in score.vector.split("/"):
+        key, sep, value = part.partition(":")
+        if sep and key != "CVSS":
+            metrics[key.upper()] = value.upper()
+    return metrics

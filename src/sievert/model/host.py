@@ -37,7 +37,11 @@ class KernelFinding:
     version: str
     severity: str
     escape: bool
-    """The CVE text describes a privilege escalation or a namespace/container escape."""
+    """The CVE is relevant to a container escape (see escape_evidence and escape_basis)."""
+    escape_evidence: tuple[str, ...] = ()
+    """What says so: 'cwe:CWE-269', 'cvss:nvd:3.1:AV:L/S:C', 'kev', or 'text:<words>'."""
+    escape_basis: str = ""
+    """'data' (CWE, CVSS or KEV data), 'text' (the description only: lower confidence), ''."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,6 +104,9 @@ class HostFindingIn(_In):
     fixed_versions: list[str] = Field(alias="fixedVersions", default_factory=list, max_length=50)
     kernel: bool = False
     container_escape: bool = Field(default=False, alias="containerEscape")
+    container_escape_basis: Literal["", "data", "text"] = Field(
+        default="", alias="containerEscapeBasis"
+    )
     container_escape_evidence: list[str] = Field(
         alias="containerEscapeEvidence", default_factory=list, max_length=20
     )

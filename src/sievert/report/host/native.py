@@ -3,7 +3,10 @@
 `tool`, `hosts` [{`name`, `target`, `error` ('' when scanned), `distro`, `packages` (count),
 `kernel` {running, runningPackages, newestInstalled}, `rebootRequired`, `rebootReasons`,
 `vulnerabilities` {severity: count}, `findings` [{id, package, version, type, severity,
-fixedVersions, kernel, containerEscape}], `notices`}], in the order the hosts were given.
+fixedVersions, kernel, containerEscape, containerEscapeBasis ('data': CWE, CVSS or KEV data;
+'text': the description only, lower confidence; '' when not relevant), containerEscapeEvidence
+['cwe:CWE-269', 'cvss:nvd:3.1:AV:L/S:C', 'kev', 'text:privilege escalation']}], `notices`}],
+in the order the hosts were given.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def finding_object(finding: Finding, kernel: KernelFinding | None) -> dict[str, 
         "fixedVersions": list(finding.fixed_versions),
         "kernel": kernel is not None,
         "containerEscape": kernel is not None and kernel.escape,
+        "containerEscapeBasis": kernel.escape_basis if kernel is not None else "",
+        "containerEscapeEvidence": list(kernel.escape_evidence) if kernel is not None else [],
     }
 
 

@@ -10,7 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from sievert.model.host import HostReport, HostScan
+from sievert.model.host import HostReport, HostScan, KernelFinding
 from sievert.report.sbom.table import emit
 from sievert.report.scan.common import severity_counts
 from sievert.report.scan.table import SEVERITY_STYLES
@@ -43,10 +43,12 @@ def host_lines(report: HostReport) -> list[RenderableType]:
         lines.append(Text(f"  reboot required: {reason}", style="yellow"))
     escapes = [k for k in report.kernel_findings if k.escape]
     if report.kernel_findings:
+        guessed = sum(1 for k in escapes if k.escape_basis == "text")
         lines.append(
             Text(
                 f"  kernel vulnerabilities: {len(report.kernel_findings)}, "
                 f"{len(escapes)} relevant to container escape"
+                + (f" ({guessed} from the description only)" if guessed else "")
             )
         )
     if result.findings:
@@ -54,13 +56,19 @@ def host_lines(report: HostReport) -> list[RenderableType]:
     return lines
 
 
+def kernel_mark(kernel: KernelFinding) -> str:
+    """'kernel', or 'kernel, escape (evidence)' with '?' when only the text suggests it."""
+    if not kernel.escape:
+        return "kernel"
+    evidence = ", ".join(kernel.escape_evidence)
+    doubt = "?" if kernel.escape_basis == "text" else ""
+    return f"kernel, escape{doubt} ({evidence})"
+
+
 def findings_table(report: HostReport) -> Table:
     """ID, package, installed, fixed in, severity, a kernel/escape mark."""
     assert report.result is not None
-    marks = {
-        (k.vulnerability_id, k.package): "kernel, escape" if k.escape else "kernel"
-        for k in report.kernel_findings
-    }
+    marks = {(k.vulnerability_id, k.package): kernel_mark(k) for k in report.kernel_findings}
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for column in ("ID", "Package", "Installed", "Fixed in", "Severity", "Note"):
         table.add_column(column, overflow="fold")
