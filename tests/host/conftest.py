@@ -1,6 +1,6 @@
 """A vulnerability database for the host tests: the demo feed mirror (upstream formats) with
 Debian kernel advisories added to its security tracker file, their CVE JSON 5 records (CNA and
-CISA-ADP CWEs and CVSS vectors) to cvelistV5 and a KEV entry."""
+CISA-ADP CWEs and CVSS vectors) to cvelistV5, a KEV entry, and OSV `Rocky Linux:9` advisories."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from demo.feeds import write_mirror
 
 from tests.clitools import run_sievert
-from tests.host.roots import KERNEL_CVES, KERNEL_KEV, KERNEL_RECORDS
+from tests.host.roots import KERNEL_CVES, KERNEL_KEV, KERNEL_RECORDS, ROCKY_ADVISORIES
 
 
 @pytest.fixture(scope="session")
@@ -31,6 +31,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         }
     tracker_path.write_text(json.dumps(tracker))
     add_kernel_records(mirror)
+    add_rocky_advisories(mirror)
     db = root / "vuln.db"
     proc = run_sievert("db", "update", "--mirror", str(mirror), "--db", str(db), "-q")
     assert proc.returncode == 0, proc.stderr
@@ -81,3 +82,31 @@ def add_kernel_records(mirror: Path) -> None:
             }
         )
     kev_path.write_text(json.dumps(kev))
+
+
+def add_rocky_advisories(mirror: Path) -> None:
+    """OSV `Rocky Linux:9` records (as osv.dev publishes them) in the mirror's OSV tree."""
+    members = {}
+    for advisory, package, fixed, aliases in ROCKY_ADVISORIES:
+        record = {
+            "schema_version": "1.6.0",
+            "id": advisory,
+            "modified": "2024-04-01T00:00:00Z",
+            "published": "2024-03-01T00:00:00Z",
+            "aliases": list(aliases),
+            "summary": f"Important: {package} security update",
+            "affected": [
+                {
+                    "package": {"ecosystem": "Rocky Linux:9", "name": package},
+                    "ranges": [
+                        {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
+                    ],
+                }
+            ],
+        }
+        members[f"{advisory}.json"] = json.dumps(record)
+    target = mirror / "osv" / "Rocky Linux" / "all.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)

@@ -3,6 +3,8 @@ status), Alpine (apk installed) and Rocky Linux (an rpmdb.sqlite written by rpm 
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -64,6 +66,11 @@ KERNEL_RECORDS = {
 with no scope change (but in KEV), CVE-2022-0492 with CISA-ADP's CWE-269 and S:C, CVE-2023-6039
 a physical-access flaw; CVE-2023-32233 has no record (only the tracker's text speaks)."""
 KERNEL_KEV = {"CVE-2024-1086": "2024-05-30"}
+ROCKY_ADVISORIES = (
+    ("RLSA-2024:0001", "bash", "5.1.8-9.el9", ()),
+    ("RLSA-2024:1249", "kernel-core", "5.14.0-362.13.1.el9_3", ("CVE-2024-1086",)),
+)
+"""OSV `Rocky Linux:9` advisories added to the mirror: (id, package, fixed version, aliases)."""
 KERNEL_ESCAPES = {
     "CVE-2024-1086": ("data", ["kev"]),
     "CVE-2022-0492": ("data", ["cwe:CWE-269", "cvss:cisa-adp:3.1:AV:L/S:C"]),
@@ -145,3 +152,38 @@ def rocky_root(path: Path, work: Path) -> Path:
     subprocess.run(install, check=True, capture_output=True)
     os_release = 'ID="rocky"\nVERSION_ID="9.3"\nNAME="Rocky Linux"\nID_LIKE="rhel centos fedora"\n'
     return rootfs(path, [F("etc/os-release", os_release)])
+
+
+ROCKY_MACROS = "%_dbpath /var/lib/rpm\n"
+"""Rocky's rpm keeps its database in /var/lib/rpm (Debian's rpm defaults to ~/.rpmdb)."""
+MACHINE_TOOLS = ("sh", "cat", "uname", "test")
+
+
+def rocky_machine(path: Path, work: Path) -> Path:
+    """A Rocky Linux 9.3 root one can log into: the rocky_root rpmdb and os-release, plus a
+    shell with cat, uname and test (busybox) and a real `rpm` with its libraries and its
+    configuration, so `rpm -qa` inside it (chroot) reads the rootfs's own rpmdb."""
+    root = rocky_root(path, work)
+    for binary in (shutil.which("busybox"), shutil.which("rpm")):
+        if binary is None:
+            unavailable("busybox and rpm are needed (apt-get install busybox rpm)")
+        _copy_with_libraries(Path(binary), root)
+    busybox = root / str(Path(shutil.which("busybox") or "").resolve()).lstrip("/")
+    (root / "bin").mkdir(exist_ok=True)
+    for tool in MACHINE_TOOLS:
+        link = root / "bin" / tool
+        if not link.exists():
+            link.symlink_to(os.path.relpath(busybox, link.parent))
+    shutil.copytree("/usr/lib/rpm", root / "usr/lib/rpm", dirs_exist_ok=True, symlinks=True)
+    (root / "etc/rpm").mkdir(parents=True, exist_ok=True)
+    (root / "etc/rpm/macros").write_text(ROCKY_MACROS)
+    return root
+
+
+def _copy_with_libraries(binary: Path, root: Path) -> None:
+    """The binary and the shared libraries `ldd` lists, at their paths under root."""
+    listed = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=False)
+    for source in [binary, *(Path(p) for p in re.findall(r"(/\S+\.so[.\d]*)", listed.stdout))]:
+        target = root / str(source.resolve() if source == binary else source).lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source.resolve(), target)

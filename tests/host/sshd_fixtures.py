@@ -63,8 +63,9 @@ def write_key(path: Path) -> asyncssh.SSHKey:
 
 
 @contextmanager
-def sshd_server(root: Path) -> Iterator[Sshd]:
-    """Start sshd for this test run; skip (fail under CI=true) where sshd is missing."""
+def sshd_server(root: Path, extra_config: str = "") -> Iterator[Sshd]:
+    """Start sshd for this test run (`extra_config`: more sshd_config lines); skip (fail under
+    CI=true) where sshd is missing."""
     if not SSHD.is_file():
         unavailable("sshd is not installed (apt-get install openssh-server)")
     root.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,7 @@ def sshd_server(root: Path) -> Iterator[Sshd]:
     (root / "authorized_keys").write_bytes(write_key(client_key).export_public_key())
     port = free_port()
     config = root / "sshd_config"
-    config.write_text(CONFIG.format(port=port, root=root, user=user))
+    config.write_text(CONFIG.format(port=port, root=root, user=user) + extra_config)
     if os.getuid() == 0:
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
     check = subprocess.run([str(SSHD), "-t", "-f", str(config)], capture_output=True, text=True)

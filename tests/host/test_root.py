@@ -92,6 +92,14 @@ def test_rocky_kernels_from_a_real_rpmdb(demo_db: Path, tmp_path: Path) -> None:
     assert host["rebootReasons"] == [
         f"newest installed kernel 5.14.0-362.13.1.el9_3.x86_64 is not the running kernel {running}"
     ]
+    # OSV Rocky Linux advisories: RLSA-2024:1249 (CVE-2024-1086, in KEV) on the running kernel
+    found = {f["id"]: f for f in host["findings"]}
+    assert set(found) == {"CVE-2024-1086", "RLSA-2024:0001"}
+    kernel = found["CVE-2024-1086"]
+    assert kernel["package"] == "kernel-core" and kernel["version"] == "5.14.0-362.8.1.el9_3"
+    assert kernel["kernel"] and kernel["containerEscapeEvidence"] == ["kev"]
+    assert found["RLSA-2024:0001"]["fixedVersions"] == ["5.1.8-9.el9"]
+    assert not found["RLSA-2024:0001"]["kernel"]
 
 
 def test_bad_roots_are_one_clear_line(demo_db: Path, tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """`sievert host scan ssh://...` against a real OpenSSH server on loopback (this machine, so
-the SSH scan must equal the local scan), host key checking, and many hosts with one down."""
+the SSH scan must equal the local scan; and a Rocky Linux root logged into through a chroot, so
+the RPM path runs the remote `rpm -qa`), host key checking, and many hosts with one down."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 import pytest
 
 from tests.clitools import run_sievert
+from tests.host.roots import rocky_machine
 from tests.host.sshd_fixtures import Sshd, sshd_server, write_key
-from tests.source.registry_fixtures import free_port
+from tests.source.registry_fixtures import free_port, unavailable
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,39 @@ def test_ssh_scan_equals_the_local_scan(sshd: Sshd, demo_db: Path, tmp_path: Pat
     for key in ("packages", "findings", "kernel", "rebootRequired", "vulnerabilities"):
         assert over_ssh[key] == here[key], key
     assert "Accepted publickey" in sshd.log.read_text()
+
+
+CHROOT = "/usr/sbin/chroot"
+
+
+def test_ssh_scan_of_a_rocky_linux_machine(
+    demo_db: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The login lands in a Rocky Linux 9 root (sshd ForceCommand chroot): the scanner finds no
+    dpkg or apk database, runs the machine's own `rpm -qa` against its rpmdb, and reports what
+    the root scan of the same filesystem reports for the kernel that runs."""
+    if os.getuid() != 0 or not Path(CHROOT).is_file():
+        unavailable("chroot(8) as root is needed to log into the Rocky Linux root")
+    machine = rocky_machine(tmp_path / "rocky", tmp_path / "rpmbuild")
+    force = f'ForceCommand {CHROOT} {machine} /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+    with sshd_server(tmp_path_factory.mktemp("sshd-rocky"), force) as rocky:
+        known = rocky.known_hosts(tmp_path / "known_hosts")
+        args = ("--identity", str(rocky.client_key), "--known-hosts", str(known), "-f", "json")
+        remote = host_scan(demo_db, rocky.target, *args)
+        log = rocky.log.read_text()
+    assert remote.returncode == 0, remote.stderr + log[-2000:]
+    (over_ssh,) = json.loads(remote.stdout)["hosts"]
+    running = os.uname().release  # a chroot shares the kernel: the host's runs
+    local = host_scan(demo_db, "--root", str(machine), "--kernel", running, "-f", "json")
+    (root,) = json.loads(local.stdout)["hosts"]
+    assert over_ssh["distro"] == "rocky 9.3" and over_ssh["kernel"]["running"] == running
+    assert over_ssh["packages"] == 1  # bash; neither installed kernel-core is running
+    assert over_ssh["kernel"]["newestInstalled"] == "5.14.0-362.13.1.el9_3.x86_64"
+    assert over_ssh["rebootRequired"]
+    assert [f["id"] for f in over_ssh["findings"]] == ["RLSA-2024:0001"]
+    for key in ("distro", "packages", "findings", "kernel", "rebootReasons", "vulnerabilities"):
+        assert over_ssh[key] == root[key], key
+    assert "Accepted publickey" in log
 
 
 def test_unknown_host_key_is_refused_unless_accepted(
