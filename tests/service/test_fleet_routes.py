@@ -16,6 +16,7 @@ from sievert.model.runtime import ContainerConfig
 from sievert.report.runtime.native import json_document
 from sievert.runtime.audit import audit_containers
 from sievert.service.app import create_app
+from tests.clitools import run_sievert
 from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
 
 
@@ -203,3 +204,19 @@ def test_an_image_shows_the_containers_running_it(api: Api, archives: dict[str, 
     post(api, "/v1/runtime/audits", audit_document("unix:///d.sock", stranger), api.analyst)
     again = api.client.get(f"/v1/images/{image['id']}", headers=api.reader).json()
     assert "unix:///d.sock" not in {c["engine"] for c in again["containers"]}
+
+
+def test_server_option_needs_an_http_url_and_a_token(tmp_path: Path) -> None:
+    bad_url = run_sievert("host", "scan", "--root", str(tmp_path), "--server", "ftp://x")
+    assert bad_url.returncode == 2 and "http:// or https://" in bad_url.stderr
+    no_token = run_sievert(
+        "runtime",
+        "audit",
+        "--skip-image-scan",
+        "--server",
+        "http://127.0.0.1:9",
+        env={"SIEVERT_SERVER_TOKEN": "", "DOCKER_HOST": "unix:///nonexistent.sock"},
+    )
+    assert no_token.returncode == 3, no_token.stderr
+    assert "SIEVERT_SERVER_TOKEN" in no_token.stderr and "Traceback" not in no_token.stderr
+    assert len(no_token.stderr.strip().splitlines()) == 1  # before the engine is asked
