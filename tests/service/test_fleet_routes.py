@@ -18,6 +18,7 @@ from sievert.runtime.audit import audit_containers
 from sievert.service.app import create_app
 from tests.clitools import run_sievert
 from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
+from tests.service.test_postgres_workers import Workers
 
 
 @dataclass
@@ -29,12 +30,29 @@ class Api:
     reader: dict[str, str]
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[Api]:
-    settings = settings_for(tmp_path_factory.mktemp("fleet"), vuln_db, max_upload=200_000)
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, vuln_db: Path
+) -> Iterator[Api]:
+    """A live server on SQLite, then on PostgreSQL with a worker (same routes, same answers)."""
+    database_url, cluster, name = "", None, ""
+    if request.param == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        name = cluster.create_database()
+        database_url = cluster.url(name)
+    root = tmp_path_factory.mktemp("fleet")
+    settings = settings_for(root, vuln_db, database_url, max_upload=200_000)
     analyst, reader = add_token(settings, "analyst"), add_token(settings, "read-only")
-    with LiveServer(create_app(settings)) as client:
-        yield Api(client, bearer(analyst), bearer(reader))
+    workers = Workers(settings, root)
+    try:
+        with LiveServer(create_app(settings)) as client:
+            if cluster is not None:
+                workers.start()  # analyses run as Procrastinate jobs on a `sievert worker`
+            yield Api(client, bearer(analyst), bearer(reader))
+    finally:
+        workers.stop()
+        if cluster is not None:
+            cluster.drop_database(name)
 
 
 def audit_document(engine: str, *containers: ContainerConfig) -> dict[str, Any]:
@@ -140,6 +158,7 @@ def test_readers_and_strangers_cannot_send(api: Api) -> None:
         ("/v1/hosts", {"schemaVersion": "1", "hosts": []}, "hosts"),
         ("/v1/hosts", {"schemaVersion": "1", "hosts": [{"name": "x" * 301}]}, "hosts.0.name"),
         ("/v1/hosts", [1, 2], "body"),
+        ("/v1/hosts", b"[" * 100_000 + b"]" * 100_000, "nest"),
     ],
 )
 def test_bad_documents_are_refused_with_the_reason(
@@ -200,6 +219,13 @@ def test_an_image_shows_the_containers_running_it(api: Api, archives: dict[str, 
     shown = api.client.get(f"/v1/images/{image['id']}", headers=api.reader).json()
     assert {c["name"] for c in shown["containers"]} >= {"api", "worker"}
     assert {c["engine"] for c in shown["containers"]} >= {"unix:///d.sock"}
+    running = api.client.get(
+        f"/v1/runtime/containers?image_id={image['id']}", headers=api.reader
+    ).json()
+    assert {c["name"] for c in running["items"] if c["engine"] == "unix:///d.sock"} == {
+        "api",
+        "worker",
+    }
     # the engine's next audit no longer runs them: the image shows no container of it
     post(api, "/v1/runtime/audits", audit_document("unix:///d.sock", stranger), api.analyst)
     again = api.client.get(f"/v1/images/{image['id']}", headers=api.reader).json()
@@ -220,3 +246,26 @@ def test_server_option_needs_an_http_url_and_a_token(tmp_path: Path) -> None:
     assert no_token.returncode == 3, no_token.stderr
     assert "SIEVERT_SERVER_TOKEN" in no_token.stderr and "Traceback" not in no_token.stderr
     assert len(no_token.stderr.strip().splitlines()) == 1  # before the engine is asked
+
+
+def test_running_containers_by_rule_and_risk(api: Api) -> None:
+    calm = ContainerConfig(
+        id="e" * 64, name="calm", image="x:1", image_id="", readonly_rootfs=True, user="1000"
+    )
+    old = audit_document("unix:///e.sock", BAD, calm)
+    assert post(api, "/v1/runtime/audits", old, api.analyst).status_code == 201
+    renamed = ContainerConfig(**{**{f: getattr(BAD, f) for f in BAD.__slots__}, "name": "web2"})
+    new = audit_document("unix:///e.sock", renamed, calm)
+    assert post(api, "/v1/runtime/audits", new, api.analyst).status_code == 201
+
+    def names(query: str) -> set[str]:
+        page = api.client.get(f"/v1/runtime/containers?{query}", headers=api.reader).json()
+        return {c["name"] for c in page["items"] if c["engine"] == "unix:///e.sock"}
+
+    assert names("") == {"web2", "calm"}  # the latest audit only
+    assert names("rule=SV-RT-001") == {"web2"}
+    assert names("risk=critical") == {"web2"}
+    assert names("name=calm") == {"calm"}
+    for bad in ("SV-RT-00", "%25", "SV-RT-001%25"):  # a whole rule id, never a pattern
+        answer = api.client.get(f"/v1/runtime/containers?rule={bad}", headers=api.reader)
+        assert answer.status_code == 422, bad

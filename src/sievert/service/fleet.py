@@ -3,15 +3,15 @@ linked to the stored image it runs (by config digest, else by reference)."""
 
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from sievert.errors import SievertError
+from sievert.errors import LimitError, SievertError
+from sievert.limits import jsonload
 from sievert.model.reference import parse_reference
 from sievert.service.fleet_schemas import (
     ContainerIn,
@@ -31,7 +31,9 @@ RISKS = ("critical", "high", "medium", "low", "negligible", "unknown", "none")
 def parse_document(data: bytes, model: type[M]) -> M:
     """The upload as `model`; 422 naming the first problems when it is not one."""
     try:
-        decoded = json.loads(data)
+        decoded = jsonload.loads(data, "the body")
+    except LimitError as exc:
+        raise HTTPException(422, str(exc)) from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(422, f"the body is not JSON ({exc})") from exc
     try:
@@ -129,24 +131,54 @@ def containers_of(session: Session, audit_id: int) -> list[RuntimeContainer]:
 
 def running_image(session: Session, image: Image) -> list[RunningContainer]:
     """The containers running this image in the latest audit of each engine."""
-    latest = select(func.max(RuntimeAuditRecord.id)).group_by(RuntimeAuditRecord.engine)
     runs = RuntimeContainer.image_id == image.id
     if image.config_digest:
         runs = or_(runs, RuntimeContainer.image_digest == image.config_digest)
+    return running(session, [runs], 1000, 0)
+
+
+def running(
+    session: Session, where: list[ColumnElement[bool]], limit: int, offset: int
+) -> list[RunningContainer]:
+    """Containers of the latest audit of each engine meeting `where`, engine by engine."""
+    latest = select(func.max(RuntimeAuditRecord.id)).group_by(RuntimeAuditRecord.engine)
     rows = session.execute(
         select(RuntimeContainer, RuntimeAuditRecord.engine, RuntimeAuditRecord.created_at)
         .join(RuntimeAuditRecord, RuntimeAuditRecord.id == RuntimeContainer.audit_id)
-        .where(and_(RuntimeContainer.audit_id.in_(latest), runs))
+        .where(and_(RuntimeContainer.audit_id.in_(latest), *where))
         .order_by(RuntimeContainer.audit_id.desc(), RuntimeContainer.position)
-        .limit(1000)
+        .limit(limit)
+        .offset(offset)
     ).all()
-    found = []
-    for row, engine, created_at in rows:
-        out = RunningContainer.model_validate(
-            {**_columns(row), "engine": engine, "audited_at": created_at}
-        )
-        found.append(out)
-    return found
+    return [
+        RunningContainer.model_validate({**_columns(row), "engine": engine, "audited_at": at})
+        for row, engine, at in rows
+    ]
+
+
+def running_count(session: Session, where: list[ColumnElement[bool]]) -> int:
+    """How many containers `running` would list without a limit."""
+    latest = select(func.max(RuntimeAuditRecord.id)).group_by(RuntimeAuditRecord.engine)
+    query = select(func.count(RuntimeContainer.id)).where(
+        RuntimeContainer.audit_id.in_(latest), *where
+    )
+    return session.scalar(query) or 0
+
+
+def container_filters(
+    rule: str, risk: str, image_id: int | None, name: str
+) -> list[ColumnElement[bool]]:
+    """SQL conditions for the running-container filters ('' or None: no condition)."""
+    where: list[ColumnElement[bool]] = []
+    if rule:
+        where.append(cast(RuntimeContainer.rules, String).contains(f'"{rule}"', autoescape=True))
+    if risk:
+        where.append(RuntimeContainer.risk == risk)
+    if image_id is not None:
+        where.append(RuntimeContainer.image_id == image_id)
+    if name:
+        where.append(RuntimeContainer.name == name)
+    return where
 
 
 def _columns(row: RuntimeContainer) -> dict[str, object]:

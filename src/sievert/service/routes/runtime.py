@@ -12,12 +12,16 @@ from sqlalchemy.orm import Session
 from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep, read_bounded
 from sievert.service.fleet import (
     MAX_RESULT_BODY,
+    container_filters,
     containers_of,
     parse_document,
+    running,
+    running_count,
     store_audit,
 )
 from sievert.service.fleet_schemas import (
     ContainerOut,
+    RunningContainer,
     RuntimeAuditDetail,
     RuntimeAuditIn,
     RuntimeAuditOut,
@@ -83,3 +87,23 @@ def show_audit(audit_id: int, session: SessionDep, _: Reader) -> RuntimeAuditDet
     if record is None:
         raise HTTPException(404, f"no runtime audit {audit_id}")
     return _detail(record, session)
+
+
+@router.get("/containers")
+def list_containers(
+    session: SessionDep,
+    _: Reader,
+    rule: Annotated[str, Query(pattern=r"^(|SV-RT-[0-9]{3})$")] = "",
+    risk: Annotated[
+        str, Query(pattern="^(|critical|high|medium|low|negligible|unknown|none)$")
+    ] = "",
+    image_id: Annotated[int | None, Query(ge=1)] = None,
+    name: Annotated[str, Query(max_length=300)] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[RunningContainer]:
+    """The containers running now (the latest audit of each engine), by SV-RT rule, risk,
+    stored image or name: e.g. every privileged container of the fleet (rule=SV-RT-001)."""
+    where = container_filters(rule, risk, image_id, name)
+    items = running(session, where, limit, offset)
+    return Page(items=items, total=running_count(session, where), limit=limit, offset=offset)
