@@ -4,35 +4,21 @@ mid-way (the new DB half built next to the old one) and kill the process running
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from tests.service.gated import GatedServer
 
-class GatedMirror:
+
+class GatedMirror(GatedServer):
     """Serves the files of a mirror directory; while closed, every GET waits for `release()`."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.gate = threading.Event()
         self.requested = threading.Event()
         self.paths: list[str] = []
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def release(self) -> None:
-        """Let held and future downloads through."""
-        self.gate.set()
-
-    def __enter__(self) -> GatedMirror:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
+        self.url = f"http://{self.host}"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         mirror = self

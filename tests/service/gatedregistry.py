@@ -7,12 +7,13 @@ kill it there. Manifests and blobs come from tests/imagebuilder.py images.
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from tests.imagebuilder import BuiltImage, Image, sha256
+from tests.service.gated import GatedServer
 
 
-class GatedRegistry:
+class GatedRegistry(GatedServer):
     """Serves `<repo>:<tag>` images; layer blob GETs wait until `release()` is called."""
 
     def __init__(self, images: dict[str, Image]) -> None:
@@ -28,30 +29,8 @@ class GatedRegistry:
             for blob in built.blobs:
                 self.blobs[sha256(blob)] = blob
                 self.layers.add(sha256(blob))
-        self.gate = threading.Event()
         self.layer_requested = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def host(self) -> str:
-        """'127.0.0.1:<port>'."""
-        return f"127.0.0.1:{self.port}"
-
-    def release(self) -> None:
-        """Let held and future layer downloads through."""
-        self.gate.set()
-
-    def __enter__(self) -> GatedRegistry:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         registry = self

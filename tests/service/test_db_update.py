@@ -4,10 +4,6 @@ the middle of a swap keeps answering from the old DB after its restart, then fin
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,7 +14,6 @@ import pytest
 
 from sievert.service.app import create_app
 from tests.clitools import run_sievert
-from tests.pgcluster import free_port
 from tests.service.gatedmirror import GatedMirror
 from tests.service.helpers import (
     LiveServer,
@@ -28,6 +23,7 @@ from tests.service.helpers import (
     wait_for,
     wait_status,
 )
+from tests.service.uihelpers import SievertServer
 
 PYPI_QUERY = {"package": "requests", "version": "2.19.1", "ecosystem": "PyPI"}
 """Answered only by the full DB (OSV PyPI), not by the Debian-only one."""
@@ -171,103 +167,43 @@ def test_failed_update_keeps_the_old_db(tmp_path: Path, old_db: Path) -> None:
     assert db.read_bytes() == old_db.read_bytes()
 
 
-def server_env(tmp_path: Path, db: Path, mirror: str) -> dict[str, str]:
-    from cryptography.fernet import Fernet
-
-    return {
-        **os.environ,
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "SIEVERT_DB": str(db),
-        "SIEVERT_DB_MIRROR": mirror,
-        "SIEVERT_DB_CHECK": "0",
-        "SIEVERT_SECRET_KEY": Fernet.generate_key().decode(),
-    }
-
-
-class ServerProcess:
-    """`sievert server` as a user starts it, on a free port, restartable."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> subprocess.Popen[bytes]:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "sievert", "server", "--port", str(self.port)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return self.process
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def test_server_killed_during_a_swap_answers_from_the_old_db_then_finishes(
     tmp_path: Path, old_db: Path, feed_mirror: Path
 ) -> None:
     db = copy_of(old_db, tmp_path / "db")
     old_bytes = db.read_bytes()
-    with GatedMirror(feed_mirror) as mirror:
-        env = server_env(tmp_path, db, mirror.url)
-        made = run_sievert("server", "token", "create", "--role", "admin", env=env)
-        assert made.returncode == 0, made.stderr
-        admin = bearer(made.stdout.strip())
-        server = ServerProcess(env, tmp_path / "server.log")
-        try:
-            first_pid = server.start().pid
-            old_built = httpx.get(f"{server.url}/v1/db", headers=admin).json()["built"]
-            with Readers(server.url, admin, count=3) as readers:
-                answer = httpx.post(f"{server.url}/v1/db/update", headers=admin)
-                assert answer.status_code == 202, answer.text
-                assert mirror.requested.wait(60), server.log.read_text()
-                half = db.with_name(f"{db.name}.building-{first_pid}")
-                assert half.exists()  # the new DB is being written next to the old one
-                server.kill()  # in the middle of the update
-                assert db.read_bytes() == old_bytes
-                mirror.requested.clear()
-                second_pid = server.start().pid
-                assert mirror.requested.wait(60), server.log.read_text()  # resumed at start
-                state = httpx.get(f"{server.url}/v1/db", headers=admin).json()
-                assert state["built"] == old_built
-                assert state["update"]["status"] == "running" and state["update"]["attempts"] == 2
-                again = httpx.post(f"{server.url}/v1/db/update", headers=admin).json()
-                assert again["id"] == answer.json()["id"]  # no second update while one runs
-                assert not half.exists()  # the dead process's half-built file was removed
-                assert db.with_name(f"{db.name}.building-{second_pid}").exists()
-                time.sleep(0.5)
-                mirror.release()
-                with httpx.Client(base_url=server.url, timeout=30) as client:
-                    done = wait_update(client, admin)
-                assert done["status"] == "done", (done, server.log.read_text())
-                time.sleep(0.5)
-        finally:
-            server.stop()
+    mirror = GatedMirror(feed_mirror)
+    server = SievertServer(tmp_path, db)
+    server.env.update(SIEVERT_DB_MIRROR=mirror.url, SIEVERT_DB_CHECK="0")
+    with mirror, server:
+        admin = bearer(server.tokens["admin"])
+        first_pid = server.pid
+        old_built = httpx.get(f"{server.url}/v1/db", headers=admin).json()["built"]
+        with Readers(server.url, admin, count=3) as readers:
+            answer = httpx.post(f"{server.url}/v1/db/update", headers=admin)
+            assert answer.status_code == 202, answer.text
+            assert mirror.requested.wait(60), server.log.read_text()
+            half = db.with_name(f"{db.name}.building-{first_pid}")
+            assert half.exists()  # the new DB is being written next to the old one
+            server.kill()  # in the middle of the update
+            assert db.read_bytes() == old_bytes
+            mirror.requested.clear()
+            server.start()
+            second_pid = server.pid
+            assert mirror.requested.wait(60), server.log.read_text()  # resumed at start
+            state = httpx.get(f"{server.url}/v1/db", headers=admin).json()
+            assert state["built"] == old_built
+            assert state["update"]["status"] == "running" and state["update"]["attempts"] == 2
+            again = httpx.post(f"{server.url}/v1/db/update", headers=admin).json()
+            assert again["id"] == answer.json()["id"]  # no second update while one runs
+            assert not half.exists()  # the dead process's half-built file was removed
+            assert db.with_name(f"{db.name}.building-{second_pid}").exists()
+            time.sleep(0.5)
+            mirror.release()
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                done = wait_update(client, admin)
+            assert done["status"] == "done", (done, server.log.read_text())
+            time.sleep(0.5)
     assert done["db_built_after"] != old_built
     assert not list(db.parent.glob("*.building-*"))
     assert readers.refused > 0  # the readers really saw the server go down

@@ -4,10 +4,8 @@ against a real docker-registry (htpasswd auth) holding an image pushed with skop
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +14,10 @@ import pytest
 
 from sievert.service.app import create_app
 from tests.service.helpers import APP_IMAGE, LiveServer, add_token, settings_for
-from tests.source.registry_fixtures import Registry, start_registry
+from tests.source.registry_fixtures import Registry
 from tests.source.test_registry_auth import PASSWORD as TOKEN_PW
 from tests.source.test_registry_auth import USER as TOKEN_USER
-from tests.source.test_registry_auth import TokenServer, bcrypt_hash, token_handler
+from tests.source.test_registry_auth import TokenServer, htpasswd_registry_at, token_registry_at
 
 pytestmark = [pytest.mark.registry]
 USER, PASSWORD = "robot$harbor", "r0bot-secret"
@@ -34,14 +32,9 @@ OCI = "application/vnd.oci.image.manifest.v1+json"
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     root = tmp_path_factory.mktemp("harbor-registry")
-    htpasswd = root / "htpasswd"
-    htpasswd.write_text(f"{USER}:{bcrypt_hash(PASSWORD)}\n")
-    auth = f"auth:\n  htpasswd:\n    realm: harbor-test\n    path: {htpasswd}\n"
-    gen = start_registry(root / "registry", auth)
-    reg = next(gen)
-    reg.push(root, {"1.0": APP_IMAGE}, "library/app", creds=f"{USER}:{PASSWORD}")
-    yield reg
-    next(gen, None)
+    for reg in htpasswd_registry_at(root, USER, PASSWORD):
+        reg.push(root, {"1.0": APP_IMAGE}, "library/app", creds=f"{USER}:{PASSWORD}")
+        yield reg
 
 
 class HarborClient:
@@ -216,19 +209,9 @@ def token_registry(
     """A registry delegating auth to a JWT token service (as Harbor's registry does), holding
     library/app:1.0; the token service mints real RS256 tokens the registry verifies."""
     root = tmp_path_factory.mktemp("harbor-token-registry")
-    tokens = TokenServer(root)
-    http = ThreadingHTTPServer(("127.0.0.1", 0), token_handler(tokens))
-    tokens.port = http.server_address[1]
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    try:
-        for reg in start_registry(root / "registry", tokens.registry_auth()):
-            reg.push(root, {"1.0": APP_IMAGE}, "library/app", creds=f"{TOKEN_USER}:{TOKEN_PW}")
-            yield reg, tokens
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join()
+    for reg, tokens in token_registry_at(root):
+        reg.push(root, {"1.0": APP_IMAGE}, "library/app", creds=f"{TOKEN_USER}:{TOKEN_PW}")
+        yield reg, tokens
 
 
 def bearer_request(host: str, digest: str, mime: str, token: str) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from tests.service.helpers import (
 )
 from tests.service.test_postgres_workers import Workers
 from tests.source.registry_fixtures import Registry, start_registry
-from tests.source.test_registry_auth import bcrypt_hash
+from tests.source.test_registry_auth import htpasswd_registry_at
 
 pytestmark = [pytest.mark.registry]
 USER, PASSWORD = "watcher", "w4tcher-secret"
@@ -45,10 +45,7 @@ NEW_IMAGE = Image(
 @pytest.fixture
 def private_registry(tmp_path: Path) -> Iterator[Registry]:
     """A registry that needs Basic credentials (htpasswd), as a private one does."""
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(f"{USER}:{bcrypt_hash(PASSWORD)}\n")
-    auth = f"auth:\n  htpasswd:\n    realm: watch-test\n    path: {htpasswd}\n"
-    yield from start_registry(tmp_path / "registry", auth)
+    yield from htpasswd_registry_at(tmp_path, USER, PASSWORD)
 
 
 class Pusher:

@@ -110,7 +110,18 @@ class SievertServer:
             made = self.sievert("server", "token", "create", "--role", role, "--name", role)
             assert made.returncode == 0, made.stderr
             self.tokens[role] = made.stdout.strip()
-        with self.log.open("wb") as log:
+        self.start()
+        return self
+
+    @property
+    def pid(self) -> int:
+        """The running server's process id."""
+        assert self._proc is not None
+        return self._proc.pid
+
+    def start(self) -> None:
+        """Start the server process and wait until it answers."""
+        with self.log.open("ab") as log:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "sievert", "server", "--port", str(self.port)],
                 env=self.env,
@@ -121,7 +132,7 @@ class SievertServer:
         while True:
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return self
+                    return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self._proc.poll() is not None:
@@ -129,8 +140,14 @@ class SievertServer:
                 raise RuntimeError(f"sievert server did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
 
+    def kill(self) -> None:
+        """SIGKILL the server process (a crash: nothing is shut down cleanly)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait(10)
+
     def __exit__(self, *exc: object) -> None:
-        if self._proc is not None:
+        if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()
             self._proc.wait(30)
 

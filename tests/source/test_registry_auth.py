@@ -171,13 +171,20 @@ def need_optional(binary: str) -> str | None:
     return shutil.which(binary)
 
 
+def htpasswd_registry_at(
+    workdir: Path, user: str = USER, password: str = PASSWORD
+) -> Iterator[Registry]:
+    """A registry in workdir with Basic auth from an htpasswd file holding one user."""
+    htpasswd = workdir / "htpasswd"
+    htpasswd.write_text(f"{user}:{bcrypt_hash(password)}\n")
+    auth = f"auth:\n  htpasswd:\n    realm: sievert-test\n    path: {htpasswd}\n"
+    yield from start_registry(workdir / "basic-registry", auth)
+
+
 @pytest.fixture
 def htpasswd_registry(tmp_path: Path) -> Iterator[Registry]:
     """A registry with Basic auth from an htpasswd file (alice / s3cret-pw)."""
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(f"{USER}:{bcrypt_hash(PASSWORD)}\n")
-    auth = f"auth:\n  htpasswd:\n    realm: sievert-test\n    path: {htpasswd}\n"
-    yield from start_registry(tmp_path / "basic-registry", auth)
+    yield from htpasswd_registry_at(tmp_path)
 
 
 @pytest.mark.registry
@@ -318,6 +325,12 @@ def token_handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def token_registry(tmp_path: Path) -> Iterator[tuple[Registry, TokenServer]]:
     """A token server in a thread plus a registry delegating auth to it."""
+    yield from token_registry_at(tmp_path)
+
+
+def token_registry_at(tmp_path: Path) -> Iterator[tuple[Registry, TokenServer]]:
+    """A JWT token server (alice / s3cret-pw) in a thread plus a registry in tmp_path
+    delegating auth to it; both stopped when resumed."""
     tokens = TokenServer(tmp_path)
     http = ThreadingHTTPServer(("127.0.0.1", 0), token_handler(tokens))
     tokens.port = http.server_address[1]
