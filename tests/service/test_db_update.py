@@ -150,6 +150,34 @@ def test_concurrent_reads_all_succeed_while_the_db_is_swapped(
     assert diffs and any(a["package"] == "requests" for a in diffs[0]["added"])
 
 
+def test_simultaneous_requests_get_one_update(
+    tmp_path: Path, old_db: Path, feed_mirror: Path
+) -> None:
+    db = copy_of(old_db, tmp_path / "db")
+    with GatedMirror(feed_mirror) as mirror:
+        settings = settings_for(tmp_path, db, db_mirror=mirror.url, db_check=0)
+        admin = bearer(add_token(settings, "admin"))
+        with LiveServer(create_app(settings)) as client:
+            answers: list[httpx.Response] = []
+
+            def ask() -> None:
+                with httpx.Client(base_url=str(client.base_url), timeout=30) as own:
+                    answers.append(own.post("/v1/db/update", headers=admin))
+
+            threads = [threading.Thread(target=ask) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(60)
+            assert mirror.requested.wait(60)
+            mirror.release()
+            done = wait_update(client, admin)
+            listed = client.get("/v1/db/updates", headers=admin).json()
+    assert [a.status_code for a in answers] == [202] * 8
+    assert {a.json()["id"] for a in answers} == {done["id"]}
+    assert listed["total"] == 1 and done["status"] == "done"
+
+
 def test_failed_update_keeps_the_old_db(tmp_path: Path, old_db: Path) -> None:
     db = copy_of(old_db, tmp_path / "db")
     empty = tmp_path / "empty-mirror"

@@ -11,8 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from sievert.service.app import create_app
+from sievert.service.database import Database
+from sievert.service.models import Image
+from sievert.service.settings import Settings
 from tests.service.helpers import APP_IMAGE, LiveServer, add_token, settings_for
 from tests.source.registry_fixtures import Registry
 from tests.source.test_registry_auth import PASSWORD as TOKEN_PW
@@ -39,6 +43,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
 
 class HarborClient:
     """Harbor's scanner client: its headers, MIME types, no redirects followed, 5 s timeout."""
+
+    settings: Settings | None = None
+    """The server's settings (to look into its database)."""
 
     def __init__(self, base: str, token: str) -> None:
         self.http = httpx.Client(
@@ -86,6 +93,7 @@ def harbor(
     token = add_token(settings, "analyst")
     with LiveServer(create_app(settings)) as client:
         harbor = HarborClient(str(client.base_url), token)
+        harbor.settings = settings
         try:
             yield harbor, token
         finally:
@@ -240,7 +248,9 @@ def submit_1_1(client: HarborClient, request: dict[str, Any]) -> httpx.Response:
 
 
 def test_bearer_authorization_is_sent_to_the_registry_as_it_is(
-    harbor: tuple[HarborClient, str], token_registry: tuple[Registry, TokenServer]
+    harbor: tuple[HarborClient, str],
+    token_registry: tuple[Registry, TokenServer],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     client, _ = harbor
     registry, tokens = token_registry
@@ -261,6 +271,15 @@ def test_bearer_authorization_is_sent_to_the_registry_as_it_is(
     assert report.status_code == 200, report.text
     assert any(v["id"] == "CVE-2024-2961" for v in report.json()["vulnerabilities"])
     assert tokens.requests == []  # Harbor's token went to the registry; none was asked for
+    assert pull not in caplog.text  # never logged
+    assert client.settings is not None
+    database = Database(client.settings)
+    try:
+        with database.session() as session:
+            kept = session.scalars(select(Image.pull_auth).where(Image.pull_auth != b"")).all()
+    finally:
+        database.dispose()
+    assert kept == []  # the pull credential is erased once the analysis ends
 
 
 def test_bearer_without_pull_rights_fails_the_scan(

@@ -11,8 +11,9 @@ next start; Procrastinate: on another worker once the stalled job is retried).
 from __future__ import annotations
 
 import logging
+import threading
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from sievert import vulndb
@@ -25,6 +26,7 @@ from sievert.terminal import one_line
 
 log = logging.getLogger("sievert.service")
 PENDING = ("queued", "running")
+_REQUESTS = threading.Lock()
 
 
 def pending_update(session: Session) -> DbUpdate | None:
@@ -40,14 +42,21 @@ def latest_update(session: Session) -> DbUpdate | None:
 
 
 def request_update(session: Session) -> tuple[DbUpdate, bool]:
-    """The pending update, or a new queued one; whether it is new (then enqueue it)."""
-    pending = pending_update(session)
-    if pending is not None:
-        return pending, False
-    row = DbUpdate(status="queued")
-    session.add(row)
-    session.flush()
-    return row, True
+    """The pending update, or a new queued one committed; whether it is new (enqueue it then).
+
+    Requests at the same moment get the same update: a lock per process (SQLite has one
+    server) and a transaction-scoped advisory lock on PostgreSQL (several servers).
+    """
+    with _REQUESTS:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(7316003)"))
+        pending = pending_update(session)
+        if pending is not None:
+            return pending, False
+        row = DbUpdate(status="queued")
+        session.add(row)
+        session.commit()
+        return row, True
 
 
 def run_update(database: Database, settings: Settings, update_id: int) -> bool:

@@ -34,7 +34,6 @@ def update_db(services: ServicesDep, session: SessionDep, _: Admin) -> DbUpdateO
     or running is answered instead of a second one. Re-evaluation follows a new DB."""
     row, fresh = request_update(session)
     out = DbUpdateOut.model_validate(row)
-    session.commit()
     if fresh:
         services.tasks.enqueue_db_update(row.id)
     return out
