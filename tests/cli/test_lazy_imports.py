@@ -35,6 +35,11 @@ HEAVY = (
     "sievert.host",
     "sievert.report.sbom",
     "sievert.report.scan",
+    "sievert.model.finding",
+    "sievert.model.vuln",
+    "sievert.checks",
+    "sievert.policy",
+    "orjson",
 )
 
 PROBE = """
@@ -69,10 +74,11 @@ def heavy_in(modules: set[str]) -> list[str]:
         ("--version",),
         ("--help",),
         ("sbom", "--help"),
+        ("scan", "--help"),
         ("inspect", "--help"),
         ("cache", "--help"),
     ],
-    ids=["import", "version", "help", "sbom-help", "inspect-help", "cache-help"],
+    ids=["import", "version", "help", "sbom-help", "scan-help", "inspect-help", "cache-help"],
 )
 def test_start_up_loads_no_heavy_module(args: tuple[str, ...]) -> None:
     """Printing help or the version imports click and the CLI shell only."""
@@ -114,3 +120,75 @@ def test_top_level_help_is_the_same_lazy_and_loaded() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+# What a rescan of analysed layers must not load: the catalogers (the stored analysis answers),
+# the stages and libraries the chosen output and scanners do not use.
+NOT_ON_THE_WARM_PATH = (
+    "rich",
+    "httpx",
+    "jinja2",
+    "yaml",
+    "fastapi",
+    "sqlalchemy",
+    "importlib.metadata",
+    "sievert.catalog.plugins",
+    "sievert.catalog.dpkg",
+    "sievert.catalog.lang",
+    "sievert.catalog.binary",
+    "sievert.pipeline.advice",
+    "sievert.pipeline.gate.policy",
+    "sievert.policy",
+    "sievert.checks",
+    "sievert.service",
+    "sievert.vulndb.fetch",
+    "sievert.vulndb.feeds",
+    "sievert.vulndb.plugins",
+    "cvss",
+    "sievert.report.scan.table",
+    "sievert.report.sbom.table",
+)
+
+
+def not_wanted(modules: set[str]) -> list[str]:
+    """The NOT_ON_THE_WARM_PATH modules (or their submodules) present in `modules`."""
+    return sorted(
+        m for m in modules if any(m == h or m.startswith(h + ".") for h in NOT_ON_THE_WARM_PATH)
+    )
+
+
+@pytest.fixture
+def analysed_image(tmp_path: Path) -> tuple[str, Path]:
+    """A small three-layer image whose layers and analysis are in a fresh cache."""
+    from tests.imagebuilder import write_oci_layout
+    from tests.test_pipeline import three_layer_image
+
+    layout = write_oci_layout(tmp_path / "layout", {"t": three_layer_image()})
+    target, cache = f"oci-dir:{layout}:t", tmp_path / "cache"
+    cold = loaded_modules("sbom", target, "-q", "-f", "json", "--cache-dir", str(cache))
+    assert "sievert.catalog.plugins" in cold  # the first run does analyse the layers
+    return target, cache
+
+
+def test_a_warm_sbom_loads_only_what_json_output_needs(analysed_image: tuple[str, Path]) -> None:
+    target, cache = analysed_image
+    warm = loaded_modules("sbom", target, "-q", "-f", "json", "--cache-dir", str(cache))
+    assert "sievert.report.sbom.native" in warm
+    assert not_wanted(warm) == []
+
+
+def test_a_warm_vulnerability_scan_loads_no_cataloger(
+    analysed_image: tuple[str, Path], mirror_dir: Path, tmp_path: Path
+) -> None:
+    target, cache = analysed_image
+    db = tmp_path / "vuln.db"
+    update = ["db", "update", "--mirror", str(mirror_dir), "--db", str(db), "-q"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "sievert", *update], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    warm = loaded_modules(
+        "scan", target, "-q", "-f", "json", "--cache-dir", str(cache), "--db", str(db)
+    )
+    assert {"sievert.match.engine", "sievert.report.scan.native"} <= warm
+    assert not_wanted(warm) == []

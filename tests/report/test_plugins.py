@@ -41,3 +41,13 @@ def test_fresh_stamps_differ_and_are_utc() -> None:
     assert first.serial != second.serial
     assert first.iso_timestamp.endswith("Z")
     assert first.tool_version
+
+
+def test_tool_version_is_the_installed_distributions() -> None:
+    """Reports name the version `sievert --version` prints, which is the distribution's."""
+    from importlib.metadata import version
+
+    from sievert import __version__
+    from sievert.report.base import tool_version
+
+    assert tool_version() == __version__ == version("sievert")

@@ -27,6 +27,10 @@ def assign_owners(packages: Sequence[Package]) -> tuple[Package, ...]:
     return tuple(result)
 
 
+PKG_TYPE_GROUPS = ("os", "library")
+"""The `--pkg-types` groups (`sievert.catalog.plugins.PKG_TYPES` maps each to its catalogers)."""
+
+
 def select_pkg_types(
     packages: Sequence[Package], pkg_types: tuple[str, ...]
 ) -> tuple[Package, ...]:

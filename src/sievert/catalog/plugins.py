@@ -28,6 +28,7 @@ from sievert.catalog.lang import (
     PythonInstalledCataloger,
     PythonLockCataloger,
 )
+from sievert.catalog.ownership import PKG_TYPE_GROUPS
 from sievert.catalog.rpm import RpmCataloger
 
 OS_CATALOGERS: tuple[Cataloger, ...] = (DpkgCataloger(), ApkCataloger(), RpmCataloger())
@@ -65,7 +66,7 @@ CATALOGERS: tuple[Cataloger, ...] = (*OS_CATALOGERS, *LANGUAGE_CATALOGERS, *BINA
 
 LIBRARY_CATALOGERS: tuple[Cataloger, ...] = (*LANGUAGE_CATALOGERS, *BINARY_CATALOGERS)
 """Language, archive and binary catalogers (`--pkg-types library`)."""
-PKG_TYPES = {"os": OS_CATALOGERS, "library": LIBRARY_CATALOGERS}
+PKG_TYPES = dict(zip(PKG_TYPE_GROUPS, (OS_CATALOGERS, LIBRARY_CATALOGERS), strict=True))
 """`--pkg-types` groups."""
 
 

@@ -146,10 +146,10 @@ def inventory_options(
 
 def parse_pkg_types(text: str) -> tuple[str, ...]:
     """'os,library' -> ('os', 'library'); UsageError naming the valid groups otherwise."""
-    from sievert.catalog.plugins import PKG_TYPES
+    from sievert.catalog.ownership import PKG_TYPE_GROUPS
 
     kinds = tuple(k.strip() for k in text.split(",") if k.strip())
-    unknown = [k for k in kinds if k not in PKG_TYPES]
+    unknown = [k for k in kinds if k not in PKG_TYPE_GROUPS]
     if unknown or not kinds:
         raise UsageError(f"unknown --pkg-types {text!r}; valid: os, library")
     return kinds

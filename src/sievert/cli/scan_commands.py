@@ -22,32 +22,17 @@ from sievert.cli.options import (
 )
 from sievert.cli.output import output_stream
 from sievert.errors import EXIT_POLICY, UsageError
-from sievert.model.finding import ScanResult
+from sievert.model.scanners import SCANNERS
 from sievert.model.severity import valid_words
-from sievert.pipeline import (
-    SCANNERS,
-    AdviceOptions,
-    GateOptions,
-    InventoryOptions,
-    ScanOptions,
-    apply_gate,
-    decide,
-    load_gate,
-    parse_severities,
-    parse_severity,
-    registry_reference,
-    scan,
-    scan_inventory,
-)
-from sievert.report.base import ScanWriter
-from sievert.report.order import SORT_KEYS, sort_findings
+from sievert.report.order import SORT_KEYS
 from sievert.report.plugins import ALWAYS, ON_REQUEST, scan_entry, scan_writer_names
-from sievert.report.sbom_input import parse_sbom
-from sievert.report.scan.table import advice_lines
 from sievert.terminal import escape
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the pipeline, the database and the writers load when a scan runs
     from sievert.checks.secrets import SecretConfig
+    from sievert.model.finding import ScanResult
+    from sievert.pipeline import InventoryOptions
+    from sievert.report.base import ScanWriter
 
 DEFAULT_MAX_DB_AGE_DAYS = 7
 
@@ -193,6 +178,19 @@ def scan_command(
     pkg_types: str,
 ) -> None:
     """Find the known vulnerabilities in TARGET (any image target) or in an SBOM."""
+    from sievert.pipeline import (
+        GateOptions,
+        ScanOptions,
+        apply_gate,
+        decide,
+        load_gate,
+        parse_severities,
+        parse_severity,
+        scan,
+        scan_inventory,
+    )
+    from sievert.report.order import sort_findings
+
     if (target is None) == (sbom_path is None):
         raise UsageError("give either a TARGET or --sbom FILE")
     chosen = parse_scanners(scanners)
@@ -201,6 +199,8 @@ def scan_command(
     if advise and (sbom_path is not None or "vuln" not in chosen):
         raise UsageError("--base-advice needs an image TARGET and the vuln scanner")
     if advise and base_ref:
+        from sievert.pipeline import registry_reference
+
         registry_reference(base_ref)
     gate = load_gate(
         GateOptions(
@@ -216,18 +216,25 @@ def scan_command(
     )
     writer = _writer(fmt, template_path, show_suppressed)
     reading = inventory_options(platform, insecure_registry, cache_dir, no_cache, quiet, pkg_types)
+    advice = None
+    if advise:
+        from sievert.pipeline import AdviceOptions  # base image advice loads when asked for
+
+        advice = AdviceOptions(reading, advice_scope, advice_limit)
     options = ScanOptions(
         inventory=reading,
         db_path=db_path,
         scanners=chosen,
         secret_config=load_secret_config(secret_config),
         dockerfile=dockerfile,
-        advice=AdviceOptions(reading, advice_scope, advice_limit) if advise else None,
+        advice=advice,
         gate=gate,
     )
     if server:
         result = apply_gate(_remote(server, target, sbom_path, chosen, advise, reading), gate)
     elif sbom_path is not None:
+        from sievert.report.sbom_input import parse_sbom
+
         result = scan_inventory(parse_sbom(sbom_path.read_bytes(), str(sbom_path)), options)
     else:
         assert target is not None
@@ -238,6 +245,8 @@ def scan_command(
     with output_stream(output) as out:
         writer.write(result, out)
     if result.base_advice is not None and fmt != "json":
+        from sievert.report.scan.table import advice_lines
+
         click.echo(escape("\n".join(advice_lines(result.base_advice)), keep_lines=True), err=True)
     decision = decide(result, gate)
     for reason in decision.reasons:
@@ -256,6 +265,7 @@ def _remote(
 ) -> ScanResult:
     """The inventory taken here (or read from the SBOM), matched by a Sievert server."""
     from sievert.pipeline import take_inventory
+    from sievert.report.sbom_input import parse_sbom
     from sievert.service.client import remote_scan
 
     if scanners != ("vuln",) or advise:
@@ -279,7 +289,7 @@ def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWrite
             f"--show-suppressed: -f {fmt} has no place for suppressed findings "
             "(table, markdown and junit list them on request; json, template and html always)"
         )
-    writer = cast(ScanWriter, entry.load())
+    writer = cast("ScanWriter", entry.load())
     if fmt == "template":
         if template is None and not os.environ.get("SIEVERT_TEMPLATE"):
             raise UsageError("-f template needs --template FILE (or $SIEVERT_TEMPLATE)")

@@ -18,23 +18,63 @@ database is either passed in open (a long-running service keeps one) or opened b
 - `base_advice(result, base_ref, db_path, AdviceOptions)` -> `BaseAdvice`
 """
 
-from sievert.pipeline.advice import AdviceOptions, advise, base_advice, registry_reference
-from sievert.pipeline.config import ConfigOptions, check_dockerfiles, decide_config
-from sievert.pipeline.dockerfile import read_dockerfile
-from sievert.pipeline.gate import (
-    Decision,
-    Gate,
-    GateOptions,
-    apply_gate,
-    decide,
-    load_gate,
-    parse_severities,
-    parse_severity,
-    policy_verdict,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names load from their modules on first use (see __getattr__)
+    from sievert.pipeline.advice import AdviceOptions, advise, base_advice, registry_reference
+    from sievert.pipeline.config import ConfigOptions, check_dockerfiles, decide_config
+    from sievert.pipeline.dockerfile import read_dockerfile
+    from sievert.pipeline.gate import (
+        Decision,
+        Gate,
+        GateOptions,
+        apply_gate,
+        decide,
+        load_gate,
+        parse_severities,
+        parse_severity,
+        policy_verdict,
+    )
+
+# Eager: the module `sievert.pipeline.scan` would otherwise shadow the function `scan` here.
+from sievert.model.scanners import SCANNERS
 from sievert.pipeline.inventory import InventoryOptions, take_inventory
 from sievert.pipeline.match import match_inventory
-from sievert.pipeline.scan import SCANNERS, ScanOptions, scan, scan_inventory
+from sievert.pipeline.scan import ScanOptions, scan, scan_inventory
+
+_HOMES = {
+    "advice": ("AdviceOptions", "advise", "base_advice", "registry_reference"),
+    "config": ("ConfigOptions", "check_dockerfiles", "decide_config"),
+    "dockerfile": ("read_dockerfile",),
+    "gate": (
+        "Decision",
+        "Gate",
+        "GateOptions",
+        "apply_gate",
+        "decide",
+        "load_gate",
+        "parse_severities",
+        "parse_severity",
+        "policy_verdict",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+"""Where the lazily loaded names live: a command imports only the stages it runs (an `sbom`
+never loads base image advice, the gate, the policy engine or the Dockerfile checks)."""
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its submodule on first use (PEP 562)."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SCANNERS",

@@ -75,11 +75,13 @@ class Gate:
 
 def load_gate(options: GateOptions) -> Gate:
     """Check the options and read the policy and VEX files (before any scan work starts)."""
-    from sievert.policy import load_policy, load_vex
-
     if options.vex and options.policy is None:
         raise UsageError("--vex needs --policy (the VEX statements are applied by the policy gate)")
-    policy = load_policy(options.policy) if options.policy is not None else None
+    if options.policy is None:
+        return Gate(options)
+    from sievert.policy import load_policy, load_vex  # the policy engine loads for a policy only
+
+    policy = load_policy(options.policy)
     return Gate(options, policy, tuple(load_vex(path) for path in options.vex))
 
 
@@ -137,10 +139,10 @@ def policy_verdict(
 def apply_gate(result: ScanResult, gate: Gate, dockerfile: Dockerfile | None = None) -> ScanResult:
     """The result with the policy's verdict set (suppressed findings moved into it), then only
     the findings the severity and fix filters keep."""
-    from sievert.policy import apply_policy
-
     opts = gate.options
     if gate.policy is not None:
+        from sievert.policy import apply_policy
+
         base = find_base(result.inventory.image, gate, dockerfile)
         now = opts.now or date.today()
         result = apply_policy(

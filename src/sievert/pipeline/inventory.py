@@ -1,24 +1,27 @@
-"""Take an inventory: open a target, read each layer once (or from cache), run the catalogers."""
+"""Take an inventory: open a target, read each layer once (or from cache), run the catalogers.
+
+A rescan of an image whose layers were all analysed before reads the stored analysis of the
+whole stack (`sievert.pipeline.analysis`) and loads no cataloger at all."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sievert import dirs
-from sievert.catalog.base import Cataloger
-from sievert.catalog.capture import WalkExtras, active_catalogers, capture_spec
-from sievert.catalog.declared import prefer_installed
-from sievert.catalog.distro import detect_distro
-from sievert.catalog.layers import IntroductionTracker, catalog_view
-from sievert.catalog.ownership import assign_owners, select_pkg_types
-from sievert.catalog.plugins import CATALOGERS
-from sievert.model import Inventory, LayerInfo, Notice, Package
-from sievert.source.base import LayerCacheLike, SourceOptions
+from sievert.model import Inventory, LayerInfo, Notice
+from sievert.pipeline.analysis import Analysis, analysis_key, decode, encode
+from sievert.source.base import LayerCacheLike, OpenedImage, SourceOptions
 from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
 from sievert.source.detect import open_target
-from sievert.source.view import FileView
+
+if TYPE_CHECKING:  # the catalogers load only when layers are analysed
+    from sievert.catalog.base import Cataloger
+    from sievert.catalog.capture import WalkExtras
+    from sievert.model import Package
+    from sievert.source.view import FileView
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class InventoryOptions:
     use_cache: bool = True
     cache_max_bytes: int = DEFAULT_MAX_BYTES
     progress: Callable[[LayerInfo, str], None] | None = None
-    catalogers: Sequence[Cataloger] = CATALOGERS
+    catalogers: Sequence[Cataloger] | None = None
+    """The catalogers to run; None: every built-in one (`sievert.catalog.plugins.CATALOGERS`)."""
     max_layer_size: int = 64 * 1024**3
     """Uncompressed bytes one layer may hold before it is refused (decompression bombs)."""
     pkg_types: tuple[str, ...] = ("os", "library")
@@ -40,8 +44,39 @@ class InventoryOptions:
 
 
 def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
-    """Open a target, read each layer once (or from cache) and list its packages."""
-    return walk(target, options or InventoryOptions()).inventory
+    """Open a target, read each layer once (or from cache) and list its packages; with the
+    built-in catalogers and the cache directory, a stack analysed before is not analysed again."""
+    opts = options or InventoryOptions()
+    image = open_target(target, opts.source)
+    own_cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
+    try:
+        key = analysis_key(image.metadata.layers) if own_cache and opts.catalogers is None else None
+        analysis = _stored(own_cache, key) if own_cache and key else None
+        if analysis is not None and opts.progress:
+            for layer in image.metadata.layers:
+                opts.progress(layer, "cached")
+        if analysis is None:
+            analysis = _analyse(image, opts, opts.layer_store or own_cache, None)[0]
+            if own_cache and key:
+                own_cache.put_analysis(key, encode(analysis))
+    finally:
+        image.close()
+        if own_cache is not None:
+            own_cache.close()
+    return _inventory(image, analysis, opts)
+
+
+def _stored(cache: LayerCache, key: str) -> Analysis | None:
+    """The stored analysis under key, or None (a damaged one is dropped)."""
+    data = cache.get_analysis(key)
+    if data is None:
+        return None
+    try:
+        analysis = decode(data)
+    except ValueError:
+        cache.drop_analysis(key)
+        return None
+    return analysis
 
 
 @dataclass
@@ -57,42 +92,72 @@ class Walked:
 def walk(target: str, opts: InventoryOptions, extra: WalkExtras | None = None) -> Walked:
     """The single layer walk of a target: inventory plus what the scanners' extras captured."""
     image = open_target(target, opts.source)
-    catalogers = active_catalogers(opts.catalogers, image.metadata.source_kind)
-    spec = replace(capture_spec(catalogers, extra), max_layer_size=opts.max_layer_size)
     own_cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
-    cache = opts.layer_store or own_cache
-    extracts: list[tuple[LayerInfo, dict[str, dict[str, bytes]]]] = []
     try:
-        view = FileView(image.metadata.layers)
-        tracker = IntroductionTracker(catalogers)
-        notices: list[Notice] = []
-        for layer, index in image.layer_indexes(spec, cache, opts.progress):
-            view.apply(layer.index, index)
-            notices.extend(index.notices)
-            tracker.observe(layer.index, view, view.data_changed)
-            extracts.append((layer, index.extracts))
-        distro = detect_distro(view)
-        packages, catalog_notices = catalog_view(view, catalogers, distro, tracker)
+        analysis, view, extracts = _analyse(image, opts, opts.layer_store or own_cache, extra)
     finally:
         image.close()
         if own_cache is not None:
             own_cache.close()
-    inventory = Inventory(
-        image=image.metadata,
+    return Walked(_inventory(image, analysis, opts), view, extracts)
+
+
+def _analyse(
+    image: OpenedImage,
+    opts: InventoryOptions,
+    cache: LayerCacheLike | None,
+    extra: WalkExtras | None,
+) -> tuple[Analysis, FileView, list[tuple[LayerInfo, dict[str, dict[str, bytes]]]]]:
+    """Index every layer (or read its index from cache) and run the catalogers on the view."""
+    from sievert.catalog.capture import active_catalogers, capture_spec
+    from sievert.catalog.distro import detect_distro
+    from sievert.catalog.layers import IntroductionTracker, catalog_view
+    from sievert.catalog.plugins import CATALOGERS
+    from sievert.source.view import FileView
+
+    kind = image.metadata.source_kind
+    chosen = CATALOGERS if opts.catalogers is None else opts.catalogers
+    catalogers = active_catalogers(chosen, kind)
+    spec = replace(capture_spec(catalogers, extra), max_layer_size=opts.max_layer_size)
+    extracts: list[tuple[LayerInfo, dict[str, dict[str, bytes]]]] = []
+    view = FileView(image.metadata.layers)
+    tracker = IntroductionTracker(catalogers)
+    notices: list[Notice] = []
+    for layer, index in image.layer_indexes(spec, cache, opts.progress):
+        view.apply(layer.index, index)
+        notices.extend(index.notices)
+        tracker.observe(layer.index, view, view.data_changed)
+        extracts.append((layer, index.extracts))
+    distro = detect_distro(view)
+    packages, catalog_notices = catalog_view(view, catalogers, distro, tracker)
+    analysis = Analysis(
         distro=distro,
-        packages=select_pkg_types(
-            _reconcile(packages, catalogers, image.metadata.source_kind), opts.pkg_types
-        ),
+        packages=_reconcile(packages, catalogers, kind),
         notices=(*notices, *catalog_notices),
         file_count=len(view),
     )
-    return Walked(inventory, view, extracts)
+    return analysis, view, extracts
+
+
+def _inventory(image: OpenedImage, analysis: Analysis, opts: InventoryOptions) -> Inventory:
+    from sievert.catalog.ownership import select_pkg_types
+
+    return Inventory(
+        image=image.metadata,
+        distro=analysis.distro,
+        packages=select_pkg_types(analysis.packages, opts.pkg_types),
+        notices=analysis.notices,
+        file_count=analysis.file_count,
+    )
 
 
 def _reconcile(
     packages: Sequence[Package], catalogers: Sequence[Cataloger], source_kind: str
 ) -> tuple[Package, ...]:
     """Owners assigned; in an image, declared packages that installed ones supersede dropped."""
+    from sievert.catalog.declared import prefer_installed
+    from sievert.catalog.ownership import assign_owners
+
     owned = assign_owners(packages)
     return owned if source_kind == "dir" else prefer_installed(owned, catalogers)
 

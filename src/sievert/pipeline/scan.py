@@ -8,26 +8,22 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sievert.catalog.capture import WalkExtras
-from sievert.catalog.distro import with_codename
 from sievert.errors import UsageError
 from sievert.model import Inventory
-from sievert.model.checks import LayerSource
+from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.finding import ScanResult
-from sievert.pipeline.advice import AdviceOptions, advise
-from sievert.pipeline.dockerfile import dockerfile_context, read_dockerfile
-from sievert.pipeline.gate import Gate, apply_gate
-from sievert.pipeline.inventory import InventoryOptions, walk
+from sievert.model.scanners import SCANNERS
+from sievert.pipeline.dockerfile import read_dockerfile
+from sievert.pipeline.inventory import InventoryOptions, take_inventory, walk
 from sievert.pipeline.match import match_inventory
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # advice and the gate (policy engine) load only when a scan uses them
     from sievert.checks.dockerfile.syntax import Dockerfile
     from sievert.checks.image import ImageCheckConfig
     from sievert.checks.secrets import SecretConfig
+    from sievert.pipeline.advice import AdviceOptions
+    from sievert.pipeline.gate import Gate
     from sievert.vulndb import VulnDB
-
-SCANNERS = ("vuln", "config", "secret")
-"""What `scan` can run in its one layer walk: vulnerability matching, image checks, secrets."""
 
 
 @dataclass(frozen=True)
@@ -70,32 +66,18 @@ def scan(target: str, options: ScanOptions | None = None, db: VulnDB | None = No
 def _scan_walk(
     target: str, opts: ScanOptions, db: VulnDB | None, dockerfile: Dockerfile | None
 ) -> ScanResult:
-    from sievert.checks.image import CAPTURE_GLOBS as IMAGE_CHECK_GLOBS
-    from sievert.checks.image import check_image
-    from sievert.checks.secrets import SecretConfig, SecretScanner
-
-    secrets = SecretScanner(opts.secret_config or SecretConfig())
-    extra = WalkExtras()
-    if "config" in opts.scanners:
-        extra = replace(extra, globs=IMAGE_CHECK_GLOBS)
-    if "secret" in opts.scanners:
-        extra = replace(extra, extractors=(secrets.extractor(),), versions=(secrets.version,))
-    walked = walk(target, opts.inventory, extra)
-    result = (
-        match_inventory(walked.inventory, db)
-        if db is not None
-        else ScanResult(walked.inventory, ())
-    )
-    image = walked.inventory.image
-    config_findings = (
-        check_image(image, walked.view, opts.image_config) if "config" in opts.scanners else ()
-    )
-    secret_findings = (
-        secrets.findings(walked.extracts, walked.view) if "secret" in opts.scanners else ()
-    )
+    config_findings: tuple[CheckFinding, ...] = ()
+    secret_findings: tuple[SecretFinding, ...] = ()
+    if "config" in opts.scanners or "secret" in opts.scanners:
+        inventory, config_findings, secret_findings = _walk_and_check(target, opts)
+    else:  # the inventory alone: a rescan reads it from the analysis cache
+        inventory = take_inventory(target, opts.inventory)
+    result = match_inventory(inventory, db) if db is not None else ScanResult(inventory, ())
     sources: tuple[LayerSource, ...] = ()
     if dockerfile is not None:
-        dockerfile_findings, sources = dockerfile_context(dockerfile, image.history)
+        from sievert.pipeline.dockerfile import dockerfile_context
+
+        dockerfile_findings, sources = dockerfile_context(dockerfile, inventory.image.history)
         config_findings = (*dockerfile_findings, *config_findings)
     result = replace(
         result,
@@ -107,16 +89,48 @@ def _scan_walk(
     return _finish(result, opts, db, dockerfile)
 
 
+def _walk_and_check(
+    target: str, opts: ScanOptions
+) -> tuple[Inventory, tuple[CheckFinding, ...], tuple[SecretFinding, ...]]:
+    """One layer walk that also feeds the image checks and the secret scanner."""
+    from sievert.catalog.capture import WalkExtras
+    from sievert.checks.image import CAPTURE_GLOBS as IMAGE_CHECK_GLOBS
+    from sievert.checks.image import check_image
+    from sievert.checks.secrets import SecretConfig, SecretScanner
+
+    secrets = SecretScanner(opts.secret_config or SecretConfig())
+    extra = WalkExtras()
+    if "config" in opts.scanners:
+        extra = replace(extra, globs=IMAGE_CHECK_GLOBS)
+    if "secret" in opts.scanners:
+        extra = replace(extra, extractors=(secrets.extractor(),), versions=(secrets.version,))
+    walked = walk(target, opts.inventory, extra)
+    image = walked.inventory.image
+    config_findings = (
+        check_image(image, walked.view, opts.image_config) if "config" in opts.scanners else ()
+    )
+    secret_findings = (
+        secrets.findings(walked.extracts, walked.view) if "secret" in opts.scanners else ()
+    )
+    return walked.inventory, tuple(config_findings), tuple(secret_findings)
+
+
 def _finish(
     result: ScanResult, opts: ScanOptions, db: VulnDB | None, dockerfile: Dockerfile | None
 ) -> ScanResult:
     """Base image advice on the whole result, then the gate."""
     if opts.advice is not None:
+        from sievert.pipeline.advice import advise
+
         if db is None:
             raise UsageError("--base-advice needs the vuln scanner")
         base = opts.gate.options.base if opts.gate is not None else ""
         result = replace(result, base_advice=advise(result, base, db, opts.advice))
-    return apply_gate(result, opts.gate, dockerfile) if opts.gate is not None else result
+    if opts.gate is None:
+        return result
+    from sievert.pipeline.gate import apply_gate
+
+    return apply_gate(result, opts.gate, dockerfile)
 
 
 def scan_inventory(
@@ -133,6 +147,8 @@ def scan_inventory(
     if opts.advice is not None:
         raise UsageError("--base-advice needs an image TARGET")
     dockerfile = read_dockerfile(opts.dockerfile) if opts.dockerfile is not None else None
+    from sievert.catalog.distro import with_codename
+
     filled = replace(inventory, distro=with_codename(inventory.distro))
     if db is not None:
         return _finish(match_inventory(filled, db), opts, db, dockerfile)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, metadata, version
-from typing import Protocol, TextIO, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
 
-from sievert.model import Inventory
-from sievert.model.finding import ScanResult
+from sievert import __version__
+
+if TYPE_CHECKING:
+    from sievert.model import Inventory
+    from sievert.model.finding import ScanResult
 
 TOOL_NAME = "sievert"
 FALLBACK_URL = "https://sievert.invalid/"
@@ -17,15 +19,15 @@ FALLBACK_URL = "https://sievert.invalid/"
 
 
 def tool_version() -> str:
-    """The installed Sievert version ('unknown' when not installed as a distribution)."""
-    try:
-        return version(TOOL_NAME)
-    except PackageNotFoundError:
-        return "unknown"
+    """The running Sievert's version (`sievert --version`; the distribution's, which a test
+    checks, without reading the installed metadata on every report)."""
+    return __version__
 
 
 def project_url() -> str:
     """The project's home page from the installed distribution's metadata, else FALLBACK_URL."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
     try:
         meta = metadata(TOOL_NAME)
     except PackageNotFoundError:

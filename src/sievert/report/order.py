@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from sievert.errors import UsageError
-from sievert.model.finding import Finding, ScanResult
-from sievert.report.scan.common import package_path
+
+if TYPE_CHECKING:  # `scan --help` reads SORT_KEYS without loading the result model
+    from sievert.model.finding import Finding, ScanResult
 
 SORT_KEYS = ("severity", "risk", "epss")
 """The valid values of `--sort`."""
 
 
 def _tie_break(finding: Finding) -> tuple[str, str, str, str, str]:
+    from sievert.report.scan.common import package_path
+
     package = finding.package
     return (finding.id, package.name, package.version, package.purl, package_path(package))
 

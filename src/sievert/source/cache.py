@@ -19,7 +19,15 @@ CREATE TABLE IF NOT EXISTS layers (
     last_used REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS layers_last_used ON layers (last_used);
+CREATE TABLE IF NOT EXISTS analyses (
+    key TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    last_used REAL NOT NULL
+);
 """
+TABLES = ("layers", "analyses")
+"""Per-layer indexes, and whole analyses of a layer stack (see `get_analysis`)."""
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
 CACHE_FILE = "layers.sqlite"
 OPEN_ATTEMPTS = 40
@@ -27,7 +35,8 @@ OPEN_ATTEMPTS = 40
 
 
 class LayerCache:
-    """Cached `LayerIndex`es keyed by diff_id plus the capture spec's version."""
+    """Cached `LayerIndex`es keyed by diff_id plus the capture spec's version, and opaque
+    analyses of whole layer stacks; one LRU size bound over both."""
 
     def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.path = directory / CACHE_FILE
@@ -109,15 +118,44 @@ class LayerCache:
         )
         self._evict()
 
+    def get_analysis(self, key: str) -> bytes | None:
+        """The stored analysis under key (what the caller stored, unread), or None."""
+        try:
+            row = self._db.execute("SELECT data FROM analyses WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise CacheError(f"layer cache {self.path}: {exc}") from exc
+        if row is None:
+            return None
+        self._execute("UPDATE analyses SET last_used = ? WHERE key = ?", (time.time(), key))
+        return bytes(row[0])
+
+    def put_analysis(self, key: str, data: bytes) -> None:
+        """Store an analysis, then evict least-recently-used rows over the size bound."""
+        self._execute(
+            "INSERT OR REPLACE INTO analyses (key, data, size, last_used) VALUES (?, ?, ?, ?)",
+            (key, data, len(data), time.time()),
+        )
+        self._evict()
+
+    def drop_analysis(self, key: str) -> None:
+        """Forget one analysis (one its reader found damaged)."""
+        self._execute("DELETE FROM analyses WHERE key = ?", (key,))
+
     def _evict(self) -> None:
-        total = self._db.execute("SELECT coalesce(sum(size), 0) FROM layers").fetchone()[0]
+        total = sum(
+            self._db.execute(f"SELECT coalesce(sum(size), 0) FROM {table}").fetchone()[0]
+            for table in TABLES
+        )
         if total <= self.max_bytes:
             return
-        rows = self._db.execute("SELECT key, size FROM layers ORDER BY last_used").fetchall()
-        for key, size in rows:
+        rows = self._db.execute(
+            "SELECT 'layers', key, size, last_used FROM layers UNION ALL "
+            "SELECT 'analyses', key, size, last_used FROM analyses ORDER BY 4"
+        ).fetchall()
+        for table, key, size, _ in rows:
             if total <= self.max_bytes:
                 break
-            self._execute("DELETE FROM layers WHERE key = ?", (key,))
+            self._execute(f"DELETE FROM {table} WHERE key = ?", (key,))
             total -= size
 
     def _execute(self, sql: str, params: tuple[object, ...]) -> None:
@@ -127,14 +165,16 @@ class LayerCache:
             raise CacheError(f"layer cache {self.path}: {exc}") from exc
 
     def stats(self) -> tuple[int, int]:
-        """(number of cached layers, total bytes)."""
+        """(number of cached layers, total bytes, stored analyses included)."""
         row = self._db.execute("SELECT count(*), coalesce(sum(size), 0) FROM layers").fetchone()
-        return int(row[0]), int(row[1])
+        more = self._db.execute("SELECT coalesce(sum(size), 0) FROM analyses").fetchone()[0]
+        return int(row[0]), int(row[1]) + int(more)
 
     def clear(self) -> int:
-        """Remove every entry; returns how many were removed."""
+        """Remove every entry (analyses too); returns how many layers were removed."""
         count = self.stats()[0]
-        self._execute("DELETE FROM layers", ())
+        for table in TABLES:
+            self._execute(f"DELETE FROM {table}", ())
         self._db.execute("VACUUM")
         return count
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sievert import dirs
 from sievert.errors import DatabaseError, SievertError
@@ -27,7 +27,9 @@ from sievert.model.vuln import (
 )
 from sievert.versions import compare, is_affected
 from sievert.versions.names import normalize_name, pep503
-from sievert.vulndb.feeds.base import FeedResult
+
+if TYPE_CHECKING:
+    from sievert.vulndb.feeds.base import FeedResult
 
 SCHEMA_VERSION = 2  # 2: NuGet package ids stored lower-cased
 DB_NAME = "vuln.db"

@@ -8,14 +8,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from sievert.errors import FeedError, LimitError, UsageError
-from sievert.vulndb.feeds import Feed, FeedResult, FileSpec, Settings
-from sievert.vulndb.fetch import MISSING, Fetched, Fetcher, Mirror
-from sievert.vulndb.plugins import FEEDS
-from sievert.vulndb.progress import Reporter, SilentReporter
 from sievert.vulndb.store import (
     PARTIAL,
     Builder,
@@ -25,6 +20,13 @@ from sievert.vulndb.store import (
     old_sources,
     unwritable,
 )
+
+if TYPE_CHECKING:  # fetching (httpx), the feed parsers and progress (rich) load for an update only
+    import httpx
+
+    from sievert.vulndb.feeds import Feed, FeedResult, FileSpec, Settings
+    from sievert.vulndb.fetch import Fetched, Fetcher, Mirror
+    from sievert.vulndb.progress import Reporter
 
 OK, FAILED, SKIPPED = "ok", "failed", "skipped"
 MAX_SKIPPED_NAMED = 200
@@ -99,6 +101,8 @@ class UpdateReport:
 
 def select_feeds(only: str | None) -> tuple[Feed, ...]:
     """The feeds named in `--only a,b` (UsageError for an unknown name), or the default ones."""
+    from sievert.vulndb.plugins import FEEDS
+
     if not only:
         return tuple(f for f in FEEDS if f.default)
     names = [n.strip() for n in only.split(",") if n.strip()]
@@ -138,6 +142,8 @@ def update(
     The new database is written next to the old one and swapped in with `os.replace`; when no
     selected source imports anything the old file is left untouched (`written` is False).
     """
+    from sievert.vulndb.fetch import Fetcher, Mirror
+
     started = time.monotonic()
     path = db_path or default_path()
     feeds = select_feeds(only)
@@ -170,6 +176,8 @@ def check_writable(directory: Path) -> None:
 
 
 def _env_settings() -> Settings:
+    from sievert.vulndb.feeds import Settings
+
     branches = os.environ.get("SIEVERT_ALPINE_BRANCHES", "")
     base = Settings(nvd_api_key=os.environ.get("NVD_API_KEY", ""))
     if branches:
@@ -185,6 +193,8 @@ def _finish(
     reports: list[SourceReport],
     mirror: str | None,
 ) -> bool:
+    from sievert.vulndb.plugins import FEEDS
+
     if not any(r.files for r in reports):
         builder.abort()
         return False
@@ -208,6 +218,8 @@ def _finish(
 def _run_feed(
     feed: Feed, fetcher: Fetcher, builder: Builder, settings: Settings, reporter: Reporter | None
 ) -> SourceReport:
+    from sievert.vulndb.progress import SilentReporter
+
     report = SourceReport(feed.name, fetched_at=now())
     say = reporter or SilentReporter()
     for spec in feed.files(settings):
@@ -228,6 +240,8 @@ def _run_file(
     settings: Settings,
     report: SourceReport,
 ) -> None:
+    from sievert.vulndb.fetch import MISSING
+
     label = f"{feed.folder}/{spec.path}"
     if feed.paged:
         if fetcher.mirror is not None:

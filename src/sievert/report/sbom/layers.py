@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from sievert.model import Inventory, Package
-from sievert.report.sbom.native import layer_section
+from sievert.report.sbom.native import dump, layer_section
 from sievert.report.sbom.table import introduced_by_layer
 
 
@@ -39,4 +38,4 @@ def layers_document(inventory: Inventory) -> dict[str, Any]:
 
 def write_layers_json(inventory: Inventory, out: TextIO) -> None:
     """The layers document as indented JSON."""
-    out.write(json.dumps(layers_document(inventory), indent=2, ensure_ascii=False) + "\n")
+    dump(layers_document(inventory), out)

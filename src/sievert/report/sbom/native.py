@@ -24,7 +24,6 @@ The document is one object whose keys always appear in this order (absent values
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -32,6 +31,7 @@ from typing import Any, TextIO
 from sievert.model import Distro, ImageMetadata, Inventory, LayerInfo, Package
 from sievert.report.base import TOOL_NAME, tool_version
 from sievert.report.common import layer_by_index, ordered_packages
+from sievert.report.jsontext import json_text
 
 SCHEMA_VERSION = "1"
 
@@ -159,9 +159,9 @@ def _layer_ref(image: ImageMetadata, index: int) -> dict[str, Any] | None:
 
 
 def dump(document: Any, out: TextIO) -> None:
-    """Write a JSON document: 2-space indent, UTF-8 text kept as is, trailing newline."""
-    json.dump(document, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    """Write a JSON document: 2-space indent, UTF-8 text kept as is, trailing newline (one
+    write of the whole text, not one per token)."""
+    out.write(json_text(document) + "\n")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,172 @@
+"""The analysis of a layer stack, stored once, so a rescan of unchanged layers runs no cataloger.
+
+Trivy keeps each layer's analysis in its cache and merges them on a rescan. Sievert's catalogers
+read the squashed view (a later dpkg status file replaces an earlier one, a whiteout hides a
+package), so the unit stored is the whole stack: its OCI ChainID (each layer's diff_id chained
+over the ones below it), plus the identity of the code that analysed it, so that a new version
+of Sievert, or any edit of the code that decides an inventory, reads nothing stale. The
+per-layer file indexes stay cached beside it, so a new top layer re-runs the catalogers without
+reading the layers below.
+
+Stored: the distro, the packages (owners assigned, declared packages reconciled, before the
+`--pkg-types` choice), the notices and the file count; the image's own metadata (names, tags,
+the source) is always read afresh from the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import zstandard
+
+from sievert import __version__
+from sievert.model import Distro, LayerInfo, Location, Notice, Package
+
+ANALYSIS_FORMAT = "1"
+"""Bumped when the stored layout below changes."""
+
+INVENTORY_CODE = ("catalog", "source", "model", "versions", "limits", "pipeline")
+"""The sievert packages whose code decides an inventory (with the top-level modules)."""
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What the catalogers made of a layer stack."""
+
+    distro: Distro | None
+    packages: tuple[Package, ...]
+    notices: tuple[Notice, ...]
+    file_count: int
+
+
+def chain_id(diff_ids: Sequence[str]) -> str:
+    """The OCI ChainID of a layer stack: sha256 of '<chain below> <diff_id>', layer by layer."""
+    chain = diff_ids[0]
+    for diff_id in diff_ids[1:]:
+        chain = "sha256:" + hashlib.sha256(f"{chain} {diff_id}".encode()).hexdigest()
+    return chain
+
+
+def analysis_key(layers: Sequence[LayerInfo]) -> str | None:
+    """The cache key of an image's analysis; None when a layer has no diff_id to key it by."""
+    diff_ids = [layer.diff_id for layer in layers]
+    if not diff_ids or not all(diff_ids):
+        return None
+    return f"{chain_id(diff_ids)}|{_running_code()}|{ANALYSIS_FORMAT}"
+
+
+@cache
+def _running_code() -> str:
+    return code_identity(PACKAGE_ROOT)
+
+
+def code_identity(root: Path) -> str:
+    """Digest of Sievert's version and of the path, size and mtime of every module that decides
+    an inventory: a reinstall or an edit makes earlier analyses unreachable."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in _modules(root):
+        info = path.stat()
+        digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def _modules(root: Path) -> Iterator[Path]:
+    yield from sorted(root.glob("*.py"))
+    for package in INVENTORY_CODE:
+        for folder, dirs, files in os.walk(root / package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
+
+
+def encode(analysis: Analysis) -> bytes:
+    """The analysis as compact JSON rows, zstd-compressed."""
+    distro = analysis.distro
+    document = {
+        "distro": None
+        if distro is None
+        else [
+            distro.id,
+            distro.version_id,
+            distro.codename,
+            distro.name,
+            distro.pretty_name,
+            distro.id_like,
+        ],
+        "packages": [_package_row(p) for p in analysis.packages],
+        "notices": [[n.message, n.where, n.level] for n in analysis.notices],
+        "file_count": analysis.file_count,
+    }
+    return zstandard.ZstdCompressor(level=1).compress(orjson.dumps(document))
+
+
+def decode(data: bytes) -> Analysis:
+    """Inverse of `encode`; ValueError when the stored bytes are damaged or of another layout."""
+    try:
+        document = orjson.loads(zstandard.ZstdDecompressor().decompress(data))
+        distro = document["distro"]
+        return Analysis(
+            distro=None if distro is None else _distro(distro),
+            packages=tuple(_package(row) for row in document["packages"]),
+            notices=tuple(Notice(*row) for row in document["notices"]),
+            file_count=int(document["file_count"]),
+        )
+    except (zstandard.ZstdError, orjson.JSONDecodeError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"damaged stored analysis: {exc!r:.200}") from exc
+
+
+def _distro(row: list[Any]) -> Distro:
+    id_, version_id, codename, name, pretty_name, id_like = row
+    return Distro(id_, version_id, codename, name, pretty_name, tuple(id_like))
+
+
+def _package_row(p: Package) -> list[Any]:
+    locations = [[x.path, x.layer_index, x.layer_digest, x.layer_diff_id] for x in p.locations]
+    return [
+        p.name,
+        p.version,
+        p.type,
+        p.purl,
+        p.cataloger,
+        locations,
+        p.arch,
+        p.source_name,
+        p.source_version,
+        p.epoch,
+        p.release,
+        p.licenses,
+        p.files,
+        p.introduced_by,
+        p.owner,
+        p.metadata,
+    ]
+
+
+def _package(row: list[Any]) -> Package:
+    (name, version, type_, purl, cataloger, locations, arch, source_name, source_version) = row[:9]
+    (epoch, release, licenses, files, introduced_by, owner, metadata) = row[9:]
+    return Package(
+        name,
+        version,
+        type_,
+        purl,
+        cataloger,
+        tuple(Location(*x) for x in locations),
+        arch,
+        source_name,
+        source_version,
+        epoch,
+        release,
+        tuple(licenses),
+        tuple(files),
+        introduced_by,
+        owner,
+        tuple((key, value) for key, value in metadata),
+    )

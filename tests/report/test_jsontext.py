@@ -1,0 +1,58 @@
+"""The fast JSON text is the stdlib's text, byte for byte, whatever the document holds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sievert.report import jsontext
+from sievert.report.jsontext import json_text
+
+
+def stdlib(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()  # includes control characters and lone surrogates
+)
+DOCUMENTS = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400)
+@given(DOCUMENTS)
+def test_same_text_as_the_stdlib(document: Any) -> None:
+    assert json_text(document) == stdlib(document)
+
+
+def test_floats_the_encoders_write_differently_fall_back() -> None:
+    document = {"epss": 1e-05, "tiny": [4.2e-07, -0.00001], "big": 1e16, "cvss": 7.5}
+    assert json_text(document) == stdlib(document)
+    assert '"epss": 1e-05' in json_text(document)
+
+
+def test_what_orjson_refuses_falls_back() -> None:
+    for document in ({"path": "caf\udce9"}, {"n": 2**80}, {1: "int key"}, ("a", ("b",))):
+        assert json_text(document) == stdlib(document)
+
+
+def test_the_fast_path_runs_for_an_ordinary_document(monkeypatch: Any) -> None:
+    """Not vacuous: a plain report never reaches the stdlib encoder."""
+
+    def refuse(document: Any) -> str:
+        raise AssertionError("stdlib encoder used")
+
+    monkeypatch.setattr(jsontext, "_stdlib", refuse)
+    document = {"name": "zlib", "epoch": None, "files": ["/usr/lib/x"], "score": 9.8, "n": 3}
+    assert json_text(document) == stdlib(document)
