@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Protocol, runtime_checkable
 
 from sievert.match.base import Candidate, Matcher, VulnSource
 from sievert.match.plugins import MATCHERS
 from sievert.match.risk import risk_score
 from sievert.match.severity import rate
-from sievert.model import Inventory, Notice, Vulnerability
+from sievert.model import Affected, Distro, Inventory, Notice, Package, Vulnerability
 from sievert.model.finding import Finding
 
 SOURCE_PREFERENCE = ("debian-tracker", "alpine-secdb", "osv")
+
+
+@runtime_checkable
+class BatchVulnSource(VulnSource, Protocol):
+    """A VulnSource that also answers many lookups at once (sievert.vulndb.VulnDB does)."""
+
+    def affected_many(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Affected]]:
+        """`affected` for every (namespace, package) key."""
+        ...
+
+    def get_many(self, vuln_ids: Iterable[str]) -> dict[str, Vulnerability | None]:
+        """`get` for every id."""
+        ...
 
 
 def match_inventory(
@@ -20,19 +36,25 @@ def match_inventory(
 ) -> tuple[tuple[Finding, ...], tuple[Notice, ...]]:
     """Findings for every package: one per (vulnerability, package location), aliases merged."""
     by_type = {t: m for m in matchers for t in m.package_types}
+    pairs = [(p, by_type[p.type]) for p in inventory.packages if p.type in by_type]
+    source = _prefetched(db, pairs, inventory.distro)
     records = _Records(db)
-    groups: dict[tuple[tuple[str, str, str, str], str, str], list[Candidate]] = {}
+    matched: list[Candidate] = []
     notices: list[Notice] = []
-    for package in inventory.packages:
-        matcher = by_type.get(package.type)
-        if matcher is None:
-            continue
-        outcome = matcher.match(package, inventory.distro, db)
+    for package, matcher in pairs:
+        outcome = matcher.match(package, inventory.distro, source)
         notices.extend(Notice(n, package.purl) for n in outcome.notices)
-        for candidate in outcome.candidates:
-            canonical = records.canonical_id(candidate.affected.vuln_id)
-            where = package.locations[0].path if package.locations else ""
-            groups.setdefault((package.key, where, canonical), []).append(candidate)
+        matched.extend(outcome.candidates)
+    records.prefetch(
+        c.affected.vuln_id for c in matched if not c.affected.vuln_id.startswith("CVE-")
+    )
+    groups: dict[tuple[tuple[str, str, str, str], str, str], list[Candidate]] = {}
+    for candidate in matched:
+        package = candidate.package
+        canonical = records.canonical_id(candidate.affected.vuln_id)
+        where = package.locations[0].path if package.locations else ""
+        groups.setdefault((package.key, where, canonical), []).append(candidate)
+    records.prefetch(key[2] for key in groups)
     findings = [_finding(key[2], group, records) for key, group in groups.items()]
     findings.sort(key=lambda f: (-f.severity.rank, f.package.name, f.id))
     return tuple(findings), tuple(notices)
@@ -65,12 +87,65 @@ def _preference(candidate: Candidate) -> tuple[int, int, str]:
     return (order, 0 if candidate.fixed_versions else 1, candidate.affected.vuln_id)
 
 
+def _prefetched(
+    db: VulnSource, pairs: Sequence[tuple[Package, Matcher]], distro: Distro | None
+) -> VulnSource:
+    """A source answering every lookup the matchers will make from one batch of queries.
+
+    A first pass runs the matchers against a recorder (no statements, so no version is
+    compared) to learn their (namespace, package) keys; a key the real pass asks for that the
+    recorder did not see is looked up in the database then, so the result never depends on
+    the prefetch."""
+    if not isinstance(db, BatchVulnSource):
+        return db
+    recorder = _Recorder()
+    for package, matcher in pairs:
+        matcher.match(package, distro, recorder)
+    return _Answers(db, db.affected_many(recorder.keys))
+
+
+class _Recorder:
+    """Notes the lookups a matcher makes; has no statements and no records."""
+
+    def __init__(self) -> None:
+        self.keys: set[tuple[str, str]] = set()
+
+    def affected(self, namespace: str, package: str) -> list[Affected]:
+        self.keys.add((namespace, package))
+        return []
+
+    def get(self, vuln_id: str) -> Vulnerability | None:
+        return None
+
+
+class _Answers:
+    """Prefetched statements, with the database behind them for anything else."""
+
+    def __init__(self, db: VulnSource, statements: dict[tuple[str, str], list[Affected]]) -> None:
+        self._db = db
+        self._statements = statements
+
+    def affected(self, namespace: str, package: str) -> list[Affected]:
+        found = self._statements.get((namespace, package))
+        return list(found) if found is not None else self._db.affected(namespace, package)
+
+    def get(self, vuln_id: str) -> Vulnerability | None:
+        return self._db.get(vuln_id)
+
+
 class _Records:
-    """Merged vulnerability records, looked up once per id."""
+    """Merged vulnerability records, looked up once per id (in batches where the source can)."""
 
     def __init__(self, db: VulnSource) -> None:
         self._db = db
         self._cache: dict[str, Vulnerability | None] = {}
+
+    def prefetch(self, vuln_ids: Iterable[str]) -> None:
+        """Look up every id not seen yet in one batch (when the source answers batches)."""
+        if isinstance(self._db, BatchVulnSource):
+            missing = {i for i in vuln_ids if i not in self._cache}
+            if missing:
+                self._cache.update(self._db.get_many(missing))
 
     def get(self, vuln_id: str) -> Vulnerability | None:
         if vuln_id not in self._cache:

@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -388,6 +388,107 @@ class VulnDB:
         rows = self._rows("SELECT * FROM affected WHERE package IN (?, ?)", (name, pep503(name)))
         return [_affected_from_row(r) for r in rows if r[1] == "pypi" or r[2] == name]
 
+    def affected_many(
+        self, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[Affected]]:
+        """`affected(namespace, package)` for many keys at once: one query per namespace (and
+        per chunk of names), each key's statements in the order `affected` gives them."""
+        by_namespace: dict[str, set[str]] = {}
+        for namespace, package in keys:
+            by_namespace.setdefault(namespace, set()).add(package)
+        found: dict[tuple[str, str], list[Affected]] = {}
+        for namespace, packages in by_namespace.items():
+            for package in packages:
+                found[(namespace, package)] = []
+            for chunk in _chunks(sorted(packages)):
+                sql = (
+                    "SELECT * FROM affected WHERE namespace = ? AND package IN "
+                    f"({','.join('?' * len(chunk))}) ORDER BY package, rowid"
+                )
+                for row in self._rows(sql, (namespace, *chunk)):
+                    found[(namespace, str(row[2]))].append(_affected_from_row(row))
+        return found
+
+    def get_many(self, vuln_ids: Iterable[str]) -> dict[str, Vulnerability | None]:
+        """`get(id)` for many ids at once, with a few queries per table instead of several per
+        id; each record exactly as `get` builds it."""
+        wanted = sorted(set(vuln_ids))
+        partners = self._alias_map(wanted)
+        aliases = {i: sorted(partners.get(i, set()) - {i}) for i in wanted}
+        every = sorted({*wanted, *(a for names in aliases.values() for a in names)})
+        vulns = self._grouped("SELECT * FROM vuln WHERE id IN ({}) ORDER BY id, feed", every)
+        cvss = self._grouped(
+            "SELECT vuln_id, version, vector, base_score, severity, source FROM cvss "
+            "WHERE vuln_id IN ({}) ORDER BY vuln_id, source, version, vector",
+            every,
+        )
+        exploits = self._grouped(
+            "SELECT cve, source, id, url, title, published FROM exploit WHERE cve IN ({}) "
+            "ORDER BY cve, source, id",
+            every,
+        )
+        kev = {
+            r[0]: r
+            for rows in self._grouped("SELECT * FROM kev WHERE cve IN ({})", every).values()
+            for r in rows
+        }
+        epss = {
+            r[0]: r
+            for rows in self._grouped("SELECT * FROM epss WHERE cve IN ({})", every).values()
+            for r in rows
+        }
+        stated = set(
+            self._grouped("SELECT DISTINCT vuln_id FROM affected WHERE vuln_id IN ({})", wanted)
+        )
+        records: dict[str, Vulnerability | None] = {}
+        for vuln_id in wanted:
+            ids = [vuln_id, *aliases[vuln_id]]
+            ordered = sorted(ids)
+            rows = [row for i in ordered for row in vulns.get(i, ())]
+            scores = tuple(
+                dict.fromkeys(CvssScore(*r[1:]) for i in ordered for r in cvss.get(i, ()))
+            )
+            known_exploits = tuple(
+                dict.fromkeys(Exploit(*r[1:]) for i in ordered for r in exploits.get(i, ()))
+            )
+            first_kev = next((kev[i] for i in ids if i in kev), None)
+            first_epss = next((epss[i] for i in ids if i in epss), None)
+            known = rows or scores or first_kev or first_epss or known_exploits or aliases[vuln_id]
+            if not known and vuln_id not in stated:
+                records[vuln_id] = None
+                continue
+            records[vuln_id] = _merge(
+                vuln_id,
+                tuple(aliases[vuln_id]),
+                rows,
+                scores,
+                first_kev,
+                first_epss,
+                known_exploits,
+            )
+        return records
+
+    def _alias_map(self, ids: Sequence[str]) -> dict[str, set[str]]:
+        """Every id's alias partners, both ways (as `aliases` reads them)."""
+        partners: dict[str, set[str]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            sql = (
+                f"SELECT id, alias FROM alias WHERE id IN ({marks}) "
+                f"UNION SELECT alias, id FROM alias WHERE alias IN ({marks})"
+            )
+            for one, other in self._rows(sql, (*chunk, *chunk)):
+                partners.setdefault(str(one), set()).add(str(other))
+        return partners
+
+    def _grouped(self, sql: str, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
+        """The rows of `sql` (its `{}` the id list) for ids in chunks, grouped by column 0."""
+        groups: dict[str, list[tuple[Any, ...]]] = {}
+        for chunk in _chunks(ids):
+            for row in self._rows(sql.format(",".join("?" * len(chunk))), chunk):
+                groups.setdefault(str(row[0]), []).append(tuple(row))
+        return groups
+
     def aliases(self, vuln_id: str) -> list[str]:
         """Ids that name the same vulnerability, both ways (GHSA -> CVE and CVE -> GHSA)."""
         rows = self._rows(
@@ -451,6 +552,12 @@ class VulnDB:
             meta=dict(self.meta),
             sources=tuple(_status_from_row(r) for r in rows),
         )
+
+
+def _chunks(items: Sequence[str], size: int = 400) -> Iterator[Sequence[str]]:
+    """Consecutive slices of at most `size` items (SQLite bounds a statement's parameters)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def may_affect(statement: Affected, version: str) -> bool:
