@@ -183,7 +183,7 @@ def test_kev(tmp_path: Path) -> None:
 
 def test_epss(tmp_path: Path) -> None:
     result = parse_epss(write(tmp_path, "e.csv.gz", ff.epss_csv()))
-    scores = {v.id: (v.epss_score, v.epss_percentile) for v in result.vulns}
+    scores = {cve: (score, percentile) for cve, score, percentile in result.scores}
     assert scores[ff.CVE_1] == (0.12345, 0.91)
     assert result.info["model_version"] == "v2025.03.14"
     assert "malformed row" in result.notices[0]

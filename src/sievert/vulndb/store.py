@@ -144,11 +144,12 @@ class Builder:
         rows["affected"] = [_affected_row(a, feed) for a in result.affected]
         for vuln in result.vulns:
             _vuln_rows(feed, vuln, rows)
+        rows["epss"] += [(cve, score, percentile, feed) for cve, score, percentile in result.scores]
         with self.conn:
             for table, sql in INSERTS.items():
                 if rows[table]:
                     self.conn.executemany(sql, rows[table])
-        return len(result.vulns), len(result.affected)
+        return len(result.vulns) + len(result.scores), len(result.affected)
 
     def discard(self, feed: str) -> None:
         """Drop every row this update wrote for feed (its source failed part-way)."""

@@ -26,6 +26,9 @@ class FeedResult:
 
     affected: list[Affected] = field(default_factory=list)
     vulns: list[Vulnerability] = field(default_factory=list)
+    scores: list[tuple[str, float, float]] = field(default_factory=list)
+    """EPSS (cve, score, percentile) rows: hundreds of thousands, so plain tuples rather than a
+    Vulnerability each."""
     notices: list[str] = field(default_factory=list)
     notices_dropped: int = 0
     info: dict[str, str] = field(default_factory=dict)

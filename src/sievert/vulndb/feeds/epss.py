@@ -10,7 +10,6 @@ from pathlib import Path
 
 from sievert.errors import FeedError, LimitError
 from sievert.limits.archive import capped_stream
-from sievert.model.vuln import Vulnerability
 from sievert.vulndb.feeds.base import Feed, FeedResult, FileSpec, Settings
 
 URL = "https://epss.cyentia.com/epss_scores-current.csv.gz"
@@ -44,15 +43,14 @@ def _read(text: io.TextIOBase | io.TextIOWrapper, label: str, out: FeedResult) -
     header = [h.strip() for h in first.split(",")]
     if header[:3] != ["cve", "epss", "percentile"]:
         raise FeedError(f"{label}: not an EPSS file (header {first.strip()!r})")
+    scores = out.scores
     for number, row in enumerate(csv.reader(text), start=3):
         if not row:
             continue
         try:
-            cve, score, percentile = row[0], float(row[1]), float(row[2])
+            scores.append((row[0], float(row[1]), float(row[2])))
         except (IndexError, ValueError):
             out.skip(f"{label}:{number}: malformed row skipped: {row!r}")
-            continue
-        out.vulns.append(Vulnerability(id=cve, epss_score=score, epss_percentile=percentile))
 
 
 def _files(settings: Settings) -> list[FileSpec]:
