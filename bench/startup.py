@@ -1,4 +1,5 @@
-"""Start-up time of the CLI: `--version`, `--help` and `sbom --help`, beside a bare interpreter.
+"""Start-up time of the CLI: `--version`, `--help`, `sbom --help` and `scan --help`, beside a bare
+interpreter.
 
 Runs are interleaved (one of each command per round, hyperfine-style) so machine load hits every
 command alike; prints the median and the fastest run per command and its cost over `python -c pass`.
@@ -52,8 +53,12 @@ def measure(rounds: int) -> dict[str, list[float]]:
 
 
 def report(rounds: int = 15) -> None:
-    """Print the start-up table."""
-    times = measure(rounds)
+    """Measure and print the start-up table."""
+    print_table(measure(rounds), rounds)
+
+
+def print_table(times: dict[str, list[float]], rounds: int) -> None:
+    """The start-up table: median, fastest and cost over a bare interpreter per command."""
     floor = statistics.median(times["python -c pass (floor)"])
     print(f"\nCLI start-up, {rounds} interleaved rounds (goal: under {GOAL_MS:.0f} ms idle)")
     print(f"{'command':24} {'median ms':>10} {'min ms':>8} {'over python ms':>15}")

@@ -16,6 +16,10 @@ def stdlib(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
+def refuse(*args: Any, **kwargs: Any) -> str:
+    raise AssertionError("stdlib encoder used")
+
+
 SCALARS = (
     st.none()
     | st.booleans()
@@ -36,10 +40,19 @@ def test_same_text_as_the_stdlib(document: Any) -> None:
     assert json_text(document) == stdlib(document)
 
 
-def test_floats_the_encoders_write_differently_fall_back() -> None:
-    document = {"epss": 1e-05, "tiny": [4.2e-07, -0.00001], "big": 1e16, "cvss": 7.5}
-    assert json_text(document) == stdlib(document)
-    assert '"epss": 1e-05' in json_text(document)
+def test_floats_the_encoders_spell_differently_are_rewritten(monkeypatch: Any) -> None:
+    document = {
+        "epss": 1e-05,
+        "tiny": [4.2e-07, -0.00001, 2.5e-10],
+        "big": 1e16,
+        "cvss": 7.5,
+        'a "quoted": 0.00001 key': 1e-05,
+        "text": 'not a value": 0.00001',
+    }
+    expected = stdlib(document)
+    monkeypatch.setattr(jsontext.json, "dumps", refuse)
+    assert json_text(document) == expected
+    assert '"epss": 1e-05' in expected
 
 
 def test_what_orjson_refuses_falls_back() -> None:
@@ -49,10 +62,7 @@ def test_what_orjson_refuses_falls_back() -> None:
 
 def test_the_fast_path_runs_for_an_ordinary_document(monkeypatch: Any) -> None:
     """Not vacuous: a plain report never reaches the stdlib encoder."""
-
-    def refuse(document: Any) -> str:
-        raise AssertionError("stdlib encoder used")
-
-    monkeypatch.setattr(jsontext, "_stdlib", refuse)
     document = {"name": "zlib", "epoch": None, "files": ["/usr/lib/x"], "score": 9.8, "n": 3}
-    assert json_text(document) == stdlib(document)
+    expected = stdlib(document)
+    monkeypatch.setattr(jsontext.json, "dumps", refuse)
+    assert json_text(document) == expected
