@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sievert.model import Severity
 from sievert.report import jsontext
 from sievert.report.jsontext import json_text
 
@@ -56,8 +57,16 @@ def test_floats_the_encoders_spell_differently_are_rewritten(monkeypatch: Any) -
 
 
 def test_what_orjson_refuses_falls_back() -> None:
-    for document in ({"path": "caf\udce9"}, {"n": 2**80}, {1: "int key"}, ("a", ("b",))):
+    for document in ({"path": "caf\udce9"}, {"n": 2**80}, ("a", ("b",))):
         assert json_text(document) == stdlib(document)
+
+
+def test_keys_that_are_not_plain_strings(monkeypatch: Any) -> None:
+    """Severity counts are keyed by a StrEnum; ints and None keys read as the stdlib writes."""
+    document = {Severity.HIGH: 2, Severity.LOW: 0, 7: "int", None: "none", True: "bool"}
+    expected = stdlib(document)
+    monkeypatch.setattr(jsontext.json, "dumps", refuse)
+    assert json_text(document) == expected
 
 
 def test_the_fast_path_runs_for_an_ordinary_document(monkeypatch: Any) -> None:
@@ -66,3 +75,17 @@ def test_the_fast_path_runs_for_an_ordinary_document(monkeypatch: Any) -> None:
     expected = stdlib(document)
     monkeypatch.setattr(jsontext.json, "dumps", refuse)
     assert json_text(document) == expected
+
+
+def test_scan_and_sbom_documents_take_the_fast_path(monkeypatch: Any) -> None:
+    """The real document shapes (severity keys, EPSS and CVSS floats) never need the stdlib."""
+    from sievert.report.sbom.native import inventory_document
+    from sievert.report.scan.native import scan_document
+    from tests.report.inventories import odd_inventory, small_inventory
+    from tests.report.scan_results import empty_scan, odd_scan, small_scan
+
+    documents = [scan_document(r, "1.0") for r in (small_scan(), odd_scan(), empty_scan())]
+    documents += [inventory_document(i, "1.0") for i in (small_inventory(), odd_inventory())]
+    expected = [stdlib(d) for d in documents]
+    monkeypatch.setattr(jsontext.json, "dumps", refuse)
+    assert [json_text(d) for d in documents] == expected

@@ -6,7 +6,7 @@ orjson writes the same text about 20x faster. The two differ only on floats belo
 exponent form (`1e-05` against `0.00001`, `1e-07` against `1e-7`), which are rewritten in the
 stdlib's spelling (both spell the shortest text that reads back as the same double, so the
 rewrite is exact), and on what orjson refuses (lone surrogates in file names, integers beyond
-64 bits, non-string keys), which the stdlib encoder writes instead. (NaN, which orjson writes as
+64 bits), which the stdlib encoder writes instead. (NaN, which orjson writes as
 null and the stdlib as the invalid token NaN, cannot reach a report: the vulnerability database
 stores scores in SQLite, which keeps no NaN.)
 """
@@ -26,10 +26,15 @@ _ODD_FLOAT = re.compile(
 line (strings cannot hold a raw newline), after its key when it has one."""
 
 
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+"""Two-space indent; keys that are str subclasses (severities are a StrEnum) or ints written as
+the stdlib writes them."""
+
+
 def json_text(document: Any) -> str:
     """The document as indented JSON text (2 spaces, UTF-8 kept as is), without a newline."""
     try:
-        data = orjson.dumps(document, option=orjson.OPT_INDENT_2)
+        data = orjson.dumps(document, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, OverflowError):
         return json.dumps(document, indent=2, ensure_ascii=False)
     return _ODD_FLOAT.sub(_python_float, data).decode()
