@@ -5,8 +5,9 @@ kind of record (`scan --help` needs the severity words) does not build every dat
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sievert.lazy import lazy_names
 
 if TYPE_CHECKING:
     from sievert.model.image import ImageMetadata, LayerInfo, Platform
@@ -29,17 +30,7 @@ _HOMES = {
     "severity": ("Severity",),
     "vuln": ("Affected", "CvssScore", "Exploit", "RangeEvent", "VersionRange", "Vulnerability"),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-
-
-def __getattr__(name: str) -> Any:
-    """Load a public name from its submodule on first use."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [

@@ -20,8 +20,9 @@ database is either passed in open (a long-running service keeps one) or opened b
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sievert.lazy import lazy_names
 
 if TYPE_CHECKING:  # the names load from their modules on first use (see __getattr__)
     from sievert.pipeline.advice import AdviceOptions, advise, base_advice, registry_reference
@@ -61,19 +62,7 @@ _HOMES = {
         "policy_verdict",
     ),
 }
-_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
-"""Where the lazily loaded names live: a command imports only the stages it runs (an `sbom`
-never loads base image advice, the gate, the policy engine or the Dockerfile checks)."""
-
-
-def __getattr__(name: str) -> Any:
-    """Load a public name from its submodule on first use (PEP 562)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOMES, globals())
 
 
 __all__ = [

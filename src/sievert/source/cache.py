@@ -95,44 +95,45 @@ class LayerCache:
     def get(self, diff_id: str, spec: CaptureSpec) -> LayerIndex | None:
         """The cached index, or None (a damaged row is dropped)."""
         key = self.key(diff_id, spec)
-        try:
-            row = self._db.execute("SELECT data FROM layers WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            raise CacheError(f"layer cache {self.path}: {exc}") from exc
-        if row is None:
+        data = self._data("layers", key)
+        if data is None:
             return None
         try:
-            index = LayerIndex.from_bytes(row[0])
+            index = LayerIndex.from_bytes(data)
         except ValueError:
             self._execute("DELETE FROM layers WHERE key = ?", (key,))
             return None
-        self._execute("UPDATE layers SET last_used = ? WHERE key = ?", (time.time(), key))
+        self._touch("layers", key)
         return index
 
     def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
         """Store an index, then evict least-recently-used rows over the size bound."""
-        data = index.to_bytes()
-        self._execute(
-            "INSERT OR REPLACE INTO layers (key, data, size, last_used) VALUES (?, ?, ?, ?)",
-            (self.key(diff_id, spec), data, len(data), time.time()),
-        )
-        self._evict()
+        self._store("layers", self.key(diff_id, spec), index.to_bytes())
 
     def get_analysis(self, key: str) -> bytes | None:
         """The stored analysis under key (what the caller stored, unread), or None."""
-        try:
-            row = self._db.execute("SELECT data FROM analyses WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            raise CacheError(f"layer cache {self.path}: {exc}") from exc
-        if row is None:
-            return None
-        self._execute("UPDATE analyses SET last_used = ? WHERE key = ?", (time.time(), key))
-        return bytes(row[0])
+        data = self._data("analyses", key)
+        if data is not None:
+            self._touch("analyses", key)
+        return data
 
     def put_analysis(self, key: str, data: bytes) -> None:
         """Store an analysis, then evict least-recently-used rows over the size bound."""
+        self._store("analyses", key, data)
+
+    def _data(self, table: str, key: str) -> bytes | None:
+        try:
+            row = self._db.execute(f"SELECT data FROM {table} WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise CacheError(f"layer cache {self.path}: {exc}") from exc
+        return None if row is None else bytes(row[0])
+
+    def _touch(self, table: str, key: str) -> None:
+        self._execute(f"UPDATE {table} SET last_used = ? WHERE key = ?", (time.time(), key))
+
+    def _store(self, table: str, key: str, data: bytes) -> None:
         self._execute(
-            "INSERT OR REPLACE INTO analyses (key, data, size, last_used) VALUES (?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO {table} (key, data, size, last_used) VALUES (?, ?, ?, ?)",
             (key, data, len(data), time.time()),
         )
         self._evict()
