@@ -20,12 +20,13 @@ from typing import Any
 import orjson
 
 _ODD_FLOAT = re.compile(
-    rb'^( *(?:"(?:[^"\\\n]|\\.)*": )?)(-?(?:0\.0000\d*|\d+(?:\.\d+)?e[-+]?\d+))(,?)$', re.M
+    rb'^( *(?:"(?:[^"\\\n]|\\.)*": )?)(-?(?:0\.0000\d*|\d+(?:\.\d+)?e[-+]?\d+))(,?)$'
 )
-"""A float value orjson may spell differently: in indented output every value stands on its own
-line (strings cannot hold a raw newline), after its key when it has one."""
-
-
+"""A line holding a float value orjson may spell differently: in indented output every value
+stands on its own line (strings cannot hold a raw newline), after its key when it has one."""
+_SMALL = re.compile(rb"0\.0000")
+_NEGATIVE_EXPONENT = re.compile(rb"e-(?<=\de-)")
+"""Where such a float may be (both start with a literal: a fast scan of the whole text)."""
 _OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
 """Two-space indent; keys that are str subclasses (severities are a StrEnum) or ints written as
 the stdlib writes them."""
@@ -37,7 +38,26 @@ def json_text(document: Any) -> str:
         data = orjson.dumps(document, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, OverflowError):
         return json.dumps(document, indent=2, ensure_ascii=False)
-    return _ODD_FLOAT.sub(_python_float, data).decode()
+    if _SMALL.search(data) or _NEGATIVE_EXPONENT.search(data):
+        data = _python_floats(data)
+    return data.decode()
+
+
+def _python_floats(data: bytes) -> bytes:
+    """The text with every float value line rewritten in Python's spelling."""
+    starts = {
+        data.rfind(b"\n", 0, match.start()) + 1
+        for pattern in (_SMALL, _NEGATIVE_EXPONENT)
+        for match in pattern.finditer(data)
+    }
+    parts, done = [], 0
+    for start in sorted(starts):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        parts += [data[done:start], _ODD_FLOAT.sub(_python_float, data[start:end])]
+        done = end
+    parts.append(data[done:])
+    return b"".join(parts)
 
 
 def _python_float(match: re.Match[bytes]) -> bytes:

@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from sievert import dirs
 from sievert.errors import DatabaseError, SievertError
 from sievert.model.vuln import (
@@ -588,7 +590,7 @@ def _affected_from_row(row: Sequence[object]) -> Affected:
         fix_state=str(state),
         fixed_version=str(fixed),
         ranges=_ranges(str(ranges)),
-        versions=tuple(json.loads(str(versions))),
+        versions=() if versions == "[]" else tuple(orjson.loads(str(versions))),
         severity=str(sev),
         record_id=str(record),
         note=str(note),
@@ -600,7 +602,7 @@ def _ranges(text: str) -> tuple[VersionRange, ...]:
         return ()
     return tuple(
         VersionRange(kind, tuple(RangeEvent(k, v) for k, v in events))
-        for kind, events in json.loads(text)
+        for kind, events in orjson.loads(text)
     )
 
 
@@ -631,8 +633,8 @@ def _merge(
         published=pick(4),
         modified=pick(5),
         cvss=cvss,
-        cwes=tuple(dict.fromkeys(c for r in rows for c in json.loads(str(r[6])))),
-        references=tuple(dict.fromkeys(u for r in rows for u in json.loads(str(r[7])) if u)),
+        cwes=tuple(dict.fromkeys(c for r in rows for c in orjson.loads(str(r[6])))),
+        references=tuple(dict.fromkeys(u for r in rows for u in orjson.loads(str(r[7])) if u)),
         kev_date_added=str(kev[1]) if kev else "",
         kev_due_date=str(kev[2]) if kev else "",
         kev_ransomware=bool(kev[3]) if kev else False,
