@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sievert.errors import ParseError
-from sievert.model.checks import CheckFinding, LayerSource
 
 if TYPE_CHECKING:
     from sievert.checks.dockerfile.syntax import Dockerfile
+    from sievert.model.checks import CheckFinding, LayerSource
 
 
 def read_dockerfile(path: Path) -> Dockerfile:
@@ -30,6 +30,7 @@ def dockerfile_context(
     """The Dockerfile's own findings, and which instruction made each image layer."""
     from sievert.checks.dockerfile.engine import analyze
     from sievert.checks.dockerfile.layers import map_layers
+    from sievert.model.checks import LayerSource
 
     sources = tuple(
         LayerSource(

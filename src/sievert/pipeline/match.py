@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sievert.model import Inventory, Notice
-from sievert.model.finding import ScanResult
 
 if TYPE_CHECKING:
+    from sievert.model.finding import ScanResult
     from sievert.vulndb import VulnDB
 
 
@@ -15,6 +15,7 @@ def match_inventory(inventory: Inventory, db: VulnDB) -> ScanResult:
     """Match an inventory against an open database: the findings and the database's status."""
     from sievert.match.engine import match_inventory as match
     from sievert.match.severity import unrated_notice
+    from sievert.model.finding import ScanResult
 
     findings, notices = match(inventory, db)
     status = db.status()

@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sievert.errors import UsageError
-from sievert.model import Inventory
-from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
-from sievert.model.finding import ScanResult
 from sievert.model.scanners import SCANNERS
 from sievert.pipeline.dockerfile import read_dockerfile
 from sievert.pipeline.inventory import InventoryOptions, take_inventory, walk
 from sievert.pipeline.match import match_inventory
 
-if TYPE_CHECKING:  # advice and the gate (policy engine) load only when a scan uses them
+if TYPE_CHECKING:  # advice, the gate (policy engine) and the result model load for a scan only
     from sievert.checks.dockerfile.syntax import Dockerfile
     from sievert.checks.image import ImageCheckConfig
     from sievert.checks.secrets import SecretConfig
+    from sievert.model import Inventory
+    from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
+    from sievert.model.finding import ScanResult
     from sievert.pipeline.advice import AdviceOptions
     from sievert.pipeline.gate import Gate
     from sievert.vulndb import VulnDB
@@ -72,6 +72,8 @@ def _scan_walk(
         inventory, config_findings, secret_findings = _walk_and_check(target, opts)
     else:  # the inventory alone: a rescan reads it from the analysis cache
         inventory = take_inventory(target, opts.inventory)
+    from sievert.model.finding import ScanResult
+
     result = match_inventory(inventory, db) if db is not None else ScanResult(inventory, ())
     sources: tuple[LayerSource, ...] = ()
     if dockerfile is not None:
