@@ -54,6 +54,8 @@ def assert_batches_agree(db: VulnDB, keys: list[tuple[str, str]], ids: list[str]
     assert batched == {k: db.affected(*k) for k in [*keys, *unknown]}
     records = db.get_many([*ids, "CVE-1900-0001"])
     assert records == {i: db.get(i) for i in [*ids, "CVE-1900-0001"]}
+    assert db.aliases_many(ids) == {i: db.aliases(i) for i in ids}
+    assert all(r is None or list(r.aliases) == db.aliases(i) for i, r in records.items())
 
 
 def test_the_database_answers_batches() -> None:

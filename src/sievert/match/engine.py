@@ -30,6 +30,10 @@ class BatchVulnSource(VulnSource, Protocol):
         """`get` for every id."""
         ...
 
+    def aliases_many(self, vuln_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Every id's aliases, as `get(id).aliases` lists them."""
+        ...
+
 
 def match_inventory(
     inventory: Inventory, db: VulnSource, matchers: Sequence[Matcher] = MATCHERS
@@ -45,7 +49,7 @@ def match_inventory(
         outcome = matcher.match(package, inventory.distro, source)
         notices.extend(Notice(n, package.purl) for n in outcome.notices)
         matched.extend(outcome.candidates)
-    records.prefetch(
+    records.prefetch_aliases(
         c.affected.vuln_id for c in matched if not c.affected.vuln_id.startswith("CVE-")
     )
     groups: dict[tuple[tuple[str, str, str, str], str, str], list[Candidate]] = {}
@@ -139,6 +143,12 @@ class _Records:
     def __init__(self, db: VulnSource) -> None:
         self._db = db
         self._cache: dict[str, Vulnerability | None] = {}
+        self._aliases: dict[str, list[str]] = {}
+
+    def prefetch_aliases(self, vuln_ids: Iterable[str]) -> None:
+        """Read the aliases of ids in one batch: all `canonical_id` needs of a record."""
+        if isinstance(self._db, BatchVulnSource):
+            self._aliases.update(self._db.aliases_many(set(vuln_ids) - set(self._aliases)))
 
     def prefetch(self, vuln_ids: Iterable[str]) -> None:
         """Look up every id not seen yet in one batch (when the source answers batches)."""
@@ -156,8 +166,11 @@ class _Records:
         """The CVE id among a record's aliases when there is one, else the id itself."""
         if vuln_id.startswith("CVE-"):
             return vuln_id
-        record = self.get(vuln_id)
-        names = (record.id, *record.aliases) if record else ()
+        if vuln_id in self._aliases:  # a record has exactly these aliases (or none: no record)
+            names: tuple[str, ...] = (vuln_id, *self._aliases[vuln_id])
+        else:
+            record = self.get(vuln_id)
+            names = (record.id, *record.aliases) if record else ()
         cves = sorted(a for a in names if a.startswith("CVE-"))
         return cves[0] if cves else vuln_id
 

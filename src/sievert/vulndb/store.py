@@ -416,8 +416,7 @@ class VulnDB:
         """`get(id)` for many ids at once, with a few queries per table instead of several per
         id; each record exactly as `get` builds it."""
         wanted = sorted(set(vuln_ids))
-        partners = self._alias_map(wanted)
-        aliases = {i: sorted(partners.get(i, set()) - {i}) for i in wanted}
+        aliases = self.aliases_many(wanted)
         every = sorted({*wanted, *(a for names in aliases.values() for a in names)})
         vulns = self._grouped("SELECT * FROM vuln WHERE id IN ({}) ORDER BY id, feed", every)
         cvss = self._grouped(
@@ -470,6 +469,12 @@ class VulnDB:
                 known_exploits,
             )
         return records
+
+    def aliases_many(self, vuln_ids: Iterable[str]) -> dict[str, list[str]]:
+        """`aliases(id)` for many ids at once."""
+        wanted = sorted(set(vuln_ids))
+        partners = self._alias_map(wanted)
+        return {i: sorted(partners.get(i, set()) - {i}) for i in wanted}
 
     def _alias_map(self, ids: Sequence[str]) -> dict[str, set[str]]:
         """Every id's alias partners, both ways (as `aliases` reads them)."""
