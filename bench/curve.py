@@ -6,7 +6,12 @@ RSS from GNU time, best of a few runs taken round-robin) and writes `out/bench/c
 Markdown table) and `out/bench/curve.png` (wall time and peak RSS against files, one line per tool
 and layer count). matplotlib runs in the bench's own venv (.bench/peers), never in Sievert's.
 
-Run alone: `python bench/curve.py [--quick] [--runs N]` (`--quick`: 1k and 10k files only).
+A tool whose run takes longer than `--timeout` seconds (default 600) is marked as timed out and
+not run on the larger images; the table says so. Under the table, each tool's peak RSS from the
+smallest to the largest image shows whether its memory stays bounded as files grow.
+
+Run alone: `python bench/curve.py [--quick] [--runs N] [--timeout S]` (`--quick`: 1k and 10k
+files only).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +56,7 @@ class Point:
     seconds: float
     peak_mib: float
     ok: bool
+    note: str = ""
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes, mode: int = 0o644) -> None:
@@ -141,40 +148,113 @@ def commands(
     return cmds
 
 
+def timed(cmd: list[str], env: dict[str, str] | None, timeout: float) -> run.Run | None:
+    """Wall time and peak RSS (GNU time) of one command; None when it ran past `timeout`."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return None
+        seconds = time.perf_counter() - start
+        lines = stats.read().split()
+    peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else 0.0
+    return run.Run(seconds, peak, proc.returncode == 0)
+
+
 def measure_image(
-    peers: dict[str, str], archive: Path, files: int, layers: int, runs: int, cache: Path
+    peers: dict[str, str],
+    archive: Path,
+    files: int,
+    layers: int,
+    runs: int,
+    cache: Path,
+    timeout: float = 600.0,
+    skip: frozenset[str] = frozenset(),
 ) -> list[Point]:
-    """Best-of-`runs` cold wall time and its peak RSS per tool, tools interleaved per round."""
-    cmds = commands(peers, archive, cache)
+    """Best-of-`runs` cold wall time and its peak RSS per tool, tools interleaved per round; a
+    tool in `skip` (it timed out on a smaller image) or past `timeout` gets a note instead."""
+    cmds = {k: v for k, v in commands(peers, archive, cache).items() if k not in skip}
     best: dict[str, run.Run] = {}
+    late: set[str] = set()
     for _ in range(runs):
         for tool, (cmd, env) in cmds.items():
+            if tool in late:
+                continue
             shutil.rmtree(cache / tool, ignore_errors=True)
             if tool == "trivy":  # cold, but with the tiny Java DB it needs offline
                 run.trivy_env(cache / "trivy")
-            result = run.measure(cmd, env)
-            if tool not in best or result.seconds < best[tool].seconds:
+            result = timed(cmd, env, timeout)
+            if result is None:
+                late.add(tool)
+            elif tool not in best or result.seconds < best[tool].seconds:
                 best[tool] = result
     size = archive.stat().st_size / 2**20
-    return [
-        Point(tool, files, layers, size, r.seconds, r.peak_mib, r.ok) for tool, r in best.items()
+    points = [
+        Point(tool, files, layers, size, r.seconds, r.peak_mib, r.ok)
+        for tool, r in best.items()
+        if tool not in late
     ]
+    points += [
+        Point(tool, files, layers, size, timeout, 0.0, False, f"timed out after {timeout:.0f} s")
+        for tool in sorted(late)
+    ]
+    points += [
+        Point(tool, files, layers, size, 0.0, 0.0, False, "not run: timed out on fewer files")
+        for tool in sorted(skip)
+    ]
+    return points
 
 
 def markdown(points: list[Point]) -> str:
     """The results as a Markdown table, with each peer's time as a multiple of sievert's."""
-    sievert = {(p.files, p.layers): p.seconds for p in points if p.tool == "sievert"}
+    sievert = {(p.files, p.layers): p.seconds for p in points if p.tool == "sievert" and p.ok}
     lines = [
         "| files | layers | archive MiB | tool | wall s | peak RSS MiB | time / sievert |",
         "|---:|---:|---:|---|---:|---:|---:|",
     ]
     for p in sorted(points, key=lambda p: (p.files, p.layers, p.tool != "sievert", p.tool)):
+        if p.note:
+            lines.append(f"| {p.files} | {p.layers} | {p.archive_mib:.1f} | {p.tool} | "
+                         f"{p.note} | - | - |")  # fmt: skip
+            continue
         base = sievert.get((p.files, p.layers), 0.0)
         ratio = f"{p.seconds / base:.2f}" if base else "-"
         status = "" if p.ok else " (failed)"
         lines.append(
             f"| {p.files} | {p.layers} | {p.archive_mib:.1f} | {p.tool}{status} | "
             f"{p.seconds:.2f} | {p.peak_mib:.0f} | {ratio} |"
+        )
+    return "\n".join(lines) + "\n\n" + memory_summary(points)
+
+
+def memory_summary(points: list[Point]) -> str:
+    """Per tool and layer count: peak RSS on the fewest and the most files, and time per file."""
+    lines = [
+        "Bounded memory? Peak RSS from the smallest to the largest image each tool finished:",
+        "",
+        "| tool | layers | files | peak RSS MiB | files | peak RSS MiB | MiB per 100k files "
+        "| µs per file |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in sorted({(p.tool, p.layers) for p in points}):
+        done = sorted((p for p in points if (p.tool, p.layers) == key and p.ok and not p.note),
+                      key=lambda p: p.files)  # fmt: skip
+        if len(done) < 2:
+            continue
+        low, high = done[0], done[-1]
+        slope = (high.peak_mib - low.peak_mib) / (high.files - low.files) * 100_000
+        per_file = (high.seconds - low.seconds) / (high.files - low.files) * 1e6
+        lines.append(
+            f"| {key[0]} | {key[1]} | {low.files} | {low.peak_mib:.0f} | {high.files} | "
+            f"{high.peak_mib:.0f} | {slope:.1f} | {per_file:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -226,7 +306,7 @@ def plot(points: list[Point], png: Path) -> bool:
     return proc.returncode == 0
 
 
-def report(quick: bool = False, runs: int = 2) -> None:
+def report(quick: bool = False, runs: int = 2, timeout: float = 600.0) -> None:
     """Build each synthetic image, measure every tool on it, write the table and the plot."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     run.WORK.mkdir(exist_ok=True)
@@ -235,25 +315,32 @@ def report(quick: bool = False, runs: int = 2) -> None:
     sizes = QUICK_SIZES if quick else SIZES
     print(f"\ncost curve ({', '.join(['sievert', *sorted(peers)])}): files x layers, cold sbom")
     points: list[Point] = []
+    late: dict[int, set[str]] = {layers: set() for layers in LAYERS}
     with tempfile.TemporaryDirectory(dir=run.WORK, prefix="curve-") as tmp:
         work = Path(tmp)
         for files in sizes:
             for layers in LAYERS:
                 archive = work / f"curve-{files}-{layers}.tar"
                 write_image(archive, files, layers, work)
-                found = measure_image(peers, archive, files, layers, runs, work / "cache")
+                found = measure_image(
+                    peers, archive, files, layers, runs, work / "cache", timeout,
+                    frozenset(late[layers]),
+                )  # fmt: skip
                 for p in found:
+                    state = p.note or ("" if p.ok else "FAILED")
                     print(
                         f"  {files:>8} files {layers:>3} layers {p.tool:8} {p.seconds:8.2f} s "
-                        f"{p.peak_mib:6.0f} MiB{'' if p.ok else '  FAILED'}"
+                        f"{p.peak_mib:6.0f} MiB  {state}"
                     )
+                    if p.note:
+                        late[layers].add(p.tool)
                 points.extend(found)
                 archive.unlink()
     table = OUT / "curve.md"
     table.write_text(
         "# Cost curve: cold sbom of synthetic docker-archive images\n\n"
-        f"Best of {runs} interleaved runs; {FILE_BYTES}-byte files; peak RSS from GNU time.\n\n"
-        + markdown(points)
+        f"Best of {runs} interleaved runs; {FILE_BYTES}-byte files; peak RSS from GNU time; "
+        f"runs over {timeout:.0f} s stopped.\n\n" + markdown(points)
     )
     drawn = plot(points, OUT / "curve.png")
     print(f"  table: {table}" + (f", plot: {OUT / 'curve.png'}" if drawn else ""))
@@ -264,8 +351,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1k and 10k files only")
     parser.add_argument("--runs", type=int, default=2, help="runs per tool and image (best kept)")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds before a run stops")
     args = parser.parse_args()
-    report(quick=args.quick, runs=args.runs)
+    report(quick=args.quick, runs=args.runs, timeout=args.timeout)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from sievert.catalog.base import Cataloger
 from sievert.catalog.distro import DISTRO_GLOBS
 from sievert.source.capture import CaptureSpec, Extractor
 
-WALK_VERSION = "1"
+WALK_VERSION = "2"
 """Bumped when what the layer walk records changes (part of the cache key)."""
 
 

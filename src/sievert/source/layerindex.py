@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 import struct
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import zstandard
 
@@ -29,12 +33,181 @@ class Entry:
     link: str = ""
 
 
+KIND_CODES = (
+    "file",
+    "dir",
+    "symlink",
+    "hardlink",
+    "char",
+    "block",
+    "fifo",
+    "socket",
+    "other",
+    KIND_WHITEOUT,
+    KIND_OPAQUE,
+)
+_KIND_NUMBERS = {kind: number for number, kind in enumerate(KIND_CODES)}
+_MARKERS = frozenset((KIND_WHITEOUT, KIND_OPAQUE))
+_ODD = 255
+"""Kind code of an entry kept whole beside the table (a value that does not pack)."""
+_RECORD = struct.Struct("<BHqqqII")
+"""kind, mode, size, uid, gid, path length, link length; then the path and link (UTF-8)."""
+_TEXT = "surrogatepass"
+_SPOOL = 4 * 1024 * 1024
+"""Bytes of packed entries held in memory before a table moves to an unlinked temp file."""
+_CHUNK = 1024 * 1024
+
+
+class EntryTable:
+    """A layer's entries packed one after another in a spooled buffer (in memory up to 4 MiB,
+    then in an unlinked temporary file): walking a layer keeps no Python object per member,
+    and memory does not grow with the member count. Iterating yields `Entry`s on demand."""
+
+    __slots__ = ("_count", "_moved", "_odd", "_spool", "markers")
+
+    def __init__(self, entries: Iterable[Entry] = ()) -> None:
+        self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
+        self._moved = False
+        """True when a reader moved the file position away from the end."""
+        self._count = 0
+        self.markers = 0
+        """How many whiteout and opaque entries the table holds."""
+        self._odd: dict[int, Entry] = {}
+        for entry in entries:
+            self.add(*entry_fields(entry))
+
+    def add(
+        self, path: str, kind: str, size: int, mode: int, uid: int, gid: int, link: str
+    ) -> None:
+        """Append one entry."""
+        raw_path = path.encode("utf-8", _TEXT)
+        raw_link = link.encode("utf-8", _TEXT)
+        try:
+            head = _RECORD.pack(
+                _KIND_NUMBERS[kind], mode, size, uid, gid, len(raw_path), len(raw_link)
+            )
+        except (KeyError, struct.error):  # an odd kind or a number out of range: kept whole
+            self._odd[self._count] = Entry(path, kind, size, mode, uid, gid, link)
+            head, raw_path, raw_link = _RECORD.pack(_ODD, 0, 0, 0, 0, 0, 0), b"", b""
+        if kind in _MARKERS:
+            self.markers += 1
+        if self._moved:
+            self._spool.seek(0, io.SEEK_END)
+            self._moved = False
+        self._spool.write(head + raw_path + raw_link)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __del__(self) -> None:
+        self._spool.close()  # the temp file (if it spilled) goes with the table
+
+    def _read(self, at: int, size: int) -> bytes:
+        self._moved = True
+        self._spool.seek(at)
+        return self._spool.read(size)
+
+    def __iter__(self) -> Iterator[Entry]:
+        buffer = b""
+        pos = number = read_at = 0
+        while number < self._count:
+            if len(buffer) - pos < _RECORD.size:
+                more = self._read(read_at, _CHUNK)
+                read_at += len(more)
+                buffer = buffer[pos:] + more
+                pos = 0
+            if len(buffer) - pos < _RECORD.size:
+                raise ValueError("damaged entry table")
+            kind, mode, size, uid, gid, path_len, link_len = _RECORD.unpack_from(buffer, pos)
+            end = pos + _RECORD.size + path_len + link_len
+            while len(buffer) < end:
+                more = self._read(read_at, max(_CHUNK, end - len(buffer)))
+                if not more:
+                    raise ValueError("damaged entry table")
+                read_at += len(more)
+                buffer += more
+            if kind == _ODD:
+                yield self._odd_entry(number)
+            else:
+                start = pos + _RECORD.size
+                path = buffer[start : start + path_len].decode("utf-8", _TEXT)
+                link = buffer[start + path_len : end].decode("utf-8", _TEXT) if link_len else ""
+                yield Entry(path, KIND_CODES[kind], size, mode, uid, gid, link)
+            pos = end
+            number += 1
+
+    def _odd_entry(self, number: int) -> Entry:
+        entry = self._odd.get(number)
+        if entry is None:
+            raise ValueError("damaged entry table")
+        return entry
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, EntryTable | tuple | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EntryTable({self._count} entries)"
+
+    def chunks(self) -> Iterator[bytes]:
+        """The packed records (odd entries as JSON after them: see `to_parts`)."""
+        at = 0
+        while chunk := self._read(at, _CHUNK):
+            at += len(chunk)
+            yield chunk
+
+    def odd_rows(self) -> list[list[Any]]:
+        """The entries kept whole, as [number, path, kind, size, mode, uid, gid, link]."""
+        return [[n, *entry_fields(e)] for n, e in self._odd.items()]
+
+    @classmethod
+    def from_parts(cls, packed: bytes, count: int, odd: list[list[Any]]) -> EntryTable:
+        """Inverse of `chunks` + `odd_rows` (raises ValueError on damaged data)."""
+        table = cls()
+        table._spool.write(packed)
+        table._count = count
+        try:
+            table._odd = {int(n): Entry(*row) for n, *row in odd}
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"damaged entry table: {exc}") from exc
+        table._check(len(packed))
+        return table
+
+    def _check(self, size: int) -> None:
+        """ValueError unless the packed records add up (kinds known, lengths inside)."""
+        data = self._read(0, size)
+        pos = 0
+        for number in range(self._count):
+            if pos + _RECORD.size > len(data):
+                raise ValueError("damaged entry table: records run past the data")
+            kind, _, _, _, _, path_len, link_len = _RECORD.unpack_from(data, pos)
+            if kind == _ODD:
+                self.markers += self._odd_entry(number).kind in _MARKERS
+            elif kind >= len(KIND_CODES):
+                raise ValueError(f"damaged entry table: kind {kind}")
+            else:
+                self.markers += KIND_CODES[kind] in _MARKERS
+            pos += _RECORD.size + path_len + link_len
+        if pos != len(data):
+            raise ValueError("damaged entry table: length mismatch")
+
+
+def entry_fields(entry: Entry) -> tuple[str, str, int, int, int, int, str]:
+    """(path, kind, size, mode, uid, gid, link) of an entry."""
+    return entry.path, entry.kind, entry.size, entry.mode, entry.uid, entry.gid, entry.link
+
+
 @dataclass(frozen=True, slots=True)
 class LayerIndex:
     """The cacheable result of reading one layer once."""
 
     diff_id: str
-    entries: tuple[Entry, ...]
+    entries: tuple[Entry, ...] | EntryTable
+    """Every member's metadata (an `EntryTable` from a walk: packed, not one object each)."""
     contents: dict[str, bytes] = field(default_factory=dict)
     notices: tuple[Notice, ...] = ()
     bytes_read: int = 0
@@ -42,34 +215,57 @@ class LayerIndex:
     """Extractor summaries: path -> {extractor name: reduced bytes}."""
 
     def to_bytes(self) -> bytes:
-        """Serialise for the layer cache (JSON header + raw contents, zstd-compressed)."""
+        """Serialise for the layer cache (JSON header, packed entries, raw contents; zstd)."""
+        table = self.entries if isinstance(self.entries, EntryTable) else EntryTable(self.entries)
         names = list(self.contents)
         extracts = [(p, n, d) for p, by_name in self.extracts.items() for n, d in by_name.items()]
+        packed_size = sum(len(chunk) for chunk in table.chunks())
         header = {
             "diff_id": self.diff_id,
-            "entries": [
-                [e.path, e.kind, e.size, e.mode, e.uid, e.gid, e.link] for e in self.entries
-            ],
+            "entries": [len(table), packed_size],
+            "odd_entries": table.odd_rows(),
             "contents": [[n, len(self.contents[n])] for n in names],
             "notices": [[n.message, n.where, n.level] for n in self.notices],
             "bytes_read": self.bytes_read,
             "extracts": [[p, n, len(d)] for p, n, d in extracts],
         }
         head = json.dumps(header, separators=(",", ":")).encode()
-        body = b"".join(self.contents[n] for n in names) + b"".join(d for _, _, d in extracts)
-        raw = struct.pack(">Q", len(head)) + head + body
-        return zstandard.ZstdCompressor(level=3).compress(raw)
+        out = io.BytesIO()
+        with zstandard.ZstdCompressor(level=3).stream_writer(out, closefd=False) as writer:
+            writer.write(struct.pack(">Q", len(head)) + head)
+            for chunk in table.chunks():
+                writer.write(chunk)
+            for name in names:
+                writer.write(self.contents[name])
+            for _, _, data in extracts:
+                writer.write(data)
+        return out.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LayerIndex:
         """Inverse of `to_bytes`; raises ValueError on damaged data."""
         try:
-            raw = zstandard.ZstdDecompressor().decompress(data)
+            raw = zstandard.ZstdDecompressor().decompressobj().decompress(data)
             (head_len,) = struct.unpack(">Q", raw[:8])
             header = json.loads(raw[8 : 8 + head_len])
-        except (zstandard.ZstdError, struct.error, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            count, packed_size = header["entries"]
+            if not isinstance(count, int) or not isinstance(packed_size, int):
+                raise ValueError("entries are not a packed table")
+        except (
+            zstandard.ZstdError,
+            struct.error,
+            json.JSONDecodeError,
+            UnicodeDecodeError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as exc:
             raise ValueError(f"damaged layer index: {exc}") from exc
         offset = 8 + head_len
+        entries = EntryTable.from_parts(
+            raw[offset : offset + packed_size], count, header.get("odd_entries", [])
+        )
+        offset += packed_size
         contents: dict[str, bytes] = {}
         for name, size in header["contents"]:
             contents[name] = raw[offset : offset + size]
@@ -82,7 +278,7 @@ class LayerIndex:
             raise ValueError("damaged layer index: content length mismatch")
         return cls(
             diff_id=header["diff_id"],
-            entries=tuple(Entry(*row) for row in header["entries"]),
+            entries=entries,
             contents=contents,
             notices=tuple(Notice(*row) for row in header["notices"]),
             bytes_read=header["bytes_read"],

@@ -15,7 +15,7 @@ from sievert.errors import LayerError, TargetNotFoundError
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
 from sievert.source.base import LayerCacheLike, OpenedImage, Progress, SourceOptions
 from sievert.source.capture import CaptureSpec, run_extractors
-from sievert.source.layerindex import Entry, LayerIndex
+from sievert.source.layerindex import EntryTable, LayerIndex
 from sievert.source.view import glob_matcher
 
 DIR_MEDIA_TYPE = "application/x-sievert-directory"
@@ -48,7 +48,7 @@ class _DirWalker:
         self.capture = glob_matcher(spec.globs)
         self.extractors = [(x, glob_matcher(x.globs)) for x in spec.extractors]
         self.extracts: dict[str, dict[str, bytes]] = {}
-        self.entries: list[Entry] = []
+        self.entries = EntryTable()
         self.contents: dict[str, bytes] = {}
         self.notices: list[Notice] = []
         self.bytes = 0
@@ -61,8 +61,8 @@ class _DirWalker:
             rel = pending.pop()
             subdirs = self._scan(rel)
             pending.extend(reversed(subdirs))
-        entries, notices = tuple(self.entries), tuple(self.notices)
-        return LayerIndex("", entries, self.contents, notices, self.bytes, self.extracts)
+        notices = tuple(self.notices)
+        return LayerIndex("", self.entries, self.contents, notices, self.bytes, self.extracts)
 
     def _scan(self, rel: str) -> list[str]:
         try:
@@ -90,8 +90,7 @@ class _DirWalker:
             self._notice(f"{path}: cannot be read ({exc.strerror})")
             return False
         size = st.st_size if kind == "file" else 0
-        entry = Entry(path, kind, size, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, link)
-        self.entries.append(entry)
+        self.entries.add(path, kind, size, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, link)
         self.bytes += size
         if kind == "file" and self.capture.match(path):
             self._capture(Path(item.path), path, st)

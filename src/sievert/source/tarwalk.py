@@ -13,7 +13,7 @@ from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
 from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.capture import CaptureSpec, run_extractors
-from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
+from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, EntryTable, LayerIndex
 from sievert.source.tarstream import FileRegion, Member, TarFormatError, TarReader
 from sievert.source.view import glob_matcher
 
@@ -85,6 +85,34 @@ def _damaged(name: str, exc: Exception) -> LayerError:
     return LayerError(name, f"corrupt or truncated tar ({exc or type(exc).__name__})")
 
 
+class PathFilter:
+    """The paths seen so far in a layer, in a fixed 2 MiB (a Bloom filter): `may_hold` is False
+    only for a path never added, so a 'missing hardlink target' notice is never wrong; past
+    about a million members a few such notices may go unsaid. Memory does not grow with members.
+    """
+
+    BITS = 1 << 24
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self.BITS // 8)
+
+    def _slots(self, path: str) -> tuple[int, int, int]:
+        h = hash(path) & 0xFFFFFFFFFFFFFFFF
+        mask = self.BITS - 1
+        return h & mask, (h >> 24) & mask, ((h >> 40) ^ (h * 0x9E3779B1)) & mask
+
+    def add(self, path: str) -> None:
+        """Remember a path."""
+        bits = self._bits
+        for slot in self._slots(path):
+            bits[slot >> 3] |= 1 << (slot & 7)
+
+    def may_hold(self, path: str) -> bool:
+        """False when the path was certainly never added."""
+        bits = self._bits
+        return all(bits[slot >> 3] & (1 << (slot & 7)) for slot in self._slots(path))
+
+
 class _Walker:
     """Accumulates one layer's entries and captured contents."""
 
@@ -98,10 +126,10 @@ class _Walker:
             tuple(g for x in spec.extractors if not x.executable_only for g in x.globs)
         )
         self.extracts: dict[str, dict[str, bytes]] = {}
-        self.entries: list[Entry] = []
+        self.entries = EntryTable()
         self.contents: dict[str, bytes] = {}
         self.notices: list[Notice] = []
-        self.seen: set[str] = set()
+        self.seen = PathFilter()
         self.bytes = 0
 
     def add(self, member: Member) -> None:
@@ -120,9 +148,7 @@ class _Walker:
             return
         kind = member.kind
         link = self._link(member, kind)
-        self.entries.append(
-            Entry(path, kind, member.size, member.mode, member.uid, member.gid, link)
-        )
+        self.entries.add(path, kind, member.size, member.mode, member.uid, member.gid, link)
         self.seen.add(path)
         self.bytes += member.size
         if kind in ("file", "hardlink") and self.capture.match(path, base):
@@ -135,10 +161,10 @@ class _Walker:
     def _whiteout(self, path: str, base: str) -> None:
         parent = posixpath.dirname(path)
         if base == OPAQUE_MARKER:
-            self.entries.append(Entry(parent, KIND_OPAQUE))
+            self.entries.add(parent, KIND_OPAQUE, 0, 0, 0, 0, "")
         else:
             hidden = posixpath.join(parent, base[len(WHITEOUT_PREFIX) :])
-            self.entries.append(Entry(hidden, KIND_WHITEOUT))
+            self.entries.add(hidden, KIND_WHITEOUT, 0, 0, 0, 0, "")
 
     def _link(self, member: Member, kind: str) -> str:
         if kind == "symlink":
@@ -149,7 +175,7 @@ class _Walker:
         if target is None:
             self._notice(f"hardlink escapes the root: {member.name!r} -> {member.linkname!r}")
             return ""
-        if target not in self.seen:
+        if not self.seen.may_hold(target):
             self._notice(f"hardlink to a missing target: {member.name!r} -> {member.linkname!r}")
         return target
 
@@ -198,7 +224,7 @@ class _Walker:
         """The finished index."""
         return LayerIndex(
             diff_id,
-            tuple(self.entries),
+            self.entries,
             self.contents,
             tuple(self.notices),
             self.bytes,

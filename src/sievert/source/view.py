@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import posixpath
 import re
+import sqlite3
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from typing import Any
 
 from sievert.model import FileRecord, LayerInfo, Location
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
@@ -116,13 +118,135 @@ def matches(path: str, pattern: str) -> bool:
     return glob_regex(pattern).match(path) is not None
 
 
-class FileView:
-    """Squashed view of an image's layers, built one layer at a time with `apply`."""
+SPILL_AT = 100_000
+"""Paths a view keeps in a dict; past this it moves them to a private on-disk SQLite table, so
+memory stays bounded however many files an image holds."""
 
-    def __init__(self, layers: Sequence[LayerInfo] = ()) -> None:
+
+class _DictRecords:
+    """path -> (entry, layer index) in memory."""
+
+    def __init__(self) -> None:
+        self._map: dict[str, tuple[Entry, int]] = {}
+
+    def get(self, path: str) -> tuple[Entry, int] | None:
+        return self._map.get(path)
+
+    def put(self, entry: Entry, layer: int) -> None:
+        self._map[entry.path] = (entry, layer)
+
+    def remove(self, path: str) -> None:
+        self._map.pop(path, None)
+
+    def remove_children(self, path: str) -> None:
+        prefix = path + "/" if path else ""
+        for doomed in [p for p in self._map if p.startswith(prefix) and p != path]:
+            del self._map[doomed]
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def values(self) -> Iterator[tuple[Entry, int]]:
+        return iter(self._map.values())
+
+
+_TEXT = "surrogatepass"
+_INT64 = range(-(2**63), 2**63)
+
+
+def _to_sql(number: int) -> int | str:
+    return number if number in _INT64 else str(number)
+
+
+class _SqlRecords:
+    """path -> (entry, layer index) in a private temporary SQLite database (deleted on close;
+    its page cache bounded), for views with more paths than `SPILL_AT`."""
+
+    def __init__(self, items: Iterator[tuple[Entry, int]]) -> None:
+        self._db = sqlite3.connect("", isolation_level=None)
+        self._db.execute("PRAGMA cache_size = -8192")  # KiB
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute(
+            "CREATE TABLE r (path BLOB PRIMARY KEY, layer INT, kind TEXT, size, mode INT, "
+            "uid, gid, link BLOB) WITHOUT ROWID"
+        )
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            "INSERT OR REPLACE INTO r VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (self._row(entry, layer) for entry, layer in items),
+        )
+
+    @staticmethod
+    def _row(entry: Entry, layer: int) -> tuple[object, ...]:
+        return (
+            entry.path.encode("utf-8", _TEXT),
+            layer,
+            entry.kind,
+            _to_sql(entry.size),
+            entry.mode,
+            _to_sql(entry.uid),
+            _to_sql(entry.gid),
+            entry.link.encode("utf-8", _TEXT),
+        )
+
+    @staticmethod
+    def _entry(row: tuple[Any, ...]) -> tuple[Entry, int]:
+        path, layer, kind, size, mode, uid, gid, link = row
+        entry = Entry(
+            path.decode("utf-8", _TEXT),
+            kind,
+            int(size),
+            mode,
+            int(uid),
+            int(gid),
+            link.decode("utf-8", _TEXT),
+        )
+        return entry, layer
+
+    def get(self, path: str) -> tuple[Entry, int] | None:
+        row = self._db.execute(
+            "SELECT * FROM r WHERE path = ?", (path.encode("utf-8", _TEXT),)
+        ).fetchone()
+        return None if row is None else self._entry(row)
+
+    def put(self, entry: Entry, layer: int) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO r VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._row(entry, layer)
+        )
+
+    def remove(self, path: str) -> None:
+        self._db.execute("DELETE FROM r WHERE path = ?", (path.encode("utf-8", _TEXT),))
+
+    def remove_children(self, path: str) -> None:
+        if not path:
+            self._db.execute("DELETE FROM r WHERE path != x''")
+            return
+        low, high = (path + "/").encode("utf-8", _TEXT), (path + "0").encode("utf-8", _TEXT)
+        self._db.execute("DELETE FROM r WHERE path >= ? AND path < ?", (low, high))
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM r").fetchone()[0])
+
+    def values(self) -> Iterator[tuple[Entry, int]]:
+        return (self._entry(row) for row in self._db.execute("SELECT * FROM r"))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class FileView:
+    """Squashed view of an image's layers, built one layer at a time with `apply`.
+
+    Holds one record per path: in a dict up to `spill_at` paths, then in a private on-disk
+    SQLite table (the same answers, memory no longer growing with the file count).
+    """
+
+    def __init__(self, layers: Sequence[LayerInfo] = (), spill_at: int = SPILL_AT) -> None:
         self._layers = tuple(layers)
-        self._records: dict[str, tuple[Entry, int]] = {}
+        self._records: _DictRecords | _SqlRecords = _DictRecords()
         """path -> (entry, layer index); FileRecords are built only when asked for."""
+        self._spill_at = spill_at
         self._contents: dict[str, bytes] = {}
         self._extracts: dict[str, dict[str, bytes]] = {}
         self.data_changed: set[str] = set()
@@ -130,55 +254,60 @@ class FileView:
         self.applied = -1
         """Index of the last layer applied."""
 
-    # building -----------------------------------------------------------------------------
-    def apply(self, index: int, layer: LayerIndex) -> set[str]:
-        """Apply one layer on top; returns the paths it changed (written or deleted).
+    def __del__(self) -> None:
+        if isinstance(self._records, _SqlRecords):
+            self._records.close()
 
-        `data_changed` then holds the subset whose captured bytes or extractor summaries
+    # building -----------------------------------------------------------------------------
+    def apply(self, index: int, layer: LayerIndex) -> None:
+        """Apply one layer on top.
+
+        `data_changed` then holds the paths whose captured bytes or extractor summaries
         changed: what catalogers can see.
         """
         self.data_changed = set(layer.contents) | set(layer.extracts)
         before = set(self._contents) | set(self._extracts)
-        changed: set[str] = set()
-        for entry in layer.entries:
+        markers = getattr(layer.entries, "markers", None)  # a packed table counts them
+        for entry in layer.entries if markers is None or markers else ():
             if entry.kind == KIND_OPAQUE:
-                changed |= self._delete_children(entry.path)
+                self._delete_children(entry.path)
             elif entry.kind == KIND_WHITEOUT:
-                changed |= self._delete(entry.path)
+                self._delete(entry.path)
+        records = self._records
+        spill = self._spill_at if isinstance(records, _DictRecords) else 0
         for entry in layer.entries:
             if entry.kind in (KIND_OPAQUE, KIND_WHITEOUT):
                 continue
             if entry.kind != "dir":
                 self._contents.pop(entry.path, None)
                 self._extracts.pop(entry.path, None)
-                old = self._records.get(entry.path)
+                old = records.get(entry.path)
                 if old is not None and old[0].kind == "dir":
-                    changed |= self._delete(entry.path)
-            self._records[entry.path] = (entry, index)
-            changed.add(entry.path)
+                    self._delete(entry.path)
+            records.put(entry, index)
+            if spill and len(records) > spill:
+                records = self._records = _SqlRecords(records.values())
+                spill = 0
         for path, data in layer.contents.items():
             self._contents[path] = data
         for path, summaries in layer.extracts.items():
             self._extracts[path] = summaries
         self.data_changed |= before - set(self._contents) - set(self._extracts)
         self.applied = index
-        return changed
 
-    def _delete(self, path: str) -> set[str]:
-        gone = {path} if path in self._records else set()
-        self._records.pop(path, None)
+    def _delete(self, path: str) -> None:
+        self._records.remove(path)
         self._contents.pop(path, None)
         self._extracts.pop(path, None)
-        return gone | self._delete_children(path)
+        self._delete_children(path)
 
-    def _delete_children(self, path: str) -> set[str]:
+    def _delete_children(self, path: str) -> None:
+        self._records.remove_children(path)
         prefix = path + "/" if path else ""
-        doomed = [p for p in self._records if p.startswith(prefix) and p != path]
-        for p in doomed:
-            del self._records[p]
-            self._contents.pop(p, None)
-            self._extracts.pop(p, None)
-        return set(doomed)
+        for doomed in [p for p in self._contents if p.startswith(prefix) and p != path]:
+            del self._contents[doomed]
+        for doomed in [p for p in self._extracts if p.startswith(prefix) and p != path]:
+            del self._extracts[doomed]
 
     # reading ------------------------------------------------------------------------------
     def __len__(self) -> int:

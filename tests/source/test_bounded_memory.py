@@ -1,0 +1,135 @@
+"""Memory that does not grow with the file count: packed entry tables, and a view that moves
+its records to disk past a bound while answering exactly as the in-memory one does."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sievert.model import LayerInfo
+from sievert.source import layerindex
+from sievert.source.capture import CaptureSpec
+from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, EntryTable, LayerIndex
+from sievert.source.tarwalk import index_tar
+from sievert.source.view import FileView
+
+LAYER = LayerInfo(0, "sha256:" + "ef" * 32, "", 0, "")
+SPEC = CaptureSpec(globs=("etc/os-release", "**/*.gemspec"), version="t")
+
+
+def many_files(count: int) -> io.BytesIO:
+    """A layer of `count` small files no cataloger wants, plus one it does, streamed."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("etc/os-release")
+        info.size = 8
+        tar.addfile(info, io.BytesIO(b"ID=test\n"))
+        for n in range(count):
+            info = tarfile.TarInfo(f"usr/share/bulk/d{n // 1000:04d}/file-{n:07d}.txt")
+            info.size = 16
+            tar.addfile(info, io.BytesIO(b"%015d\n" % n))
+    buf.seek(0)
+    return buf
+
+
+def peak_of_walk_and_squash(count: int) -> int:
+    """Peak traced bytes while walking a layer of `count` files and squashing it into a view."""
+    stream = many_files(count)
+    tracemalloc.start()
+    try:
+        index = index_tar(stream, SPEC, LAYER)
+        view = FileView([LAYER], spill_at=2_000)
+        view.apply(0, index)
+        assert len(view) == count + 1 + count // 1000 * 0  # files only: no dir members
+        assert view.read_text("etc/os-release") == "ID=test\n"
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def test_memory_does_not_grow_with_uninteresting_members(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three times the members, about the same peak: no object is kept per member."""
+    monkeypatch.setattr(layerindex, "_SPOOL", 256 * 1024)  # spill the packed table early
+    small = peak_of_walk_and_squash(10_000)
+    large = peak_of_walk_and_squash(30_000)
+    assert large < small * 1.25 + 512 * 1024, (small, large)
+    assert large < 8 * 1024 * 1024, large
+
+
+def test_entry_table_round_trips_every_value() -> None:
+    entries = [
+        Entry("etc", "dir", 0, 0o755),
+        Entry("b/\udce9t\u00e9", "file", 2**40, 0o4755, 2**31, 7, ""),
+        Entry("neg", "file", 0, 0, -5, -(2**63), ""),
+        Entry("huge", "file", 2**70, 0, 2**64, 0, ""),  # out of the packed range: kept whole
+        Entry("odd", "weird-kind", 1, 2, 3, 4, "x"),
+        Entry("l", "symlink", 0, 0o777, 0, 0, "../\U0001f600/t"),
+        Entry("w", KIND_WHITEOUT),
+        Entry("o", KIND_OPAQUE),
+    ]
+    table = EntryTable(entries)
+    assert list(table) == entries
+    assert list(table) == entries  # iterable more than once
+    table.add("late", "file", 1, 0, 0, 0, "")
+    assert list(table)[-1] == Entry("late", "file", 1)
+    index = LayerIndex("sha256:x", table, {"late": b"1"})
+    again = LayerIndex.from_bytes(index.to_bytes())
+    assert again == index
+    assert list(again.entries) == [*entries, Entry("late", "file", 1)]
+
+
+def test_damaged_packed_entries_are_refused() -> None:
+    data = LayerIndex("sha256:x", (Entry("a", "file", 1), Entry("b", "dir"))).to_bytes()
+    raw = bytearray(layerindex.zstandard.ZstdDecompressor().decompressobj().decompress(data))
+    head_len = int.from_bytes(raw[:8], "big")
+    raw[8 + head_len] = 200  # an unknown kind code in the first record
+    damaged = layerindex.zstandard.ZstdCompressor().compress(bytes(raw))
+    with pytest.raises(ValueError, match="damaged"):
+        LayerIndex.from_bytes(damaged)
+    with pytest.raises(ValueError, match="damaged"):
+        LayerIndex.from_bytes(data[: len(data) // 2])
+
+
+KINDS = ["file", "dir", "symlink", "hardlink", KIND_WHITEOUT, KIND_OPAQUE]
+NAMES = st.sampled_from(["", "a", "b", "a/b", "a/c", "a/b/c", "b/a", "a0", "a/b0", "c/d/e"])
+
+
+@st.composite
+def layers(draw: st.DrawFn) -> list[list[Entry]]:
+    """A few layers of random entries (paths from a small set, so they collide a lot)."""
+    out = []
+    for _ in range(draw(st.integers(1, 4))):
+        entries = []
+        for _ in range(draw(st.integers(0, 8))):
+            path = draw(NAMES)
+            if not path and draw(st.booleans()):
+                continue
+            kind = draw(st.sampled_from(KINDS))
+            link = draw(NAMES) if kind in ("symlink", "hardlink") else ""
+            entries.append(Entry(path, kind, draw(st.integers(0, 9)), 0o644, 0, 0, link))
+        out.append(entries)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(layers())
+def test_a_spilled_view_answers_as_the_in_memory_one(stack: list[list[Entry]]) -> None:
+    memory, spilled = FileView(), FileView(spill_at=1)
+    for number, entries in enumerate(stack):
+        files = {e.path: e.path.encode() for e in entries if e.kind == "file"}
+        for view in (memory, spilled):
+            view.apply(number, LayerIndex(f"sha256:{number}", tuple(entries), dict(files)))
+            assert view.data_changed == memory.data_changed
+    assert len(spilled) == len(memory)
+    assert sorted(spilled.records(), key=repr) == sorted(memory.records(), key=repr)
+    for name in ["", "a", "b", "a/b", "a/c", "a/b/c", "b/a", "a0", "a/b0", "c/d/e", "zz"]:
+        assert spilled.record(name) == memory.record(name)
+        assert spilled.resolve(name) == memory.resolve(name)
+        assert spilled.read(name) == memory.read(name)
+        assert spilled.location(name) == memory.location(name)
