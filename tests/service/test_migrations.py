@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from sievert.service.database import Database, alembic_config
 from sievert.service.models import Base
@@ -40,3 +41,55 @@ def test_migrations_build_the_models_schema_and_revert(database: Database) -> No
     database.migrate()
     with database.engine.connect() as conn:
         assert set(Base.metadata.tables) <= set(inspect(conn).get_table_names())
+
+
+def test_history_migration_carries_cvss_and_snapshots_over(database: Database) -> None:
+    config = alembic_config()
+    with database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003")
+    when = "2026-01-02 03:04:05+00:00"
+    report = {
+        "findings": [
+            {
+                "id": "CVE-2024-2961",
+                "vulnerability": {
+                    "cvss": [
+                        {"version": "2.0", "vector": "AV:N/AC:L", "baseScore": 5.0},
+                        {"version": "3.1", "vector": "CVSS:3.1/AV:N/AC:H", "baseScore": 8.8},
+                    ]
+                },
+            }
+        ]
+    }
+    with database.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO images (id, reference, source, status, reason, manifest_digest,"
+                " config_digest, distro, platform, package_count, vuln_count, summary, db_built,"
+                " upload_path, pull_auth, attempts, created_at, updated_at, analysed_at) VALUES"
+                " (1, 'a:1', 'archive', 'analysed', '', '', '', '', 'linux/amd64', 1, 1,"
+                " :summary, 'b1', '', :blob, 1, :when, :when, :when)"
+            ),
+            {"summary": json.dumps({"high": 1}), "blob": b"", "when": when},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO image_vulns (image_id, position, vuln_id, severity, fix_state,"
+                " fixed_versions, package_name, package_version, package_type, purl, kev,"
+                " layer_index, risk) VALUES (1, 0, 'CVE-2024-2961', 'High', 'fixed', '[]',"
+                " 'libc6', '1', 'deb', '', false, 0, 1.0)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO image_reports (image_id, document) VALUES (1, :doc)"),
+            {"doc": json.dumps(report)},
+        )
+    database.migrate()
+    with database.engine.connect() as conn:
+        score, vector = conn.execute(text("SELECT cvss_score, cvss_vector FROM image_vulns")).one()
+        assert (score, vector) == (8.8, "CVSS:3.1/AV:N/AC:H")
+        rows = conn.execute(
+            text("SELECT image_id, event, images, high FROM findings_snapshots ORDER BY id")
+        ).all()
+        assert [tuple(r) for r in rows] == [(1, "analysis", 1, 1), (None, "analysis", 1, 1)]

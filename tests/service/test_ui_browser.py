@@ -227,7 +227,7 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     page.get_by_label("Reason").fill("not reachable from the app")
     page.get_by_label("Expires").fill("2099-12-31")
     page.get_by_role("button", name="Add exception").click()
-    page.wait_for_url(re.compile(r"/policies/ui-gate$"))
+    page.wait_for_url(re.compile(r"/policies/ui-gate#exceptions$"))
     assert "v2" in page.locator("h1").inner_text()
     assert "platform-team" in page.locator("pre.policy").inner_text()
     wide.shot("policy")

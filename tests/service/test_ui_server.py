@@ -275,6 +275,7 @@ def test_pages_show_the_analysed_images(stocked: dict[str, Any]) -> None:
         page = client.get(f"/images/{one}")
         assert "CVE-2024-2961" in page.text and "libc6" in page.text
         assert 'href="/vulns/CVE-2024-2961"' in page.text
+        assert re.search(r'<td class="num" title="CVSS:3\.1/AV:N/AC:H[^"]*">\d\.\d</td>', page.text)
         assert f'href="/images/{one}?tab=layers#layer-0"' in page.text
         layers = client.get(f"/images/{one}", params={"tab": "layers"}).text
         assert 'id="layer-1"' in layers and "RUN pip install requests==2.19.1" in layers

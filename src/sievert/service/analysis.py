@@ -18,6 +18,7 @@ from sievert.errors import SievertError
 from sievert.model import Platform
 from sievert.model.finding import ScanResult
 from sievert.model.reference import parse_reference
+from sievert.model.vuln import preferred_cvss
 from sievert.report.base import tool_version
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan.native import scan_document
@@ -212,8 +213,11 @@ def store_result(session: Session, image: Image, result: ScanResult) -> None:
             kev=bool(f.vulnerability.kev_date_added),
             layer_index=f.package.introduced_by,
             risk=f.risk,
+            cvss_score=best.base_score if best else None,
+            cvss_vector=best.vector[:200] if best else "",
         )
         for n, f in enumerate(result.findings)
+        for best in [preferred_cvss(f.vulnerability.cvss)]
     )
     checks = [
         ImageCheck(

@@ -33,10 +33,12 @@ def build_services(settings: Settings, tasks: TaskEngine | None = None) -> Servi
 
 def install_hooks(analyser: Analyser) -> None:
     """Steps run in the transaction that stores each analysis: the attached policy's
-    evaluation."""
+    evaluation, then the findings snapshots (the image's and the fleet's)."""
+    from sievert.service import history
     from sievert.service.certify import certify_after_analysis
 
     analyser.after_analysis.append(certify_after_analysis)
+    analyser.after_analysis.append(history.after_analysis)
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

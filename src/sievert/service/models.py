@@ -138,6 +138,9 @@ class ImageVuln(Base):
     kev: Mapped[bool] = mapped_column(Boolean, default=False)
     layer_index: Mapped[int] = mapped_column(Integer, default=-1)
     risk: Mapped[float] = mapped_column(Float, default=0.0)
+    cvss_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Base score of the preferred CVSS (the newest version, then the highest score)."""
+    cvss_vector: Mapped[str] = mapped_column(String(200), default="")
 
 
 class ImageCheck(Base):
@@ -415,4 +418,27 @@ class HostRecord(Base):
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)
     tool_version: Mapped[str] = mapped_column(String(50), default="")
     submitted_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class FindingsSnapshot(Base):
+    """Findings by severity at one moment: an image's after its analysis or a re-match after a
+    DB update, or the fleet's totals (image_id NULL) after either."""
+
+    __tablename__ = "findings_snapshots"
+    __table_args__ = (Index("ix_findings_snapshots_image", "image_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="CASCADE"), nullable=True
+    )
+    event: Mapped[str] = mapped_column(String(20))
+    """'analysis' or 'db-update'."""
+    db_built: Mapped[str] = mapped_column(String(50), default="")
+    images: Mapped[int] = mapped_column(Integer, default=1)
+    """Images counted (1 for an image's own snapshot)."""
+    critical: Mapped[int] = mapped_column(Integer, default=0)
+    high: Mapped[int] = mapped_column(Integer, default=0)
+    medium: Mapped[int] = mapped_column(Integer, default=0)
+    low: Mapped[int] = mapped_column(Integer, default=0)
+    negligible: Mapped[int] = mapped_column(Integer, default=0)
+    unknown: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sievert import pipeline, vulndb
 from sievert.errors import SievertError
 from sievert.model.finding import Finding, ScanResult
+from sievert.service import history
 from sievert.service.analysis import store_result
 from sievert.service.certify import attached_policy, certify, stored_result
 from sievert.service.database import Database
@@ -115,6 +116,7 @@ def reevaluate_all(database: Database, settings: Settings) -> Outcome:
             if _reevaluate_one(database, db, image_id, outcome):
                 outcome.changed += 1
     with database.session() as session:
+        history.record_fleet(session, history.DB_UPDATE, outcome.db_built)
         state = session.get(ServiceState, LAST_BUILT)
         if state is None:
             session.add(ServiceState(key=LAST_BUILT, value=identity))
@@ -143,9 +145,11 @@ def _reevaluate_one(database: Database, db: vulndb.VulnDB, image_id: int, out: O
         built_before = image.db_built
         if not any(changes.values()):
             image.db_built = after.db_built
+            history.record_image(session, image, history.DB_UPDATE)
             return False
         verdict_before = _latest_verdict(session, image_id)
         store_result(session, image, after)
+        history.record_image(session, image, history.DB_UPDATE)
         verdict_after = verdict_before
         policy = attached_policy(session, image.reference)
         if policy is not None:

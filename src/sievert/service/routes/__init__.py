@@ -9,6 +9,7 @@ from sievert.service.routes import (
     harbor,
     health,
     hosts,
+    history,
     images,
     policies,
     queries,
@@ -21,6 +22,7 @@ from sievert.service.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
+    history.router,
     images.router,
     policies.router,
     queries.router,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,9 +15,10 @@ from sqlalchemy.orm import Session
 from sievert import vulndb
 from sievert.errors import SievertError
 from sievert.report.cvss_text import explain
+from sievert.service import history as snapshots
 from sievert.service.deps import Services, ServicesDep, SessionDep
 from sievert.service.models import Image
-from sievert.service.ui import queries
+from sievert.service.ui import queries, sorting
 from sievert.service.ui.auth import (
     Viewer,
     check_csrf,
@@ -28,10 +28,16 @@ from sievert.service.ui.auth import (
     sign_in,
     viewer_of,
 )
-from sievert.service.ui.policies import PolicyInputError, add_exception, store_policy
+from sievert.service.ui.policies import (
+    PolicyInputError,
+    add_exception,
+    exceptions_of,
+    store_policy,
+)
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["timestamp"] = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t))
 router = APIRouter(include_in_schema=False)
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -45,6 +51,9 @@ SECURITY_HEADERS = {
 }
 """Every page: scripts and everything else only from this server, never framed, not cached."""
 TABS = ("vulnerabilities", "packages", "layers", "checks", "history", "compare")
+DIRECTION = "^(|asc|desc)$"
+SORT_KEYS = sorting.pattern({**sorting.VULN_COLUMNS, **sorting.PACKAGE_COLUMNS})
+"""Sort keys of the image page's tables (findings and packages)."""
 
 
 class LoginRequiredError(Exception):
@@ -181,7 +190,7 @@ def overview(
         who,
         data=data,
         db=db_facts(services),
-        series=json.dumps(data.series),
+        series=data.series,
     )
 
 
@@ -196,15 +205,29 @@ def images(
     severity: Annotated[str, Query(max_length=20)] = "",
     kev: bool = False,
     fix: bool = False,
-    sort: Annotated[str, Query(pattern="^(newest|oldest|reference|vulns|packages)$")] = "newest",
+    sort: Annotated[str, Query(pattern=sorting.pattern(sorting.IMAGE_COLUMNS, "oldest"))] = "",
+    dir: Annotated[str, Query(pattern=DIRECTION)] = "",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> HTMLResponse:
-    """The Images table: filters, sorting and server-side paging."""
-    flt = queries.ImageFilter(repository, tag, verdict, severity, kev, fix, sort, page)
+    """The Images table: filters, sorting by column and server-side paging."""
+    flt = queries.ImageFilter(repository, tag, verdict, severity, kev, fix, sort, dir, page)
     result = queries.list_images(session, flt)
-    params = {k: v for k, v in request.query_params.items() if k != "page"}
     name = "images_table.html" if request.headers.get("hx-request") else "images.html"
-    return render(request, name, who, flt=flt, result=result, params=params)
+    return render(
+        request,
+        name,
+        who,
+        flt=flt,
+        result=result,
+        order=flt.order(),
+        params=_params(request, "page"),
+        unsorted=_params(request, "page", "sort", "dir"),
+    )
+
+
+def _params(request: Request, *leave: str) -> dict[str, str]:
+    """The request's query parameters but these (for paging and sorting links)."""
+    return {k: v for k, v in request.query_params.items() if k not in leave}
 
 
 def _image(session: Session, image_id: int) -> Image:
@@ -227,12 +250,15 @@ def image_page(
     type: Annotated[str, Query(max_length=50)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
     other: int = 0,
+    sort: Annotated[str, Query(pattern=SORT_KEYS)] = "",
+    dir: Annotated[str, Query(pattern=DIRECTION)] = "",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> HTMLResponse:
     """An image: facts, verdict and history, layers, packages, vulnerabilities, checks."""
     started = time.perf_counter()
     image = _image(session, image_id)
     tab = tab or "vulnerabilities"
+    history = queries.history(session, image, limit=200 if tab == "history" else 1)
     context: dict[str, Any] = {
         "image": image,
         "tab": tab,
@@ -240,11 +266,14 @@ def image_page(
         "filters": {"severity": severity, "kev": kev, "fix": fix, "type": type, "q": q},
         "repository": queries.repository_of(image.reference),
         "layers": queries.layers(session, image_id, contents=tab == "layers"),
-        "certifications": queries.history(session, image),
+        "latest": history[0] if history else None,
+        "certifications": history,
+        "params": _params(request, "page"),
+        "unsorted": _params(request, "page", "sort", "dir"),
     }
     context["size"] = sum(v.layer.size for v in context["layers"])
-    context.update(_tab(session, image, tab, severity, kev, fix, type, q, other, page))
-    context["params"] = {k: v for k, v in request.query_params.items() if k != "page"}
+    flt = queries.VulnFilter(severity, kev, fix, q, sort, dir)
+    context.update(_tab(session, image, tab, flt, type, other, page))
     name = "image_tab.html" if request.headers.get("hx-target") == "tab" else "image.html"
     response = render(request, name, who, **context)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
@@ -255,23 +284,27 @@ def _tab(
     session: Session,
     image: Image,
     tab: str,
-    severity: str,
-    kev: bool,
-    fix: bool,
+    flt: queries.VulnFilter,
     kind: str,
-    q: str,
     other: int,
     page: int,
 ) -> dict[str, Any]:
     if tab == "vulnerabilities":
-        return {"vulns": queries.vulnerabilities(session, image.id, severity, kev, fix, q, page)}
-    if tab == "packages":
         return {
-            "packages": queries.packages(session, image.id, kind, q, page),
+            "vulns": queries.vulnerabilities(session, image.id, flt, page),
+            "order": flt.order(),
+        }
+    if tab == "packages":
+        order = sorting.Sort.of(sorting.PACKAGE_COLUMNS, flt.sort, flt.direction, "found")
+        return {
+            "packages": queries.packages(session, image.id, kind, flt.query, order, page),
             "types": queries.package_types(session, image.id),
+            "order": order,
         }
     if tab == "checks":
         return {"checks": queries.checks(session, image.id)}
+    if tab == "history":
+        return {"snapshots": snapshots.series(snapshots.snapshots(session, image.id))}
     if tab == "compare":
         choices = queries.same_repository(session, image)
         chosen = next((c for c in choices if c.id == other), None)
@@ -336,12 +369,14 @@ def _policies_page(
     form: dict[str, str],
     status: int = 200,
 ) -> HTMLResponse:
+    rows = queries.policies(session)
     return render(
         request,
         "policies.html",
         who,
         status,
-        policies=queries.policies(session),
+        policies=rows,
+        exceptions=exceptions_of(rows),
         attachments=queries.attachments(session),
         error=error,
         form=form,
@@ -353,11 +388,35 @@ def policy(
     request: Request, name: str, who: ViewerDep, session: SessionDep, version: int = 0
 ) -> HTMLResponse:
     """One policy: its text (any version), its exceptions, the form to add one."""
+    return _policy_page(request, who, session, name, version)
+
+
+def _policy_page(
+    request: Request,
+    who: Viewer,
+    session: Session,
+    name: str,
+    version: int = 0,
+    error: str = "",
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
     versions = queries.policy_versions(session, name)
     if not versions:
         raise HTTPException(404, f"no policy named {name!r}")
     shown = next((v for v in versions if v.version == version), versions[0])
-    return render(request, "policy.html", who, versions=versions, shown=shown, error="", form={})
+    return render(
+        request,
+        "policy.html",
+        who,
+        status,
+        versions=versions,
+        shown=shown,
+        exceptions=exceptions_of([shown]),
+        attached=[a for a in queries.attachments(session) if a.policy_name == name],
+        error=error,
+        form=form or {},
+    )
 
 
 @router.post("/policies", response_model=None)
@@ -388,16 +447,20 @@ def new_exception(
     csrf_token: Annotated[str, Form()] = "",
     vulnerability: Annotated[str, Form(max_length=200)] = "",
     package: Annotated[str, Form(max_length=500)] = "",
+    image: Annotated[str, Form(max_length=500)] = "",
     owner: Annotated[str, Form(max_length=200)] = "",
+    ticket: Annotated[str, Form(max_length=200)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
     expires: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """Add an exception (owner, reason, expiry) as a new version of the policy."""
+    """Add an exception (owner, ticket, reason, expiry) as a new version of the policy."""
     check_csrf(request, csrf_token)
     form = {
         "vulnerability": vulnerability,
         "package": package,
+        "image": image,
         "owner": owner,
+        "ticket": ticket,
         "reason": reason,
         "expires": expires,
     }
@@ -405,17 +468,5 @@ def new_exception(
         add_exception(session, name, form)
     except PolicyInputError as exc:
         session.rollback()
-        versions = queries.policy_versions(session, name)
-        if not versions:
-            raise HTTPException(404, f"no policy named {name!r}") from exc
-        return render(
-            request,
-            "policy.html",
-            who,
-            422,
-            versions=versions,
-            shown=versions[0],
-            error=str(exc),
-            form=form,
-        )
-    return RedirectResponse(f"/policies/{name}", status_code=303)
+        return _policy_page(request, who, session, name, 0, str(exc), form, 422)
+    return RedirectResponse(f"/policies/{name}#exceptions", status_code=303)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sievert.errors import SievertError
+from sievert.policy import parse_policy
+from sievert.policy.document import PolicyException
 from sievert.service import certify
 from sievert.service.models import Policy
 
@@ -56,23 +59,80 @@ def add_exception(
         raise PolicyInputError(f"policy {name!r} cannot be edited: {exc}") from exc
     if not isinstance(document, dict):
         raise PolicyInputError(f"policy {name!r} is not a mapping")
-    existing = document.get("exceptions") or []
-    document["exceptions"] = [*existing, entry]
+    if "exceptions" not in document:  # appended as text: the author's comments stay
+        block = yaml.safe_dump({"exceptions": [entry]}, sort_keys=False, allow_unicode=True)
+        return store_policy(session, name, current.text.rstrip("\n") + "\n" + block)
+    document["exceptions"] = [*(document["exceptions"] or []), entry]
     text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     return store_policy(session, name, text)
 
 
-def _exception_entry(fields: dict[str, str], today: dt.date) -> dict[str, str]:
-    entry = {k: v.strip() for k, v in fields.items() if v and v.strip()}
+def _exception_entry(fields: dict[str, str], today: dt.date) -> dict[str, Any]:
+    entry: dict[str, Any] = {k: v.strip() for k, v in fields.items() if v and v.strip()}
     for needed in ("owner", "reason", "expires"):
         if needed not in entry:
             raise PolicyInputError(f"an exception needs its {needed}")
-    if not any(k in entry for k in ("vulnerability", "package", "rule", "secret_path")):
-        raise PolicyInputError("an exception names a vulnerability, package, rule or secret path")
+    if not any(k in entry for k in ("vulnerability", "package", "rule", "secret_path", "image")):
+        raise PolicyInputError(
+            "an exception names a vulnerability, package, rule, secret path or image"
+        )
     try:
         expires = dt.date.fromisoformat(entry["expires"])
     except ValueError:
         raise PolicyInputError("the expiry is a date, YYYY-MM-DD") from None
     if expires < today:
         raise PolicyInputError("the expiry date is in the past")
+    entry["expires"] = expires
     return entry
+
+
+@dataclass(frozen=True)
+class ExceptionView:
+    """An exception of a stored policy, as the UI lists it."""
+
+    policy: str
+    version: int
+    scope: str
+    """'file-wide' or the id of the policy it belongs to."""
+    exception: PolicyException
+    state: str
+    """'active', 'expired' or 'expires soon' (within 14 days)."""
+
+    @property
+    def selectors(self) -> list[tuple[str, str]]:
+        """What it covers: (selector, value) pairs."""
+        exc = self.exception
+        pairs = [
+            ("vulnerability", exc.vulnerability),
+            ("package", exc.package),
+            ("rule", exc.rule),
+            ("secret path", exc.secret_path),
+            ("image", exc.image.text if exc.image else ""),
+        ]
+        return [(k, v) for k, v in pairs if v]
+
+
+def exceptions_of(rows: list[Policy], today: dt.date | None = None) -> list[ExceptionView]:
+    """Every exception of these policy versions (a version that no longer parses has none)."""
+    now = today or dt.datetime.now(dt.UTC).date()
+    found: list[ExceptionView] = []
+    for row in rows:
+        try:
+            document = parse_policy(row.text, f"{row.name} v{row.version}")
+        except SievertError:
+            continue
+        scoped = [("file-wide", e) for e in document.exceptions]
+        scoped += [(p.id, e) for p in document.policies for e in p.exceptions]
+        found += [
+            ExceptionView(row.name, row.version, scope, exc, _state(exc, now))
+            for scope, exc in scoped
+        ]
+    return found
+
+
+def _state(exc: PolicyException, today: dt.date) -> str:
+    if exc.expired(today):
+        return "expired"
+    if exc.expires is not None and (exc.expires - today).days <= 14:
+        return "expires soon"
+    return "active"

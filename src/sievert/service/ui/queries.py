@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from sievert.service import history as snapshots
 from sievert.service.models import (
     Certification,
     Image,
@@ -17,21 +17,19 @@ from sievert.service.models import (
     ImageDiff,
     ImageLayer,
     ImagePackage,
-    ImageReport,
     ImageVuln,
     Policy,
     PolicyAttachment,
 )
+from sievert.service.ui.sorting import (
+    ASC,
+    IMAGE_COLUMNS,
+    VULN_COLUMNS,
+    Sort,
+)
 
 SEVERITIES = ("critical", "high", "medium", "low", "negligible", "unknown")
 VERDICTS = ("stop", "warn", "go")
-SORTS: dict[str, Any] = {
-    "newest": Image.id.desc(),
-    "oldest": Image.id.asc(),
-    "reference": Image.reference.asc(),
-    "vulns": Image.vuln_count.desc(),
-    "packages": Image.package_count.desc(),
-}
 
 
 def repository_of(reference: str) -> str:
@@ -82,8 +80,15 @@ class ImageFilter:
     kev: bool = False
     fix: bool = False
     sort: str = "newest"
+    direction: str = ""
     page: int = 1
     per_page: int = 25
+
+    def order(self) -> Sort:
+        """The table's sort ("oldest" is the newest column ascending)."""
+        if self.sort == "oldest":
+            return Sort.of(IMAGE_COLUMNS, "newest", self.direction or ASC, "newest")
+        return Sort.of(IMAGE_COLUMNS, self.sort, self.direction, "newest")
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The SQL conditions of the filters."""
@@ -153,7 +158,7 @@ def list_images(session: Session, flt: ImageFilter) -> ImagePage:
     images = session.scalars(
         select(Image)
         .where(*where)
-        .order_by(SORTS.get(flt.sort, SORTS["newest"]), Image.id.desc())
+        .order_by(*flt.order().order_by(Image.id.desc()))
         .limit(flt.per_page)
         .offset((page - 1) * flt.per_page)
     ).all()
@@ -226,7 +231,7 @@ def overview(session: Session) -> Overview:
         by_verdict=[(v, verdict_counts.get(v, 0)) for v in (*VERDICTS, "none")],
         by_highest=[(s, highest_counts.get(s, 0)) for s in (*SEVERITIES, "none")],
         at_risk=at_risk,
-        series=findings_over_time(analysed),
+        series=snapshots.series(snapshots.snapshots(session)),
         policies=session.scalar(select(func.count(func.distinct(Policy.name)))) or 0,
         notifications=recent_changes(session),
     )
@@ -241,27 +246,6 @@ def recent_changes(session: Session, limit: int = 10) -> list[tuple[ImageDiff, I
         .limit(limit)
     ).all()
     return [(d, i) for d, i in rows]
-
-
-def findings_over_time(images: list[Image]) -> dict[str, list[Any]]:
-    """Fleet findings by severity after each analysis (each image's latest counts).
-
-    One point per analysis time; a DB update re-matches images, which moves their analysis
-    time and DB build, so it shows as a point too.
-    """
-    points = sorted((i.analysed_at, i) for i in images if i.analysed_at is not None)
-    current: dict[int, dict[str, int]] = {}
-    series: dict[str, list[Any]] = {"t": [], **{s: [] for s in SEVERITIES}}
-    for when, image in points:
-        current[image.id] = image.summary or {}
-        series["t"].append(int(_aware(when).timestamp()))
-        for severity in SEVERITIES:
-            series[severity].append(sum(c.get(severity, 0) for c in current.values()))
-    return series
-
-
-def _aware(when: datetime) -> datetime:
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -296,24 +280,16 @@ def layers(session: Session, image_id: int, contents: bool = True) -> list[Layer
     return list(views.values())
 
 
-def history(session: Session, image: Image) -> list[Certification]:
-    """The image's certifications, newest first."""
+def history(session: Session, image: Image, limit: int = 200) -> list[Certification]:
+    """The image's newest certifications, newest first."""
     return list(
         session.scalars(
             select(Certification)
             .where(Certification.image_id == image.id)
             .order_by(Certification.id.desc())
+            .limit(limit)
         ).all()
     )
-
-
-@dataclass
-class VulnRow:
-    """A vulnerability finding with its score for the table."""
-
-    vuln: ImageVuln
-    cvss: str
-    cvss_score: float | None
 
 
 PER_PAGE = 50
@@ -336,10 +312,25 @@ def _page(total: int, page: int) -> tuple[int, int, int]:
     return page, pages, (page - 1) * PER_PAGE
 
 
-def vulnerabilities(
-    session: Session, image_id: int, severity: str, kev: bool, fix: bool, query: str, page: int = 1
-) -> Paged:
-    """The image's findings (riskiest first, as stored) with their preferred CVSS."""
+@dataclass(frozen=True)
+class VulnFilter:
+    """The image page's findings filters and sort."""
+
+    severity: str = ""
+    kev: bool = False
+    fix: bool = False
+    query: str = ""
+    sort: str = ""
+    direction: str = ""
+
+    def order(self) -> Sort:
+        """The table's sort (riskiest first, as stored, by default)."""
+        return Sort.of(VULN_COLUMNS, self.sort, self.direction, "risk")
+
+
+def vulnerabilities(session: Session, image_id: int, flt: VulnFilter, page: int = 1) -> Paged:
+    """A page of the image's findings (riskiest first, as stored, unless sorted)."""
+    severity, kev, fix, query = flt.severity, flt.kev, flt.fix, flt.query
     where = [ImageVuln.image_id == image_id]
     if severity in SEVERITIES:
         where.append(func.lower(ImageVuln.severity) == severity)
@@ -357,29 +348,18 @@ def vulnerabilities(
     total = session.scalar(select(func.count(ImageVuln.id)).where(*where)) or 0
     page, pages, offset = _page(total, page)
     rows = session.scalars(
-        select(ImageVuln).where(*where).order_by(ImageVuln.position).limit(PER_PAGE).offset(offset)
+        select(ImageVuln)
+        .where(*where)
+        .order_by(*flt.order().order_by(ImageVuln.position))
+        .limit(PER_PAGE)
+        .offset(offset)
     ).all()
-    scores = cvss_scores(session, image_id) if rows else {}
-    found = [VulnRow(r, *scores.get(r.vuln_id, ("", None))) for r in rows]
-    return Paged(found, total, page, pages)
+    return Paged(list(rows), total, page, pages)
 
 
-def cvss_scores(session: Session, image_id: int) -> dict[str, tuple[str, float | None]]:
-    """vulnerability id -> (vector, base score) of its preferred CVSS, from the stored report."""
-    report = session.get(ImageReport, image_id)
-    if report is None:
-        return {}
-    out: dict[str, tuple[str, float | None]] = {}
-    for finding in report.document.get("findings", []):
-        vuln = finding.get("vulnerability") or {}
-        scores = vuln.get("cvss") or []
-        if scores and finding.get("id") not in out:
-            best = max(scores, key=lambda s: (str(s.get("version", "")), s.get("baseScore") or 0))
-            out[str(finding.get("id"))] = (str(best.get("vector", "")), best.get("baseScore"))
-    return out
-
-
-def packages(session: Session, image_id: int, kind: str, query: str, page: int = 1) -> Paged:
+def packages(
+    session: Session, image_id: int, kind: str, query: str, order: Sort, page: int = 1
+) -> Paged:
     """A page of the image's packages, filtered by type and a name substring."""
     where = [ImagePackage.image_id == image_id]
     if kind:
@@ -391,7 +371,7 @@ def packages(session: Session, image_id: int, kind: str, query: str, page: int =
     rows = session.scalars(
         select(ImagePackage)
         .where(*where)
-        .order_by(ImagePackage.position)
+        .order_by(*order.order_by(ImagePackage.position))
         .limit(PER_PAGE)
         .offset(offset)
     ).all()

@@ -1,22 +1,35 @@
-// Draws the Overview chart (uPlot) from the JSON in #chart-data; nothing else needs script.
+// Draws the findings-over-time charts (uPlot): every .chart element, from the JSON in the
+// element its data-source names; on page load and on content htmx swaps in. Nothing else
+// needs script.
 (function () {
-  function draw() {
-    var holder = document.getElementById("chart");
-    var source = document.getElementById("chart-data");
-    if (!holder || !source || typeof uPlot === "undefined") return;
+  var NAMES = ["critical", "high", "medium", "low", "negligible", "unknown"];
+  var DASH = { high: [6, 3], low: [2, 3], negligible: [8, 3, 2, 3] };
+
+  function draw(holder) {
+    var source = document.getElementById(holder.getAttribute("data-source"));
+    if (!source || typeof uPlot === "undefined" || holder.getAttribute("data-drawn")) return;
     var data = JSON.parse(source.textContent);
     if (!data.t.length) return;
     var style = getComputedStyle(document.documentElement);
-    var names = ["critical", "high", "medium", "low", "negligible", "unknown"];
-    var series = [{}].concat(names.map(function (name) {
-      return { label: name, stroke: style.getPropertyValue("--" + name).trim(), width: 2, points: { show: true, size: 6 },
-        dash: name === "high" ? [6, 3] : name === "low" ? [2, 3] : undefined };
+    var colour = function (name) { return style.getPropertyValue("--" + name).trim(); };
+    var series = [{}].concat(NAMES.map(function (name) {
+      return { label: name, stroke: colour(name), width: 2, points: { show: true, size: 6 },
+        dash: DASH[name] };
     }));
-    var axis = { stroke: style.getPropertyValue("--fg").trim(), grid: { stroke: style.getPropertyValue("--line").trim() } };
-    holder.textContent = "";
+    var axis = { stroke: colour("fg"), grid: { stroke: colour("line") }, ticks: { stroke: colour("line") } };
     var pad = function (u, min, max) { return min === max ? [min - 3600, max + 3600] : [min, max]; };
+    holder.textContent = "";
+    holder.setAttribute("data-drawn", "1");
     new uPlot({ width: Math.max(280, holder.clientWidth), height: 240, series: series,
-      scales: { x: { time: true, range: pad } }, axes: [axis, axis] }, [data.t].concat(names.map(function (n) { return data[n]; })), holder);
+      scales: { x: { time: true, range: pad } }, axes: [axis, axis] },
+      [data.t].concat(NAMES.map(function (n) { return data[n]; })), holder);
   }
-  document.addEventListener("DOMContentLoaded", draw);
+
+  function drawAll(root) {
+    var charts = (root || document).querySelectorAll(".chart[data-source]");
+    for (var i = 0; i < charts.length; i++) draw(charts[i]);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
+  document.addEventListener("htmx:load", function (event) { drawAll(event.target); });
 })();
