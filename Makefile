@@ -37,6 +37,7 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ui_bench.py
 	$(BIN)/python bench/curve.py $(CURVE_FLAGS)
 
 bench-curve: $(STAMP)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -9,6 +10,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sievert.service.ui.auth import Sessions, viewer_of
 from sievert.service.ui.pages import LoginRequiredError, login_required, render, router
@@ -23,9 +25,35 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequiredError, login_required)
     app.add_exception_handler(HTTPException, _error_page)
     app.add_middleware(Sessions)
+    app.add_middleware(ServerTiming)
 
 
 API_PREFIXES = ("/v1/", "/harbor/", "/docs", "/openapi", "/redoc", "/static/")
+
+
+class ServerTiming:
+    """A UI page's whole server time (session, sign-in check, queries, template) in its
+    Server-Timing header as `total;dur=<ms>`: what the UI bench reports."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Time the request up to the start of its response."""
+        if scope["type"] != "http" or scope["path"].startswith(API_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - started) * 1000
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"total;dur={took:.1f}".encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, timed)
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from sievert.service import history as snapshots
 from sievert.service.models import (
@@ -28,6 +28,23 @@ from sievert.service.ui.sorting import (
     Sort,
 )
 
+NO_FILES = defer(ImagePackage.files)
+"""A package's file list is never shown by the UI (and can be long): not loaded."""
+PACKAGE_BRIEF = (
+    ImagePackage.name,
+    ImagePackage.version,
+    ImagePackage.type,
+    ImagePackage.introduced_by,
+)
+"""The package columns lists show (plain rows, no ORM objects: hundreds per page)."""
+VULN_BRIEF = (
+    ImageVuln.vuln_id,
+    ImageVuln.severity,
+    ImageVuln.package_name,
+    ImageVuln.package_version,
+    ImageVuln.package_type,
+)
+"""The finding columns lists show."""
 SEVERITIES = ("critical", "high", "medium", "low", "negligible", "unknown")
 VERDICTS = ("stop", "warn", "go")
 
@@ -253,7 +270,8 @@ class LayerView:
     """A layer of the stack with what it introduced."""
 
     layer: ImageLayer
-    packages: list[ImagePackage] = field(default_factory=list)
+    packages: list[Any] = field(default_factory=list)
+    """Rows of PACKAGE_BRIEF."""
     vulns: int = 0
 
 
@@ -265,8 +283,8 @@ def layers(session: Session, image_id: int, contents: bool = True) -> list[Layer
     views = {row.position: LayerView(row) for row in rows}
     if not contents:
         return list(views.values())
-    for package in session.scalars(
-        select(ImagePackage).where(ImagePackage.image_id == image_id).order_by(ImagePackage.name)
+    for package in session.execute(
+        select(*PACKAGE_BRIEF).where(ImagePackage.image_id == image_id).order_by(ImagePackage.name)
     ):
         if package.introduced_by in views:
             views[package.introduced_by].packages.append(package)
@@ -370,6 +388,7 @@ def packages(
     page, pages, offset = _page(total, page)
     rows = session.scalars(
         select(ImagePackage)
+        .options(NO_FILES)
         .where(*where)
         .order_by(*order.order_by(ImagePackage.position))
         .limit(PER_PAGE)
@@ -416,22 +435,24 @@ class Comparison:
 
     base: Image
     other: Image
-    vulns_added: list[ImageVuln]
-    vulns_fixed: list[ImageVuln]
-    packages_added: list[ImagePackage]
-    packages_removed: list[ImagePackage]
-    packages_changed: list[tuple[ImagePackage, ImagePackage]]
+    vulns_added: list[Any]
+    """Rows of VULN_BRIEF."""
+    vulns_fixed: list[Any]
+    packages_added: list[Any]
+    """Rows of PACKAGE_BRIEF."""
+    packages_removed: list[Any]
+    packages_changed: list[tuple[Any, Any]]
 
 
 def compare(session: Session, base: Image, other: Image) -> Comparison:
     """Findings added and fixed, packages added, removed and changed, from base to other."""
 
-    def vulns(image: Image) -> dict[tuple[str, str, str], ImageVuln]:
-        rows = session.scalars(select(ImageVuln).where(ImageVuln.image_id == image.id))
+    def vulns(image: Image) -> dict[tuple[str, str, str], Any]:
+        rows = session.execute(select(*VULN_BRIEF).where(ImageVuln.image_id == image.id))
         return {(r.vuln_id, r.package_name, r.package_type): r for r in rows}
 
-    def pkgs(image: Image) -> dict[tuple[str, str], ImagePackage]:
-        rows = session.scalars(select(ImagePackage).where(ImagePackage.image_id == image.id))
+    def pkgs(image: Image) -> dict[tuple[str, str], Any]:
+        rows = session.execute(select(*PACKAGE_BRIEF).where(ImagePackage.image_id == image.id))
         return {(r.type, r.name): r for r in rows}
 
     old_v, new_v = vulns(base), vulns(other)
