@@ -2,25 +2,35 @@
 
 Debian's `chromium` driven through Playwright (never a downloaded browser); skipped with a reason
 when either is missing outside CI, failed in CI. Every page is checked for console errors, failed
-requests and requests to any other site (aborted). Screenshots go to out/ui/.
+requests and requests to any other site (aborted); every page passes axe-core (vendored in
+tests/service/vendor) without a serious or critical violation, in light and dark mode; the
+keyboard reaches filters, sort headers, tabs and links with a visible focus. Screenshots go to
+out/ui/ (and the README's two to docs/img/ when SIEVERT_README_SHOTS=1).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import REPO_ROOT, SHARED_IMAGES
 from tests.imagebuilder import write_docker_archive
-from tests.service.helpers import APP_IMAGE
+from tests.service.helpers import APP_IMAGE, bearer
 from tests.service.uihelpers import APP_IMAGE_V2, POLICY, SievertServer, oci_archive
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+DOCS_IMG = REPO_ROOT / "docs" / "img"
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -58,13 +68,33 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[SievertServer]:
-    """A server with tags 1 and 2 of example/app analysed."""
+    """A server with tags 1 and 2 of example/app analysed, then a vulnerability DB update (a
+    new DB file swapped in, as `sievert db update` does) re-matched, and a stored policy."""
     root = tmp_path_factory.mktemp("ui-browser")
-    with SievertServer(root, vuln_db) as live:
+    db = root / "vuln.db"
+    shutil.copyfile(vuln_db, db)
+    with SievertServer(root, db, SIEVERT_DB_CHECK="0.3") as live:
         for tag, image in (("1", APP_IMAGE), ("2", APP_IMAGE_V2)):
             archive = write_docker_archive(root / f"app{tag}.tar", image, tag=f"example/app:{tag}")
             live.add_archive(archive, f"example/app:{tag}")
+        shutil.copyfile(vuln_db, root / "new.db")
+        os.replace(root / "new.db", db)
+        analyst = bearer(live.tokens["analyst"])
+        with httpx.Client(base_url=live.url, headers=analyst, timeout=60) as client:
+            deadline = time.monotonic() + 120
+            while "db-update" not in {p["event"] for p in _fleet(client)}:
+                assert time.monotonic() < deadline, "no re-evaluation after the DB update"
+                time.sleep(0.3)
+            put = client.put("/v1/policies/stored-gate", content=POLICY.encode())
+            assert put.status_code == 200, put.text
         yield live
+
+
+def _fleet(client: httpx.Client) -> list[dict[str, Any]]:
+    answer = client.get("/v1/findings/history")
+    assert answer.status_code == 200, answer.text
+    points: list[dict[str, Any]] = answer.json()
+    return points
 
 
 def settled(page: Any) -> None:
@@ -76,9 +106,13 @@ def settled(page: Any) -> None:
 class Watch:
     """A browser page that records console errors, failed requests and off-site requests."""
 
-    def __init__(self, browser: Any, base: str, viewport: dict[str, int], **options: Any) -> None:
+    def __init__(
+        self, browser: Any, base: str, viewport: dict[str, int], axe: bool = False, **options: Any
+    ) -> None:
         self.base = base
         self.context = browser.new_context(viewport=viewport, **options)
+        if axe:  # a DevTools-protocol script: the page's CSP stays as served
+            self.context.add_init_script(path=str(AXE))
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.context.route("**/*", self._route)
@@ -114,6 +148,37 @@ class Watch:
         SHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
 
+    def violations(self) -> list[str]:
+        """axe-core's serious and critical violations on the page as it is now."""
+        found: list[dict[str, Any]] = self.page.evaluate(
+            """async () => {
+                const result = await axe.run(document, { resultTypes: ["violations"] });
+                return result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.slice(0, 3).map(n => n.target.join(" ")) }));
+            }"""
+        )
+        return [
+            f"{self.page.url}: {v['impact']} {v['id']} ({v['help']}) at {', '.join(v['nodes'])}"
+            for v in found
+            if v["impact"] in SERIOUS
+        ]
+
+    def focused(self) -> dict[str, str]:
+        """What has the keyboard focus: tag, id, role, accessible text, outline."""
+        info: dict[str, str] = self.page.evaluate(
+            """() => {
+                const e = document.activeElement;
+                const style = getComputedStyle(e);
+                const label = (e.labels && e.labels.length ? e.labels[0].innerText : "").trim();
+                const own = e.innerText || e.getAttribute("aria-label") || "";
+                const field = ["input", "select", "textarea"].includes(e.tagName.toLowerCase());
+                return { tag: e.tagName.toLowerCase(), id: e.id, role: e.getAttribute("role") || "",
+                    text: (field ? label || e.value : own).trim(), label: label,
+                    outline: style.outlineStyle + " " + style.outlineWidth };
+            }"""
+        )
+        return info
+
     def sign_in(self, token: str) -> None:
         """Sign in with the keyboard: skip link, token field, Enter."""
         self.goto("/login")
@@ -146,6 +211,11 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     assert page.locator("h1").inner_text() == "Overview"
     page.wait_for_selector("#chart .uplot")
     wide.shot("overview")
+    points = json.loads(page.locator("#chart-data").text_content() or "{}")
+    assert len(points["t"]) >= 3 and points["event"][-1] == "db-update", points
+    assert points["event"].count("analysis") == 2
+    page.get_by_text("The chart's figures").click()
+    expect(page.locator(".chart-table tbody tr").first).to_contain_text("DB update")
 
     page.get_by_role("link", name="Images", exact=True).click()
     assert page.locator("#images-table tbody tr").count() == 2
@@ -224,13 +294,19 @@ def test_analyst_journey(wide: Watch, server: SievertServer) -> None:
     assert "v1" in page.locator("h1").inner_text()
     page.get_by_label("Vulnerability id").fill("CVE-2024-2961")
     page.get_by_label("Owner").fill("platform-team")
+    page.get_by_label("Ticket").fill("SEC-42")
     page.get_by_label("Reason").fill("not reachable from the app")
     page.get_by_label("Expires").fill("2099-12-31")
     page.get_by_role("button", name="Add exception").click()
     page.wait_for_url(re.compile(r"/policies/ui-gate#exceptions$"))
     assert "v2" in page.locator("h1").inner_text()
     assert "platform-team" in page.locator("pre.policy").inner_text()
+    listed = page.locator("#exception-list tbody").inner_text()
+    assert "CVE-2024-2961" in listed and "SEC-42" in listed and "active" in listed
     wide.shot("policy")
+    page.get_by_role("link", name="Policies", exact=True).click()
+    assert "SEC-42" in page.locator("#exception-list").inner_text()
+    wide.shot("policies")
 
 
 def test_read_only_sees_no_write_controls(browser: Any, server: SievertServer) -> None:
@@ -240,31 +316,186 @@ def test_read_only_sees_no_write_controls(browser: Any, server: SievertServer) -
         watch.goto("/policies")
         assert watch.page.locator("form#policy-upload").count() == 0
         assert watch.page.locator("textarea").count() == 0
+        assert watch.page.locator("#exception-list").is_visible()
         watch.shot("policies-read-only")
         names = [a.inner_text() for a in watch.page.locator("#policies tbody a").all()]
-        for name in names[:1]:
+        assert "stored-gate" in names
+        for name in names:
             watch.goto(f"/policies/{name}")
+            assert watch.page.locator("#exception-list").is_visible()
             assert watch.page.locator("form#exception-form").count() == 0
+            assert watch.page.get_by_role("button", name="Add exception").count() == 0
+        for path in ("/", "/images", "/images/1", "/images/1?tab=history"):
+            watch.goto(path)
+            # the only forms a reader gets: search, filters, sign-out; nothing posts but sign-out
+            posting = watch.page.locator("form[method=post]").all()
+            assert [f.get_attribute("action") for f in posting] == ["/logout"], path
+        watch.shot("policy-read-only")
     finally:
         watch.close()
 
 
+SCREENS = (
+    ("/", "overview"),
+    ("/images", "images"),
+    ("/images/1", "image"),
+    ("/images/1?tab=packages", "packages"),
+    ("/images/1?tab=history", "history"),
+    ("/vulns/CVE-2024-2961", "vulnerability"),
+    ("/policies", "policies"),
+)
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_narrow_screen_and_colour_schemes(browser: Any, server: SievertServer, scheme: str) -> None:
-    watch = Watch(browser, server.url, NARROW, color_scheme=scheme)
+@pytest.mark.parametrize("size", ["390", "1280"])
+def test_widths_and_colour_schemes(
+    browser: Any, server: SievertServer, scheme: str, size: str
+) -> None:
+    viewport = NARROW if size == "390" else WIDE
+    watch = Watch(browser, server.url, viewport, color_scheme=scheme)
     try:
         watch.sign_in(server.tokens["read-only"])
-        pages = (("/", "overview"), ("/images", "images"), ("/images/1", "image"))
-        for path, name in pages:
+        for path, name in SCREENS:
             watch.goto(path)
             width = watch.page.evaluate("document.documentElement.scrollWidth")
-            assert width <= NARROW["width"] + 1, f"{path} is {width}px wide at 390px"
-            watch.shot(f"{name}-390-{scheme}")
+            assert width <= viewport["width"] + 1, f"{path} is {width}px wide at {size}px"
+            if "chart" in watch.page.content():
+                watch.page.wait_for_selector(".chart .uplot")
+            watch.shot(f"{name}-{size}-{scheme}")
         background = watch.page.evaluate("getComputedStyle(document.body).backgroundColor")
         dark = background != "rgb(255, 255, 255)"
         assert dark == (scheme == "dark"), background
     finally:
         watch.close()
+
+
+AXE_PAGES = (
+    "/",
+    "/images",
+    "/images?sort=highest&dir=desc",
+    "/images/1",
+    "/images/1?sort=cvss&dir=desc",
+    "/images/1?tab=packages",
+    "/images/1?tab=layers",
+    "/images/1?tab=checks",
+    "/images/1?tab=history",
+    "/images/1?tab=compare&other=2",
+    "/vulns/CVE-2024-2961",
+    "/search?q=requests",
+    "/policies",
+    "/policies/stored-gate",
+)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe(browser: Any, server: SievertServer, scheme: str) -> None:
+    watch = Watch(browser, server.url, WIDE, axe=True, color_scheme=scheme)
+    try:
+        watch.goto("/login")
+        found = watch.violations()
+        watch.sign_in(server.tokens["analyst"])  # the analyst's forms are checked too
+        for path in AXE_PAGES:
+            watch.goto(path)
+            if "chart" in watch.page.content():
+                watch.page.wait_for_selector(".chart .uplot")
+            found += watch.violations()
+        watch.goto("/")
+        watch.page.wait_for_selector(".chart .uplot")
+        watch.page.get_by_text("The chart's figures").click()  # an open <details> too
+        found += watch.violations()
+        assert not found, "\n".join(found)
+    finally:
+        watch.close()
+
+
+def _tab_until(watch: Watch, wanted: Any, limit: int = 60) -> list[dict[str, str]]:
+    """Press Tab until `wanted(focused)`; every stop on the way (each with a visible focus)."""
+    stops = []
+    for _ in range(limit):
+        watch.page.keyboard.press("Tab")
+        now = watch.focused()
+        stops.append(now)
+        assert not now["outline"].startswith("none"), f"no visible focus on {now}"
+        if wanted(now):
+            return stops
+    raise AssertionError(f"Tab never reached it; stops: {[s['text'] for s in stops]}")
+
+
+def test_keyboard_reaches_filters_sorting_tabs_and_links(
+    browser: Any, server: SievertServer
+) -> None:
+    watch = Watch(browser, server.url, WIDE)
+    page = watch.page
+    try:
+        watch.sign_in(server.tokens["read-only"])
+        watch.goto("/images")
+        page.wait_for_load_state("load")
+        page.keyboard.press("Tab")
+        assert watch.focused()["text"] == "Skip to content"
+        stops = [
+            s["text"] or s["label"] for s in _tab_until(watch, lambda f: f["text"] == "Findings")
+        ]
+        for expected in (
+            "Overview",
+            "Images",
+            "Policies",
+            "Search",
+            "Sign out",
+            "has fix",
+            "Filter",
+        ):
+            assert any(expected in s for s in stops), (expected, stops)
+        order = [stops.index(next(s for s in stops if w in s)) for w in ("Repository", "Filter")]
+        assert order == sorted(order), stops
+        page.keyboard.press("Enter")  # sort by findings, from the keyboard
+        expect(page.locator("th[aria-sort]")).to_have_text(re.compile("Findings"))
+        assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "descending"
+        expect(page.locator("#sort-vulns")).to_be_focused()  # the focus stays on the header
+        page.keyboard.press("Enter")
+        expect(page.locator("th[aria-sort]")).to_have_attribute("aria-sort", "ascending")
+        assert "sort=vulns" in page.url and "dir=asc" in page.url
+        _tab_until(watch, lambda f: f["tag"] == "a" and f["text"] == "example/app")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/images/\d+$"))
+        page.wait_for_load_state("load")
+        _tab_until(watch, lambda f: f["role"] == "tab" and f["text"] == "Packages")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#packages")
+        settled(page)
+        expect(page.locator("#tab-packages")).to_have_attribute("aria-selected", "true")
+        _tab_until(watch, lambda f: f["label"].startswith("Type"))
+        _tab_until(watch, lambda f: f["tag"] == "a" and f["text"].startswith("Name"))
+        page.keyboard.press("Enter")
+        expect(page.locator("#packages th[aria-sort]")).to_have_text(re.compile("Name"))
+        _tab_until(watch, lambda f: f["tag"] == "a" and f["text"].startswith("layer"))
+        watch.shot("keyboard-focus", full=False)
+    finally:
+        watch.close()
+
+
+def test_sorting_by_header_and_the_image_history_chart(wide: Watch, server: SievertServer) -> None:
+    page = wide.page
+    wide.sign_in(server.tokens["read-only"])
+    wide.goto("/images/1")
+    page.wait_for_load_state("load")
+    page.locator("#vulns thead").get_by_role("link", name="Vulnerability").click()
+    expect(page.locator("#vulns th[aria-sort]")).to_have_attribute("aria-sort", "ascending")
+    ids = page.locator("#vulns tbody tr td:nth-child(2)").all_inner_texts()
+    assert ids == sorted(ids) and len(ids) > 1
+    assert "sort=id" in page.url
+    settled(page)
+    page.get_by_label("has fix").check()
+    page.wait_for_url(re.compile(r"fix=true"))
+    expect(page.locator("#vulns th[aria-sort]")).to_have_text(re.compile("Vulnerability"))
+    assert "sort=id" in page.url
+    page.get_by_role("link", name="riskiest first").click()
+    expect(page.locator("#vulns th[aria-sort]")).to_have_count(0)
+    settled(page)
+    page.get_by_role("tab", name="History").click()
+    page.wait_for_selector("#image-chart .uplot")  # drawn after the htmx swap
+    own = json.loads(page.locator("#image-chart-data").text_content() or "{}")
+    assert own["event"] == ["analysis", "db-update"], own
+    wide.shot("history")
 
 
 @pytest.mark.shared
@@ -301,6 +532,9 @@ def test_the_shared_images(
             assert total > 100, total
             watch.shot("shared-image")
             watch.shot("readme-image", full=False)
+            if os.environ.get("SIEVERT_README_SHOTS") == "1":  # refresh the README's two
+                shutil.copyfile(SHOTS / "readme-overview.png", DOCS_IMG / "ui-overview.png")
+                shutil.copyfile(SHOTS / "readme-image.png", DOCS_IMG / "ui-image.png")
             watch.page.get_by_role("link", name="Next →").click()
             watch.page.wait_for_url(re.compile(r"page=2"))
             assert watch.page.get_by_text("Page 2 of").is_visible()

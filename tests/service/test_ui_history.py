@@ -155,12 +155,12 @@ def test_an_exception_added_in_the_ui_changes_the_next_evaluation(world: dict[st
         answer = client.post("/policies/gate/exceptions", data=form, follow_redirects=False)
         assert answer.status_code == 303, answer.text
         page = client.get("/policies/gate").text
-        listed = page.split('id="exceptions"')[2].split("</table>")[0]
+        listed = page.split('id="exception-list"')[1].split("</table>")[0]
         assert "CVE-2024-2961" in listed and "platform-team" in listed and "SEC-42" in listed
         assert "2099-12-31" in listed and "active" in listed
         assert "description: no iconv overflow" in page  # appended: the author's text stays
         overview = client.get("/policies").text
-        assert "SEC-42" in overview.split('id="exceptions"')[1]
+        assert "SEC-42" in overview.split('id="exception-list"')[1]
     again = api.post(f"/v1/images/{image_id}/evaluate", headers=analyst)
     assert again.status_code == 201, again.text
     assert again.json()["policy_version"] == 2 and again.json()["verdict"] == "go"
@@ -170,7 +170,7 @@ def test_read_only_sees_exceptions_but_no_form(world: dict[str, Any]) -> None:
     with TestClient(world["app"]) as client:
         sign_in(client, token=world["tokens"]["read-only"])
         page = client.get("/policies/gate").text
-        assert 'id="exceptions"' in page and 'id="exception-form"' not in page
+        assert 'id="exception-list"' in page and 'id="exception-form"' not in page
         assert "Add an exception" not in page
 
 
@@ -189,7 +189,7 @@ def test_findings_and_packages_sort_by_any_column(world: dict[str, Any]) -> None
         page = client.get(url, params={"sort": "id", "dir": "asc"}).text
         ids = _column(page, "vulns", 1)
         assert ids == sorted(ids) and len(ids) > 1
-        assert '<th aria-sort="ascending"><a class="sort"' in page
+        assert '<th aria-sort="ascending"><a class="sort" id="sort-id"' in page
         assert page.count("aria-sort=") == 1
         assert f'href="{url}?sort=id&amp;dir=desc"' in page  # the same header turns it around
         desc = _column(client.get(url, params={"sort": "id", "dir": "desc"}).text, "vulns", 1)
@@ -217,7 +217,7 @@ def test_images_table_sorts_by_column_and_keeps_it_when_filtering(world: dict[st
         sign_in(client, token=world["tokens"]["read-only"])
         page = client.get("/images", params={"sort": "vulns", "dir": "desc"}).text
         assert (
-            '<th aria-sort="descending"><a class="sort" href="/images?sort=vulns&amp;dir=asc"'
+            '<th aria-sort="descending"><a class="sort" id="sort-vulns" href="/images?sort=vulns&amp;dir=asc"'
             in page
         )
         assert 'id="f-sort" value="vulns"' in page

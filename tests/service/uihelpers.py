@@ -79,13 +79,14 @@ def sign_in(client: Any, token: str = "", username: str = "", password: str = ""
 class SievertServer:
     """A real `sievert server` subprocess on a free loopback port, state in a temp dir."""
 
-    def __init__(self, root: Path, vuln_db: Path) -> None:
+    def __init__(self, root: Path, vuln_db: Path, **env: str) -> None:
         self.root = root
         self.env = {
             **os.environ,
             "XDG_DATA_HOME": str(root / "data"),
             "SIEVERT_DB": str(vuln_db),
             "SIEVERT_SECRET_KEY": Fernet.generate_key().decode(),
+            **env,
         }
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
