@@ -217,8 +217,8 @@ def test_images_table_sorts_by_column_and_keeps_it_when_filtering(world: dict[st
         sign_in(client, token=world["tokens"]["read-only"])
         page = client.get("/images", params={"sort": "vulns", "dir": "desc"}).text
         assert (
-            '<th aria-sort="descending"><a class="sort" id="sort-vulns" href="/images?sort=vulns&amp;dir=asc"'
-            in page
+            '<th aria-sort="descending"><a class="sort" id="sort-vulns"'
+            ' href="/images?sort=vulns&amp;dir=asc"' in page
         )
         assert 'id="f-sort" value="vulns"' in page
         fragment = client.get(
