@@ -418,6 +418,7 @@ class HostRecord(Base):
     notices: Mapped[list[str]] = mapped_column(JSON, default=list)
     tool_version: Mapped[str] = mapped_column(String(50), default="")
     submitted_by: Mapped[str] = mapped_column(String(32), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class FindingsSnapshot(Base):
