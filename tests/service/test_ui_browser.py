@@ -28,6 +28,22 @@ from tests.imagebuilder import write_docker_archive
 from tests.service.helpers import APP_IMAGE, bearer
 from tests.service.uihelpers import APP_IMAGE_V2, POLICY, SievertServer, oci_archive
 
+RELEASE = """\
+version: 1
+policies:
+  - id: release
+    description: Release gate
+    rules:
+      - id: fixable-critical
+        action: stop
+        description: Critical vulnerabilities with a fix
+        when: {severity: critical, fix_available: true}
+      - id: fixable-high
+        action: warn
+        description: High vulnerabilities with a fix
+        when: {severity: high, fix_available: true}
+default: release
+"""
 AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
 SERIOUS = ("serious", "critical")
 DOCS_IMG = REPO_ROOT / "docs" / "img"
@@ -506,7 +522,14 @@ def test_the_shared_images(
     if not SHARED_IMAGES.is_dir():
         pytest.skip("../shared/images not present (fresh clone): real-image UI test skipped")
     root = tmp_path_factory.mktemp("ui-shared")
-    with SievertServer(root, real_db) as live:
+    db = root / "vuln.db"
+    shutil.copyfile(real_db, db)
+    with SievertServer(root, db, SIEVERT_DB_CHECK="0.3") as live:
+        admin = bearer(live.tokens["admin"])
+        with httpx.Client(base_url=live.url, headers=admin, timeout=60) as client:
+            assert client.put("/v1/policies/release", content=RELEASE.encode()).is_success
+            attach = {"pattern": "shared/*", "policy": "release"}
+            assert client.post("/v1/policy-attachments", json=attach).status_code == 201
         ids = {}
         for tag, name in (
             ("bookworm", "shared/debian:bookworm"),
@@ -516,6 +539,13 @@ def test_the_shared_images(
             archive = oci_archive(SHARED_IMAGES, tag, root / f"{tag}.tar")
             ids[tag] = live.add_archive(archive, name)["id"]
             archive.unlink()
+        shutil.copyfile(real_db, root / "new.db")  # a DB update: one more point on the chart
+        os.replace(root / "new.db", db)
+        with httpx.Client(base_url=live.url, headers=admin, timeout=60) as client:
+            deadline = time.monotonic() + 300
+            while "db-update" not in {p["event"] for p in _fleet(client)}:
+                assert time.monotonic() < deadline, "no re-evaluation after the DB update"
+                time.sleep(0.3)
         watch = Watch(browser, live.url, WIDE)
         try:
             watch.sign_in(live.tokens["analyst"])
