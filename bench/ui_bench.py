@@ -1,13 +1,13 @@
 """Web UI page times: every page of a real `sievert server` holding the shared images.
 
 Run alone (`.venv/bin/python bench/ui_bench.py`, also part of `make bench`); needs ../shared
-(images and feeds). Builds a vulnerability DB from ../shared/feeds (kept in .bench/ui-vuln.db),
-starts the server on a free loopback port with its state in a temp dir, uploads bookworm and
-bookworm-apps, signs in through the form and requests each page ROUNDS times (after 5 warm-up
-requests). Prints, per page, the server time (the UI's `Server-Timing: total`: session, sign-in
-check, queries and template) and the wall time the client sees over loopback: p50 and p95.
-Goal: the image page of bookworm-apps (337 findings, 300 packages), every tab, < 150 ms server
-time. Figures, not a test; the machine's load shows in them.
+(images and feeds). Builds a vulnerability DB from ../shared/feeds (kept in .bench/, one per DB
+schema), starts the server on a free loopback port with its state in a temp dir, uploads
+bookworm and bookworm-apps, signs in through the form and requests each page ROUNDS times
+(after WARMUP requests). Prints, per page, the server time (the UI's `Server-Timing: total`:
+session, sign-in check, queries and template) and the wall time the client sees over loopback:
+p50 and p95. Goal: the image page of bookworm-apps (337 findings, 300 packages), every tab,
+< 150 ms server time. Figures, not a test; the machine's load shows in them.
 """
 
 from __future__ import annotations
@@ -29,11 +29,14 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+from sievert.vulndb.store import SCHEMA_VERSION
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 LAYOUT = SHARED / "images" / "oci-layout"
 FEEDS = SHARED / "feeds"
-DB = REPO / ".bench" / "ui-vuln.db"
+DB = REPO / ".bench" / f"ui-vuln-schema{SCHEMA_VERSION}.db"
+"""Rebuilt when the DB schema changes."""
 SIEVERT = [sys.executable, "-m", "sievert"]
 ROUNDS = 50
 WARMUP = 5
