@@ -2,7 +2,7 @@
 
 Writes docker-archive images with 1k, 10k, 100k and 1M files spread over 1, 10 and 50 layers into
 a temp dir under .bench/ (never committed), times each tool cold on each (wall seconds and peak
-RSS from GNU time, best of a few runs taken round-robin) and writes `out/bench/curve.md` (a
+RSS from wait4, best of a few runs taken round-robin) and writes `out/bench/curve.md` (a
 Markdown table) and `out/bench/curve.png` (wall time and peak RSS against files, one line per tool
 and layer count). matplotlib runs in the bench's own venv (.bench/peers), never in Sievert's.
 
@@ -22,11 +22,11 @@ import io
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,24 +149,27 @@ def commands(
 
 
 def timed(cmd: list[str], env: dict[str, str] | None, timeout: float) -> run.Run | None:
-    """Wall time and peak RSS (GNU time) of one command; None when it ran past `timeout`."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(
-                ["/usr/bin/time", "-f", "%M", "-o", stats.name, *cmd],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                env=env,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return None
-        seconds = time.perf_counter() - start
-        lines = stats.read().split()
-    peak = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else 0.0
-    return run.Run(seconds, peak, proc.returncode == 0)
+    """Wall time and peak RSS (wait4, through run.LAUNCHER) of one command; None when it ran
+    past `timeout` (then the command and its children are killed: they run in their own
+    session)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-S", "-c", run.LAUNCHER, *cmd],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return None
+    fields = out.split()
+    if proc.returncode != 0 or len(fields) != 3:
+        return run.Run(0.0, 0.0, False)
+    seconds, peak_kib, code = float(fields[0]), int(fields[1]), int(fields[2])
+    return run.Run(seconds, peak_kib / 1024, code == 0)
 
 
 def measure_image(
@@ -339,7 +342,7 @@ def report(quick: bool = False, runs: int = 2, timeout: float = 600.0) -> None:
     table = OUT / "curve.md"
     table.write_text(
         "# Cost curve: cold sbom of synthetic docker-archive images\n\n"
-        f"Best of {runs} interleaved runs; {FILE_BYTES}-byte files; peak RSS from GNU time; "
+        f"Best of {runs} interleaved runs; {FILE_BYTES}-byte files; peak RSS from wait4; "
         f"runs over {timeout:.0f} s stopped.\n\n" + markdown(points)
     )
     drawn = plot(points, OUT / "curve.png")
