@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,19 +52,26 @@ def test_ssh_scan_equals_the_local_scan(sshd: Sshd, demo_db: Path, tmp_path: Pat
     assert "Accepted publickey" in sshd.log.read_text()
 
 
-CHROOT = "/usr/sbin/chroot"
+def enter_root(machine: Path) -> list[str]:
+    """The command that runs a shell inside `machine`: chroot(8) as root, else unshare(1) with
+    the user mapped to root in a new user namespace; unavailable when neither works here."""
+    command = ["chroot", str(machine)] if os.getuid() == 0 else []
+    command = command or ["unshare", "--map-root-user", f"--root={machine}"]
+    probe = subprocess.run([*command, "/bin/sh", "-c", "rpm --version"], capture_output=True)
+    if probe.returncode != 0:
+        unavailable(f"cannot enter the Rocky Linux root: {probe.stderr.decode()[:200]}")
+    return command
 
 
 def test_ssh_scan_of_a_rocky_linux_machine(
     demo_db: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """The login lands in a Rocky Linux 9 root (sshd ForceCommand chroot): the scanner finds no
+    """The login lands in a Rocky Linux 9 root (sshd ForceCommand into it): the scanner finds no
     dpkg or apk database, runs the machine's own `rpm -qa` against its rpmdb, and reports what
     the root scan of the same filesystem reports for the kernel that runs."""
-    if os.getuid() != 0 or not Path(CHROOT).is_file():
-        unavailable("chroot(8) as root is needed to log into the Rocky Linux root")
     machine = rocky_machine(tmp_path / "rocky", tmp_path / "rpmbuild")
-    force = f'ForceCommand {CHROOT} {machine} /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+    enter = " ".join(enter_root(machine))
+    force = f'ForceCommand {enter} /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
     with sshd_server(tmp_path_factory.mktemp("sshd-rocky"), force) as rocky:
         known = rocky.known_hosts(tmp_path / "known_hosts")
         args = ("--identity", str(rocky.client_key), "--known-hosts", str(known), "-f", "json")

@@ -122,6 +122,7 @@ def test_runtime_audit_is_stored_and_linked_to_the_image(
         assert container["risk"] == printed[name]["risk"]["severity"]
         assert container["image_digest"] == printed[name]["imageId"] == image["config_digest"]
         assert container["image_id"] == image["id"]
+        assert container["vulnerabilities"] == printed[name]["imageScan"]["vulnerabilities"]
     assert "SV-RT-001" in kept[bad]["rules"] and "SV-RT-001" not in kept[calm]["rules"]
     shown = server.client.get(f"/v1/images/{image['id']}", headers=bearer(server.reader)).json()
     assert {c["name"] for c in shown["containers"]} == {bad, calm}
