@@ -1,6 +1,7 @@
 // Draws the findings-over-time charts (uPlot): every .chart element, from the JSON in the
-// element its data-source names; on page load and on content htmx swaps in. Nothing else
-// needs script.
+// element its data-source names; and lets the keyboard reach a table that scrolls sideways (a
+// narrow screen) but holds nothing focusable. On page load, on content htmx swaps in, when a
+// <details> opens and when the window is resized. Nothing else needs script.
 (function () {
   var NAMES = ["critical", "high", "medium", "low", "negligible", "unknown"];
   var DASH = { high: [6, 3], low: [2, 3], negligible: [8, 3, 2, 3] };
@@ -25,11 +26,33 @@
       [data.t].concat(NAMES.map(function (n) { return data[n]; })), holder);
   }
 
-  function drawAll(root) {
-    var charts = (root || document).querySelectorAll(".chart[data-source]");
-    for (var i = 0; i < charts.length; i++) draw(charts[i]);
+  var FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex]";
+
+  function scrollable(wrap) {
+    var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+    var made = wrap.getAttribute("data-scroll-focus") === "1";
+    if (scrolls && !made && !wrap.querySelector(FOCUSABLE) && !wrap.hasAttribute("tabindex")) {
+      wrap.setAttribute("tabindex", "0");
+      wrap.setAttribute("role", "region");
+      wrap.setAttribute("aria-label", "Table, scrolls sideways");
+      wrap.setAttribute("data-scroll-focus", "1");
+    } else if (!scrolls && made) {
+      ["tabindex", "role", "aria-label", "data-scroll-focus"].forEach(function (name) {
+        wrap.removeAttribute(name);
+      });
+    }
   }
 
-  document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
-  document.addEventListener("htmx:load", function (event) { drawAll(event.target); });
+  function refresh(root) {
+    var scope = root || document;
+    var charts = scope.querySelectorAll(".chart[data-source]");
+    for (var i = 0; i < charts.length; i++) draw(charts[i]);
+    var wraps = document.querySelectorAll(".table-wrap");
+    for (var j = 0; j < wraps.length; j++) scrollable(wraps[j]);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { refresh(document); });
+  document.addEventListener("htmx:load", function (event) { refresh(event.target); });
+  document.addEventListener("toggle", function () { refresh(document); }, true);
+  window.addEventListener("resize", function () { refresh(document); });
 })();
