@@ -278,3 +278,42 @@ def test_update_runs_on_a_postgresql_worker_then_reevaluates(
             assert diffs and any(a["package"] == "requests" for a in diffs[0]["added"]), diffs
     finally:
         workers.stop()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_worker_killed_during_an_update_another_worker_finishes_it(
+    tmp_path: Path, old_db: Path, feed_mirror: Path, pg_url: str
+) -> None:
+    import signal
+
+    from tests.service.test_postgres_workers import Workers
+
+    db = copy_of(old_db, tmp_path / "db")
+    settings = settings_for(tmp_path, db, pg_url, db_check=0)
+    admin = bearer(add_token(settings, "admin"))
+    workers = Workers(settings, tmp_path)
+    with GatedMirror(feed_mirror) as mirror, LiveServer(create_app(settings)) as client:
+        env = {"SIEVERT_DB_MIRROR": mirror.url, "SIEVERT_DB_CHECK": "0"}
+        try:
+            first = workers.start(**env)
+            old_built = client.get("/v1/db", headers=admin).json()["built"]
+            asked = client.post("/v1/db/update", headers=admin)
+            assert asked.status_code == 202, asked.text
+            assert mirror.requested.wait(90), workers.logs()
+            assert db.with_name(f"{db.name}.building-{first.pid}").exists()
+            first.send_signal(signal.SIGKILL)  # mid-update: a feed download is held
+            first.wait(10)
+            mirror.requested.clear()
+            workers.start(**env)  # the stalled job is retried here
+            assert mirror.requested.wait(90), workers.logs()
+            state = client.get("/v1/db", headers=admin).json()
+            assert state["built"] == old_built, state
+            assert state["update"]["status"] == "running" and state["update"]["attempts"] == 2
+            mirror.release()
+            done = wait_update(client, admin)
+        finally:
+            workers.stop()
+    assert done["status"] == "done", (done, workers.logs())
+    assert done["id"] == asked.json()["id"] and done["db_built_after"] != old_built
+    assert not list(db.parent.glob("*.building-*"))

@@ -4,6 +4,7 @@ embedded server (manual and periodic polls) and on PostgreSQL with a real worker
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from tests.pgcluster import free_port
 from tests.service.helpers import (
     APP_IMAGE,
     BASE_LAYER,
+    SECRET,
     LiveServer,
+    Receiver,
     add_token,
     bearer,
     settings_for,
@@ -40,6 +43,7 @@ NEW_IMAGE = Image(
     history=["/bin/sh -c #(nop) ADD file:base in /", "RUN pip install requests==2.31.0"],
 )
 """The same base with a newer requests: what a rebuild pushed to the same tag looks like."""
+THIRD_IMAGE = Image([BASE_LAYER, [F("app/VERSION", "3.0\n")]], history=["base", "COPY VERSION"])
 
 
 @pytest.fixture
@@ -145,6 +149,13 @@ def test_watched_tag_new_digest_is_analysed_once(
             "2.0": new["image_id"],
         }
         assert images_total(client, reader) == 2  # nothing analysed twice
+        pusher.push("3.0", THIRD_IMAGE)  # a new tag with a new digest in the watched repository
+        assert client.post("/v1/tag-subscriptions/poll", headers=analyst).status_code == 202
+        grown = polled_after(client, reader, repo["id"], whole["last_polled_at"])
+        third_tag = {t["tag"]: t for t in grown["tags"]}["3.0"]
+        done = wait_status(client, third_tag["image_id"], reader)
+        assert done["status"] == "analysed" and done["manifest_digest"] == third_tag["digest"]
+        assert images_total(client, reader) == 3
         listed = client.get("/v1/tag-subscriptions", headers=reader).json()
         assert [s["id"] for s in listed] == [sub["id"], repo["id"]]
         assert PASSWORD not in str(listed)
@@ -184,7 +195,14 @@ def test_periodic_poll_picks_up_a_new_digest_and_stops_cleanly(
         pusher.push("stable", APP_IMAGE)
         settings = settings_for(tmp_path, vuln_db, poll_interval=0.5)
         token = bearer(add_token(settings, "analyst"))
-        with LiveServer(create_app(settings)) as client:
+        admin = bearer(add_token(settings, "admin"))
+        with Receiver() as receiver, LiveServer(create_app(settings)) as client:
+            hook = client.post(
+                "/v1/subscriptions",
+                json={"event": "tag_update", "url": receiver.url, "secret": SECRET},
+                headers=admin,
+            )
+            assert hook.status_code == 201, hook.text
             sub = client.post(
                 "/v1/tag-subscriptions",
                 json={"reference": f"{registry.host}/team/app:stable"},
@@ -203,6 +221,12 @@ def test_periodic_poll_picks_up_a_new_digest_and_stops_cleanly(
             assert second, subscription(client, token, sub["id"])
             done = wait_status(client, second["tags"][0]["image_id"], token)
             assert done["status"] == "analysed", done
+            told = wait_for(lambda: len(receiver.received) >= 2)  # the first digest, the new one
+            assert told, receiver.received
+            bodies = [json.loads(body) for _, body in receiver.received]
+            assert [b["event"] for b in bodies] == ["tag_update", "tag_update"]
+            assert bodies[1]["digest"] == second["tags"][0]["digest"]
+            assert bodies[1]["reference"] == f"{registry.host}/team/app:stable"
         names = {t.name for t in threading.enumerate()}
         assert not names & {"sievert-poll-timer", "sievert-poll_0"}  # stopped with the server
     finally:
