@@ -96,8 +96,10 @@ class InProcessEngine:
         self._poller: threading.Thread | None = None
 
     def start(self) -> None:
-        """Start the threads; resume images left queued or analysing and pending deliveries."""
+        """Start the threads; resume images left queued or analysing, pending deliveries and
+        DB updates."""
         self._stopping.clear()
+        self._poll_queued.clear()  # a poll cancelled by the last stop is not waiting any more
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="sievert-analyse")
         self._side = ThreadPoolExecutor(2, thread_name_prefix="sievert-jobs")
         self._updates = ThreadPoolExecutor(1, thread_name_prefix="sievert-db-update")
