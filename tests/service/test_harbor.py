@@ -58,13 +58,15 @@ class HarborClient:
     def metadata(self) -> httpx.Response:
         return self.http.get("/metadata", headers={"Accept": META})
 
-    def submit(self, request: dict[str, Any]) -> httpx.Response:
+    def submit(self, request: dict[str, Any], version: str = "1.1") -> httpx.Response:
+        """POST /scan with the scan request MIME type of this version (Harbor 2.x: 1.1)."""
         import json
 
+        kind = f"application/vnd.scanner.adapter.scan.request+json; version={version}"
         return self.http.post(
             "/scan",
             content=json.dumps(request).encode(),
-            headers={"Content-Type": SCAN_REQUEST, "Accept": SCAN_RESPONSE},
+            headers={"Content-Type": kind, "Accept": SCAN_RESPONSE},
         )
 
     def report(self, scan_id: str, mime: str, sbom_type: str = "") -> httpx.Response:
@@ -100,10 +102,10 @@ def harbor(
             harbor.http.close()
 
 
-def scan_request(registry: Registry, digest: str, mime: str, password: str = PASSWORD) -> Any:
-    basic = base64.b64encode(f"{USER}:{password}".encode()).decode()
+def harbor_request(host: str, digest: str, mime: str, authorization: str) -> Any:
+    """A scan request as Harbor sends it for library/app:1.0 with this pull credential."""
     return {
-        "registry": {"url": f"http://{registry.host}", "authorization": f"Basic {basic}"},
+        "registry": {"url": f"http://{host}", "authorization": authorization},
         "artifact": {
             "repository": "library/app",
             "digest": digest,
@@ -119,6 +121,12 @@ def scan_request(registry: Registry, digest: str, mime: str, password: str = PAS
             },
         ],
     }
+
+
+def scan_request(registry: Registry, digest: str, mime: str, password: str = PASSWORD) -> Any:
+    """Harbor's request with its robot account's Basic credentials."""
+    basic = base64.b64encode(f"{USER}:{password}".encode()).decode()
+    return harbor_request(registry.host, digest, mime, f"Basic {basic}")
 
 
 def poll(harbor: HarborClient, scan_id: str, mime: str, sbom: str = "") -> httpx.Response:
@@ -152,7 +160,7 @@ def test_scan_then_reports(harbor: tuple[HarborClient, str], registry: Registry)
     client, _ = harbor
     digest, mime = manifest_digest(registry, "library/app", "1.0")
     started = time.monotonic()
-    answer = client.submit(scan_request(registry, digest, mime))
+    answer = client.submit(scan_request(registry, digest, mime), version="1.0")  # older Harbor
     assert time.monotonic() - started < 5
     assert answer.status_code == 202, answer.text
     assert answer.headers["Content-Type"] == SCAN_RESPONSE
@@ -207,9 +215,6 @@ def test_wrong_registry_credentials_end_in_500(
     assert "error" in report.json()
 
 
-SCAN_REQUEST_1_1 = "application/vnd.scanner.adapter.scan.request+json; version=1.1"
-
-
 @pytest.fixture(scope="module")
 def token_registry(
     tmp_path_factory: pytest.TempPathFactory,
@@ -224,27 +229,7 @@ def token_registry(
 
 def bearer_request(host: str, digest: str, mime: str, token: str) -> dict[str, Any]:
     """Harbor's scan request carrying a pull token in registry.authorization."""
-    return {
-        "registry": {"url": f"http://{host}", "authorization": f"Bearer {token}"},
-        "artifact": {
-            "repository": "library/app",
-            "digest": digest,
-            "tag": "1.0",
-            "mime_type": mime,
-        },
-        "enabled_capabilities": [{"type": "vulnerability", "produces_mime_types": [VULN_1_1]}],
-    }
-
-
-def submit_1_1(client: HarborClient, request: dict[str, Any]) -> httpx.Response:
-    """POST /scan as Harbor 2.x does (scan request version 1.1)."""
-    import json
-
-    return client.http.post(
-        "/scan",
-        content=json.dumps(request).encode(),
-        headers={"Content-Type": SCAN_REQUEST_1_1, "Accept": SCAN_RESPONSE},
-    )
+    return dict(harbor_request(host, digest, mime, f"Bearer {token}"))
 
 
 def test_bearer_authorization_is_sent_to_the_registry_as_it_is(
@@ -265,7 +250,7 @@ def test_bearer_authorization_is_sent_to_the_registry_as_it_is(
     assert answer.status_code == 200, answer.text
     digest, mime = answer.headers["Docker-Content-Digest"], answer.headers["Content-Type"]
     tokens.requests.clear()
-    accepted = submit_1_1(client, bearer_request(registry.host, digest, mime, pull))
+    accepted = client.submit(bearer_request(registry.host, digest, mime, pull))
     assert accepted.status_code == 202, accepted.text
     report = poll(client, accepted.json()["id"], VULN_1_1)
     assert report.status_code == 200, report.text
@@ -290,7 +275,7 @@ def test_bearer_without_pull_rights_fails_the_scan(
     empty = tokens.token("repository:library/app:pull", False)
     digest = "sha256:" + "ab" * 32
     request = bearer_request(f"localhost:{registry.port}", digest, OCI, empty)
-    accepted = submit_1_1(client, request)
+    accepted = client.submit(request)
     assert accepted.status_code == 202, accepted.text
     report = poll(client, accepted.json()["id"], VULN_1_1)
     assert report.status_code == 500
@@ -301,6 +286,6 @@ def test_unknown_authorization_scheme_is_refused(harbor: tuple[HarborClient, str
     client, _ = harbor
     request = bearer_request("127.0.0.1:1", "sha256:" + "cd" * 32, OCI, "x")
     request["registry"]["authorization"] = "Digest secret-value"
-    answer = submit_1_1(client, request)
+    answer = client.submit(request)
     assert answer.status_code == 422
     assert "secret-value" not in answer.text
