@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -65,7 +65,7 @@ class Readers:
         self.url = url
         self.headers = headers
         self.stop = threading.Event()
-        self.answers: list[tuple[float, str, int, Any]] = []
+        self.answers: list[Answer] = []
         self.refused = 0
         self._lock = threading.Lock()
         self._threads = [threading.Thread(target=self._read, daemon=True) for _ in range(count)]
@@ -88,6 +88,7 @@ class Readers:
                     ("pypi", "/v1/vulnerabilities", PYPI_QUERY),
                     ("cve", "/v1/vulnerabilities/CVE-2024-2961", None),
                 ):
+                    started = time.monotonic()
                     try:
                         answer = client.get(path, params=params)
                     except httpx.TransportError:
@@ -97,12 +98,39 @@ class Readers:
                         continue
                     body = answer.json() if answer.status_code == 200 else answer.text
                     with self._lock:
-                        self.answers.append((time.monotonic(), what, answer.status_code, body))
+                        self.answers.append(
+                            Answer(started, time.monotonic(), what, answer.status_code, body)
+                        )
 
-    def of(self, what: str) -> list[tuple[float, str, int, Any]]:
-        """The answers to one kind of read, in time order."""
+    def of(self, what: str) -> list[Answer]:
+        """The answers to one kind of read, in the order they were asked."""
         with self._lock:
-            return sorted(a for a in self.answers if a[1] == what)
+            return sorted((a for a in self.answers if a.what == what), key=lambda a: a.started)
+
+    def builds(self) -> list[str]:
+        """The DB build times `/v1/db` answered, in the order they were asked."""
+        return [a.body["built"] for a in self.of("db")]
+
+    def assert_never_back_to(self, old_built: str) -> None:
+        """Once one answer came from a new DB, no request asked later is answered from the old one.
+
+        Requests that were already running when the DB was swapped may still finish on the old
+        file after another reader has seen the new one; only requests started after that are bound.
+        """
+        answers = self.of("db")
+        first_new = min(a.finished for a in answers if a.body["built"] != old_built)
+        late = [a for a in answers if a.started > first_new and a.body["built"] == old_built]
+        assert not late, late[:3]
+
+
+class Answer(NamedTuple):
+    """One answer a reader got: when it asked, when the answer came, to what, and the answer."""
+
+    started: float
+    finished: float
+    what: str
+    status: int
+    body: Any
 
 
 def test_concurrent_reads_all_succeed_while_the_db_is_swapped(
@@ -139,13 +167,12 @@ def test_concurrent_reads_all_succeed_while_the_db_is_swapped(
             lambda: client.get(f"/v1/images/{image['id']}/diffs", headers=admin).json()
         )
     assert final["built"] not in ("", old_built) and final["source"] == "mirror"
-    assert readers.answers and not [a for a in readers.answers if a[2] != 200]
-    builds = [body["built"] for _, _, _, body in readers.of("db")]
+    assert readers.answers and not [a for a in readers.answers if a.status != 200]
+    builds = readers.builds()
     assert builds[0] == old_built and builds[-1] == final["built"]
     assert "" not in builds  # a half-written DB is never read
-    seen_new = [i for i, built in enumerate(builds) if built != old_built]
-    assert seen_new and all(builds[i] != old_built for i in range(seen_new[0], len(builds)))
-    pypi = [body for _, _, _, body in readers.of("pypi")]
+    readers.assert_never_back_to(old_built)
+    pypi = [a.body for a in readers.of("pypi")]
     assert pypi[0] == [] and pypi[-1] and pypi[-1][0]["vuln_id"]
     assert diffs and any(a["package"] == "requests" for a in diffs[0]["added"])
 
@@ -235,13 +262,13 @@ def test_server_killed_during_a_swap_answers_from_the_old_db_then_finishes(
     assert done["db_built_after"] != old_built
     assert not list(db.parent.glob("*.building-*"))
     assert readers.refused > 0  # the readers really saw the server go down
-    failed = [a for a in readers.answers if a[2] != 200]
+    failed = [a for a in readers.answers if a.status != 200]
     assert not failed, failed[:3]
-    builds = [body["built"] for _, _, _, body in readers.of("db")]
+    builds = readers.builds()
     assert "" not in builds and builds[0] == old_built and builds[-1] == done["db_built_after"]
-    first_new = builds.index(done["db_built_after"])
-    assert set(builds[:first_new]) == {old_built} and set(builds[first_new:]) == {builds[-1]}
-    pypi = [body for _, _, _, body in readers.of("pypi")]
+    assert set(builds) == {old_built, done["db_built_after"]}
+    readers.assert_never_back_to(old_built)
+    pypi = [a.body for a in readers.of("pypi")]
     assert pypi[0] == [] and pypi[-1]
 
 
