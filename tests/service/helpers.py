@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +18,7 @@ from sievert.service.database import Database
 from sievert.service.models import ApiToken
 from sievert.service.security import make_token
 from sievert.service.settings import Settings
+from tests.clitools import run_sievert
 from tests.imagebuilder import F, Image
 
 STATUS = "".join(
@@ -161,3 +165,54 @@ def wait_for(check: Any, timeout: float = 60) -> Any:
         if value or time.monotonic() > deadline:
             return value
         time.sleep(0.2)
+
+
+class ServerProcess:
+    """`sievert server` as a user starts it: a real process on a free loopback port, its state
+    (SQLite, storage) under `root`; tokens made with `sievert server token create`."""
+
+    def __init__(self, root: Path, vuln_db: Path, **env: str) -> None:
+        from tests.pgcluster import free_port
+
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            "XDG_DATA_HOME": str(root / "data"),
+            "SIEVERT_DB": str(vuln_db),
+            "SIEVERT_SECRET_KEY": Fernet.generate_key().decode(),
+            **env,
+        }
+        self.log = root / "server.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def token(self, role: str) -> str:
+        """A new token of this role, from the command line."""
+        made = run_sievert("server", "token", "create", "--role", role, env=self.env)
+        assert made.returncode == 0, made.stderr
+        return made.stdout.strip()
+
+    def __enter__(self) -> ServerProcess:
+        with self.log.open("wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "sievert", "server", "--port", str(self.port)],
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or self._proc.poll() is not None:
+                self.__exit__()
+                raise RuntimeError(f"sievert server did not start: {self.log.read_text()}")
+            time.sleep(0.1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait(30)

@@ -31,7 +31,7 @@ from sievert.terminal import escape
 if TYPE_CHECKING:  # the pipeline, the database and the writers load when a scan runs
     from sievert.checks.secrets import SecretConfig
     from sievert.model.finding import ScanResult
-    from sievert.pipeline import InventoryOptions
+    from sievert.pipeline import ScanOptions
     from sievert.report.base import ScanWriter
 
 DEFAULT_MAX_DB_AGE_DAYS = 7
@@ -48,8 +48,9 @@ DEFAULT_MAX_DB_AGE_DAYS = 7
 @click.option(
     "--server",
     metavar="URL",
-    help="Match on a Sievert server (token in $SIEVERT_SERVER_TOKEN): the image is walked "
-    "here and only its inventory is sent.",
+    help="Scan on a Sievert server (token in $SIEVERT_SERVER_TOKEN): the image is walked here, "
+    "only the layer analyses the server lacks and the image's description are sent (never a "
+    "layer), and the server matches, checks and stores it.",
 )
 @format_option(scan_writer_names())
 @output_option
@@ -231,7 +232,8 @@ def scan_command(
         gate=gate,
     )
     if server:
-        result = apply_gate(_remote(server, target, sbom_path, chosen, advise, reading), gate)
+        name = image_ref or target or ""
+        result = apply_gate(_remote(server, target, sbom_path, options, quiet, name), gate)
     elif sbom_path is not None:
         from sievert.report.sbom_input import parse_sbom
 
@@ -259,25 +261,35 @@ def _remote(
     server: str,
     target: str | None,
     sbom_path: Path | None,
-    scanners: tuple[str, ...],
-    advise: bool,
-    options: InventoryOptions,
+    options: ScanOptions,
+    quiet: bool,
+    name: str,
 ) -> ScanResult:
-    """The inventory taken here (or read from the SBOM), matched by a Sievert server."""
-    from sievert.pipeline import take_inventory
-    from sievert.report.sbom_input import parse_sbom
-    from sievert.service.client import remote_scan
+    """Matched by a Sievert server: the image walked here (only the layer analyses the server
+    lacks are sent, then its description), or the SBOM's inventory; cut to the scanners asked."""
+    from sievert.service.client import remote_image_scan, remote_scan
 
-    if scanners != ("vuln",) or advise:
-        raise UsageError("--server matches vulnerabilities only (--scanners vuln, no advice)")
+    if options.advice is not None or options.dockerfile is not None:
+        raise UsageError("--server: --base-advice and --dockerfile run only in a local scan")
+    if options.secret_config is not None:
+        raise UsageError("--server: the server scans secrets with its own configuration")
+    token = os.environ.get("SIEVERT_SERVER_TOKEN", "")
     if sbom_path is not None:
+        from sievert.report.sbom_input import parse_sbom
+
         inventory = parse_sbom(sbom_path.read_bytes(), str(sbom_path))
-        name = sbom_path.name
-    else:
-        assert target is not None
-        inventory = take_inventory(target, options)
-        name = target
-    return remote_scan(server, os.environ.get("SIEVERT_SERVER_TOKEN", ""), inventory, name)
+        return remote_scan(server, token, inventory, name if name else sbom_path.name)
+    assert target is not None
+    say = None if quiet else (lambda line: click.echo(f"sievert: {line}", err=True))
+    result, _ = remote_image_scan(server, token, target, options.inventory, name, say)
+    chosen = options.scanners
+    return dataclasses.replace(
+        result,
+        findings=result.findings if "vuln" in chosen else (),
+        config_findings=result.config_findings if "config" in chosen else (),
+        secret_findings=result.secret_findings if "secret" in chosen else (),
+        scanners=chosen,
+    )
 
 
 def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWriter:

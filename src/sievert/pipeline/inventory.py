@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the catalogers load only when layers are analysed
     from sievert.catalog.base import Cataloger
     from sievert.catalog.capture import WalkExtras
     from sievert.model import Package
+    from sievert.source.capture import CaptureSpec
     from sievert.source.view import FileView
 
 
@@ -43,12 +44,13 @@ class InventoryOptions:
     """A shared store of layer analyses (the service's); used instead of the cache directory."""
 
 
-def take_inventory(target: str, options: InventoryOptions | None = None) -> Inventory:
-    """Open a target, read each layer once (or from cache) and list its packages; with the
-    built-in catalogers and the cache directory, a stack analysed before is not analysed again."""
+def take_inventory(target: str | OpenedImage, options: InventoryOptions | None = None) -> Inventory:
+    """Open a target (or take one opened), read each layer once (or from cache) and list its
+    packages; with the built-in catalogers and the cache directory, a stack analysed before is
+    not analysed again."""
     opts = options or InventoryOptions()
-    image = open_target(target, opts.source)
-    own_cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
+    image = target if isinstance(target, OpenedImage) else open_target(target, opts.source)
+    own_cache = open_cache(opts) if image.metadata.source_kind != "dir" else None
     try:
         key = analysis_key(image.metadata.layers) if own_cache and opts.catalogers is None else None
         analysis = _stored(own_cache, key) if own_cache and key else None
@@ -89,10 +91,14 @@ class Walked:
     """Every layer's extractor summaries, before the squash (deleted files included)."""
 
 
-def walk(target: str, opts: InventoryOptions, extra: WalkExtras | None = None) -> Walked:
-    """The single layer walk of a target: inventory plus what the scanners' extras captured."""
-    image = open_target(target, opts.source)
-    own_cache = _open_cache(opts) if image.metadata.source_kind != "dir" else None
+def walk(
+    target: str | OpenedImage, opts: InventoryOptions, extra: WalkExtras | None = None
+) -> Walked:
+    """The single layer walk of a target (or of an image already opened, e.g. one described
+    by a client whose layer analyses are in `opts.layer_store`): inventory plus what the
+    scanners' extras captured."""
+    image = target if isinstance(target, OpenedImage) else open_target(target, opts.source)
+    own_cache = open_cache(opts) if image.metadata.source_kind != "dir" else None
     try:
         analysis, view, extracts = _analyse(image, opts, opts.layer_store or own_cache, extra)
     finally:
@@ -109,16 +115,13 @@ def _analyse(
     extra: WalkExtras | None,
 ) -> tuple[Analysis, FileView, list[tuple[LayerInfo, dict[str, dict[str, bytes]]]]]:
     """Index every layer (or read its index from cache) and run the catalogers on the view."""
-    from sievert.catalog.capture import active_catalogers, capture_spec
     from sievert.catalog.distro import detect_distro
     from sievert.catalog.layers import IntroductionTracker, catalog_view
-    from sievert.catalog.plugins import CATALOGERS
     from sievert.source.view import FileView
 
     kind = image.metadata.source_kind
-    chosen = CATALOGERS if opts.catalogers is None else opts.catalogers
-    catalogers = active_catalogers(chosen, kind)
-    spec = replace(capture_spec(catalogers, extra), max_layer_size=opts.max_layer_size)
+    catalogers = walk_catalogers(opts, kind)
+    spec = walk_spec(catalogers, opts, extra)
     extracts: list[tuple[LayerInfo, dict[str, dict[str, bytes]]]] = []
     view = FileView(image.metadata.layers)
     tracker = IntroductionTracker(catalogers)
@@ -137,6 +140,24 @@ def _analyse(
         file_count=len(view),
     )
     return analysis, view, extracts
+
+
+def walk_catalogers(opts: InventoryOptions, source_kind: str) -> list[Cataloger]:
+    """The catalogers a walk of this kind of target runs."""
+    from sievert.catalog.capture import active_catalogers
+    from sievert.catalog.plugins import CATALOGERS
+
+    chosen = CATALOGERS if opts.catalogers is None else opts.catalogers
+    return active_catalogers(chosen, source_kind)
+
+
+def walk_spec(
+    catalogers: Sequence[Cataloger], opts: InventoryOptions, extra: WalkExtras | None
+) -> CaptureSpec:
+    """What the walk captures for these catalogers and scanners' extras, bounded as asked."""
+    from sievert.catalog.capture import capture_spec
+
+    return replace(capture_spec(catalogers, extra), max_layer_size=opts.max_layer_size)
 
 
 def _inventory(image: OpenedImage, analysis: Analysis, opts: InventoryOptions) -> Inventory:
@@ -162,7 +183,8 @@ def _reconcile(
     return owned if source_kind == "dir" else prefer_installed(owned, catalogers)
 
 
-def _open_cache(opts: InventoryOptions) -> LayerCache | None:
+def open_cache(opts: InventoryOptions) -> LayerCache | None:
+    """The CLI's layer cache, unless disabled or a shared store replaces it."""
     if not opts.use_cache or opts.layer_store is not None:
         return None
     return LayerCache(opts.cache_dir or dirs.cache_dir(), opts.cache_max_bytes)

@@ -15,14 +15,16 @@ from sievert.pipeline.inventory import InventoryOptions, take_inventory, walk
 from sievert.pipeline.match import match_inventory
 
 if TYPE_CHECKING:  # advice, the gate (policy engine) and the result model load for a scan only
+    from sievert.catalog.capture import WalkExtras
     from sievert.checks.dockerfile.syntax import Dockerfile
     from sievert.checks.image import ImageCheckConfig
-    from sievert.checks.secrets import SecretConfig
+    from sievert.checks.secrets import SecretConfig, SecretScanner
     from sievert.model import Inventory
     from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
     from sievert.model.finding import ScanResult
     from sievert.pipeline.advice import AdviceOptions
     from sievert.pipeline.gate import Gate
+    from sievert.source.base import OpenedImage
     from sievert.vulndb import VulnDB
 
 
@@ -45,7 +47,9 @@ class ScanOptions:
     """Filters, policy and VEX applied to the result (see `load_gate`)."""
 
 
-def scan(target: str, options: ScanOptions | None = None, db: VulnDB | None = None) -> ScanResult:
+def scan(
+    target: str | OpenedImage, options: ScanOptions | None = None, db: VulnDB | None = None
+) -> ScanResult:
     """Take an image's inventory and match it against the vulnerability database; with the
     'config' and 'secret' scanners also check the image and look for secrets, in the same walk.
 
@@ -64,7 +68,7 @@ def scan(target: str, options: ScanOptions | None = None, db: VulnDB | None = No
 
 
 def _scan_walk(
-    target: str, opts: ScanOptions, db: VulnDB | None, dockerfile: Dockerfile | None
+    target: str | OpenedImage, opts: ScanOptions, db: VulnDB | None, dockerfile: Dockerfile | None
 ) -> ScanResult:
     config_findings: tuple[CheckFinding, ...] = ()
     secret_findings: tuple[SecretFinding, ...] = ()
@@ -92,20 +96,14 @@ def _scan_walk(
 
 
 def _walk_and_check(
-    target: str, opts: ScanOptions
+    target: str | OpenedImage, opts: ScanOptions
 ) -> tuple[Inventory, tuple[CheckFinding, ...], tuple[SecretFinding, ...]]:
     """One layer walk that also feeds the image checks and the secret scanner."""
-    from sievert.catalog.capture import WalkExtras
-    from sievert.checks.image import CAPTURE_GLOBS as IMAGE_CHECK_GLOBS
     from sievert.checks.image import check_image
     from sievert.checks.secrets import SecretConfig, SecretScanner
 
     secrets = SecretScanner(opts.secret_config or SecretConfig())
-    extra = WalkExtras()
-    if "config" in opts.scanners:
-        extra = replace(extra, globs=IMAGE_CHECK_GLOBS)
-    if "secret" in opts.scanners:
-        extra = replace(extra, extractors=(secrets.extractor(),), versions=(secrets.version,))
+    extra = walk_extras(opts.scanners, secrets)
     walked = walk(target, opts.inventory, extra)
     image = walked.inventory.image
     config_findings = (
@@ -115,6 +113,19 @@ def _walk_and_check(
         secrets.findings(walked.extracts, walked.view) if "secret" in opts.scanners else ()
     )
     return walked.inventory, tuple(config_findings), tuple(secret_findings)
+
+
+def walk_extras(scanners: tuple[str, ...], secrets: SecretScanner) -> WalkExtras:
+    """What the image checks and the secret scanner add to the layer walk."""
+    from sievert.catalog.capture import WalkExtras
+    from sievert.checks.image import CAPTURE_GLOBS as IMAGE_CHECK_GLOBS
+
+    extra = WalkExtras()
+    if "config" in scanners:
+        extra = replace(extra, globs=IMAGE_CHECK_GLOBS)
+    if "secret" in scanners:
+        extra = replace(extra, extractors=(secrets.extractor(),), versions=(secrets.version,))
+    return extra
 
 
 def _finish(

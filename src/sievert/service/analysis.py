@@ -23,7 +23,7 @@ from sievert.report.base import tool_version
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan.native import scan_document
 from sievert.service.database import Database
-from sievert.service.layerstore import FleetLayerStore
+from sievert.service.layerstore import FleetLayerStore, UploaderLayerStore
 from sievert.service.models import (
     Image,
     ImageCheck,
@@ -34,9 +34,11 @@ from sievert.service.models import (
     Registry,
     utcnow,
 )
+from sievert.service.remote import ImageDescription, metadata_of
 from sievert.service.security import Cipher
 from sievert.service.settings import Settings
 from sievert.source.base import SourceOptions
+from sievert.source.described import DescribedImage
 
 log = logging.getLogger("sievert.service")
 AfterAnalysis = Callable[[Session, Image, ScanResult], None]
@@ -115,6 +117,8 @@ class Analyser:
             data = _read_upload(job.upload_path)
             inventory = parse_sbom(data, job.reference or "the SBOM")
             return pipeline.scan_inventory(inventory, self.settings.vuln_db)
+        if job.source == "client":
+            return self._run_described(job)
         try:
             platform = Platform.parse(job.platform)
         except ValueError as exc:
@@ -135,6 +139,29 @@ class Analyser:
         if job.source != "registry" and not Path(job.upload_path).is_file():
             raise SievertError("the uploaded archive is no longer in the storage directory")
         return pipeline.scan(target, options)
+
+    def _run_described(self, job: Job) -> ScanResult:
+        """Assemble a client-described image from the fleet's and its uploader's analyses."""
+        uploader, description = read_described(_read_upload(job.upload_path))
+        options = pipeline.ScanOptions(
+            inventory=pipeline.InventoryOptions(
+                layer_store=UploaderLayerStore(self.db, uploader), use_cache=False
+            ),
+            db_path=self.settings.vuln_db,
+            scanners=SCANNERS,
+        )
+        image = DescribedImage(metadata_of(description, job.reference))
+        try:
+            return pipeline.scan(image, options)
+        except SievertError:
+            raise
+        except Exception as exc:  # uploaded analyses are hostile input: their uploader's failure
+            log.warning(
+                "image %s: uploaded analyses failed to assemble", job.image_id, exc_info=True
+            )
+            raise SievertError(
+                f"the uploaded layer analyses could not be assembled ({type(exc).__name__})"
+            ) from exc
 
     def fail(self, image_id: int, reason: str) -> None:
         """Mark the image failed with the reason (its first line)."""
@@ -295,11 +322,20 @@ def _with_pull_secret(job: Job, secret: str) -> Job:
     return replace(job, username=user, password=password, insecure=job.insecure or insecure)
 
 
+def read_described(data: bytes) -> tuple[str, ImageDescription]:
+    """The uploader and description a described image's job reads (written by the route)."""
+    try:
+        stored = json.loads(data)
+        return str(stored["uploader"]), ImageDescription.model_validate(stored["description"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SievertError("the stored image description is damaged") from exc
+
+
 def _read_upload(path: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise SievertError(f"the uploaded SBOM cannot be read ({exc.strerror})") from exc
+        raise SievertError(f"the uploaded file cannot be read ({exc.strerror})") from exc
 
 
 def _discard_upload(path: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -28,6 +28,16 @@ class Services:
     analyser: Analyser
     tasks: TaskEngine
     tokens: VerifiedTokens
+    remote: UploadCounters = field(default_factory=lambda: UploadCounters())
+
+
+@dataclass
+class UploadCounters:
+    """Layer analysis uploads (`sievert scan --server`) since this process started."""
+
+    uploads_received: int = 0
+    uploads_stored: int = 0
+    uploads_rejected: int = 0
 
 
 @dataclass(frozen=True)

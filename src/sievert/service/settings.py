@@ -11,6 +11,8 @@ from sievert.errors import UsageError
 
 DEFAULT_MAX_UPLOAD = 4 * 1024**3
 """Largest image archive or SBOM accepted by upload (bytes)."""
+DEFAULT_MAX_LAYER_ANALYSIS = 512 * 1024**2
+"""Largest layer analysis a client may upload (bytes, compressed and uncompressed)."""
 
 
 def default_database_url() -> str:
@@ -28,6 +30,8 @@ class Settings:
     storage_dir: Path = field(default_factory=lambda: dirs.data_dir() / "service-storage")
     """Uploaded archives wait here for analysis (shared by workers on other machines)."""
     max_upload: int = DEFAULT_MAX_UPLOAD
+    max_layer_analysis: int = DEFAULT_MAX_LAYER_ANALYSIS
+    """Bound on one uploaded layer analysis (`sievert scan --server`)."""
     secret_key: str = ""
     """Fernet key that encrypts stored registry credentials (SIEVERT_SECRET_KEY)."""
     workers: int = 2
@@ -115,6 +119,7 @@ def from_env(database: str = "", db: str = "") -> Settings:
         vuln_db=Path(vuln_db) if vuln_db else None,
         storage_dir=Path(storage) if storage else dirs.data_dir() / "service-storage",
         max_upload=_int("SIEVERT_MAX_UPLOAD", DEFAULT_MAX_UPLOAD),
+        max_layer_analysis=_int("SIEVERT_MAX_LAYER_ANALYSIS", DEFAULT_MAX_LAYER_ANALYSIS),
         secret_key=os.environ.get("SIEVERT_SECRET_KEY", ""),
         workers=max(1, _int("SIEVERT_WORKERS", 2)),
         insecure_registries=tuple(h.strip() for h in insecure.split(",") if h.strip()),

@@ -14,6 +14,7 @@ from sievert.service.routes import (
     policies,
     queries,
     registries,
+    remote,
     runtime,
     subscriptions,
     tagsubs,
@@ -23,6 +24,7 @@ from sievert.service.routes import (
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     history.router,
+    remote.router,
     images.router,
     policies.router,
     queries.router,

@@ -221,7 +221,7 @@ def list_images(
     session: SessionDep,
     _: Reader,
     status: Annotated[str, Query(pattern="^(|queued|analysing|analysed|failed)$")] = "",
-    source: Annotated[str, Query(pattern="^(|registry|archive|sbom)$")] = "",
+    source: Annotated[str, Query(pattern="^(|registry|archive|sbom|client)$")] = "",
     reference: Annotated[str, Query(max_length=1000, description="substring")] = "",
     digest: Annotated[str, Query(max_length=100)] = "",
     limit: Limit = 50,
