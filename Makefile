@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo deps test lint typecheck bench bench-curve bench-startup check clean
+.PHONY: demo deps test lint typecheck bench bench-curve bench-startup bench-service check clean
 
 # `make bench CURVE_FLAGS=--quick` draws the cost curve at 1k and 10k files only.
 CURVE_FLAGS ?=
@@ -39,9 +39,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/ui_bench.py
 	$(BIN)/python bench/curve.py $(CURVE_FLAGS)
+	$(BIN)/python bench/service.py
 
 bench-curve: $(STAMP)
 	$(BIN)/python bench/curve.py $(CURVE_FLAGS)
+
+# The service alone: throughput, API latency, re-evaluation (BENCH_QUICK=1 for a smoke run).
+bench-service: $(STAMP)
+	$(BIN)/python bench/service.py
 
 bench-startup: $(STAMP)
 	$(BIN)/python bench/startup.py

@@ -23,7 +23,8 @@ from sievert.report.base import Stamp
 from sievert.report.sbom.cyclonedx import bom_document
 from sievert.service.remote import describe
 
-POLL = 0.5
+POLL = (0.05, 0.5)
+"""First and longest wait between polls of an image's status (doubling in between)."""
 Say = Callable[[str], None]
 
 
@@ -131,10 +132,12 @@ class _Server:
     def result(self, image: dict[str, Any]) -> ScanResult:
         """Wait for the image's analysis; its scan result."""
         deadline = time.monotonic() + self.timeout
+        wait = POLL[0]
         while image.get("status") in ("queued", "analysing"):
             if time.monotonic() > deadline:
                 raise ServerError(f"{self.base}: no result after {self.timeout:.0f} s")
-            time.sleep(POLL)
+            time.sleep(wait)
+            wait = min(POLL[1], wait * 2)
             image = self.call("GET", f"/v1/images/{image['id']}")
         if image.get("status") != "analysed":
             raise ServerError(f"{self.base}: the server could not match: {image.get('reason')}")
