@@ -28,7 +28,7 @@ import zstandard
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from sievert.model import ImageMetadata, LayerInfo, Notice, Platform
-from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
+from sievert.source.layerindex import KIND_CODES, Entry, EntryTable, LayerIndex
 
 DIFF_ID = r"^sha(256:[0-9a-f]{64}|512:[0-9a-f]{128})$"
 DIFF_ID_RE = re.compile(DIFF_ID)
@@ -37,9 +37,7 @@ MAX_DESCRIPTION = 4 * 1024 * 1024
 """Bytes of an image description."""
 MAX_LAYERS = 1000
 """Layers of one described image (and diff_ids in one query)."""
-ENTRY_KINDS = frozenset(
-    ("file", "hardlink", "symlink", "char", "block", "dir", "fifo", KIND_WHITEOUT, KIND_OPAQUE)
-)
+ENTRY_KINDS = frozenset(KIND_CODES)
 MAX_PATH = 4096
 MAX_NOTICES = 10_000
 MAX_TEXT = 65_536
@@ -246,18 +244,23 @@ def parse_upload(data: bytes, diff_id: str, limits: UploadLimits) -> LayerIndex:
         raise UploadError("the header is not an object")
     if header.get("diff_id") != diff_id:
         raise UploadError("its diff_id is not the one it is uploaded as")
-    entries = _rows(header, "entries", 7, limits.max_entries)
     body = memoryview(raw)[8 + head_len :]
-    contents, offset = _blobs(_rows(header, "contents", 2, limits.max_entries), body, 0, limits)
+    entries, offset = _entries(header, body, limits)
+    contents: dict[str, bytes] = {}
+    for path, size in _rows(header, "contents", 2, limits.max_entries):
+        end = offset + _size(size, limits.max_file)
+        if end > len(body):
+            raise UploadError("a captured file runs past the end")
+        contents[_path(path)] = bytes(body[offset:end])
+        offset = end
     extracts: dict[str, dict[str, bytes]] = {}
-    rows = _rows(header, "extracts", 3, limits.max_entries)
-    for path, name, size in rows:
-        _path(path)
-        _text(name, "extract name", 200)
+    for path, name, size in _rows(header, "extracts", 3, limits.max_entries):
         end = offset + _size(size, limits.max_file)
         if end > len(body):
             raise UploadError("an extract runs past the end")
-        extracts.setdefault(path, {})[name] = bytes(body[offset:end])
+        extracts.setdefault(_path(path), {})[_text(name, "extract name", 200)] = bytes(
+            body[offset:end]
+        )
         offset = end
     if offset != len(body):
         raise UploadError("the body is longer than its header says")
@@ -267,7 +270,7 @@ def parse_upload(data: bytes, diff_id: str, limits: UploadLimits) -> LayerIndex:
         raise UploadError("bytes_read is not a count")
     return LayerIndex(
         diff_id=diff_id,
-        entries=tuple(_entry(row) for row in entries),
+        entries=entries,
         contents=contents,
         notices=tuple(Notice(*(_text(v, "notice", MAX_TEXT) for v in row)) for row in notices),
         bytes_read=bytes_read,
@@ -275,15 +278,24 @@ def parse_upload(data: bytes, diff_id: str, limits: UploadLimits) -> LayerIndex:
     )
 
 
-def _decompress(data: bytes, limit: int) -> bytes:
+def _entries(
+    header: dict[str, Any], body: memoryview, limits: UploadLimits
+) -> tuple[EntryTable, int]:
+    """The packed entry table at the start of the body, every entry checked; its end."""
+    shape = header.get("entries")
+    if not (isinstance(shape, list) and len(shape) == 2 and all(type(v) is int for v in shape)):
+        raise UploadError("entries is not a packed table (count, size)")
+    count, size = shape
+    if not 0 <= count <= limits.max_entries or not 0 <= size <= len(body):
+        raise UploadError("the entry table's count or size is out of bounds")
+    odd = _rows(header, "odd_entries", 8, limits.max_entries)
     try:
-        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
-        raw = reader.read(limit + 1)
-    except zstandard.ZstdError as exc:
-        raise UploadError(f"not zstd-compressed ({exc})") from exc
-    if len(raw) > limit:
-        raise UploadError(f"larger than {limit} bytes uncompressed")
-    return raw
+        table = EntryTable.from_parts(bytes(body[:size]), count, odd)
+        for entry in table:
+            _entry(entry)
+    except ValueError as exc:  # the table's own checks (UploadError is one too)
+        raise UploadError(str(exc)) from exc
+    return table, size
 
 
 def _rows(header: dict[str, Any], key: str, width: int, most: int) -> list[list[Any]]:
@@ -296,29 +308,25 @@ def _rows(header: dict[str, Any], key: str, width: int, most: int) -> list[list[
     return rows
 
 
-def _blobs(
-    rows: list[list[Any]], body: memoryview, offset: int, limits: UploadLimits
-) -> tuple[dict[str, bytes], int]:
-    contents: dict[str, bytes] = {}
-    for path, size in rows:
-        _path(path)
-        end = offset + _size(size, limits.max_file)
-        if end > len(body):
-            raise UploadError("a captured file runs past the end")
-        contents[path] = bytes(body[offset:end])
-        offset = end
-    return contents, offset
-
-
-def _entry(row: list[Any]) -> Entry:
-    path, kind, size, mode, uid, gid, link = row
-    _path(path)
-    if kind not in ENTRY_KINDS:
-        raise UploadError(f"unknown entry kind {str(kind)[:40]!r}")
-    for value in (size, mode, uid, gid):
+def _entry(entry: Entry) -> None:
+    _path(entry.path)
+    if entry.kind not in ENTRY_KINDS:
+        raise UploadError(f"unknown entry kind {str(entry.kind)[:40]!r}")
+    for value in (entry.size, entry.mode, entry.uid, entry.gid):
         if type(value) is not int or not 0 <= value < 2**63:
-            raise UploadError(f"{path}: a size, mode or owner is not a count")
-    return Entry(path, kind, size, mode, uid, gid, _text(link, "link", MAX_PATH))
+            raise UploadError(f"{entry.path[:80]}: a size, mode or owner is not a count")
+    _text(entry.link, "link", MAX_PATH)
+
+
+def _decompress(data: bytes, limit: int) -> bytes:
+    try:
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
+        raw = reader.read(limit + 1)
+    except zstandard.ZstdError as exc:
+        raise UploadError(f"not zstd-compressed ({exc})") from exc
+    if len(raw) > limit:
+        raise UploadError(f"larger than {limit} bytes uncompressed")
+    return raw
 
 
 def _path(value: Any) -> str:
