@@ -28,6 +28,11 @@ from tests.imagebuilder import write_docker_archive
 from tests.service.helpers import APP_IMAGE, bearer
 from tests.service.uihelpers import APP_IMAGE_V2, POLICY, SievertServer, oci_archive
 
+# Playwright's 5 s default is too short for a server on a loaded machine; expectations return as
+# soon as they hold, so only a failing run waits longer.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
+
 RELEASE = """\
 version: 1
 policies:
@@ -129,6 +134,7 @@ class Watch:
         self.context = browser.new_context(viewport=viewport, **options)
         if axe:  # a DevTools-protocol script: the page's CSP stays as served
             self.context.add_init_script(path=str(AXE))
+        self.context.set_default_timeout(WAIT_MS)
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.context.route("**/*", self._route)
