@@ -35,7 +35,6 @@ import random
 import resource
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -59,6 +58,8 @@ OUT = REPO / "out" / "bench" / "service.md"
 SIEVERT = [sys.executable, "-m", "sievert"]
 HARBOR_ACCEPT = "application/vnd.security.vulnerability.report; version=1.1"
 TICK = os.sysconf("SC_CLK_TCK")
+THINK = 0.2
+"""Mean seconds an API client waits between its requests under the bounded load."""
 
 
 @dataclass(frozen=True)
@@ -595,10 +596,24 @@ def routes(ids: list[int], scans: list[str], results: list[Any]) -> dict[str, li
     }
 
 
+@dataclass
+class Load:
+    """Latencies (s) per route of one load run, and its wall time."""
+
+    times: dict[str, list[float]]
+    wall: float
+
+    @property
+    def every(self) -> list[float]:
+        """Every request's latency."""
+        return [v for values in self.times.values() for v in values]
+
+
 async def load(
-    server: Server, urls: dict[str, list[str]], clients: int, per_route: int
-) -> dict[str, list[float]]:
-    """`clients` concurrent clients over every route interleaved; latencies (s) per route."""
+    server: Server, urls: dict[str, list[str]], clients: int, per_route: int, think: float
+) -> Load:
+    """`clients` concurrent clients over every route interleaved, each waiting a random think
+    time (mean `think` s; 0: back to back, a saturation run) between its requests."""
     import httpx
 
     plan = [(name, paths[n % len(paths)]) for n in range(per_route) for name, paths in urls.items()]
@@ -609,6 +624,7 @@ async def load(
     errors: list[str] = []
     headers = {**server.headers, "Accept": HARBOR_ACCEPT}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    rng = random.Random(11)
 
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
@@ -618,13 +634,17 @@ async def load(
             times[name].append(time.perf_counter() - start)
             if answer.status_code != 200:
                 errors.append(f"{path}: {answer.status_code}")
+            if think:
+                await asyncio.sleep(rng.uniform(0, 2 * think))
 
     async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as client:
         await client.get("/v1/images?limit=1", headers=headers)  # the token is verified once
+        start = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(clients)))
+        wall = time.perf_counter() - start
     if errors:
         print(f"  ! {len(errors)} requests failed, e.g. {errors[0]}")
-    return times
+    return Load(times, wall)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -784,32 +804,40 @@ def latency_part(work: Path, vuln_db: Path, results: list[Any], sizes: Sizes) ->
     server.root.mkdir(parents=True, exist_ok=True)
     server.make_token()
     seconds, ids, scans = seed(server.database_url, results, sizes.seeded)
+    urls = routes(ids, scans, results)
     with server:
-        times = asyncio.run(
-            load(server, routes(ids, scans, results), sizes.clients, sizes.requests)
-        )
+        bounded = asyncio.run(load(server, urls, sizes.clients, sizes.requests, THINK))
+        saturated = asyncio.run(load(server, urls, sizes.clients, sizes.requests // 2, 0))
     lines = [
         "",
         f"## API latency: {sizes.seeded} stored images, {sizes.clients} concurrent clients",
         "",
         f"Seeded in {seconds:.1f} s through `store_result`. {sizes.requests} requests per route, "
-        "all routes interleaved, httpx async clients on loopback (the client shares the cores).",
+        "all routes interleaved, httpx async clients on loopback (the client shares the cores). "
+        f"Bounded load: each client waits a random 0-{2 * THINK:.1f} s between its requests "
+        f"(at most {sizes.clients / THINK:.0f} requests/s offered).",
         "",
         "| route | requests | p50 ms | p99 ms | max ms |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, values in times.items():
-        lines.append(
-            f"| {name} | {len(values)} | {percentile(values, 0.5):.1f} | "
-            f"{percentile(values, 0.99):.1f} | {max(values) * 1000:.1f} |"
-        )
-    every = [v for values in times.values() for v in values]
-    lines.append(
-        f"| all reads | {len(every)} | {percentile(every, 0.5):.1f} | "
-        f"{percentile(every, 0.99):.1f} | {max(every) * 1000:.1f} |"
-    )
-    lines += ["", f"Mean {statistics.fmean(every) * 1000:.1f} ms."]
+    for name, values in bounded.times.items():
+        lines.append(f"| {name} | {len(values)} | {_quantiles(values)} |")
+    lines.append(f"| **all reads** | {len(bounded.every)} | {_quantiles(bounded.every)} |")
+    rate = len(bounded.every) / bounded.wall
+    full = saturated.every
+    lines += [
+        "",
+        f"Served {rate:.0f} requests/s under the bounded load. Saturation (the same clients back "
+        f"to back, no wait): {len(full) / saturated.wall:.0f} requests/s, p50 "
+        f"{percentile(full, 0.5):.1f} ms, p99 {percentile(full, 0.99):.1f} ms.",
+    ]
     return lines
+
+
+def _quantiles(values: list[float]) -> str:
+    return (
+        f"{percentile(values, 0.5):.1f} | {percentile(values, 0.99):.1f} | {max(values) * 1000:.1f}"
+    )
 
 
 def reevaluation_part(work: Path, updated_db: Path, sizes: Sizes) -> list[str]:
