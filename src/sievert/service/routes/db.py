@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sievert.service.dbupdate import latest_update, request_update
 from sievert.service.deps import Admin, Analyst, Reader, ServicesDep, SessionDep
 from sievert.service.models import DbUpdate
+from sievert.service.paging import page_of
 from sievert.service.reevaluate import db_built
 from sievert.service.routes.images import Limit, Offset
 from sievert.service.schemas import DbStatusOut, DbUpdateOut, Page
@@ -44,10 +45,7 @@ def list_updates(
     session: SessionDep, _: Reader, limit: Limit = 20, offset: Offset = 0
 ) -> Page[DbUpdateOut]:
     """Triggered updates, newest first."""
-    total = session.scalar(select(func.count(DbUpdate.id))) or 0
-    rows = session.scalars(
-        select(DbUpdate).order_by(DbUpdate.id.desc()).limit(limit).offset(offset)
-    ).all()
+    total, rows = page_of(session, select(DbUpdate).order_by(DbUpdate.id.desc()), limit, offset)
     items = [DbUpdateOut.model_validate(r) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
 

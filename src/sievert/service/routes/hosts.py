@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep, read_bounded
 from sievert.service.fleet import MAX_RESULT_BODY, parse_document, store_hosts
 from sievert.service.fleet_schemas import HostDetail, HostOut, HostScanIn
 from sievert.service.models import HostRecord
+from sievert.service.paging import page_of
 from sievert.service.schemas import Page
 
 router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
@@ -49,10 +50,8 @@ def list_hosts(
         where.append(HostRecord.name == name)
     if reboot_required is not None:
         where.append(HostRecord.reboot_required == reboot_required)
-    total = session.scalar(select(func.count(HostRecord.id)).where(*where)) or 0
-    rows = session.scalars(
-        select(HostRecord).where(*where).order_by(HostRecord.id.desc()).limit(limit).offset(offset)
-    ).all()
+    newest_first = select(HostRecord).where(*where).order_by(HostRecord.id.desc())
+    total, rows = page_of(session, newest_first, limit, offset)
     return Page(
         items=[HostOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep, read_bounded
@@ -27,6 +27,7 @@ from sievert.service.fleet_schemas import (
     RuntimeAuditOut,
 )
 from sievert.service.models import RuntimeAuditRecord
+from sievert.service.paging import page_of
 from sievert.service.schemas import Page
 
 router = APIRouter(prefix="/v1/runtime", tags=["runtime"])
@@ -68,14 +69,8 @@ def list_audits(
 ) -> Page[RuntimeAuditOut]:
     """Runtime audits, newest first (optionally of one engine)."""
     where = [RuntimeAuditRecord.engine == engine] if engine else []
-    total = session.scalar(select(func.count(RuntimeAuditRecord.id)).where(*where)) or 0
-    rows = session.scalars(
-        select(RuntimeAuditRecord)
-        .where(*where)
-        .order_by(RuntimeAuditRecord.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
+    newest_first = select(RuntimeAuditRecord).where(*where).order_by(RuntimeAuditRecord.id.desc())
+    total, rows = page_of(session, newest_first, limit, offset)
     items = [RuntimeAuditOut.model_validate(r) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
