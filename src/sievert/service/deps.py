@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sievert.service.analysis import Analyser
 from sievert.service.database import Database
+from sievert.service.harbor import ReportCache
 from sievert.service.models import ApiToken
 from sievert.service.security import Cipher, VerifiedTokens, role_allows, token_id
 from sievert.service.settings import Settings
@@ -29,6 +31,7 @@ class Services:
     tasks: TaskEngine
     tokens: VerifiedTokens
     remote: UploadCounters = field(default_factory=lambda: UploadCounters())
+    harbor_reports: ReportCache = field(default_factory=lambda: ReportCache())
 
 
 @dataclass
@@ -61,8 +64,8 @@ async def read_bounded(request: Request, limit: int) -> bytes:
     return bytes(data)
 
 
-def get_services(request: Request) -> Services:
-    """The application's services."""
+async def get_services(request: Request) -> Services:
+    """The application's services (async: no thread hop for a dictionary look-up)."""
     services: Services = request.app.state.services
     return services
 
@@ -92,17 +95,21 @@ def authenticate(
     tid = token_id(text)
     row = None
     if tid:
-        with services.db.session() as session:
-            row = session.get(ApiToken, tid)
+        # Read on every request (a revocation holds at once), as one plain row: no ORM session.
+        with services.db.engine.connect() as connection:
+            row = connection.execute(_TOKEN_ROW.where(ApiToken.id == tid)).first()
     if row is None or row.revoked or not services.tokens.verify(text, row.secret_hash):
         raise HTTPException(401, "the API token is not valid", {"WWW-Authenticate": "Bearer"})
     return Principal(row.id, row.role)
 
 
-def require(role: str) -> Callable[..., Principal]:
+_TOKEN_ROW = select(ApiToken.id, ApiToken.role, ApiToken.revoked, ApiToken.secret_hash)
+
+
+def require(role: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency letting through callers with at least this role (403 otherwise)."""
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if not role_allows(principal.role, role):
             raise HTTPException(403, f"this needs the {role} role (the token is {principal.role})")
         return principal

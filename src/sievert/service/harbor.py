@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import OrderedDict
 from datetime import UTC, datetime
+from threading import Lock
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -224,3 +226,36 @@ def sbom_report(
         "media_type": media_type,
         "sbom": sbom,
     }
+
+
+class ReportCache:
+    """Harbor reports already converted, keyed by what they are made from (the scan request,
+    the image's stored analysis version and the report type), so polling converts once.
+
+    A stored analysis is only ever replaced through `store_result`, which stamps the image's
+    `updated_at`: a key holding it (and the DB build) never answers with an outdated report.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: OrderedDict[tuple[str, ...], tuple[bytes, str]] = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get(self, key: tuple[str, ...]) -> tuple[bytes, str] | None:
+        """The (body, media type) stored under the key, or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, ...], body: bytes, media_type: str) -> None:
+        """Remember a converted report (the least recently used ones are dropped)."""
+        with self._lock:
+            self._entries[key] = (body, media_type)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)

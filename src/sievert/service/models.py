@@ -106,6 +106,7 @@ class ImagePackage(Base):
     __table_args__ = (
         Index("ix_image_packages_name_version", "name", "version"),
         Index("ix_image_packages_image", "image_id", "position"),
+        Index("ix_image_packages_name_image", "name", "image_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
@@ -122,7 +123,10 @@ class ImageVuln(Base):
     """A vulnerability finding of an image."""
 
     __tablename__ = "image_vulns"
-    __table_args__ = (Index("ix_image_vulns_image", "image_id", "position"),)
+    __table_args__ = (
+        Index("ix_image_vulns_image", "image_id", "position"),
+        Index("ix_image_vulns_vuln_image", "vuln_id", "image_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)

@@ -36,6 +36,9 @@ class Settings:
     """Fernet key that encrypts stored registry credentials (SIEVERT_SECRET_KEY)."""
     workers: int = 2
     """In-process analysis threads (embedded mode)."""
+    api_threads: int = 4
+    """Threads running the API's synchronous routes (SIEVERT_API_THREADS). Their work holds the
+    GIL, so a few threads serve as much as many, without queueing behind one another for it."""
     insecure_registries: tuple[str, ...] = ()
     """Registry hosts reached over plain HTTP (loopback registries are always allowed)."""
     stalled_after: float = 30.0
@@ -122,6 +125,7 @@ def from_env(database: str = "", db: str = "") -> Settings:
         max_layer_analysis=_int("SIEVERT_MAX_LAYER_ANALYSIS", DEFAULT_MAX_LAYER_ANALYSIS),
         secret_key=os.environ.get("SIEVERT_SECRET_KEY", ""),
         workers=max(1, _int("SIEVERT_WORKERS", 2)),
+        api_threads=max(1, _int("SIEVERT_API_THREADS", 4)),
         insecure_registries=tuple(h.strip() for h in insecure.split(",") if h.strip()),
         stalled_after=_float("SIEVERT_STALLED_AFTER", 30.0),
         heartbeat=_float("SIEVERT_HEARTBEAT", 10.0),

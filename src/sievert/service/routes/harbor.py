@@ -101,10 +101,18 @@ def harbor_report(
         return Response(status_code=302, headers={"Refresh-After": wait, "Retry-After": wait})
     if image.status == "failed":
         return _error(500, f"the scan failed: {image.reason}")
+    key = (scan.id, str(image.id), str(image.updated_at), image.db_built, kind,
+           harbor.normalise_mime(accept), sbom_media_type)  # fmt: skip
+    cached = services.harbor_reports.get(key)
+    if cached is not None:
+        return Response(cached[0], media_type=cached[1])
     report = session.get(ImageReport, image.id)
     if report is None:
         return _error(500, "the analysis result is missing")
-    return _report(kind, accept, report.document, scan.artifact, sbom_media_type)
+    answer = _report(kind, accept, report.document, scan.artifact, sbom_media_type)
+    if answer.status_code == 200 and answer.media_type:
+        services.harbor_reports.put(key, bytes(answer.body), answer.media_type)
+    return answer
 
 
 def _report(

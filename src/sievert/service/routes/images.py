@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from sqlalchemy import Select, delete, func, select
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy import Select, delete, func, select, true
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -66,6 +66,26 @@ def image_out(image: Image, approved: bool | None) -> ImageOut:
     out = ImageOut.model_validate(image)
     out.approved = approved
     return out
+
+
+IMAGE_COLUMNS = tuple(getattr(Image, name) for name in ImageOut.model_fields if name != "approved")
+"""The image columns an `ImageOut` shows (read as plain rows, not ORM objects)."""
+IMAGE_PAGE = Page[ImageOut]
+
+
+def image_page(session: Session, where: Any, limit: int, offset: int) -> Response:
+    """One page of `ImageOut` (newest first) for a filter, as JSON: the columns read as rows
+    and validated once, without loading ORM objects."""
+    total = session.scalar(select(func.count(Image.id)).where(where)) or 0
+    rows = session.execute(
+        select(*IMAGE_COLUMNS).where(where).order_by(Image.id.desc()).limit(limit).offset(offset)
+    ).all()
+    approved = approvals(session, [row.id for row in rows])
+    items = [{**row._asdict(), "approved": approved.get(row.id)} for row in rows]
+    page = IMAGE_PAGE.model_validate(
+        {"items": items, "total": total, "limit": limit, "offset": offset}
+    )
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 def get_image(session: Session, image_id: int) -> Image:
@@ -216,7 +236,7 @@ def _filtered(
     return query
 
 
-@router.get("")
+@router.get("", response_model=Page[ImageOut])
 def list_images(
     session: SessionDep,
     _: Reader,
@@ -226,20 +246,10 @@ def list_images(
     digest: Annotated[str, Query(max_length=100)] = "",
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[ImageOut]:
+) -> Response:
     """Images, newest first, filtered by status, source, reference substring or digest."""
-    query = _filtered(select(Image), status, source, reference, digest)
-    total = session.scalar(
-        _filtered(select(func.count(Image.id)), status, source, reference, digest)
-    )
-    rows = session.scalars(query.order_by(Image.id.desc()).limit(limit).offset(offset)).all()
-    approved = approvals(session, [r.id for r in rows])
-    return Page(
-        items=[image_out(r, approved.get(r.id)) for r in rows],
-        total=total or 0,
-        limit=limit,
-        offset=offset,
-    )
+    where = _filtered(select(Image.id), status, source, reference, digest).whereclause
+    return image_page(session, true() if where is None else where, limit, offset)
 
 
 @router.get("/{image_id}")

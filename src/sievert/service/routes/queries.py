@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from sievert.errors import SievertError
 from sievert.report.vulntext import exploitation_json, statement_json, vulnerability_json
 from sievert.service.deps import Reader, ServicesDep, SessionDep
 from sievert.service.models import Image, ImagePackage, ImageVuln
-from sievert.service.routes.images import Limit, Offset, approvals, image_out
+from sievert.service.routes.images import Limit, Offset, image_page
 from sievert.service.schemas import ImageOut, Page
 from sievert.service.settings import Settings
 
@@ -87,16 +87,16 @@ def search_vulnerabilities(
     return answers
 
 
-@router.get("/v1/vulnerabilities/{vuln_id}/images")
+@router.get("/v1/vulnerabilities/{vuln_id}/images", response_model=Page[ImageOut])
 def images_affected(
     vuln_id: str, session: SessionDep, _: Reader, limit: Limit = 50, offset: Offset = 0
-) -> Page[ImageOut]:
+) -> Response:
     """Stored images affected by a vulnerability."""
     ids = select(ImageVuln.image_id).where(ImageVuln.vuln_id == vuln_id).distinct()
-    return _image_page(session, Image.id.in_(ids), limit, offset)
+    return image_page(session, Image.id.in_(ids), limit, offset)
 
 
-@router.get("/v1/packages/images")
+@router.get("/v1/packages/images", response_model=Page[ImageOut])
 def images_with_package(
     session: SessionDep,
     _: Reader,
@@ -105,21 +105,11 @@ def images_with_package(
     type: Annotated[str, Query(max_length=50, examples=["deb", "pypi"])] = "",
     limit: Limit = 50,
     offset: Offset = 0,
-) -> Page[ImageOut]:
+) -> Response:
     """Stored images containing a package (of a version and type when given)."""
     query = select(ImagePackage.image_id).where(ImagePackage.name == name)
     if version:
         query = query.where(ImagePackage.version == version)
     if type:
         query = query.where(ImagePackage.type == type)
-    return _image_page(session, Image.id.in_(query.distinct()), limit, offset)
-
-
-def _image_page(session: Session, where: Any, limit: int, offset: int) -> Page[ImageOut]:
-    total = session.scalar(select(func.count(Image.id)).where(where)) or 0
-    rows = session.scalars(
-        select(Image).where(where).order_by(Image.id.desc()).limit(limit).offset(offset)
-    ).all()
-    approved = approvals(session, [r.id for r in rows])
-    items = [image_out(r, approved.get(r.id)) for r in rows]
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return image_page(session, Image.id.in_(query.distinct()), limit, offset)

@@ -1,0 +1,149 @@
+"""The fast read paths answer what the slow ones did: image pages read as plain rows, the Harbor
+report converted once per stored analysis (and again when the analysis is replaced), the token
+read on every request (a revocation holds at once), the API thread limit applied."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from anyio import to_thread
+from sqlalchemy import update
+
+from sievert.service.analysis import store_result
+from sievert.service.app import create_app
+from sievert.service.certify import stored_result
+from sievert.service.database import Database
+from sievert.service.harbor import ReportCache
+from sievert.service.models import ApiToken, HarborScan, Image
+from sievert.service.schemas import ImageOut
+from sievert.service.settings import from_env
+from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
+
+VULN_1_1 = "application/vnd.security.vulnerability.report; version=1.1"
+RAW = "application/vnd.scanner.adapter.vuln.report.raw"
+
+
+def _analysed(client: Any, archive: Path, headers: dict[str, str]) -> int:
+    image = client.post(
+        "/v1/images/archive",
+        content=archive.read_bytes(),
+        headers={**headers, "Content-Type": "application/x-tar"},
+    ).json()
+    assert wait_status(client, image["id"], headers)["status"] == "analysed"
+    return int(image["id"])
+
+
+def test_harbor_report_follows_a_replaced_analysis(
+    tmp_path: Path, vuln_db: Path, archives: dict[str, Path]
+) -> None:
+    settings = settings_for(tmp_path, vuln_db)
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        image_id = _analysed(client, archives["docker"], admin)
+        scan_id = str(uuid.uuid4())
+        db = Database(settings)
+        try:
+            with db.session() as session:
+                artifact = {"repository": "example/app", "digest": "sha256:" + "a" * 64}
+                session.add(HarborScan(id=scan_id, image_id=image_id, artifact=artifact))
+            path = f"/harbor/api/v1/scan/{scan_id}/report"
+            first = client.get(path, headers={**admin, "Accept": VULN_1_1})
+            again = client.get(path, headers={**admin, "Accept": VULN_1_1})
+            assert first.status_code == again.status_code == 200
+            assert first.content == again.content  # the converted report, kept
+            assert first.headers["Content-Type"] == again.headers["Content-Type"] == VULN_1_1
+            found = {v["id"] for v in first.json()["vulnerabilities"]}
+            assert len(found) > 1
+            raw = client.get(path, headers={**admin, "Accept": RAW})
+            assert raw.status_code == 200 and raw.headers["Content-Type"] == RAW
+            assert len(raw.json()["findings"]) == len(first.json()["vulnerabilities"])
+            with db.session() as session:  # re-analysed: one finding left
+                image = session.get(Image, image_id)
+                assert image is not None
+                result = stored_result(session, image)
+                assert result is not None
+                store_result(session, image, replace(result, findings=result.findings[:1]))
+            after = client.get(path, headers={**admin, "Accept": VULN_1_1}).json()
+            assert [v["id"] for v in after["vulnerabilities"]] == [result.findings[0].id]
+            raw_after = client.get(path, headers={**admin, "Accept": RAW}).json()
+            assert len(raw_after["findings"]) == 1
+        finally:
+            db.dispose()
+
+
+def test_report_cache_is_bounded_and_keeps_the_recent() -> None:
+    cache = ReportCache(size=2)
+    cache.put(("a",), b"1", "x/a")
+    cache.put(("b",), b"2", "x/b")
+    assert cache.get(("a",)) == (b"1", "x/a")  # now the most recent
+    cache.put(("c",), b"3", "x/c")
+    assert cache.get(("b",)) is None
+    assert cache.get(("a",)) == (b"1", "x/a") and cache.get(("c",)) == (b"3", "x/c")
+    assert len(cache) == 2
+
+
+def test_image_pages_read_as_rows_match_the_model(
+    tmp_path: Path, vuln_db: Path, archives: dict[str, Path]
+) -> None:
+    settings = settings_for(tmp_path, vuln_db)
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        first = _analysed(client, archives["docker"], admin)
+        second = _analysed(client, archives["oci"], admin)
+        page = client.get("/v1/images?limit=1&offset=1", headers=admin).json()
+        assert page["total"] == 2 and page["limit"] == 1 and page["offset"] == 1
+        assert [i["id"] for i in page["items"]] == [first]
+        item = page["items"][0]
+        assert list(item) == list(ImageOut.model_fields)
+        detail = client.get(f"/v1/images/{first}", headers=admin).json()
+        assert {k: detail[k] for k in item} == item
+        assert client.get("/v1/images?reference=no-such", headers=admin).json()["items"] == []
+        vuln = client.get(f"/v1/images/{second}/vulnerabilities", headers=admin).json()
+        cve = vuln["items"][0]["vuln_id"]
+        affected = client.get(f"/v1/vulnerabilities/{cve}/images", headers=admin).json()
+        assert [i["id"] for i in affected["items"]] == [second, first]
+        assert affected["total"] == 2
+        package = vuln["items"][0]["package_name"]
+        holding = client.get(f"/v1/packages/images?name={package}&limit=1", headers=admin)
+        assert holding.json()["total"] == 2
+        assert [i["id"] for i in holding.json()["items"]] == [second]
+        assert client.get("/v1/packages/images?name=no-such", headers=admin).json() == {
+            "items": [],
+            "total": 0,
+            "limit": 50,
+            "offset": 0,
+        }
+
+
+def test_a_revoked_token_is_refused_at_once(tmp_path: Path, vuln_db: Path) -> None:
+    settings = settings_for(tmp_path, vuln_db)
+    token = add_token(settings, "read-only")
+    with LiveServer(create_app(settings)) as client:
+        assert client.get("/v1/images", headers=bearer(token)).status_code == 200
+        db = Database(settings)
+        try:
+            with db.session() as session:
+                session.execute(update(ApiToken).values(revoked=True))
+        finally:
+            db.dispose()
+        assert client.get("/v1/images", headers=bearer(token)).status_code == 401
+
+
+def test_api_threads_setting_limits_the_threadpool(
+    tmp_path: Path, vuln_db: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("SIEVERT_API_THREADS", "3")
+    assert from_env(f"sqlite:///{tmp_path / 's.sqlite'}", "").api_threads == 3
+    monkeypatch.setenv("SIEVERT_API_THREADS", "0")
+    assert from_env(f"sqlite:///{tmp_path / 's.sqlite'}", "").api_threads == 1
+    app = create_app(settings_for(tmp_path, vuln_db, api_threads=3))
+
+    async def tokens_while_serving() -> float:
+        async with app.router.lifespan_context(app):
+            return to_thread.current_default_thread_limiter().total_tokens
+
+    assert asyncio.run(tokens_while_serving()) == 3
