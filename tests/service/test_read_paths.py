@@ -19,7 +19,7 @@ from sievert.service.certify import stored_result
 from sievert.service.database import Database
 from sievert.service.harbor import ReportCache
 from sievert.service.models import ApiToken, HarborScan, Image
-from sievert.service.schemas import ImageOut
+from sievert.service.schemas import ImageOut, VulnOut
 from sievert.service.settings import from_env
 from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
 
@@ -103,6 +103,15 @@ def test_image_pages_read_as_rows_match_the_model(
         assert {k: detail[k] for k in item} == item
         assert client.get("/v1/images?reference=no-such", headers=admin).json()["items"] == []
         vuln = client.get(f"/v1/images/{second}/vulnerabilities", headers=admin).json()
+        assert vuln["total"] == len(vuln["items"]) > 1
+        assert all(list(v) == list(VulnOut.model_fields) for v in vuln["items"])
+        assert any(v["layer_created_by"] for v in vuln["items"])
+        high = client.get(
+            f"/v1/images/{second}/vulnerabilities?severity=high&limit=1", headers=admin
+        )
+        assert high.json()["limit"] == 1 and len(high.json()["items"]) <= 1
+        assert all(v["severity"].lower() == "high" for v in high.json()["items"])
+        assert client.get("/v1/images/99999/vulnerabilities", headers=admin).status_code == 404
         cve = vuln["items"][0]["vuln_id"]
         affected = client.get(f"/v1/vulnerabilities/{cve}/images", headers=admin).json()
         assert [i["id"] for i in affected["items"]] == [second, first]

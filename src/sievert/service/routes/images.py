@@ -320,7 +320,14 @@ def package_files(image_id: int, package_id: int, session: SessionDep, _: Reader
     return PackageFiles(package=_package_out(row, _history(session, image_id)), files=row.files)
 
 
-@router.get("/{image_id}/vulnerabilities")
+VULN_COLUMNS = tuple(
+    getattr(ImageVuln, name) for name in VulnOut.model_fields if name != "layer_created_by"
+)
+"""The finding columns a `VulnOut` shows (read as plain rows, not ORM objects)."""
+VULN_PAGE = Page[VulnOut]
+
+
+@router.get("/{image_id}/vulnerabilities", response_model=Page[VulnOut])
 def list_vulnerabilities(
     image_id: int,
     session: SessionDep,
@@ -332,9 +339,10 @@ def list_vulnerabilities(
     kev: bool | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> Page[VulnOut]:
+) -> Response:
     """The image's vulnerabilities (riskiest first), each with the layer that brought it."""
-    get_image(session, image_id)
+    if session.scalar(select(Image.id).where(Image.id == image_id)) is None:
+        raise HTTPException(404, f"no image {image_id}")
     where = [ImageVuln.image_id == image_id]
     if severity:
         where.append(func.lower(ImageVuln.severity) == severity)
@@ -343,16 +351,17 @@ def list_vulnerabilities(
     if kev is not None:
         where.append(ImageVuln.kev == kev)
     total = session.scalar(select(func.count(ImageVuln.id)).where(*where)) or 0
-    rows = session.scalars(
-        select(ImageVuln).where(*where).order_by(ImageVuln.position).limit(limit).offset(offset)
+    rows = session.execute(
+        select(*VULN_COLUMNS).where(*where).order_by(ImageVuln.position).limit(limit).offset(offset)
     ).all()
-    history = _history(session, image_id)
-    items = []
-    for row in rows:
-        out = VulnOut.model_validate(row)
-        out.layer_created_by = history.get(row.layer_index, "")
-        items.append(out)
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    history = _history(session, image_id) if rows else {}
+    items = [
+        {**row._asdict(), "layer_created_by": history.get(row.layer_index, "")} for row in rows
+    ]
+    page = VULN_PAGE.model_validate(
+        {"items": items, "total": total, "limit": limit, "offset": offset}
+    )
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{image_id}/checks")
