@@ -136,43 +136,11 @@ class ImageDescription(BaseModel):
 
 
 def describe(metadata: ImageMetadata, version: str) -> ImageDescription:
-    """The description of an opened image the client sends."""
-    return ImageDescription(
-        version=version,
-        reference=metadata.reference,
-        source_kind=metadata.source_kind,
-        manifest_digest=metadata.manifest_digest,
-        config_digest=metadata.config_digest,
-        repo_tags=list(metadata.repo_tags),
-        repo_digests=list(metadata.repo_digests),
-        platform=PlatformDescription(
-            os=metadata.platform.os,
-            architecture=metadata.platform.architecture,
-            variant=metadata.platform.variant,
-        ),
-        layers=[
-            LayerDescription(
-                digest=layer.digest,
-                diff_id=layer.diff_id,
-                size=layer.size,
-                media_type=layer.media_type,
-                created_by=layer.created_by,
-                created=layer.created,
-                comment=layer.comment,
-            )
-            for layer in metadata.layers
-        ],
-        created=metadata.created,
-        user=metadata.user,
-        env=list(metadata.env),
-        entrypoint=list(metadata.entrypoint),
-        cmd=list(metadata.cmd),
-        working_dir=metadata.working_dir,
-        exposed_ports=list(metadata.exposed_ports),
-        labels=list(metadata.labels),
-        annotations=list(metadata.annotations),
-        history=list(metadata.history),
-    )
+    """The description of an opened image the client sends (the metadata's own field names)."""
+    fields = {
+        name: getattr(metadata, name) for name in ImageDescription.model_fields if name != "version"
+    }
+    return ImageDescription.model_validate({**fields, "version": version}, from_attributes=True)
 
 
 def metadata_of(description: ImageDescription, reference: str) -> ImageMetadata:
