@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sievert.model import LayerInfo
+from sievert.model import FileRecord, LayerInfo
 from sievert.source import layerindex
+from sievert.source import view as view_module
 from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, EntryTable, LayerIndex
 from sievert.source.tarwalk import index_tar
@@ -117,19 +118,95 @@ def layers(draw: st.DrawFn) -> list[list[Entry]]:
     return out
 
 
-@settings(max_examples=200, deadline=None)
-@given(layers())
-def test_a_spilled_view_answers_as_the_in_memory_one(stack: list[list[Entry]]) -> None:
-    memory, spilled = FileView(), FileView(spill_at=1)
+def reference(stack: list[list[Entry]]) -> tuple[set[FileRecord], dict[str, bytes]]:
+    """The squash, spelled out one entry at a time: each layer's whiteouts and opaque
+    directories first, then its entries in order (a non-directory put over a directory removes
+    the directory's tree). What every view must answer."""
+    records: dict[str, tuple[Entry, int]] = {}
+    contents: dict[str, bytes] = {}
+
+    def delete_children(path: str) -> None:
+        prefix = path + "/" if path else ""
+        for table in (records, contents):
+            for doomed in [p for p in table if p.startswith(prefix) and p != path]:
+                del table[doomed]
+
+    def delete(path: str) -> None:
+        records.pop(path, None)
+        contents.pop(path, None)
+        delete_children(path)
+
     for number, entries in enumerate(stack):
-        files = {e.path: e.path.encode() for e in entries if e.kind == "file"}
-        for view in (memory, spilled):
-            view.apply(number, LayerIndex(f"sha256:{number}", tuple(entries), dict(files)))
-            assert view.data_changed == memory.data_changed
-    assert len(spilled) == len(memory)
-    assert sorted(spilled.records(), key=repr) == sorted(memory.records(), key=repr)
+        for entry in entries:
+            if entry.kind == KIND_OPAQUE:
+                delete_children(entry.path)
+            elif entry.kind == KIND_WHITEOUT:
+                delete(entry.path)
+        for entry in entries:
+            if entry.kind in (KIND_OPAQUE, KIND_WHITEOUT):
+                continue
+            if entry.kind != "dir":
+                contents.pop(entry.path, None)
+                old = records.get(entry.path)
+                if old is not None and old[0].kind == "dir":
+                    delete(entry.path)
+            records[entry.path] = (entry, number)
+        contents.update(captured(entries))
+    files = {
+        FileRecord(e.path, e.kind, e.size, e.mode, e.uid, e.gid, e.link, number)
+        for e, number in records.values()
+    }
+    return files, contents
+
+
+def captured(entries: list[Entry]) -> dict[str, bytes]:
+    """What a walk would have captured of these entries: every regular file's path as data."""
+    return {e.path: e.path.encode() for e in entries if e.kind == "file"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(layers(), st.sampled_from([1, 3]), st.booleans(), st.booleans())
+def test_every_view_answers_as_the_one_entry_at_a_time_squash(
+    stack: list[list[Entry]], spill_at: int, packed: bool, crowded: bool
+) -> None:
+    """In memory, moved to disk before or in the middle of a layer, from packed tables or
+    tuples, with a filter of directories that rules nothing out (`crowded`) or a real one."""
+    memory, spilled = FileView(), FileView(spill_at=spill_at)
+    slots = view_module._FILTER_SLOTS
+    view_module._FILTER_SLOTS = 1 if crowded else slots
+    try:
+        for number, entries in enumerate(stack):
+            table = EntryTable(entries) if packed else tuple(entries)
+            for view in (memory, spilled):
+                view.apply(number, LayerIndex(f"sha256:{number}", table, captured(entries)))
+                assert view.data_changed == memory.data_changed
+    finally:
+        view_module._FILTER_SLOTS = slots
+    files, contents = reference(stack)
+    for view in (memory, spilled):
+        assert len(view) == len(files)
+        assert set(view.records()) == files
+        assert view.glob("**") == sorted(contents)
     for name in ["", "a", "b", "a/b", "a/c", "a/b/c", "b/a", "a0", "a/b0", "c/d/e", "zz"]:
         assert spilled.record(name) == memory.record(name)
         assert spilled.resolve(name) == memory.resolve(name)
         assert spilled.read(name) == memory.read(name)
         assert spilled.location(name) == memory.location(name)
+
+
+def test_numbers_past_sqlite_integers_survive_the_move_to_disk() -> None:
+    entries = [
+        Entry("a", "file", 2**70, 0o644, 2**64, -(2**63) - 1, ""),
+        Entry("b", "dir", 1, 0o755),
+        Entry("b/\udce9", "symlink", 0, 0o777, 0, 0, "../\udce9"),
+    ]
+    for packed in (True, False):
+        view = FileView(spill_at=1)
+        view.apply(0, LayerIndex("sha256:0", EntryTable(entries) if packed else tuple(entries)))
+        expected = {
+            FileRecord(e.path, e.kind, e.size, e.mode, e.uid, e.gid, e.link, 0) for e in entries
+        }
+        assert set(view.records()) == expected
+        assert view.record("/a") == FileRecord(
+            "a", "file", 2**70, 0o644, 2**64, -(2**63) - 1, "", 0
+        )

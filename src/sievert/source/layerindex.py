@@ -57,6 +57,9 @@ _SPOOL = 4 * 1024 * 1024
 """Bytes of packed entries held in memory before a table moves to an unlinked temp file."""
 _CHUNK = 1024 * 1024
 
+Row = tuple[bytes, str, int, int, int, int, bytes]
+"""An entry's fields, path and link as UTF-8 bytes (surrogates passed): see `EntryTable.rows`."""
+
 
 class EntryTable:
     """A layer's entries packed one after another in a spooled buffer (in memory up to 4 MiB,
@@ -109,32 +112,45 @@ class EntryTable:
         return self._spool.read(size)
 
     def __iter__(self) -> Iterator[Entry]:
+        for path, kind, size, mode, uid, gid, link in self.rows():
+            yield Entry(
+                path.decode("utf-8", _TEXT),
+                kind,
+                size,
+                mode,
+                uid,
+                gid,
+                link.decode("utf-8", _TEXT) if link else "",
+            )
+
+    def rows(self) -> Iterator[Row]:
+        """Every entry as (path, kind, size, mode, uid, gid, link), path and link as UTF-8
+        bytes (surrogates passed): read straight from the packing, no `Entry` built."""
+        unpack, head, kinds = _RECORD.unpack_from, _RECORD.size, KIND_CODES
         buffer = b""
         pos = number = read_at = 0
         while number < self._count:
-            if len(buffer) - pos < _RECORD.size:
+            if len(buffer) - pos < head:
                 more = self._read(read_at, _CHUNK)
                 read_at += len(more)
                 buffer = buffer[pos:] + more
                 pos = 0
-            if len(buffer) - pos < _RECORD.size:
-                raise ValueError("damaged entry table")
-            kind, mode, size, uid, gid, path_len, link_len = _RECORD.unpack_from(buffer, pos)
-            end = pos + _RECORD.size + path_len + link_len
-            while len(buffer) < end:
-                more = self._read(read_at, max(_CHUNK, end - len(buffer)))
+                if len(buffer) < head:
+                    raise ValueError("damaged entry table")
+            kind, mode, size, uid, gid, path_len, link_len = unpack(buffer, pos)
+            start = pos + head
+            middle = start + path_len
+            pos = middle + link_len
+            while len(buffer) < pos:
+                more = self._read(read_at, max(_CHUNK, pos - len(buffer)))
                 if not more:
                     raise ValueError("damaged entry table")
                 read_at += len(more)
                 buffer += more
             if kind == _ODD:
-                yield self._odd_entry(number)
+                yield entry_row(self._odd_entry(number))
             else:
-                start = pos + _RECORD.size
-                path = buffer[start : start + path_len].decode("utf-8", _TEXT)
-                link = buffer[start + path_len : end].decode("utf-8", _TEXT) if link_len else ""
-                yield Entry(path, KIND_CODES[kind], size, mode, uid, gid, link)
-            pos = end
+                yield buffer[start:middle], kinds[kind], size, mode, uid, gid, buffer[middle:pos]
             number += 1
 
     def _odd_entry(self, number: int) -> Entry:
@@ -194,6 +210,19 @@ class EntryTable:
             pos += _RECORD.size + path_len + link_len
         if pos != len(data):
             raise ValueError("damaged entry table: length mismatch")
+
+
+def entry_row(entry: Entry) -> Row:
+    """An entry as `EntryTable.rows` yields it."""
+    return (
+        entry.path.encode("utf-8", _TEXT),
+        entry.kind,
+        entry.size,
+        entry.mode,
+        entry.uid,
+        entry.gid,
+        entry.link.encode("utf-8", _TEXT),
+    )
 
 
 def entry_fields(entry: Entry) -> tuple[str, str, int, int, int, int, str]:

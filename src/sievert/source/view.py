@@ -5,12 +5,19 @@ from __future__ import annotations
 import posixpath
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
 from sievert.model import FileRecord, LayerInfo, Location
-from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, Entry, LayerIndex
+from sievert.source.layerindex import (
+    KIND_OPAQUE,
+    KIND_WHITEOUT,
+    Entry,
+    LayerIndex,
+    Row,
+    entry_row,
+)
 
 MAX_SYMLINK_HOPS = 40
 
@@ -122,114 +129,195 @@ SPILL_AT = 100_000
 """Paths a view keeps in a dict; past this it moves them to a private on-disk SQLite table, so
 memory stays bounded however many files an image holds."""
 
+_TEXT = "surrogatepass"
+_MARKERS = frozenset((KIND_OPAQUE, KIND_WHITEOUT))
+Stored = tuple[Row, int]
+"""A path's entry (as `EntryTable.rows` gives it) and the index of the layer that wrote it."""
+Drop = Callable[[bytes, bool], None]
+"""Called when a put drops captured data: (path, whether the path's whole subtree goes)."""
+
+
+def _rows(entries: Iterable[Entry]) -> Iterator[Row]:
+    """A layer's entries as rows, straight from a packed table when they are one."""
+    rows = getattr(entries, "rows", None)
+    return rows() if rows is not None else (entry_row(entry) for entry in entries)
+
+
+def _ancestors(path: bytes) -> Iterator[bytes]:
+    """The proper ancestors of a path, nearest first (the root '' excluded)."""
+    parent = path.rpartition(b"/")[0]
+    while parent:
+        yield parent
+        parent = parent.rpartition(b"/")[0]
+
 
 class _DictRecords:
-    """path -> (entry, layer index) in memory."""
+    """path -> (row, layer index) in memory; also every directory some path lies under, so
+    removing a file's (absent) children does not scan the whole map."""
 
     def __init__(self) -> None:
-        self._map: dict[str, tuple[Entry, int]] = {}
+        self._map: dict[bytes, Stored] = {}
+        self._parents: set[bytes] = set()
+        """A superset of the proper ancestors of the mapped paths."""
 
-    def get(self, path: str) -> tuple[Entry, int] | None:
+    def get(self, path: bytes) -> Stored | None:
         return self._map.get(path)
 
-    def put(self, entry: Entry, layer: int) -> None:
-        self._map[entry.path] = (entry, layer)
+    def put_rows(
+        self, index: int, rows: Iterator[Row], captured: set[bytes], drop: Drop, limit: int
+    ) -> bool:
+        """Put rows one after another (markers skipped: applied before); False as soon as more
+        than `limit` paths are held (the rest of `rows` is left to a store on disk)."""
+        records, parents = self._map, self._parents
+        for row in rows:
+            kind = row[1]
+            if kind in _MARKERS:
+                continue
+            path = row[0]
+            if kind != "dir":
+                if path in captured:
+                    drop(path, False)
+                old = records.get(path)
+                if old is not None and old[0][1] == "dir":
+                    self.remove(path)
+                    self.remove_children(path)
+                    drop(path, True)
+            records[path] = (row, index)
+            parent = path.rpartition(b"/")[0]
+            if parent not in parents:
+                parents.add(parent)
+                parents.update(_ancestors(parent))
+            if len(records) > limit:
+                return False
+        return True
 
-    def remove(self, path: str) -> None:
+    def remove(self, path: bytes) -> None:
         self._map.pop(path, None)
 
-    def remove_children(self, path: str) -> None:
-        prefix = path + "/" if path else ""
+    def remove_children(self, path: bytes) -> None:
+        if path and path not in self._parents:
+            return  # nothing lies under it
+        prefix = path + b"/" if path else b""
         for doomed in [p for p in self._map if p.startswith(prefix) and p != path]:
             del self._map[doomed]
 
     def __len__(self) -> int:
         return len(self._map)
 
-    def values(self) -> Iterator[tuple[Entry, int]]:
+    def values(self) -> Iterator[Stored]:
         return iter(self._map.values())
 
 
-_TEXT = "surrogatepass"
 _INT64 = range(-(2**63), 2**63)
+_BATCH = 1024
+_FILTER_SLOTS = 1 << 21
+"""Slots of the filter of directory paths a spilled view keeps (2 MiB whatever the count, once
+it holds a directory)."""
 
 
 def _to_sql(number: int) -> int | str:
     return number if number in _INT64 else str(number)
 
 
-class _SqlRecords:
-    """path -> (entry, layer index) in a private temporary SQLite database (deleted on close;
-    its page cache bounded), for views with more paths than `SPILL_AT`."""
+def _sql_row(row: Row, layer: int) -> tuple[object, ...]:
+    path, kind, size, mode, uid, gid, link = row
+    return path, kind, _to_sql(size), _to_sql(mode), _to_sql(uid), _to_sql(gid), link, layer
 
-    def __init__(self, items: Iterator[tuple[Entry, int]]) -> None:
+
+class _SqlRecords:
+    """path -> (row, layer index) in a private temporary SQLite database (deleted on close;
+    its page cache bounded), for views with more paths than `SPILL_AT`.
+
+    Rows go in by batches of plain inserts; a put that may replace a directory (a fixed-size
+    filter of directory paths says so) first flushes the batch and looks the path up, so the
+    answers are those of putting the rows one by one.
+    """
+
+    def __init__(self, items: Iterator[Stored]) -> None:
         self._db = sqlite3.connect("", isolation_level=None)
         self._db.execute("PRAGMA cache_size = -8192")  # KiB
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
         self._db.execute(
-            "CREATE TABLE r (path BLOB PRIMARY KEY, layer INT, kind TEXT, size, mode INT, "
-            "uid, gid, link BLOB) WITHOUT ROWID"
+            "CREATE TABLE r (path BLOB PRIMARY KEY, kind TEXT, size, mode INT, uid, gid, "
+            "link BLOB, layer INT) WITHOUT ROWID"
         )
         self._db.execute("BEGIN")
-        self._db.executemany(
-            "INSERT OR REPLACE INTO r VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (self._row(entry, layer) for entry, layer in items),
-        )
+        self._dirs = bytearray()
+        """Two slots per directory path put (by its hash): 0 in either means not a directory
+        (empty while no directory was put)."""
+        rows = []
+        for row, layer in items:
+            if row[1] == "dir":
+                self._mark_dir(row[0])
+            rows.append(_sql_row(row, layer))
+        self._db.executemany(f"INSERT INTO r VALUES ({', '.join('?' * 8)})", rows)
+
+    def _mark_dir(self, path: bytes) -> None:
+        if not self._dirs:
+            self._dirs += bytes(_FILTER_SLOTS)  # in place: put_rows holds the same object
+        number = hash(path)
+        self._dirs[number % _FILTER_SLOTS] = self._dirs[(number >> 32) % _FILTER_SLOTS] = 1
+
+    def _insert(self, batch: list[Row], layer: int) -> None:
+        sql = f"INSERT OR REPLACE INTO r VALUES ({', '.join('?' * 7)}, {int(layer)})"
+        try:
+            self._db.executemany(sql, batch)
+        except OverflowError:  # a number past SQLite's integers: as text, the batch again
+            self._db.executemany(sql, [_sql_row(row, layer)[:7] for row in batch])
+
+    def put_rows(self, index: int, rows: Iterator[Row], captured: set[bytes], drop: Drop) -> None:
+        """Put rows as if one after another (markers skipped: applied before)."""
+        dirs, slots = self._dirs, _FILTER_SLOTS
+        batch: list[Row] = []
+        for row in rows:
+            kind = row[1]
+            if kind in _MARKERS:
+                continue
+            path = row[0]
+            if kind == "dir":
+                self._mark_dir(path)
+            else:
+                if path in captured:
+                    drop(path, False)
+                number = hash(path)
+                if dirs and dirs[number % slots] and dirs[(number >> 32) % slots]:
+                    self._insert(batch, index)
+                    batch = []
+                    old = self.get(path)
+                    if old is not None and old[0][1] == "dir":
+                        self.remove(path)
+                        self.remove_children(path)
+                        drop(path, True)
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                self._insert(batch, index)
+                batch = []
+        self._insert(batch, index)
 
     @staticmethod
-    def _row(entry: Entry, layer: int) -> tuple[object, ...]:
-        return (
-            entry.path.encode("utf-8", _TEXT),
-            layer,
-            entry.kind,
-            _to_sql(entry.size),
-            entry.mode,
-            _to_sql(entry.uid),
-            _to_sql(entry.gid),
-            entry.link.encode("utf-8", _TEXT),
-        )
+    def _stored(found: tuple[Any, ...]) -> Stored:
+        path, kind, size, mode, uid, gid, link, layer = found
+        return (path, kind, int(size), int(mode), int(uid), int(gid), link), layer
 
-    @staticmethod
-    def _entry(row: tuple[Any, ...]) -> tuple[Entry, int]:
-        path, layer, kind, size, mode, uid, gid, link = row
-        entry = Entry(
-            path.decode("utf-8", _TEXT),
-            kind,
-            int(size),
-            mode,
-            int(uid),
-            int(gid),
-            link.decode("utf-8", _TEXT),
-        )
-        return entry, layer
+    def get(self, path: bytes) -> Stored | None:
+        found = self._db.execute("SELECT * FROM r WHERE path = ?", (path,)).fetchone()
+        return None if found is None else self._stored(found)
 
-    def get(self, path: str) -> tuple[Entry, int] | None:
-        row = self._db.execute(
-            "SELECT * FROM r WHERE path = ?", (path.encode("utf-8", _TEXT),)
-        ).fetchone()
-        return None if row is None else self._entry(row)
+    def remove(self, path: bytes) -> None:
+        self._db.execute("DELETE FROM r WHERE path = ?", (path,))
 
-    def put(self, entry: Entry, layer: int) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO r VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._row(entry, layer)
-        )
-
-    def remove(self, path: str) -> None:
-        self._db.execute("DELETE FROM r WHERE path = ?", (path.encode("utf-8", _TEXT),))
-
-    def remove_children(self, path: str) -> None:
+    def remove_children(self, path: bytes) -> None:
         if not path:
             self._db.execute("DELETE FROM r WHERE path != x''")
             return
-        low, high = (path + "/").encode("utf-8", _TEXT), (path + "0").encode("utf-8", _TEXT)
-        self._db.execute("DELETE FROM r WHERE path >= ? AND path < ?", (low, high))
+        self._db.execute("DELETE FROM r WHERE path >= ? AND path < ?", (path + b"/", path + b"0"))
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM r").fetchone()[0])
 
-    def values(self) -> Iterator[tuple[Entry, int]]:
-        return (self._entry(row) for row in self._db.execute("SELECT * FROM r"))
+    def values(self) -> Iterator[Stored]:
+        return (self._stored(found) for found in self._db.execute("SELECT * FROM r"))
 
     def close(self) -> None:
         self._db.close()
@@ -238,14 +326,15 @@ class _SqlRecords:
 class FileView:
     """Squashed view of an image's layers, built one layer at a time with `apply`.
 
-    Holds one record per path: in a dict up to `spill_at` paths, then in a private on-disk
-    SQLite table (the same answers, memory no longer growing with the file count).
+    Holds one record per path, as the packed layer tables give it (no object per field): in a
+    dict up to `spill_at` paths, then in a private on-disk SQLite table (the same answers,
+    memory no longer growing with the file count).
     """
 
     def __init__(self, layers: Sequence[LayerInfo] = (), spill_at: int = SPILL_AT) -> None:
         self._layers = tuple(layers)
         self._records: _DictRecords | _SqlRecords = _DictRecords()
-        """path -> (entry, layer index); FileRecords are built only when asked for."""
+        """path -> (row, layer index); FileRecords are built only when asked for."""
         self._spill_at = spill_at
         self._contents: dict[str, bytes] = {}
         self._extracts: dict[str, dict[str, bytes]] = {}
@@ -260,7 +349,8 @@ class FileView:
 
     # building -----------------------------------------------------------------------------
     def apply(self, index: int, layer: LayerIndex) -> None:
-        """Apply one layer on top.
+        """Apply one layer on top: its whiteouts and opaque directories first, then its entries
+        in order (a file, link or device put over a directory removes the directory's tree).
 
         `data_changed` then holds the paths whose captured bytes or extractor summaries
         changed: what catalogers can see.
@@ -268,45 +358,47 @@ class FileView:
         self.data_changed = set(layer.contents) | set(layer.extracts)
         before = set(self._contents) | set(self._extracts)
         markers = getattr(layer.entries, "markers", None)  # a packed table counts them
-        for entry in layer.entries if markers is None or markers else ():
-            if entry.kind == KIND_OPAQUE:
-                self._delete_children(entry.path)
-            elif entry.kind == KIND_WHITEOUT:
-                self._delete(entry.path)
-        records = self._records
-        spill = self._spill_at if isinstance(records, _DictRecords) else 0
-        for entry in layer.entries:
-            if entry.kind in (KIND_OPAQUE, KIND_WHITEOUT):
-                continue
-            if entry.kind != "dir":
-                self._contents.pop(entry.path, None)
-                self._extracts.pop(entry.path, None)
-                old = records.get(entry.path)
-                if old is not None and old[0].kind == "dir":
-                    self._delete(entry.path)
-            records.put(entry, index)
-            if spill and len(records) > spill:
-                records = self._records = _SqlRecords(records.values())
-                spill = 0
-        for path, data in layer.contents.items():
-            self._contents[path] = data
-        for path, summaries in layer.extracts.items():
-            self._extracts[path] = summaries
+        for path, kind, *_ in _rows(layer.entries) if markers is None or markers else ():
+            if kind == KIND_OPAQUE:
+                self._delete_children(path)
+            elif kind == KIND_WHITEOUT:
+                self._delete(path)
+        captured = {path.encode("utf-8", _TEXT) for path in before}
+        rows = _rows(layer.entries)
+        memory = self._records
+        if isinstance(memory, _DictRecords) and not memory.put_rows(
+            index, rows, captured, self._drop, self._spill_at
+        ):
+            self._records = _SqlRecords(memory.values())  # then the rest of the layer
+        if isinstance(self._records, _SqlRecords):
+            self._records.put_rows(index, rows, captured, self._drop)
+        self._contents.update(layer.contents)
+        self._extracts.update(layer.extracts)
         self.data_changed |= before - set(self._contents) - set(self._extracts)
         self.applied = index
 
-    def _delete(self, path: str) -> None:
+    def _delete(self, path: bytes) -> None:
         self._records.remove(path)
-        self._contents.pop(path, None)
-        self._extracts.pop(path, None)
-        self._delete_children(path)
-
-    def _delete_children(self, path: str) -> None:
         self._records.remove_children(path)
-        prefix = path + "/" if path else ""
-        for doomed in [p for p in self._contents if p.startswith(prefix) and p != path]:
+        self._drop(path, True)
+
+    def _delete_children(self, path: bytes) -> None:
+        self._records.remove_children(path)
+        self._drop_children(path.decode("utf-8", _TEXT))
+
+    def _drop(self, path: bytes, tree: bool) -> None:
+        """Forget the captured data at a path (and under it, when `tree`)."""
+        name = path.decode("utf-8", _TEXT)
+        self._contents.pop(name, None)
+        self._extracts.pop(name, None)
+        if tree:
+            self._drop_children(name)
+
+    def _drop_children(self, name: str) -> None:
+        prefix = name + "/" if name else ""
+        for doomed in [p for p in self._contents if p.startswith(prefix) and p != name]:
             del self._contents[doomed]
-        for doomed in [p for p in self._extracts if p.startswith(prefix) and p != path]:
+        for doomed in [p for p in self._extracts if p.startswith(prefix) and p != name]:
             del self._extracts[doomed]
 
     # reading ------------------------------------------------------------------------------
@@ -315,12 +407,15 @@ class FileView:
 
     def records(self) -> Iterator[FileRecord]:
         """Every path of the squashed view."""
-        return (_file_record(entry, index) for entry, index in self._records.values())
+        return (_file_record(row, index) for row, index in self._records.values())
 
     def record(self, path: str) -> FileRecord | None:
         """The entry at a path (not following symlinks)."""
-        found = self._records.get(normalize(path))
+        found = self._get(normalize(path))
         return None if found is None else _file_record(*found)
+
+    def _get(self, path: str) -> Stored | None:
+        return self._records.get(path.encode("utf-8", _TEXT))
 
     def exists(self, path: str) -> bool:
         """Whether the path exists after symlink resolution."""
@@ -346,9 +441,9 @@ class FileView:
             return None
         data = self._contents.get(real)
         if data is None:
-            found = self._records.get(real)
-            if found is not None and found[0].kind == "hardlink":
-                return self._contents.get(found[0].link)
+            found = self._get(real)
+            if found is not None and found[0][1] == "hardlink":
+                return self._contents.get(found[0][6].decode("utf-8", _TEXT))
         return data
 
     def read_text(self, path: str) -> str | None:
@@ -368,18 +463,17 @@ class FileView:
                     done.pop()
                 continue
             candidate = "/".join([*done, part])
-            found = self._records.get(candidate)
-            record = found[0] if found is not None else None
-            if record is None:
+            found = self._get(candidate)
+            if found is None:
                 if not parts:
                     return None
                 done.append(part)  # a parent directory the layer tars never listed
                 continue
-            if record.kind == "symlink":
+            if found[0][1] == "symlink":
                 hops += 1
                 if hops > MAX_SYMLINK_HOPS:
                     return None
-                target = record.link
+                target = found[0][6].decode("utf-8", _TEXT)
                 if target.startswith("/"):
                     done = []
                 parts = [p for p in target.split("/") if p and p != "."] + parts
@@ -390,7 +484,7 @@ class FileView:
     def location(self, path: str) -> Location:
         """Where a path is, with the layer that last wrote it."""
         norm = normalize(path)
-        found = self._records.get(norm)
+        found = self._get(norm)
         index = found[1] if found is not None else -1
         if 0 <= index < len(self._layers):
             layer = self._layers[index]
@@ -398,10 +492,10 @@ class FileView:
         return Location("/" + norm, index)
 
 
-def _file_record(entry: Entry, index: int) -> FileRecord:
-    return FileRecord(
-        entry.path, entry.kind, entry.size, entry.mode, entry.uid, entry.gid, entry.link, index
-    )
+def _file_record(row: Row, index: int) -> FileRecord:
+    path, kind, size, mode, uid, gid, link = row
+    text = "utf-8", _TEXT
+    return FileRecord(path.decode(*text), kind, size, mode, uid, gid, link.decode(*text), index)
 
 
 def normalize(path: str) -> str:
