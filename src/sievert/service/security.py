@@ -66,13 +66,20 @@ class VerifiedTokens:
     def _key(text: str, secret_hash: str) -> str:
         return hashlib.sha256(f"{secret_hash}\n{text}".encode()).hexdigest()
 
-    def verify(self, text: str, secret_hash: str) -> bool:
-        """Whether the text matches the stored hash."""
+    def known(self, text: str, secret_hash: str) -> bool:
+        """Whether the text was already verified against this hash (no argon2 run)."""
         key = self._key(text, secret_hash)
         with self._lock:
             if key in self._seen:
                 self._seen.move_to_end(key)
                 return True
+        return False
+
+    def verify(self, text: str, secret_hash: str) -> bool:
+        """Whether the text matches the stored hash."""
+        if self.known(text, secret_hash):
+            return True
+        key = self._key(text, secret_hash)
         try:
             _HASHER.verify(secret_hash, text)
         except (VerificationError, InvalidHashError):

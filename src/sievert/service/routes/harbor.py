@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sievert import vulndb
 from sievert.errors import SievertError
 from sievert.service import harbor
-from sievert.service.deps import Analyst, Reader, ServicesDep, SessionDep, read_bounded
+from sievert.service.deps import (
+    Analyst,
+    Reader,
+    Services,
+    ServicesDep,
+    SessionDep,
+    read,
+    read_bounded,
+)
 from sievert.service.models import HarborScan, Image, ImageReport
 from sievert.service.routes.images import queue
 
@@ -77,39 +87,57 @@ async def harbor_scan(
 
 
 @router.get("/scan/{scan_request_id}/report")
-def harbor_report(
+async def harbor_report(
     scan_request_id: str,
     services: ServicesDep,
-    session: SessionDep,
     _: Reader,
     accept: Annotated[str, Header()] = "",
     sbom_media_type: Annotated[str, Query()] = "",
 ) -> Response:
     """The report (200), not ready yet (302 with Refresh-After and Retry-After), failed (500)."""
-    scan = session.get(HarborScan, scan_request_id)
-    if scan is None:
-        return _error(404, f"no scan request {scan_request_id}")
+    kind, refused = "", None
     try:
         kind = harbor.report_kind(accept, sbom_media_type)
     except harbor.HarborRequestError as exc:
-        return _error(exc.status, str(exc))
+        refused = exc
+    request = _ReportRequest(scan_request_id, kind, accept, sbom_media_type, refused)
+    return await read(services, lambda session: _answer_report(session, services, request))
+
+
+@dataclass(frozen=True)
+class _ReportRequest:
+    scan_id: str
+    kind: str
+    accept: str
+    sbom_media_type: str
+    refused: harbor.HarborRequestError | None
+
+
+def _answer_report(session: Session, services: Services, request: _ReportRequest) -> Response:
+    scan = session.get(HarborScan, request.scan_id)
+    if scan is None:
+        return _error(404, f"no scan request {request.scan_id}")
+    if request.refused is not None:
+        return _error(request.refused.status, str(request.refused))
     image = session.get(Image, scan.image_id)
     if image is None:
-        return _error(404, f"the image of scan request {scan_request_id} was deleted")
+        return _error(404, f"the image of scan request {request.scan_id} was deleted")
     if image.status in ("queued", "analysing"):
         wait = str(services.settings.harbor_refresh)
         return Response(status_code=302, headers={"Refresh-After": wait, "Retry-After": wait})
     if image.status == "failed":
         return _error(500, f"the scan failed: {image.reason}")
-    key = (scan.id, str(image.id), str(image.updated_at), image.db_built, kind,
-           harbor.normalise_mime(accept), sbom_media_type)  # fmt: skip
+    key = (scan.id, str(image.id), str(image.updated_at), image.db_built, request.kind,
+           harbor.normalise_mime(request.accept), request.sbom_media_type)  # fmt: skip
     cached = services.harbor_reports.get(key)
     if cached is not None:
         return Response(cached[0], media_type=cached[1])
     report = session.get(ImageReport, image.id)
     if report is None:
         return _error(500, "the analysis result is missing")
-    answer = _report(kind, accept, report.document, scan.artifact, sbom_media_type)
+    answer = _report(
+        request.kind, request.accept, report.document, scan.artifact, request.sbom_media_type
+    )
     if answer.status_code == 200 and answer.media_type:
         services.harbor_reports.put(key, bytes(answer.body), answer.media_type)
     return answer

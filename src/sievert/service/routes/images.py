@@ -15,7 +15,15 @@ from sievert.errors import SievertError
 from sievert.model.reference import parse_reference
 from sievert.report.sbom_input import parse_sbom
 from sievert.service.analysis import storage_temp
-from sievert.service.deps import Admin, Analyst, Reader, Services, ServicesDep, SessionDep
+from sievert.service.deps import (
+    Admin,
+    Analyst,
+    Reader,
+    Services,
+    ServicesDep,
+    SessionDep,
+    read,
+)
 from sievert.service.fleet import running_image
 from sievert.service.models import (
     Certification,
@@ -237,8 +245,8 @@ def _filtered(
 
 
 @router.get("", response_model=Page[ImageOut])
-def list_images(
-    session: SessionDep,
+async def list_images(
+    services: ServicesDep,
     _: Reader,
     status: Annotated[str, Query(pattern="^(|queued|analysing|analysed|failed)$")] = "",
     source: Annotated[str, Query(pattern="^(|registry|archive|sbom|client)$")] = "",
@@ -249,7 +257,8 @@ def list_images(
 ) -> Response:
     """Images, newest first, filtered by status, source, reference substring or digest."""
     where = _filtered(select(Image.id), status, source, reference, digest).whereclause
-    return image_page(session, true() if where is None else where, limit, offset)
+    clause = true() if where is None else where
+    return await read(services, lambda session: image_page(session, clause, limit, offset))
 
 
 @router.get("/{image_id}")
@@ -328,9 +337,9 @@ VULN_PAGE = Page[VulnOut]
 
 
 @router.get("/{image_id}/vulnerabilities", response_model=Page[VulnOut])
-def list_vulnerabilities(
+async def list_vulnerabilities(
     image_id: int,
-    session: SessionDep,
+    services: ServicesDep,
     _: Reader,
     severity: Annotated[
         str, Query(pattern="^(|critical|high|medium|low|negligible|unknown)$")
@@ -341,8 +350,6 @@ def list_vulnerabilities(
     offset: Offset = 0,
 ) -> Response:
     """The image's vulnerabilities (riskiest first), each with the layer that brought it."""
-    if session.scalar(select(Image.id).where(Image.id == image_id)) is None:
-        raise HTTPException(404, f"no image {image_id}")
     where = [ImageVuln.image_id == image_id]
     if severity:
         where.append(func.lower(ImageVuln.severity) == severity)
@@ -350,6 +357,15 @@ def list_vulnerabilities(
         where.append(ImageVuln.fix_state == fix_state)
     if kev is not None:
         where.append(ImageVuln.kev == kev)
+    page = await read(services, lambda session: _vuln_page(session, image_id, where, limit, offset))
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+def _vuln_page(
+    session: Session, image_id: int, where: list[Any], limit: int, offset: int
+) -> Page[VulnOut]:
+    if session.scalar(select(Image.id).where(Image.id == image_id)) is None:
+        raise HTTPException(404, f"no image {image_id}")
     total = session.scalar(select(func.count(ImageVuln.id)).where(*where)) or 0
     rows = session.execute(
         select(*VULN_COLUMNS).where(*where).order_by(ImageVuln.position).limit(limit).offset(offset)
@@ -358,10 +374,9 @@ def list_vulnerabilities(
     items = [
         {**row._asdict(), "layer_created_by": history.get(row.layer_index, "")} for row in rows
     ]
-    page = VULN_PAGE.model_validate(
+    return VULN_PAGE.model_validate(
         {"items": items, "total": total, "limit": limit, "offset": offset}
     )
-    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.get("/{image_id}/checks")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sievert import vulndb
 from sievert.errors import SievertError
 from sievert.report.vulntext import exploitation_json, statement_json, vulnerability_json
-from sievert.service.deps import Reader, ServicesDep, SessionDep
+from sievert.service.deps import Reader, ServicesDep, SessionDep, read
 from sievert.service.models import Image, ImagePackage, ImageVuln
 from sievert.service.routes.images import Limit, Offset, image_page
 from sievert.service.schemas import ImageOut, Page
@@ -88,17 +88,19 @@ def search_vulnerabilities(
 
 
 @router.get("/v1/vulnerabilities/{vuln_id}/images", response_model=Page[ImageOut])
-def images_affected(
-    vuln_id: str, session: SessionDep, _: Reader, limit: Limit = 50, offset: Offset = 0
+async def images_affected(
+    vuln_id: str, services: ServicesDep, _: Reader, limit: Limit = 50, offset: Offset = 0
 ) -> Response:
     """Stored images affected by a vulnerability."""
     ids = select(ImageVuln.image_id).where(ImageVuln.vuln_id == vuln_id).distinct()
-    return image_page(session, Image.id.in_(ids), limit, offset)
+    return await read(
+        services, lambda session: image_page(session, Image.id.in_(ids), limit, offset)
+    )
 
 
 @router.get("/v1/packages/images", response_model=Page[ImageOut])
-def images_with_package(
-    session: SessionDep,
+async def images_with_package(
+    services: ServicesDep,
     _: Reader,
     name: Annotated[str, Query(min_length=1, max_length=500)],
     version: Annotated[str, Query(max_length=200)] = "",
@@ -112,4 +114,5 @@ def images_with_package(
         query = query.where(ImagePackage.version == version)
     if type:
         query = query.where(ImagePackage.type == type)
-    return image_page(session, Image.id.in_(query.distinct()), limit, offset)
+    where = Image.id.in_(query.distinct())
+    return await read(services, lambda session: image_page(session, where, limit, offset))
