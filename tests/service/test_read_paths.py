@@ -5,18 +5,22 @@ read on every request (a revocation holds at once), the API thread limit applied
 from __future__ import annotations
 
 import asyncio
+import json
+import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from sievert.service.analysis import store_result
 from sievert.service.app import create_app
 from sievert.service.certify import stored_result
-from sievert.service.database import Database
+from sievert.service.database import Database, json_text, json_value
+from sievert.service.deps import read
 from sievert.service.harbor import ReportCache
 from sievert.service.models import ApiToken, HarborScan, Image
 from sievert.service.schemas import ImageOut, VulnOut
@@ -156,3 +160,56 @@ def test_api_threads_setting_limits_the_threadpool(
             return to_thread.current_default_thread_limiter().total_tokens
 
     assert asyncio.run(tokens_while_serving()) == 3
+
+
+def test_json_columns_keep_what_orjson_refuses(tmp_path: Path, vuln_db: Path) -> None:
+    """JSON columns go through orjson, and through the stdlib for what orjson refuses: the
+    stored value reads back as the stdlib would have stored it."""
+    db = Database(settings_for(tmp_path, vuln_db))
+    db.migrate()
+    hostile = {"big": 2**70, "lone": "a\udc80b", 3: "int key", "nested": [{"x": 1.5e-7}]}
+    try:
+        with db.session() as session:
+            image = Image(reference="example/json:1", source="archive", summary=hostile)
+            session.add(image)
+            session.flush()
+            image_id = image.id
+        with db.session() as session:
+            stored = session.get(Image, image_id)
+            assert stored is not None
+            assert stored.summary == json.loads(json.dumps(hostile))
+    finally:
+        db.dispose()
+    assert json_value(json_text({"a": [1, None, True]})) == {"a": [1, None, True]}
+    assert json_value(json_text({1: 2})) == {"1": 2}
+
+
+class _ServerDatabase(Database):
+    """A SQLite database standing in for a database server (reads go to worker threads)."""
+
+    @property
+    def inline_reads(self) -> bool:
+        return False
+
+
+def test_reads_run_on_the_event_loop_only_for_sqlite(tmp_path: Path, vuln_db: Path) -> None:
+    settings = settings_for(tmp_path, vuln_db)
+    threads: dict[str, int] = {}
+
+    def where(session: Any) -> int:
+        assert session.scalar(select(func.count(Image.id))) == 0
+        return threading.get_ident()
+
+    async def both() -> None:
+        for name, db in (("sqlite", Database(settings)), ("server", _ServerDatabase(settings))):
+            db.migrate()
+            services = SimpleNamespace(db=db)
+            try:
+                threads[name] = await read(services, where)  # type: ignore[arg-type]
+            finally:
+                db.dispose()
+        threads["loop"] = threading.get_ident()
+
+    asyncio.run(both())
+    assert threads["sqlite"] == threads["loop"]
+    assert threads["server"] != threads["loop"]
