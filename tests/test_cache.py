@@ -9,8 +9,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+import sievert.source.cache as cache_module
 from sievert.model import Notice
-from sievert.source.cache import CACHE_FILE, LayerCache
+from sievert.source.cache import CACHE_FILE, TOUCH_AFTER, LayerCache
 from sievert.source.capture import CaptureSpec
 from sievert.source.layerindex import KIND_WHITEOUT, Entry, LayerIndex
 
@@ -47,19 +50,64 @@ def test_key_includes_the_capture_spec_version(tmp_path: Path) -> None:
     assert cache.get("sha256:2", SPEC) is None
 
 
-def test_eviction_drops_least_recently_used(tmp_path: Path) -> None:
+class Clock:
+    """A settable `time.time` for the cache module."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_eviction_drops_least_recently_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(cache_module.time, "time", clock)
     big = bytes(range(256)) * 400  # ~100 KiB, little compression
     size = len(make_index("x", big).to_bytes())
     cache = LayerCache(tmp_path, max_bytes=int(size * 2.5))
     for name in ("a", "b"):
         cache.put(name, SPEC, make_index(name, big + name.encode()))
-        time.sleep(0.01)
+        clock.now += TOUCH_AFTER
     assert cache.get("a", SPEC) is not None  # a is now more recent than b
-    time.sleep(0.01)
+    clock.now += 1
     cache.put("c", SPEC, make_index("c", big + b"c"))
     assert cache.get("b", SPEC) is None
     assert cache.get("a", SPEC) is not None
     assert cache.get("c", SPEC) is not None
+
+
+def last_used(directory: Path, key: str) -> float:
+    """The last_used column of one layer row, read directly."""
+    db = sqlite3.connect(directory / CACHE_FILE)
+    try:
+        return float(db.execute("SELECT last_used FROM layers WHERE key = ?", (key,)).fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_read_records_its_use_to_the_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read within TOUCH_AFTER of the last use writes nothing (a rescan stays read-only);
+    a later one moves the row up the LRU order; a clock set back is corrected."""
+    clock = Clock()
+    monkeypatch.setattr(cache_module.time, "time", clock)
+    cache = LayerCache(tmp_path)
+    cache.put("a", SPEC, make_index("a"))
+    key = LayerCache.key("a", SPEC)
+    clock.now += TOUCH_AFTER - 1
+    assert cache.get("a", SPEC) is not None
+    assert last_used(tmp_path, key) == 1_000_000.0
+    clock.now += 1
+    assert cache.get("a", SPEC) is not None
+    assert last_used(tmp_path, key) == clock.now
+    clock.now -= 3600
+    assert cache.get("a", SPEC) is not None
+    assert last_used(tmp_path, key) == clock.now
+    cache.close()
 
 
 def test_a_damaged_row_is_dropped_not_fatal(tmp_path: Path) -> None:

@@ -289,3 +289,33 @@ def test_registry_maps_ecosystems(ecosystem: str, scheme: str) -> None:
 def test_unknown_ecosystem_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="cobol"):
         compare("cobol", "1", "2")
+
+
+@pytest.mark.parametrize(("ecosystem", "rows"), TABLES.items())
+def test_order_key_agrees_with_compare(ecosystem: str, rows: list[tuple[str, str, int]]) -> None:
+    """Ranges compare order keys: for every pair of a table, keys order as `compare` does,
+    whether the scheme has its own key or compares through `compare`."""
+    scheme = scheme_for(ecosystem)
+    key = scheme.order_key()
+    versions = sorted({v for a, b, _ in rows for v in (a, b)})
+    for a in versions:
+        for b in versions:
+            want = scheme.compare(a, b)
+            assert (key(a) > key(b)) - (key(a) < key(b)) == want, (a, b)
+            assert (key(a) == key(b)) == (want == 0), (a, b)
+
+
+KEYED = [(eco, version) for eco, version in INVALID if scheme_for(eco).key is not None]
+
+
+def test_the_common_schemes_have_their_own_key() -> None:
+    assert {scheme_for(eco).name for eco, _ in KEYED} == {"dpkg", "pep440", "semver", "go", "nuget"}
+
+
+@pytest.mark.parametrize(("ecosystem", "version"), KEYED)
+def test_order_key_refuses_what_check_refuses(ecosystem: str, version: str) -> None:
+    """A scheme's own key raises VersionError where `check` does."""
+    key = scheme_for(ecosystem).key
+    assert key is not None
+    with pytest.raises(VersionError):
+        key(version)

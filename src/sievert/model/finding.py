@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sievert.model.advice import BaseAdvice
-from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
-from sievert.model.inventory import Inventory, Notice
-from sievert.model.package import Package
-from sievert.model.policy import PolicyVerdict
-from sievert.model.severity import Severity
-from sievert.model.vuln import Affected, Vulnerability
+if TYPE_CHECKING:  # annotations only: a scan without checks, policy or advice builds none of them
+    from sievert.model.advice import BaseAdvice
+    from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
+    from sievert.model.inventory import Inventory, Notice
+    from sievert.model.package import Package
+    from sievert.model.policy import PolicyVerdict
+    from sievert.model.severity import Severity
+    from sievert.model.vuln import Affected, Vulnerability
 
 
 @dataclass(frozen=True, slots=True)

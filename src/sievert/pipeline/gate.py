@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sievert.errors import UsageError
-from sievert.model.finding import ScanResult
-from sievert.model.image import ImageMetadata
-from sievert.model.policy import STOP, WARN, PolicyVerdict
 from sievert.model.severity import Severity
 from sievert.model.vuln import FIXED
 from sievert.source.base import SourceOptions
 from sievert.source.detect import open_target, split_prefix
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the policy model loads with a policy (see `decide`)
     from sievert.checks.dockerfile.syntax import Dockerfile
+    from sievert.model.finding import ScanResult
+    from sievert.model.image import ImageMetadata
+    from sievert.model.policy import PolicyVerdict
     from sievert.policy import BaseImage, PolicyDocument, VexDocument
 
 
@@ -195,10 +195,13 @@ def decide(result: ScanResult, gate: Gate) -> Decision:
     reasons: list[str] = []
     failed = False
     verdict = result.verdict
-    if verdict is not None and verdict.action in (STOP, WARN):
-        rules = ", ".join(r.rule_id for r in verdict.triggered if r.action == verdict.action)
-        reasons.append(f"policy {verdict.policy}: {verdict.action} ({rules})")
-        failed = verdict.action == STOP
+    if verdict is not None:
+        from sievert.model.policy import STOP, WARN
+
+        if verdict.action in (STOP, WARN):
+            rules = ", ".join(r.rule_id for r in verdict.triggered if r.action == verdict.action)
+            reasons.append(f"policy {verdict.policy}: {verdict.action} ({rules})")
+            failed = verdict.action == STOP
     threshold = gate.options.fail_on
     if threshold is not None and exceeds(result, threshold):
         reasons.append(f"findings at or above {threshold} remain (--fail-on)")

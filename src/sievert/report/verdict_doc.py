@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sievert.model.policy import FindingRef, PolicyVerdict
+if TYPE_CHECKING:
+    from sievert.model.policy import FindingRef, PolicyVerdict
 
 
 def _ref(ref: FindingRef) -> dict[str, str]:

@@ -32,6 +32,9 @@ DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
 CACHE_FILE = "layers.sqlite"
 OPEN_ATTEMPTS = 40
 """Tries to open a cache another process is creating (about 40 s in all)."""
+TOUCH_AFTER = 60.0
+"""Seconds a row's last use may lag before a read records it again: least-recently-used order
+kept to the minute, so a rescan reads the cache without a write (and its WAL checkpoint)."""
 
 
 class LayerCache:
@@ -95,15 +98,15 @@ class LayerCache:
     def get(self, diff_id: str, spec: CaptureSpec) -> LayerIndex | None:
         """The cached index, or None (a damaged row is dropped)."""
         key = self.key(diff_id, spec)
-        data = self._data("layers", key)
-        if data is None:
+        row = self._row("layers", key)
+        if row is None:
             return None
         try:
-            index = LayerIndex.from_bytes(data)
+            index = LayerIndex.from_bytes(row[0])
         except ValueError:
             self._execute("DELETE FROM layers WHERE key = ?", (key,))
             return None
-        self._touch("layers", key)
+        self._touch("layers", key, row[1])
         return index
 
     def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
@@ -112,24 +115,30 @@ class LayerCache:
 
     def get_analysis(self, key: str) -> bytes | None:
         """The stored analysis under key (what the caller stored, unread), or None."""
-        data = self._data("analyses", key)
-        if data is not None:
-            self._touch("analyses", key)
-        return data
+        row = self._row("analyses", key)
+        if row is None:
+            return None
+        self._touch("analyses", key, row[1])
+        return row[0]
 
     def put_analysis(self, key: str, data: bytes) -> None:
         """Store an analysis, then evict least-recently-used rows over the size bound."""
         self._store("analyses", key, data)
 
-    def _data(self, table: str, key: str) -> bytes | None:
+    def _row(self, table: str, key: str) -> tuple[bytes, float] | None:
+        """(data, last_used) of a row, or None."""
+        sql = f"SELECT data, last_used FROM {table} WHERE key = ?"
         try:
-            row = self._db.execute(f"SELECT data FROM {table} WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute(sql, (key,)).fetchone()
         except sqlite3.Error as exc:
             raise CacheError(f"layer cache {self.path}: {exc}") from exc
-        return None if row is None else bytes(row[0])
+        return None if row is None else (bytes(row[0]), float(row[1]))
 
-    def _touch(self, table: str, key: str) -> None:
-        self._execute(f"UPDATE {table} SET last_used = ? WHERE key = ?", (time.time(), key))
+    def _touch(self, table: str, key: str, last_used: float) -> None:
+        """Record a use, unless the row was used within TOUCH_AFTER seconds."""
+        now = time.time()
+        if not 0 <= now - last_used < TOUCH_AFTER:
+            self._execute(f"UPDATE {table} SET last_used = ? WHERE key = ?", (now, key))
 
     def _store(self, table: str, key: str, data: bytes) -> None:
         self._execute(

@@ -17,6 +17,14 @@ class Scheme:
     name: str
     compare: Callable[[str, str], int]
     check: Callable[[str], Any]
+    key: Callable[[str], Any] | None = None
+    """An order key, when the scheme has one: `compare(a, b) == cmp(key(a), key(b))` for
+    every pair, and `key` raises VersionError where `check` does. Ranges are then evaluated
+    by comparing keys, each version parsed once."""
+
+    def order_key(self) -> Callable[[str], Any]:
+        """`key`, or keys that compare through `compare` (each comparison parses both)."""
+        return self.key or functools.cmp_to_key(self.compare)
 
     def sort_key(self) -> Callable[[str], Any]:
         """A key function for `sorted()` that orders version strings by this scheme."""

@@ -39,4 +39,4 @@ def compare(a: str, b: str) -> int:
     return cmp(parse(a), parse(b))
 
 
-SCHEME = Scheme(NAME, compare, parse)
+SCHEME = Scheme(NAME, compare, parse, key=parse)

@@ -13,8 +13,9 @@ cannot parse is skipped with a reason, never fatal.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sievert.errors import VersionError
 from sievert.model.vuln import RangeEvent, VersionRange
@@ -106,34 +107,36 @@ def _is_zero(event: RangeEvent) -> bool:
     return event.kind == INTRODUCED and event.version == "0"
 
 
-def _event_order(scheme: Scheme, a: RangeEvent, b: RangeEvent) -> int:
-    """Sort order of events: `introduced: "0"` first, then by version."""
-    if _is_zero(a) or _is_zero(b):
-        return int(_is_zero(b)) - int(_is_zero(a))
-    return scheme.compare(a.version, b.version)
+Key = Callable[[str], Any]
+"""A scheme's order key (`Scheme.order_key`): versions compare as their keys do."""
 
 
-def _below_limits(scheme: Scheme, version: str, events: Sequence[RangeEvent]) -> bool:
+def _event_key(key: Key, event: RangeEvent) -> tuple[Any, ...]:
+    """Sort key of events: `introduced: "0"` first, then by version."""
+    return (0,) if _is_zero(event) else (1, key(event.version))
+
+
+def _below_limits(key: Key, version: Any, events: Sequence[RangeEvent]) -> bool:
     limits = [e.version for e in events if e.kind == LIMIT]
-    return not limits or any(lim == "*" or scheme.compare(version, lim) < 0 for lim in limits)
+    return not limits or any(lim == "*" or version < key(lim) for lim in limits)
 
 
-def _is_on(scheme: Scheme, version: str, event: RangeEvent) -> bool | None:
+def _is_on(key: Key, version: Any, event: RangeEvent) -> bool | None:
     """True/False when this event switches the state at this version, None when not."""
     if event.kind == INTRODUCED:
-        return True if _is_zero(event) or scheme.compare(version, event.version) >= 0 else None
-    if event.kind == FIXED and scheme.compare(version, event.version) >= 0:
+        return True if _is_zero(event) or version >= key(event.version) else None
+    if event.kind == FIXED and version >= key(event.version):
         return False
-    if event.kind == LAST_AFFECTED and scheme.compare(version, event.version) > 0:
+    if event.kind == LAST_AFFECTED and version > key(event.version):
         return False
     return None
 
 
-def _walk(scheme: Scheme, version: str, ordered: Sequence[RangeEvent]) -> int | None:
+def _walk(key: Key, version: Any, ordered: Sequence[RangeEvent]) -> int | None:
     """Index of the `introduced` event opening the interval holding version, or None."""
     opened: int | None = None
     for position, event in enumerate(ordered):
-        state = _is_on(scheme, version, event)
+        state = _is_on(key, version, event)
         if state is not None:
             opened = position if state else None
     return opened
@@ -150,11 +153,13 @@ def _range_hit(scheme: Scheme, version: str, index: int, rng: VersionRange) -> R
     except VersionError as err:
         raise _SkipError(f"range {index} skipped: installed {err}") from None
     _check_events(order, index, rng.events)
-    if not _below_limits(order, version, rng.events):
+    key = order.order_key()  # every version is valid now: keys compare without errors
+    installed = key(version)
+    if not _below_limits(key, installed, rng.events):
         return None
     bounds = [e for e in rng.events if e.kind != LIMIT]
-    ordered = sorted(bounds, key=functools.cmp_to_key(functools.partial(_event_order, order)))
-    opened = _walk(order, version, ordered)
+    ordered = sorted(bounds, key=functools.partial(_event_key, key))
+    opened = _walk(key, installed, ordered)
     if opened is None:
         return None
     close = next((e for e in ordered[opened + 1 :] if e.kind in (FIXED, LAST_AFFECTED)), None)
@@ -173,9 +178,16 @@ def _listed(scheme: Scheme, version: str, versions: Sequence[str]) -> RangeHit |
     for listed in versions:
         if listed == version:
             return RangeHit(-1, VERSIONS_LIST, listed=listed)
+    if not versions:
+        return None
+    key = scheme.order_key()
+    try:
+        installed = key(version)
+    except VersionError:  # every comparison would fail: only the exact spelling can match
+        return None
     for listed in versions:
         try:
-            if scheme.compare(listed, version) == 0:
+            if key(listed) == installed:
                 return RangeHit(-1, VERSIONS_LIST, listed=listed)
         except VersionError:
             continue

@@ -57,4 +57,4 @@ def compare(a: str, b: str) -> int:
     return cmp(parse(a), parse(b))
 
 
-SCHEME = Scheme(NAME, compare, parse)
+SCHEME = Scheme(NAME, compare, parse, key=parse)

@@ -41,12 +41,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sievert.model import ImageMetadata, Package, Vulnerability
-from sievert.model.advice import BaseAdvice, CandidateResult
-from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.model.finding import Finding, ScanResult
+
+if TYPE_CHECKING:  # annotations only: a plain scan builds no check, advice or policy record
+    from sievert.model.advice import BaseAdvice, CandidateResult
+    from sievert.model.checks import CheckFinding, LayerSource, SecretFinding
 from sievert.report.base import tool_version
 from sievert.report.common import layer_by_index
 from sievert.report.sbom.native import dump, inventory_document
