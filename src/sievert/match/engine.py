@@ -177,5 +177,7 @@ class _Records:
     def merged(self, canonical: str, ids: set[str]) -> Vulnerability:
         """The canonical record, with every matched id among its aliases."""
         record = self.get(canonical) or Vulnerability(id=canonical)
-        aliases = sorted((set(record.aliases) | ids) - {canonical})
-        return replace(record, id=canonical, aliases=tuple(aliases))
+        aliases = tuple(sorted((set(record.aliases) | ids) - {canonical}))
+        if record.id == canonical and record.aliases == aliases:
+            return record  # the common case: a CVE matched by its own id
+        return replace(record, id=canonical, aliases=aliases)

@@ -8,7 +8,7 @@ from sievert.match.base import Candidate, MatchOutcome, VulnSource
 from sievert.model import Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import AFFECTED, FIXED
-from sievert.versions import evaluate
+from sievert.versions import evaluate, scheme_for
 from sievert.versions.names import normalize_name
 
 ECOSYSTEMS = {
@@ -54,10 +54,12 @@ class OsvMatcher:
         namespace = ECOSYSTEMS[package.type]
         name = normalize_name(namespace, osv_name(package))
         version = osv_version(package)
+        scheme = scheme_for(namespace)
+        confidence = "high" if package.meta("confidence") != "low" else "low"
         candidates: list[Candidate] = []
         notices: list[str] = []
         for statement in db.affected(namespace, name):
-            result = evaluate(namespace, version, statement.ranges, statement.versions)
+            result = evaluate(scheme, version, statement.ranges, statement.versions)
             notices.extend(f"{statement.vuln_id} for {name}: {r}" for r in result.skipped)
             if result.match is None:
                 continue
@@ -69,7 +71,7 @@ class OsvMatcher:
                 matched_by="package",
                 matched_name=name,
                 constraint=result.match.evidence,
-                confidence="high" if package.meta("confidence") != "low" else "low",
+                confidence=confidence,
             )
             state = FIXED if fixes else AFFECTED
             candidates.append(Candidate(package, statement, evidence, state, fixes))

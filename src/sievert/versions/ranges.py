@@ -83,6 +83,9 @@ class RangeResult:
     skipped: tuple[str, ...] = ()
 
 
+_UNAFFECTED = RangeResult(None)
+
+
 class _SkipError(Exception):
     """A range that cannot be evaluated; the message is the reason."""
 
@@ -216,7 +219,7 @@ def evaluate(
     if listed is not None:
         hits.append(listed)
     if not hits:
-        return RangeResult(None, tuple(skipped))
+        return RangeResult(None, tuple(skipped)) if skipped else _UNAFFECTED
     fixes = tuple(dict.fromkeys(hit.fixed for hit in hits if hit.fixed))
     return RangeResult(RangeMatch(tuple(hits), fixes, tuple(skipped)), tuple(skipped))
 

@@ -59,6 +59,9 @@ INSERTS = {
     "epss": "INSERT OR REPLACE INTO epss VALUES (?,?,?,?)",
     "exploit": "INSERT OR IGNORE INTO exploit VALUES (?,?,?,?,?,?,?)",
 }
+MMAP_BYTES = 256 * 1024 * 1024
+"""Reads go through a memory map of up to this much of the file (no copy per page read); a
+database is never rewritten in place (updates and imports replace the file), so the map holds."""
 DESCRIPTION_ORDER = ("cve", "nvd", "osv", "debian", "alpine")
 """Whose description wins when several feeds describe the same id."""
 
@@ -306,6 +309,7 @@ class VulnDB:
             self.conn = sqlite3.connect(
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
             )
+            self.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
             meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as exc:
             raise DatabaseError(
@@ -362,7 +366,7 @@ class VulnDB:
         rows = self._rows(
             "SELECT * FROM affected WHERE namespace = ? AND package = ?", (namespace, package)
         )
-        return [_affected_from_row(r) for r in rows]
+        return _statements(rows)
 
     def search(
         self,
@@ -387,9 +391,9 @@ class VulnDB:
             return self.affected(distro.lower(), name)
         if distro:
             sql = "SELECT * FROM affected WHERE package = ? AND namespace LIKE ?"
-            return [_affected_from_row(r) for r in self._rows(sql, (name, f"{distro}:%"))]
+            return _statements(self._rows(sql, (name, f"{distro}:%")))
         rows = self._rows("SELECT * FROM affected WHERE package IN (?, ?)", (name, pep503(name)))
-        return [_affected_from_row(r) for r in rows if r[1] == "pypi" or r[2] == name]
+        return _statements([r for r in rows if r[1] == "pypi" or r[2] == name])
 
     def affected_many(
         self, keys: Iterable[tuple[str, str]]
@@ -400,6 +404,7 @@ class VulnDB:
         for namespace, package in keys:
             by_namespace.setdefault(namespace, set()).add(package)
         found: dict[tuple[str, str], list[Affected]] = {}
+        parsed = _Parsed()
         for namespace, packages in by_namespace.items():
             for package in packages:
                 found[(namespace, package)] = []
@@ -409,7 +414,7 @@ class VulnDB:
                     f"({','.join('?' * len(chunk))}) ORDER BY package, rowid"
                 )
                 for row in self._rows(sql, (namespace, *chunk)):
-                    found[(namespace, str(row[2]))].append(_affected_from_row(row))
+                    found[(namespace, str(row[2]))].append(_affected_from_row(row, parsed))
         return found
 
     def get_many(self, vuln_ids: Iterable[str]) -> dict[str, Vulnerability | None]:
@@ -439,35 +444,29 @@ class VulnDB:
             for rows in self._grouped("SELECT * FROM epss WHERE cve IN ({})", every).values()
             for r in rows
         }
-        stated = set(
-            self._grouped("SELECT DISTINCT vuln_id FROM affected WHERE vuln_id IN ({})", wanted)
-        )
         records: dict[str, Vulnerability | None] = {}
+        unknown: list[str] = []
         for vuln_id in wanted:
-            ids = [vuln_id, *aliases[vuln_id]]
-            ordered = sorted(ids)
-            rows = [row for i in ordered for row in vulns.get(i, ())]
-            scores = tuple(
-                dict.fromkeys(CvssScore(*r[1:]) for i in ordered for r in cvss.get(i, ()))
-            )
-            known_exploits = tuple(
-                dict.fromkeys(Exploit(*r[1:]) for i in ordered for r in exploits.get(i, ()))
+            names = aliases[vuln_id]
+            ids = [vuln_id, *names]
+            ordered = sorted(ids) if names else ids
+            rows = [row for i in ordered if i in vulns for row in vulns[i]]
+            scores = _unique([CvssScore(*r[1:]) for i in ordered if i in cvss for r in cvss[i]])
+            known_exploits = _unique(
+                [Exploit(*r[1:]) for i in ordered if i in exploits for r in exploits[i]]
             )
             first_kev = next((kev[i] for i in ids if i in kev), None)
             first_epss = next((epss[i] for i in ids if i in epss), None)
-            known = rows or scores or first_kev or first_epss or known_exploits or aliases[vuln_id]
-            if not known and vuln_id not in stated:
-                records[vuln_id] = None
-                continue
+            known = rows or scores or first_kev or first_epss or known_exploits or names
+            if not known:
+                unknown.append(vuln_id)  # a record only if some statement names it (below)
             records[vuln_id] = _merge(
-                vuln_id,
-                tuple(aliases[vuln_id]),
-                rows,
-                scores,
-                first_kev,
-                first_epss,
-                known_exploits,
+                vuln_id, tuple(names), rows, scores, first_kev, first_epss, known_exploits
             )
+        if unknown:
+            sql = "SELECT DISTINCT vuln_id FROM affected WHERE vuln_id IN ({})"
+            stated = self._grouped(sql, unknown)
+            records.update((i, None) for i in unknown if i not in stated)
         return records
 
     def aliases_many(self, vuln_ids: Iterable[str]) -> dict[str, list[str]]:
@@ -510,7 +509,7 @@ class VulnDB:
         ids = [vuln_id, *self.aliases(vuln_id)]
         marks = ",".join("?" * len(ids))
         rows = self._rows(f"SELECT * FROM affected WHERE vuln_id IN ({marks})", ids)
-        return [_affected_from_row(r) for r in rows]
+        return _statements(rows)
 
     def get(self, vuln_id: str) -> Vulnerability | None:
         """Everything known about vuln_id merged across feeds and aliases; None if nothing."""
@@ -583,22 +582,49 @@ def may_affect(statement: Affected, version: str) -> bool:
     return True
 
 
-def _affected_from_row(row: Sequence[object]) -> Affected:
+class _Parsed:
+    """The JSON columns of affected rows parsed once per distinct text over a batch (many
+    statements share their ranges or versions list)."""
+
+    def __init__(self) -> None:
+        self.ranges: dict[str, tuple[VersionRange, ...]] = {"[]": ()}
+        self.versions: dict[str, tuple[str, ...]] = {"[]": ()}
+
+    def of_ranges(self, text: str) -> tuple[VersionRange, ...]:
+        found = self.ranges.get(text)
+        if found is None:
+            found = self.ranges[text] = _ranges(text)
+        return found
+
+    def of_versions(self, text: str) -> tuple[str, ...]:
+        found = self.versions.get(text)
+        if found is None:
+            found = self.versions[text] = tuple(orjson.loads(text))
+        return found
+
+
+def _statements(rows: Iterable[Sequence[object]]) -> list[Affected]:
+    """Affected statements of rows of the `affected` table."""
+    parsed = _Parsed()
+    return [_affected_from_row(row, parsed) for row in rows]
+
+
+def _affected_from_row(row: Sequence[object], parsed: _Parsed) -> Affected:
     vuln_id, namespace, package, source, state, fixed, ranges, versions, sev, record, note = row[
         :11
     ]
     return Affected(
-        vuln_id=str(vuln_id),
-        namespace=str(namespace),
-        package=str(package),
-        source=str(source),
-        fix_state=str(state),
-        fixed_version=str(fixed),
-        ranges=_ranges(str(ranges)),
-        versions=() if versions == "[]" else tuple(orjson.loads(str(versions))),
-        severity=str(sev),
-        record_id=str(record),
-        note=str(note),
+        str(vuln_id),
+        str(namespace),
+        str(package),
+        str(source),
+        str(state),
+        str(fixed),
+        parsed.of_ranges(str(ranges)),
+        parsed.of_versions(str(versions)),
+        str(sev),
+        str(record),
+        str(note),
     )
 
 
@@ -609,6 +635,28 @@ def _ranges(text: str) -> tuple[VersionRange, ...]:
         VersionRange(kind, tuple(RangeEvent(k, v) for k, v in events))
         for kind, events in orjson.loads(text)
     )
+
+
+def _unique(items: list[Any]) -> tuple[Any, ...]:
+    """Items in order, each once."""
+    return tuple(dict.fromkeys(items)) if len(items) > 1 else tuple(items)
+
+
+def _texts(rows: list[tuple[object, ...]]) -> tuple[str, str, str, str]:
+    """Summary, description, published, modified: each from the first row that has it."""
+    if len(rows) == 1:
+        row = rows[0]
+        return str(row[2] or ""), str(row[3] or ""), str(row[4] or ""), str(row[5] or "")
+    picked = [next((str(r[column]) for r in rows if r[column]), "") for column in (2, 3, 4, 5)]
+    return picked[0], picked[1], picked[2], picked[3]
+
+
+def _json_union(
+    rows: list[tuple[object, ...]], column: int, *, skip_empty: bool = False
+) -> tuple[str, ...]:
+    """The items of a JSON list column over rows, first seen first, each once."""
+    lists = [orjson.loads(str(r[column])) for r in rows if r[column] != "[]"]
+    return tuple(dict.fromkeys(x for items in lists for x in items if x or not skip_empty))
 
 
 def _merge(
@@ -625,21 +673,19 @@ def _merge(
         order = DESCRIPTION_ORDER.index(feed) if feed in DESCRIPTION_ORDER else 99
         return (row[0] != vuln_id, order)
 
-    rows = sorted(rows, key=rank)
-
-    def pick(column: int) -> str:
-        return next((str(r[column]) for r in rows if r[column]), "")
-
+    if len(rows) > 1:
+        rows = sorted(rows, key=rank)
+    summary, description, published, modified = _texts(rows)
     return Vulnerability(
         id=vuln_id,
         aliases=aliases,
-        summary=pick(2),
-        description=pick(3),
-        published=pick(4),
-        modified=pick(5),
+        summary=summary,
+        description=description,
+        published=published,
+        modified=modified,
         cvss=cvss,
-        cwes=tuple(dict.fromkeys(c for r in rows for c in orjson.loads(str(r[6])))),
-        references=tuple(dict.fromkeys(u for r in rows for u in orjson.loads(str(r[7])) if u)),
+        cwes=_json_union(rows, 6),
+        references=_json_union(rows, 7, skip_empty=True),
         kev_date_added=str(kev[1]) if kev else "",
         kev_due_date=str(kev[2]) if kev else "",
         kev_ransomware=bool(kev[3]) if kev else False,
