@@ -9,7 +9,7 @@ from sievert.match.base import Candidate, MatchOutcome, VulnSource
 from sievert.model import Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import AFFECTED, FIXED
-from sievert.versions import evaluate, generic
+from sievert.versions import evaluate, scheme_for
 
 NAMESPACE = "cpe"
 PRODUCTS: dict[str, tuple[str, ...]] = {
@@ -51,7 +51,7 @@ class BinaryMatcher:
         version = product_version(package)
         if package.owner or not names or not version:
             return MatchOutcome()
-        if not generic.SCHEME.is_valid(version):
+        if not scheme_for(NAMESPACE).is_valid(version):
             return MatchOutcome(notices=(f"{package.name} version {version!r} not comparable",))
         candidates: list[Candidate] = []
         notices: list[str] = []

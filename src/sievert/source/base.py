@@ -6,12 +6,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from sievert.model import ImageMetadata, LayerInfo, Platform
-from sievert.source.capture import CaptureSpec
-from sievert.source.layerindex import LayerIndex
-from sievert.source.tarwalk import index_tar
+
+if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
+    from sievert.source.capture import CaptureSpec
+    from sievert.source.layerindex import LayerIndex
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,8 @@ class OpenedImage(ABC):
         return nullcontext(lambda layer: self._index_stream(layer, spec))
 
     def _index_stream(self, layer: LayerInfo, spec: CaptureSpec) -> LayerIndex:
+        from sievert.source.tarwalk import index_tar
+
         with self.open_layer(layer) as stream:
             return index_tar(stream, spec, layer)
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import queue
 import threading
 import zlib
 from typing import Any, BinaryIO
 
 import zstandard
-from isal import igzip_threaded
 
 from sievert.errors import DigestMismatchError, LayerError
 
@@ -24,6 +22,8 @@ class _BackgroundHash:
     """Feeds chunks to a hash on a worker thread (hashlib releases the GIL), in order."""
 
     def __init__(self, algo: str) -> None:
+        import queue  # loads with the first layer read, not to open an image
+
         self.hash = hashlib.new(algo)
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)  # <= 16 chunks held
         self._thread = threading.Thread(target=self._run, name="sievert-digest", daemon=True)
@@ -200,6 +200,8 @@ def decompressed(raw: BinaryIO, layer: str, limit: int) -> BinaryIO:
     magic = buffered.peek(4)[:4]
     inner: Any
     if magic.startswith(GZIP_MAGIC):
+        from isal import igzip_threaded  # loads with the first gzip layer read
+
         inner = igzip_threaded.open(buffered, "rb", threads=1)  # type: ignore[no-untyped-call]
     elif magic == ZSTD_MAGIC:
         # Bounded output per read; a frame cut short ends quietly here, and the blob and

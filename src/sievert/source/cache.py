@@ -6,10 +6,13 @@ import contextlib
 import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sievert.errors import CacheError
-from sievert.source.capture import CaptureSpec
-from sievert.source.layerindex import LayerIndex
+
+if TYPE_CHECKING:  # a rescan reads its stored analysis: no layer index is decoded
+    from sievert.source.capture import CaptureSpec
+    from sievert.source.layerindex import LayerIndex
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS layers (
@@ -97,6 +100,8 @@ class LayerCache:
 
     def get(self, diff_id: str, spec: CaptureSpec) -> LayerIndex | None:
         """The cached index, or None (a damaged row is dropped)."""
+        from sievert.source.layerindex import LayerIndex
+
         key = self.key(diff_id, spec)
         row = self._row("layers", key)
         if row is None:

@@ -9,11 +9,10 @@ import posixpath
 import re
 import tarfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sievert.errors import DigestMismatchError, ImageFormatError, TargetNotFoundError
 from sievert.limits import jsonload
@@ -21,10 +20,11 @@ from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
 from sievert.source.base import OpenedImage, SourceOptions
 from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC, RegionDigests
-from sievert.source.capture import CaptureSpec
-from sievert.source.layerindex import LayerIndex
 from sievert.source.oci import TarMembers, split_path_ref, tar_names, verified_layer
-from sievert.source.tarwalk import index_tar_region
+
+if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
+    from sievert.source.capture import CaptureSpec
+    from sievert.source.layerindex import LayerIndex
 
 _NAMED_BY_DIGEST = re.compile(r"(?:\A|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json|\.tar)?\Z")
 _OCI_BLOB = re.compile(r"\Ablobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})\Z")
@@ -126,6 +126,10 @@ class DockerArchiveImage(OpenedImage):
     ) -> Iterator[Callable[[LayerInfo], LayerIndex]]:
         """Uncompressed layers are walked in place (seeking over unwanted data) while worker
         threads hash them, the next layers' hashes running ahead; compressed ones stream."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sievert.source.tarwalk import index_tar_region
+
         plain = [layer for layer in todo if layer.media_type == MEDIA_TAR]
         if not plain:
             yield lambda layer: self._index_stream(layer, spec)

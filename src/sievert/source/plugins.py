@@ -7,11 +7,11 @@ import importlib
 from sievert.source.base import OpenedImage, Source, SourceOptions
 from sievert.source.dockerarchive import DockerArchiveSource
 from sievert.source.oci import OciArchiveSource, OciDirSource
-from sievert.source.rootfs import DirSource
 
 
 class LazySource:
-    """A source whose module (and its HTTP client) is imported only when it is consulted."""
+    """A source whose module (a registry's HTTP client, a directory walker) is imported only
+    when it is consulted."""
 
     def __init__(self, kind: str, module: str, name: str) -> None:
         self.kind = kind
@@ -35,7 +35,7 @@ class LazySource:
 
 SOURCES: tuple[Source, ...] = (
     OciDirSource(),
-    DirSource(),
+    LazySource("dir", "sievert.source.rootfs", "DirSource"),
     DockerArchiveSource(),
     OciArchiveSource(),
     LazySource("registry", "sievert.source.registry", "RegistrySource"),

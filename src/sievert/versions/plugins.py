@@ -2,82 +2,97 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import cast
+
 from sievert.errors import UsageError
-from sievert.versions import (
-    apk,
-    composer,
-    dpkg,
-    generic,
-    golang,
-    maven,
-    nuget,
-    pep440,
-    rpm,
-    rubygems,
-)
-from sievert.versions import semver as semver_
 from sievert.versions._scheme import Scheme
 
-SCHEMES: dict[str, Scheme] = {
+MODULES: dict[str, str] = {
     # Debian family
-    "deb": dpkg.SCHEME,
-    "dpkg": dpkg.SCHEME,
-    "debian": dpkg.SCHEME,
-    "ubuntu": dpkg.SCHEME,
+    "deb": "dpkg",
+    "dpkg": "dpkg",
+    "debian": "dpkg",
+    "ubuntu": "dpkg",
     # Alpine family
-    "apk": apk.SCHEME,
-    "alpine": apk.SCHEME,
-    "wolfi": apk.SCHEME,
-    "chainguard": apk.SCHEME,
+    "apk": "apk",
+    "alpine": "apk",
+    "wolfi": "apk",
+    "chainguard": "apk",
     # RPM family
-    "rpm": rpm.SCHEME,
-    "rhel": rpm.SCHEME,
-    "red hat": rpm.SCHEME,
-    "redhat": rpm.SCHEME,
-    "centos": rpm.SCHEME,
-    "rocky": rpm.SCHEME,
-    "rocky linux": rpm.SCHEME,
-    "almalinux": rpm.SCHEME,
-    "alma": rpm.SCHEME,
-    "fedora": rpm.SCHEME,
-    "amazon": rpm.SCHEME,
-    "amzn": rpm.SCHEME,
-    "oracle": rpm.SCHEME,
-    "ol": rpm.SCHEME,
-    "opensuse": rpm.SCHEME,
-    "suse": rpm.SCHEME,
-    "sles": rpm.SCHEME,
-    "mariner": rpm.SCHEME,
-    "azurelinux": rpm.SCHEME,
-    "photon": rpm.SCHEME,
+    "rpm": "rpm",
+    "rhel": "rpm",
+    "red hat": "rpm",
+    "redhat": "rpm",
+    "centos": "rpm",
+    "rocky": "rpm",
+    "rocky linux": "rpm",
+    "almalinux": "rpm",
+    "alma": "rpm",
+    "fedora": "rpm",
+    "amazon": "rpm",
+    "amzn": "rpm",
+    "oracle": "rpm",
+    "ol": "rpm",
+    "opensuse": "rpm",
+    "suse": "rpm",
+    "sles": "rpm",
+    "mariner": "rpm",
+    "azurelinux": "rpm",
+    "photon": "rpm",
     # Language ecosystems (OSV names, lower case)
-    "pypi": pep440.SCHEME,
-    "pep440": pep440.SCHEME,
-    "npm": semver_.SCHEME,
-    "crates.io": semver_.SCHEME,
-    "semver": semver_.SCHEME,
-    "go": golang.SCHEME,
-    "golang": golang.SCHEME,
-    "maven": maven.SCHEME,
-    "rubygems": rubygems.SCHEME,
-    "gem": rubygems.SCHEME,
-    "packagist": composer.SCHEME,
-    "composer": composer.SCHEME,
-    "nuget": nuget.SCHEME,
+    "pypi": "pep440",
+    "pep440": "pep440",
+    "npm": "semver",
+    "crates.io": "semver",
+    "semver": "semver",
+    "go": "golang",
+    "golang": "golang",
+    "maven": "maven",
+    "rubygems": "rubygems",
+    "gem": "rubygems",
+    "packagist": "composer",
+    "composer": "composer",
+    "nuget": "nuget",
     # Upstream products named by CVE/CPE vendor:product (unpackaged binaries)
-    "cpe": generic.SCHEME,
-    "generic": generic.SCHEME,
+    "cpe": "generic",
+    "generic": "generic",
 }
+"""Ecosystem or namespace family (the part before ':', lower case) → the module of its scheme,
+imported on first use (a scan loads the orderings of the ecosystems it meets, no others)."""
+
+
+@functools.cache
+def _load(module: str) -> Scheme:
+    return cast(Scheme, importlib.import_module(f"sievert.versions.{module}").SCHEME)
+
+
+class _Schemes(Mapping[str, Scheme]):
+    """MODULES with each scheme loaded when first read."""
+
+    def __getitem__(self, name: str) -> Scheme:
+        return _load(MODULES[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(MODULES)
+
+    def __len__(self) -> int:
+        return len(MODULES)
+
+
+SCHEMES: Mapping[str, Scheme] = _Schemes()
 """Ecosystem or namespace family (the part before ':', lower case) → scheme."""
 
 
 def scheme_for(ecosystem: str) -> Scheme:
     """The scheme of an ecosystem or namespace ('pypi', 'debian:12', 'Alpine:v3.19')."""
     name = ecosystem.strip().lower()
-    scheme = SCHEMES.get(name) or SCHEMES.get(name.split(":", 1)[0])
-    if scheme is None:
+    module = MODULES.get(name) or MODULES.get(name.split(":", 1)[0])
+    if module is None:
         raise UsageError(f"no version ordering known for ecosystem {ecosystem!r}")
-    return scheme
+    return _load(module)
 
 
 def compare(ecosystem: str, a: str, b: str) -> int:
