@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
 from sievert.service.analysis import store_result
 from sievert.service.app import create_app
@@ -22,7 +22,15 @@ from sievert.service.certify import stored_result
 from sievert.service.database import Database, json_text, json_value
 from sievert.service.deps import read
 from sievert.service.harbor import ReportCache
-from sievert.service.models import ApiToken, HarborScan, Image
+from sievert.service.models import (
+    ApiToken,
+    Certification,
+    HarborScan,
+    Image,
+    ImageLayer,
+    ImageVuln,
+)
+from sievert.service.routes.images import VulnFilter, approvals, image_page, vuln_page
 from sievert.service.schemas import ImageOut, VulnOut
 from sievert.service.settings import from_env
 from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
@@ -213,3 +221,75 @@ def test_reads_run_on_the_event_loop_only_for_sqlite(tmp_path: Path, vuln_db: Pa
     asyncio.run(both())
     assert threads["sqlite"] == threads["loop"]
     assert threads["server"] != threads["loop"]
+
+
+def _oracle_vulns(session: Any, image_id: int, wanted: VulnFilter) -> list[dict[str, Any]]:
+    """An image's findings the slow way: ORM objects filtered in Python, history as a map."""
+    layers = session.scalars(select(ImageLayer).where(ImageLayer.image_id == image_id)).all()
+    history = {layer.position: layer.created_by for layer in layers}
+    found = session.scalars(
+        select(ImageVuln).where(ImageVuln.image_id == image_id).order_by(ImageVuln.position)
+    ).all()
+    kept = [
+        v
+        for v in found
+        if (not wanted.severity or v.severity.lower() == wanted.severity)
+        and (not wanted.fix_state or v.fix_state == wanted.fix_state)
+        and (wanted.kev is None or v.kev == wanted.kev)
+    ]
+    out = [VulnOut.model_validate(v) for v in kept]
+    for item in out:
+        item.layer_created_by = history.get(item.layer_index, "")
+    return [item.model_dump() for item in out]
+
+
+def test_prepared_reads_match_the_orm_oracle(
+    tmp_path: Path, vuln_db: Path, archives: dict[str, Path]
+) -> None:
+    """Every filter combination and page of an image's findings, and the approval on image
+    pages, equal what ORM objects filtered in Python give."""
+    settings = settings_for(tmp_path, vuln_db)
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        ids = [_analysed(client, archives[kind], admin) for kind in ("docker", "oci")]
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            for image_id, verdict in zip(ids, ("stop", "warn"), strict=True):
+                session.add(
+                    Certification(
+                        image_id=image_id,
+                        policy_name="p",
+                        policy_version=1,
+                        policy_digest="d",
+                        verdict=verdict,
+                    )
+                )
+            fix_states = sorted(set(session.scalars(select(ImageVuln.fix_state)).all()))
+        with db.session() as session:
+            for image_id in ids:
+                for severity in ("", "critical", "high", "medium", "low", "unknown"):
+                    for fix_state in ("", *fix_states):
+                        for kev in (None, True, False):
+                            wanted = VulnFilter(severity, fix_state, kev)
+                            expected = _oracle_vulns(session, image_id, wanted)
+                            for limit, offset in ((1000, 0), (2, 1)):
+                                page = vuln_page(session, image_id, wanted, limit, offset)
+                                got = [item.model_dump() for item in page.items]
+                                assert got == expected[offset : offset + limit], wanted
+                                assert page.total == len(expected)
+            assert json.loads(image_page(session, true(), 50, 0).body) == {
+                "items": [
+                    {
+                        **ImageOut.model_validate(session.get(Image, i)).model_dump(mode="json"),
+                        "approved": approved,
+                    }
+                    for i, approved in zip(reversed(ids), (True, False), strict=True)
+                ],
+                "total": 2,
+                "limit": 50,
+                "offset": 0,
+            }
+            assert approvals(session, ids) == {ids[0]: False, ids[1]: True}
+    finally:
+        db.dispose()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import Select, delete, func, select, true
+from sqlalchemy import Select, bindparam, delete, func, select, true
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -54,6 +56,10 @@ TAR_MAGIC_OFFSET = 257
 CHUNK = 1024 * 1024
 
 
+APPROVING = ("go", "warn")
+"""The verdicts under which an image is approved."""
+
+
 def approvals(session: Session, image_ids: list[int]) -> dict[int, bool]:
     """Whether each image's latest certification says go or warn (absent: never evaluated)."""
     if not image_ids:
@@ -66,7 +72,7 @@ def approvals(session: Session, image_ids: list[int]) -> dict[int, bool]:
     rows = session.execute(
         select(Certification.image_id, Certification.verdict).where(Certification.id.in_(latest))
     ).all()
-    return {image_id: verdict in ("go", "warn") for image_id, verdict in rows}
+    return {image_id: verdict in APPROVING for image_id, verdict in rows}
 
 
 def image_out(image: Image, approved: bool | None) -> ImageOut:
@@ -79,17 +85,36 @@ def image_out(image: Image, approved: bool | None) -> ImageOut:
 IMAGE_COLUMNS = tuple(getattr(Image, name) for name in ImageOut.model_fields if name != "approved")
 """The image columns an `ImageOut` shows (read as plain rows, not ORM objects)."""
 IMAGE_PAGE = Page[ImageOut]
+LATEST_VERDICT = (
+    select(Certification.verdict)
+    .where(Certification.image_id == Image.id)
+    .order_by(Certification.id.desc())
+    .limit(1)
+    .correlate(Image)
+    .scalar_subquery()
+    .label("latest_verdict")
+)
+"""The image's latest certification verdict (what `approvals` reads), in the page's own query:
+the (image_id, id) index answers it per row."""
 
 
 def image_page(session: Session, where: Any, limit: int, offset: int) -> Response:
-    """One page of `ImageOut` (newest first) for a filter, as JSON: the columns read as rows
-    and validated once, without loading ORM objects."""
+    """One page of `ImageOut` (newest first) for a filter, as JSON: the columns and the latest
+    verdict read as rows in one query, validated once, without loading ORM objects."""
     total = session.scalar(select(func.count(Image.id)).where(where)) or 0
     rows = session.execute(
-        select(*IMAGE_COLUMNS).where(where).order_by(Image.id.desc()).limit(limit).offset(offset)
+        select(*IMAGE_COLUMNS, LATEST_VERDICT)
+        .where(where)
+        .order_by(Image.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
-    approved = approvals(session, [row.id for row in rows])
-    items = [{**row._asdict(), "approved": approved.get(row.id)} for row in rows]
+    items = []
+    for row in rows:
+        item = row._asdict()
+        verdict = item.pop("latest_verdict")
+        item["approved"] = None if verdict is None else verdict in APPROVING
+        items.append(item)
     page = IMAGE_PAGE.model_validate(
         {"items": items, "total": total, "limit": limit, "offset": offset}
     )
@@ -350,32 +375,76 @@ async def list_vulnerabilities(
     offset: Offset = 0,
 ) -> Response:
     """The image's vulnerabilities (riskiest first), each with the layer that brought it."""
-    where = [ImageVuln.image_id == image_id]
-    if severity:
-        where.append(func.lower(ImageVuln.severity) == severity)
-    if fix_state:
-        where.append(ImageVuln.fix_state == fix_state)
-    if kev is not None:
-        where.append(ImageVuln.kev == kev)
-    page = await read(services, lambda session: _vuln_page(session, image_id, where, limit, offset))
+    wanted = VulnFilter(severity, fix_state, kev)
+    page = await read(services, lambda session: vuln_page(session, image_id, wanted, limit, offset))
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-def _vuln_page(
-    session: Session, image_id: int, where: list[Any], limit: int, offset: int
+@dataclass(frozen=True)
+class VulnFilter:
+    """Which of an image's findings a page shows (empty: any)."""
+
+    severity: str = ""
+    fix_state: str = ""
+    kev: bool | None = None
+
+
+@functools.cache
+def _vuln_statements(severity: bool, fix_state: bool, kev: bool) -> tuple[Select[Any], Select[Any]]:
+    """(the image's id and matching count, the page's rows) for the filters in use, built once
+    with bound parameters: their compiled forms are cached, nothing is rebuilt per request."""
+    where = [ImageVuln.image_id == bindparam("image_id")]
+    if severity:
+        where.append(func.lower(ImageVuln.severity) == bindparam("severity"))
+    if fix_state:
+        where.append(ImageVuln.fix_state == bindparam("fix_state"))
+    if kev:
+        where.append(ImageVuln.kev == bindparam("kev"))
+    count = select(func.count(ImageVuln.id)).where(*where).scalar_subquery()
+    head = select(Image.id, count).where(Image.id == bindparam("image_id"))
+    created_by = (
+        select(ImageLayer.created_by)
+        .where(ImageLayer.image_id == ImageVuln.image_id)
+        .where(ImageLayer.position == ImageVuln.layer_index)
+        .order_by(ImageLayer.id.desc())
+        .limit(1)
+        .correlate(ImageVuln)
+        .scalar_subquery()
+    )
+    rows = (
+        select(*VULN_COLUMNS, func.coalesce(created_by, "").label("layer_created_by"))
+        .where(*where)
+        .order_by(ImageVuln.position)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return head, rows
+
+
+def vuln_page(
+    session: Session, image_id: int, wanted: VulnFilter, limit: int, offset: int
 ) -> Page[VulnOut]:
-    if session.scalar(select(Image.id).where(Image.id == image_id)) is None:
+    """One page of an image's findings (404 when there is no such image), read as rows."""
+    head, rows = _vuln_statements(
+        bool(wanted.severity), bool(wanted.fix_state), wanted.kev is not None
+    )
+    params = {
+        "image_id": image_id,
+        "severity": wanted.severity,
+        "fix_state": wanted.fix_state,
+        "kev": wanted.kev,
+        "limit": limit,
+        "offset": offset,
+    }
+    connection = session.connection()
+    found = connection.execute(head, params).first()
+    if found is None:
         raise HTTPException(404, f"no image {image_id}")
-    total = session.scalar(select(func.count(ImageVuln.id)).where(*where)) or 0
-    rows = session.execute(
-        select(*VULN_COLUMNS).where(*where).order_by(ImageVuln.position).limit(limit).offset(offset)
-    ).all()
-    history = _history(session, image_id) if rows else {}
-    items = [
-        {**row._asdict(), "layer_created_by": history.get(row.layer_index, "")} for row in rows
-    ]
+    result = connection.execute(rows, params)
+    keys = tuple(result.keys())
+    items = [dict(zip(keys, row, strict=True)) for row in result]
     return VULN_PAGE.model_validate(
-        {"items": items, "total": total, "limit": limit, "offset": offset}
+        {"items": items, "total": found[1] or 0, "limit": limit, "offset": offset}
     )
 
 
