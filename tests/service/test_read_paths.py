@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from anyio import to_thread
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, select, update
 
 from sievert.service.analysis import store_result
 from sievert.service.app import create_app
@@ -22,15 +22,17 @@ from sievert.service.certify import stored_result
 from sievert.service.database import Database, json_text, json_value
 from sievert.service.deps import read
 from sievert.service.harbor import ReportCache
+from sievert.service.image_query import ImageFilter, image_page
 from sievert.service.models import (
     ApiToken,
     Certification,
     HarborScan,
     Image,
     ImageLayer,
+    ImagePackage,
     ImageVuln,
 )
-from sievert.service.routes.images import VulnFilter, approvals, image_page, vuln_page
+from sievert.service.routes.images import VulnFilter, approvals, vuln_page
 from sievert.service.schemas import ImageOut, VulnOut
 from sievert.service.settings import from_env
 from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
@@ -278,7 +280,7 @@ def test_prepared_reads_match_the_orm_oracle(
                                 got = [item.model_dump() for item in page.items]
                                 assert got == expected[offset : offset + limit], wanted
                                 assert page.total == len(expected)
-            assert json.loads(image_page(session, true(), 50, 0).body) == {
+            assert json.loads(image_page(session, ImageFilter(), 50, 0).body) == {
                 "items": [
                     {
                         **ImageOut.model_validate(session.get(Image, i)).model_dump(mode="json"),
@@ -291,5 +293,83 @@ def test_prepared_reads_match_the_orm_oracle(
                 "offset": 0,
             }
             assert approvals(session, ids) == {ids[0]: False, ids[1]: True}
+    finally:
+        db.dispose()
+
+
+def _oracle_images(session: Any, wanted: ImageFilter) -> list[int]:
+    """The ids of the images a filter lists, the slow way (newest first)."""
+    images = session.scalars(select(Image).order_by(Image.id.desc())).all()
+    vulns = session.scalars(select(ImageVuln)).all()
+    packages = session.scalars(select(ImagePackage)).all()
+    affected = {(v.image_id, v.vuln_id) for v in vulns}
+
+    def holds(image: Image) -> bool:
+        return any(
+            p.image_id == image.id
+            and p.name == wanted.package
+            and wanted.package_version in ("", p.version)
+            and wanted.package_type in ("", p.type)
+            for p in packages
+        )
+
+    return [
+        i.id
+        for i in images
+        if wanted.status in ("", i.status)
+        and wanted.source in ("", i.source)
+        and wanted.digest in ("", i.manifest_digest)
+        and wanted.reference.lower() in i.reference.lower()
+        and (not wanted.vuln_id or (i.id, wanted.vuln_id) in affected)
+        and (not wanted.package or holds(i))
+    ]
+
+
+def test_image_pages_match_the_orm_oracle(
+    tmp_path: Path, vuln_db: Path, archives: dict[str, Path]
+) -> None:
+    """Every filter of the image pages (alone and combined, LIKE's wildcards taken literally)
+    lists what ORM objects filtered in Python list, newest first, paged."""
+    settings = settings_for(tmp_path, vuln_db)
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        ids = [_analysed(client, archives[kind], admin) for kind in ("docker", "oci")]
+    db = Database(settings)
+    try:
+        with db.session() as session:
+            session.add(Image(reference="example/odd_100%/x:1", source="sbom", status="failed"))
+            session.add(Image(reference="example/oddA100B/x:1", source="sbom", status="queued"))
+        with db.session() as session:
+            first = session.get(Image, ids[0])
+            vuln = session.scalars(select(ImageVuln).where(ImageVuln.image_id == ids[1])).first()
+            package = session.scalars(
+                select(ImagePackage).where(ImagePackage.image_id == ids[0])
+            ).first()
+            assert first is not None and vuln is not None and package is not None
+            filters = [
+                ImageFilter(),
+                ImageFilter(status="analysed"),
+                ImageFilter(status="failed", source="sbom"),
+                ImageFilter(source="archive"),
+                ImageFilter(reference="odd_100%"),
+                ImageFilter(reference="ODD"),
+                ImageFilter(reference="/"),
+                ImageFilter(reference="no-such"),
+                ImageFilter(digest=first.manifest_digest),
+                ImageFilter(vuln_id=vuln.vuln_id),
+                ImageFilter(vuln_id=vuln.vuln_id, status="analysed"),
+                ImageFilter(package=package.name),
+                ImageFilter(package=package.name, package_version=package.version),
+                ImageFilter(package=package.name, package_type=package.type),
+                ImageFilter(package=package.name, package_version="0-no-such"),
+            ]
+            for wanted in filters:
+                expected = _oracle_images(session, wanted)
+                for limit, offset in ((50, 0), (1, 1)):
+                    page = json.loads(image_page(session, wanted, limit, offset).body)
+                    assert page["total"] == len(expected), wanted
+                    got = [item["id"] for item in page["items"]]
+                    assert got == expected[offset : offset + limit], wanted
+            assert _oracle_images(session, ImageFilter(reference="odd_100%")) != []
     finally:
         db.dispose()

@@ -114,7 +114,7 @@ async def authenticate(
 
 
 def _token_row(session: Session, tid: str) -> Row[str, str, bool, str] | None:
-    return session.execute(_TOKEN_ROW, {"tid": tid}).first()
+    return session.connection().execute(_TOKEN_ROW, {"tid": tid}).first()
 
 
 async def _verified(services: Services, text: str, secret_hash: str) -> bool:

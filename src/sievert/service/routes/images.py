@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import Select, bindparam, delete, func, select, true
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,7 @@ from sievert.service.deps import (
     read,
 )
 from sievert.service.fleet import running_image
+from sievert.service.image_query import APPROVING, ImageFilter, image_page
 from sievert.service.models import (
     Certification,
     Image,
@@ -56,10 +57,6 @@ TAR_MAGIC_OFFSET = 257
 CHUNK = 1024 * 1024
 
 
-APPROVING = ("go", "warn")
-"""The verdicts under which an image is approved."""
-
-
 def approvals(session: Session, image_ids: list[int]) -> dict[int, bool]:
     """Whether each image's latest certification says go or warn (absent: never evaluated)."""
     if not image_ids:
@@ -80,45 +77,6 @@ def image_out(image: Image, approved: bool | None) -> ImageOut:
     out = ImageOut.model_validate(image)
     out.approved = approved
     return out
-
-
-IMAGE_COLUMNS = tuple(getattr(Image, name) for name in ImageOut.model_fields if name != "approved")
-"""The image columns an `ImageOut` shows (read as plain rows, not ORM objects)."""
-IMAGE_PAGE = Page[ImageOut]
-LATEST_VERDICT = (
-    select(Certification.verdict)
-    .where(Certification.image_id == Image.id)
-    .order_by(Certification.id.desc())
-    .limit(1)
-    .correlate(Image)
-    .scalar_subquery()
-    .label("latest_verdict")
-)
-"""The image's latest certification verdict (what `approvals` reads), in the page's own query:
-the (image_id, id) index answers it per row."""
-
-
-def image_page(session: Session, where: Any, limit: int, offset: int) -> Response:
-    """One page of `ImageOut` (newest first) for a filter, as JSON: the columns and the latest
-    verdict read as rows in one query, validated once, without loading ORM objects."""
-    total = session.scalar(select(func.count(Image.id)).where(where)) or 0
-    rows = session.execute(
-        select(*IMAGE_COLUMNS, LATEST_VERDICT)
-        .where(where)
-        .order_by(Image.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    items = []
-    for row in rows:
-        item = row._asdict()
-        verdict = item.pop("latest_verdict")
-        item["approved"] = None if verdict is None else verdict in APPROVING
-        items.append(item)
-    page = IMAGE_PAGE.model_validate(
-        {"items": items, "total": total, "limit": limit, "offset": offset}
-    )
-    return Response(page.model_dump_json(), media_type="application/json")
 
 
 def get_image(session: Session, image_id: int) -> Image:
@@ -251,24 +209,6 @@ async def upload_sbom(
         return image_out(image, None)
 
 
-def _filtered(
-    query: Select[Any],
-    status: str,
-    source: str,
-    reference: str,
-    digest: str,
-) -> Select[Any]:
-    if status:
-        query = query.where(Image.status == status)
-    if source:
-        query = query.where(Image.source == source)
-    if reference:
-        query = query.where(Image.reference.contains(reference, autoescape=True))
-    if digest:
-        query = query.where(Image.manifest_digest == digest)
-    return query
-
-
 @router.get("", response_model=Page[ImageOut])
 async def list_images(
     services: ServicesDep,
@@ -281,9 +221,8 @@ async def list_images(
     offset: Offset = 0,
 ) -> Response:
     """Images, newest first, filtered by status, source, reference substring or digest."""
-    where = _filtered(select(Image.id), status, source, reference, digest).whereclause
-    clause = true() if where is None else where
-    return await read(services, lambda session: image_page(session, clause, limit, offset))
+    wanted = ImageFilter(status=status, source=source, reference=reference, digest=digest)
+    return await read(services, lambda session: image_page(session, wanted, limit, offset))
 
 
 @router.get("/{image_id}")

@@ -15,8 +15,9 @@ from sievert import vulndb
 from sievert.errors import SievertError
 from sievert.report.vulntext import exploitation_json, statement_json, vulnerability_json
 from sievert.service.deps import Reader, ServicesDep, SessionDep, read
-from sievert.service.models import Image, ImagePackage, ImageVuln
-from sievert.service.routes.images import Limit, Offset, image_page
+from sievert.service.image_query import ImageFilter, image_page
+from sievert.service.models import ImageVuln
+from sievert.service.routes.images import Limit, Offset
 from sievert.service.schemas import ImageOut, Page
 from sievert.service.settings import Settings
 
@@ -92,10 +93,8 @@ async def images_affected(
     vuln_id: str, services: ServicesDep, _: Reader, limit: Limit = 50, offset: Offset = 0
 ) -> Response:
     """Stored images affected by a vulnerability."""
-    ids = select(ImageVuln.image_id).where(ImageVuln.vuln_id == vuln_id).distinct()
-    return await read(
-        services, lambda session: image_page(session, Image.id.in_(ids), limit, offset)
-    )
+    wanted = ImageFilter(vuln_id=vuln_id)
+    return await read(services, lambda session: image_page(session, wanted, limit, offset))
 
 
 @router.get("/v1/packages/images", response_model=Page[ImageOut])
@@ -109,10 +108,5 @@ async def images_with_package(
     offset: Offset = 0,
 ) -> Response:
     """Stored images containing a package (of a version and type when given)."""
-    query = select(ImagePackage.image_id).where(ImagePackage.name == name)
-    if version:
-        query = query.where(ImagePackage.version == version)
-    if type:
-        query = query.where(ImagePackage.type == type)
-    where = Image.id.in_(query.distinct())
-    return await read(services, lambda session: image_page(session, where, limit, offset))
+    wanted = ImageFilter(package=name, package_version=version, package_type=type)
+    return await read(services, lambda session: image_page(session, wanted, limit, offset))
