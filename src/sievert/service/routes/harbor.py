@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from sievert import vulndb
@@ -113,31 +113,46 @@ class _ReportRequest:
     refused: harbor.HarborRequestError | None
 
 
+_SCAN_ROW = (
+    select(
+        HarborScan.id,
+        HarborScan.artifact,
+        Image.id.label("image_id"),
+        Image.status,
+        Image.reason,
+        Image.updated_at,
+        Image.db_built,
+    )
+    .outerjoin(Image, Image.id == HarborScan.image_id)
+    .where(HarborScan.id == bindparam("scan_id"))
+)
+"""A scan request and the state of its image, in one statement built once."""
+_REPORT = select(ImageReport.document).where(ImageReport.image_id == bindparam("image_id"))
+
+
 def _answer_report(session: Session, services: Services, request: _ReportRequest) -> Response:
-    scan = session.get(HarborScan, request.scan_id)
+    connection = session.connection()  # Core execution: plain rows need no ORM step
+    scan = connection.execute(_SCAN_ROW, {"scan_id": request.scan_id}).first()
     if scan is None:
         return _error(404, f"no scan request {request.scan_id}")
     if request.refused is not None:
         return _error(request.refused.status, str(request.refused))
-    image = session.get(Image, scan.image_id)
-    if image is None:
+    if scan.image_id is None:
         return _error(404, f"the image of scan request {request.scan_id} was deleted")
-    if image.status in ("queued", "analysing"):
+    if scan.status in ("queued", "analysing"):
         wait = str(services.settings.harbor_refresh)
         return Response(status_code=302, headers={"Refresh-After": wait, "Retry-After": wait})
-    if image.status == "failed":
-        return _error(500, f"the scan failed: {image.reason}")
-    key = (scan.id, str(image.id), str(image.updated_at), image.db_built, request.kind,
+    if scan.status == "failed":
+        return _error(500, f"the scan failed: {scan.reason}")
+    key = (scan.id, str(scan.image_id), str(scan.updated_at), scan.db_built, request.kind,
            harbor.normalise_mime(request.accept), request.sbom_media_type)  # fmt: skip
     cached = services.harbor_reports.get(key)
     if cached is not None:
         return Response(cached[0], media_type=cached[1])
-    report = session.get(ImageReport, image.id)
-    if report is None:
+    document = connection.scalar(_REPORT, {"image_id": scan.image_id})
+    if document is None:
         return _error(500, "the analysis result is missing")
-    answer = _report(
-        request.kind, request.accept, report.document, scan.artifact, request.sbom_media_type
-    )
+    answer = _report(request.kind, request.accept, document, scan.artifact, request.sbom_media_type)
     if answer.status_code == 200 and answer.media_type:
         services.harbor_reports.put(key, bytes(answer.body), answer.media_type)
     return answer
