@@ -34,7 +34,7 @@ from sievert.service.models import (
 )
 from sievert.service.routes.images import VulnFilter, approvals, vuln_page
 from sievert.service.schemas import ImageOut, VulnOut
-from sievert.service.settings import from_env
+from sievert.service.settings import Settings, from_env
 from tests.service.helpers import LiveServer, add_token, bearer, settings_for, wait_status
 
 VULN_1_1 = "application/vnd.security.vulnerability.report; version=1.1"
@@ -197,9 +197,7 @@ def test_json_columns_keep_what_orjson_refuses(tmp_path: Path, vuln_db: Path) ->
 class _ServerDatabase(Database):
     """A SQLite database standing in for a database server (reads go to worker threads)."""
 
-    @property
-    def inline_reads(self) -> bool:
-        return False
+    inline_reads = False
 
 
 def test_reads_run_on_the_event_loop_only_for_sqlite(tmp_path: Path, vuln_db: Path) -> None:
@@ -223,6 +221,18 @@ def test_reads_run_on_the_event_loop_only_for_sqlite(tmp_path: Path, vuln_db: Pa
     asyncio.run(both())
     assert threads["sqlite"] == threads["loop"]
     assert threads["server"] != threads["loop"]
+
+
+def test_reads_stay_in_threads_where_sqlite_is_not_in_wal_mode(tmp_path: Path) -> None:
+    """Without WAL a SQLite reader waits out a writer's commit: not on the event loop."""
+    wal = Database(Settings(database_url=f"sqlite:///{tmp_path / 'wal.sqlite'}"))
+    memory = Database(Settings(database_url="sqlite:///:memory:"))
+    try:
+        assert wal.inline_reads is True
+        assert memory.inline_reads is False  # an in-memory database has no WAL
+    finally:
+        wal.dispose()
+        memory.dispose()
 
 
 def _oracle_vulns(session: Any, image_id: int, wanted: VulnFilter) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -124,12 +125,20 @@ class Database:
                 session.rollback()
                 raise
 
-    @property
+    @functools.cached_property
     def inline_reads(self) -> bool:
-        """Whether reads are cheap enough to run on the event loop: SQLite (in WAL mode a reader
-        never waits for a writer, and an indexed read takes well under a millisecond); not a
-        database server, whose round trips are better overlapped in worker threads."""
-        return self.engine.dialect.name == "sqlite"
+        """Whether reads are cheap enough to run on the event loop: SQLite in WAL mode (a reader
+        never waits for a writer, and an indexed read takes well under a millisecond). Not a
+        database server, whose round trips are better overlapped in worker threads, nor SQLite
+        where WAL could not be set (there a reader waits out a writer's commit)."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        try:
+            with self.engine.connect() as connection:
+                mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        except SQLAlchemyError:
+            return False
+        return str(mode).lower() == "wal"
 
     def read(self, work: Callable[[Session], T]) -> T:
         """The result of a read-only unit of work, in a session of its own (never committed)."""
