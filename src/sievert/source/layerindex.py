@@ -56,6 +56,7 @@ _TEXT = "surrogatepass"
 _SPOOL = 4 * 1024 * 1024
 """Bytes of packed entries held in memory before a table moves to an unlinked temp file."""
 _CHUNK = 1024 * 1024
+_BATCH = 64 * 1024
 
 Row = tuple[bytes, str, int, int, int, int, bytes]
 """An entry's fields, path and link as UTF-8 bytes (surrogates passed): see `EntryTable.rows`."""
@@ -66,12 +67,14 @@ class EntryTable:
     then in an unlinked temporary file): walking a layer keeps no Python object per member,
     and memory does not grow with the member count. Iterating yields `Entry`s on demand."""
 
-    __slots__ = ("_count", "_moved", "_odd", "_spool", "markers")
+    __slots__ = ("_count", "_moved", "_odd", "_pending", "_spool", "markers")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
         self._moved = False
         """True when a reader moved the file position away from the end."""
+        self._pending = bytearray()
+        """Records added but not yet written to the spool (written by `_BATCH` bytes)."""
         self._count = 0
         self.markers = 0
         """How many whiteout and opaque entries the table holds."""
@@ -94,11 +97,20 @@ class EntryTable:
             head, raw_path, raw_link = _RECORD.pack(_ODD, 0, 0, 0, 0, 0, 0), b"", b""
         if kind in _MARKERS:
             self.markers += 1
+        pending = self._pending
+        pending += head
+        pending += raw_path
+        pending += raw_link
+        self._count += 1
+        if len(pending) >= _BATCH:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
         if self._moved:
             self._spool.seek(0, io.SEEK_END)
             self._moved = False
-        self._spool.write(head + raw_path + raw_link)
-        self._count += 1
+        self._spool.write(self._pending)
+        self._pending.clear()
 
     def __len__(self) -> int:
         return self._count
@@ -107,6 +119,8 @@ class EntryTable:
         self._spool.close()  # the temp file (if it spilled) goes with the table
 
     def _read(self, at: int, size: int) -> bytes:
+        if self._pending:
+            self._write_pending()
         self._moved = True
         self._spool.seek(at)
         return self._spool.read(size)

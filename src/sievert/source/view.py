@@ -246,12 +246,14 @@ class _SqlRecords:
         self._dirs = bytearray()
         """Two slots per directory path put (by its hash): 0 in either means not a directory
         (empty while no directory was put)."""
-        rows = []
+        self._db.executemany(f"INSERT INTO r VALUES ({', '.join('?' * 8)})", self._marked(items))
+
+    def _marked(self, items: Iterator[Stored]) -> Iterator[tuple[object, ...]]:
+        """SQL rows of (row, layer) pairs, their directories marked in the filter on the way."""
         for row, layer in items:
             if row[1] == "dir":
                 self._mark_dir(row[0])
-            rows.append(_sql_row(row, layer))
-        self._db.executemany(f"INSERT INTO r VALUES ({', '.join('?' * 8)})", rows)
+            yield _sql_row(row, layer)
 
     def _mark_dir(self, path: bytes) -> None:
         if not self._dirs:
