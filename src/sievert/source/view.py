@@ -367,11 +367,10 @@ class FileView:
                 self._delete(path)
         captured = {path.encode("utf-8", _TEXT) for path in before}
         rows = _rows(layer.entries)
-        memory = self._records
-        if isinstance(memory, _DictRecords) and not memory.put_rows(
+        if isinstance(self._records, _DictRecords) and not self._records.put_rows(
             index, rows, captured, self._drop, self._spill_at
         ):
-            self._records = _SqlRecords(memory.values())  # then the rest of the layer
+            self._records = _SqlRecords(self._records.values())  # then the rest of the layer
         if isinstance(self._records, _SqlRecords):
             self._records.put_rows(index, rows, captured, self._drop)
         self._contents.update(layer.contents)
