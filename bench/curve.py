@@ -8,7 +8,9 @@ and layer count). matplotlib runs in the bench's own venv (.bench/peers), never 
 
 A tool whose run takes longer than `--timeout` seconds (default 600) is marked as timed out and
 not run on the larger images; the table says so. Under the table, each tool's peak RSS from the
-smallest to the largest image shows whether its memory stays bounded as files grow.
+smallest to the largest image shows whether its memory stays bounded as files grow, and its time
+per added file between consecutive sizes (1k to 10k, 10k to 100k, 100k to 1M) whether its time
+grows linearly: the same figure at every step, the fixed start-up cost left out.
 
 Run alone: `python bench/curve.py [--quick] [--runs N] [--timeout S]` (`--quick`: 1k and 10k
 files only).
@@ -28,6 +30,7 @@ import sys
 import tarfile
 import tempfile
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -235,7 +238,7 @@ def markdown(points: list[Point]) -> str:
             f"| {p.files} | {p.layers} | {p.archive_mib:.1f} | {p.tool}{status} | "
             f"{p.seconds:.2f} | {p.peak_mib:.0f} | {ratio} |"
         )
-    return "\n".join(lines) + "\n\n" + memory_summary(points)
+    return "\n".join(lines) + "\n\n" + memory_summary(points) + "\n" + linearity(points)
 
 
 def memory_summary(points: list[Point]) -> str:
@@ -259,6 +262,32 @@ def memory_summary(points: list[Point]) -> str:
             f"| {key[0]} | {key[1]} | {low.files} | {low.peak_mib:.0f} | {high.files} | "
             f"{high.peak_mib:.0f} | {slope:.1f} | {per_file:.1f} |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def _short(files: int) -> str:
+    return f"{files // 1_000_000}M" if files >= 1_000_000 else f"{files // 1000}k"
+
+
+def linearity(points: list[Point]) -> str:
+    """Per tool and layer count: µs per added file between consecutive sizes (the same figure
+    from 10k to 1M files means time grows linearly with files; the fixed start-up cost drops
+    out)."""
+    sizes = sorted({p.files for p in points})
+    pairs = list(pairwise(sizes))
+    lines = [
+        "Linear? µs per added file between consecutive sizes:",
+        "",
+        "| tool | layers | " + " | ".join(f"{_short(a)} → {_short(b)}" for a, b in pairs) + " |",
+        "|---|---:|" + "---:|" * len(pairs),
+    ]
+    for key in sorted({(p.tool, p.layers) for p in points}):
+        done = {p.files: p.seconds for p in points if (p.tool, p.layers) == key and p.ok}
+        cells = [
+            f"{(done[b] - done[a]) / (b - a) * 1e6:.1f}" if a in done and b in done else "-"
+            for a, b in pairs
+        ]
+        lines.append(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
