@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sievert.model.finding import ScanResult
@@ -17,6 +17,9 @@ ANALYSIS = "analysis"
 DB_UPDATE = "db-update"
 MAX_POINTS = 500
 """Newest snapshots drawn or returned at most."""
+FLEET_SNAPSHOT_LOCK = 7316004
+"""The advisory lock key fleet snapshots take on PostgreSQL (7316001-3 are the migrations',
+the task schema's and the DB update's)."""
 
 
 def _counts(summary: dict[str, int] | None) -> dict[str, int]:
@@ -33,7 +36,14 @@ def record_image(session: Session, image: Image, event: str) -> FindingsSnapshot
 
 
 def record_fleet(session: Session, event: str, db_built: str) -> FindingsSnapshot:
-    """Store the totals of every analysed image's current findings by severity."""
+    """Store the totals of every analysed image's current findings by severity.
+
+    On PostgreSQL, fleet snapshots are taken one at a time: a transaction-scoped advisory lock,
+    held until the storing transaction commits, makes a second worker's snapshot wait and then
+    count the first one's image (each statement sees what was committed before it began).
+    SQLite needs none: the writing transaction already holds the only write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(FLEET_SNAPSHOT_LOCK)))
     totals = dict.fromkeys(SEVERITIES, 0)
     images = 0
     for summary in session.scalars(select(Image.summary).where(Image.status == "analysed")):
