@@ -63,8 +63,43 @@ def add_exception(
         block = yaml.safe_dump({"exceptions": [entry]}, sort_keys=False, allow_unicode=True)
         return store_policy(session, name, current.text.rstrip("\n") + "\n" + block)
     document["exceptions"] = [*(document["exceptions"] or []), entry]
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    text = appended_to_list(current.text, "exceptions", entry, document)
+    if text is None:  # a shape the text edit does not handle: written anew (comments lost)
+        text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     return store_policy(session, name, text)
+
+
+def appended_to_list(text: str, key: str, item: Any, expected: dict[str, Any]) -> str | None:
+    """The YAML text with `item` added at the end of the top-level block list under `key`,
+    everything else (comments, order, quoting) as written; None unless the edited text reads
+    back exactly as `expected`."""
+    lines = text.splitlines(keepends=True)
+    head = re.compile(rf"^{re.escape(key)}:\s*(#.*)?$")
+    start = next((n for n, line in enumerate(lines) if head.match(line.rstrip("\n"))), None)
+    if start is None:
+        return None
+    last, indent = start, None
+    for n in range(start + 1, len(lines)):
+        stripped = lines[n].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not lines[n][0].isspace() and not lines[n].startswith("- "):
+            break
+        last = n
+        if indent is None and stripped.startswith("- "):
+            indent = lines[n][: len(lines[n]) - len(lines[n].lstrip())]
+    rendered = yaml.safe_dump([item], sort_keys=False, allow_unicode=True)
+    pad = "  " if indent is None else indent
+    block = "".join(pad + line for line in rendered.splitlines(keepends=True))
+    if not lines[last].endswith("\n"):
+        lines[last] += "\n"
+    edited = "".join([*lines[: last + 1], block, *lines[last + 1 :]])
+    try:
+        if yaml.safe_load(edited) != expected:
+            return None
+    except yaml.YAMLError:
+        return None
+    return edited
 
 
 def _exception_entry(fields: dict[str, str], today: dt.date) -> dict[str, Any]:
