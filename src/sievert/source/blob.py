@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
 import threading
 import zlib
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import zstandard
+from zstandard import ZstdError
 
 from sievert.errors import DigestMismatchError, LayerError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1024 * 1024
+
+
+@functools.cache
+def decode_errors() -> tuple[type[Exception], ...]:
+    """What a damaged compressed stream raises (ISA-L's own error is not an OSError)."""
+    from isal import isal_zlib  # loads with the first layer read, not to open an image
+
+    return (OSError, EOFError, zlib.error, cast(type[Exception], isal_zlib.error), ZstdError)
 
 
 class _BackgroundHash:
@@ -116,17 +126,35 @@ class RegionDigests:
             check_digest(name, algo, want, digest.hexdigest())
 
 
+class _InlineHash:
+    """A hash updated on the reading thread (for small documents, or a reader that is itself
+    a worker thread)."""
+
+    def __init__(self, algo: str) -> None:
+        self.hash = hashlib.new(algo)
+        self.update = self.hash.update
+
+    def hexdigest(self) -> str:
+        """The digest."""
+        return self.hash.hexdigest()
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+
 class DigestReader(io.RawIOBase):
     """Reads a stream while hashing it; at EOF the digest must equal `expected` ('sha256:...').
 
     Hashing runs on a background thread, overlapping the decompression and tar parsing that
-    consume the stream.
+    consume the stream (`inline`: on the reading thread).
     """
 
-    def __init__(self, raw: BinaryIO, expected: str, name: str) -> None:
+    def __init__(self, raw: BinaryIO, expected: str, name: str, inline: bool = False) -> None:
         algo, want = expected_digest(expected, name)
         self._raw = raw
-        self._hash = _BackgroundHash(algo)
+        self._hash: _BackgroundHash | _InlineHash = (
+            _InlineHash(algo) if inline else _BackgroundHash(algo)
+        )
         self._want = want
         self._name = name
         self._checked = False
@@ -182,7 +210,7 @@ class BoundedReader(io.RawIOBase):
         """Read into `buffer`; raise LayerError once past the limit."""
         try:
             data = self._raw.read(len(buffer))
-        except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        except decode_errors() as exc:
             raise LayerError(self._layer, f"corrupt or truncated compressed data ({exc})") from exc
         self.count += len(data)
         if self.count > self._limit:
@@ -196,7 +224,9 @@ class BoundedReader(io.RawIOBase):
 
 def decompressed(raw: BinaryIO, layer: str, limit: int) -> BinaryIO:
     """Wrap a layer blob stream: detect gzip/zstd/plain by magic, bound the output size."""
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(_raw(raw), CHUNK)
+    buffered = (
+        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw_stream(raw), CHUNK)
+    )
     magic = buffered.peek(4)[:4]
     inner: Any
     if magic.startswith(GZIP_MAGIC):
@@ -212,7 +242,7 @@ def decompressed(raw: BinaryIO, layer: str, limit: int) -> BinaryIO:
     return io.BufferedReader(BoundedReader(inner, limit, layer), CHUNK)
 
 
-def _raw(stream: BinaryIO) -> io.RawIOBase:
+def raw_stream(stream: BinaryIO) -> io.RawIOBase:
     """Adapt any binary stream to what io.BufferedReader wraps."""
     return stream if isinstance(stream, io.RawIOBase) else _Adapter(stream)
 

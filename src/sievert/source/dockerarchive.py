@@ -174,6 +174,14 @@ class DockerArchiveImage(OpenedImage):
             )
         return RegionDigests(fd, member.offset_data, member.size, expected)
 
+    def _index_stream(self, layer: LayerInfo, spec: CaptureSpec) -> LayerIndex:
+        """Walk a compressed layer, decompressed on a worker thread."""
+        member = self._layers[layer.index]
+        with self.members.open(member) as raw:
+            from sievert.source.tarwalk import index_blob
+
+            return index_blob(raw, spec, layer, _blob_digest(_member_key(member)))
+
     @contextmanager
     def open_layer(self, layer: LayerInfo) -> Iterator[BinaryIO]:
         """The uncompressed layer; its diff_id (and blob digest, OCI-style) checked at EOF."""

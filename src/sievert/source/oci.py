@@ -10,7 +10,7 @@ import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from sievert.errors import (
     DigestMismatchError,
@@ -22,6 +22,10 @@ from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
 from sievert.source.base import OpenedImage, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
+
+if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
+    from sievert.source.capture import CaptureSpec
+    from sievert.source.layerindex import LayerIndex
 
 REF_NAME = "org.opencontainers.image.ref.name"
 LAYER_READ_LIMIT = 64 * 1024**3
@@ -228,7 +232,8 @@ def read_blob(store: BlobStore, desc: mf.Descriptor, what: str) -> bytes:
     rel = _checked_blob(store, desc, what)
     if desc.size > mf.MAX_DOCUMENT:
         raise ImageFormatError(f"{store.label}: {what} {desc.digest} is too large")
-    with store.open(rel) as raw, DigestReader(raw, desc.digest, f"{store.label}: {what}") as rd:
+    name = f"{store.label}: {what}"
+    with store.open(rel) as raw, DigestReader(raw, desc.digest, name, inline=True) as rd:
         data = rd.readall()
     return bytes(data)
 
@@ -263,6 +268,15 @@ class OciImage(OpenedImage):
             verified_layer(raw, layer.digest, layer.digest, layer.diff_id) as stream,
         ):
             yield stream
+
+    def _index_stream(self, layer: LayerInfo, spec: CaptureSpec) -> LayerIndex:
+        """Walk a layer as `open_layer` would stream it, decompressed on a worker thread."""
+        from sievert.source.tarwalk import index_blob
+
+        desc = mf.Descriptor(layer.media_type, layer.digest, layer.size)
+        rel = _checked_blob(self.store, desc, f"layer {layer.digest}")
+        with self.store.open(rel) as raw:
+            return index_blob(raw, spec, layer, layer.digest)
 
 
 @contextmanager

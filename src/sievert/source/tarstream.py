@@ -11,7 +11,7 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 from zlib import adler32
 
 BLOCK = 512
@@ -56,6 +56,7 @@ class Member:
         return self._reader.read_data(self, limit)
 
 
+@runtime_checkable
 class TarInput(Protocol):
     """Where the tar bytes come from: read forward, or skip forward."""
 
@@ -148,8 +149,8 @@ def pread_exact(fd: int, size: int, offset: int) -> bytes:
 class TarReader:
     """Iterate the members of a tar stream (or of a region of a file) once."""
 
-    def __init__(self, stream: BinaryIO | FileRegion) -> None:
-        self._in: TarInput = stream if isinstance(stream, FileRegion) else StreamInput(stream)
+    def __init__(self, stream: BinaryIO | TarInput) -> None:
+        self._in = stream if isinstance(stream, TarInput) else StreamInput(stream)
         self._remaining = 0
         self._padding = 0
 

@@ -13,6 +13,7 @@ from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
 from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.capture import CaptureSpec, run_extractors
+from sievert.source.decode import LayerDecoder
 from sievert.source.layerindex import KIND_OPAQUE, KIND_WHITEOUT, EntryTable, LayerIndex
 from sievert.source.tarstream import FileRegion, Member, TarFormatError, TarReader
 from sievert.source.view import glob_matcher
@@ -51,6 +52,26 @@ def index_tar(stream: BinaryIO, spec: CaptureSpec, layer: LayerInfo) -> LayerInd
         raise
     except (TarFormatError, EOFError, OSError, zlib.error, zstandard.ZstdError) as exc:
         raise _damaged(name, exc) from exc
+    return walker.result(layer.diff_id)
+
+
+def index_blob(raw: BinaryIO, spec: CaptureSpec, layer: LayerInfo, blob_digest: str) -> LayerIndex:
+    """Index a layer blob (gzip, zstd or plain) read from `raw`: decompressed on a worker
+    thread (`blob.LayerDecoder`), its blob digest (when given) and diff_id checked at the end.
+    Same results and errors as `verified_layer` + `index_tar`, with fewer copies and threads."""
+    name = layer_name(layer)
+    walker = _Walker(spec, name)
+    with LayerDecoder(
+        raw, layer.digest, blob_digest, layer.diff_id, spec.max_layer_size, name
+    ) as decoded:
+        try:
+            for member in TarReader(decoded):
+                walker.add(member)
+            decoded.finish()
+        except (LayerError, DigestMismatchError):
+            raise
+        except (TarFormatError, OSError) as exc:
+            raise _damaged(name, exc) from exc
     return walker.result(layer.diff_id)
 
 

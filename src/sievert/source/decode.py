@@ -1,0 +1,194 @@
+"""A layer blob decompressed on a worker thread, read by the tar walk in large chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import queue
+import threading
+from typing import Any, BinaryIO, cast
+
+import zstandard
+from isal import igzip
+
+from sievert.errors import DigestMismatchError, LayerError
+from sievert.source.blob import (
+    CHUNK,
+    GZIP_MAGIC,
+    ZSTD_MAGIC,
+    DigestReader,
+    check_digest,
+    decode_errors,
+    expected_digest,
+    raw_stream,
+)
+from sievert.source.tarstream import TarFormatError
+
+_END = object()
+"""Queued by the decoding thread after the last chunk."""
+
+
+class LayerDecoder:
+    """A layer blob decompressed on a worker thread and read by the tar walk in large chunks.
+
+    The worker reads the blob (hashing it for its digest, checked when the blob ends),
+    decompresses it (gzip through ISA-L, zstd, or plain: by magic) and queues the output, at
+    most `limit` bytes (decompression bombs) and a few chunks at a time; both run without the
+    GIL, so they overlap the walk. The walk reads and skips (the `TarInput` protocol of
+    `tarstream`) and hashes each chunk for the diff_id as it takes it; `finish()` reads what is
+    left and checks that digest. Errors keep the messages of `verified_layer` + `index_tar`.
+    """
+
+    QUEUED = 4
+    """Chunks held between the worker and the walk (each at most CHUNK bytes)."""
+
+    def __init__(
+        self, raw: BinaryIO, name: str, blob_digest: str, diff_id: str, limit: int, layer: str
+    ) -> None:
+        self._name = name
+        self._layer = layer
+        self._limit = limit
+        self._blob = (
+            DigestReader(raw, blob_digest, f"layer {name}: blob", inline=True)
+            if (blob_digest)
+            else None
+        )
+        self._diff: tuple[str, str, Any] | None = None
+        if diff_id and diff_id != blob_digest:
+            algo, want = expected_digest(diff_id, f"layer {name}: uncompressed content (diff_id)")
+            self._diff = (algo, want, hashlib.new(algo))
+        self._source = cast(BinaryIO, self._blob or raw)
+        self._queue: queue.Queue[object] = queue.Queue(self.QUEUED)
+        self._stop = threading.Event()
+        self._chunk = b""
+        self._pos = 0
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, name="sievert-decode", daemon=True)
+        self._thread.start()
+
+    # The worker thread.
+
+    def _run(self) -> None:
+        try:
+            stream = self._open()
+            total = 0
+            while not self._stop.is_set():
+                chunk = stream.read(CHUNK)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > self._limit:
+                    raise LayerError(
+                        self._layer,
+                        f"uncompressed size exceeds the limit of {self._limit} bytes "
+                        "(decompression bomb?)",
+                    )
+                self._put(chunk)
+            if self._blob is not None and not self._stop.is_set():
+                self._blob.drain()  # bytes after the compressed stream count for the digest
+        except (LayerError, DigestMismatchError) as exc:
+            self._put(exc)
+        except decode_errors() as exc:
+            self._put(LayerError(self._name, f"corrupt or truncated compressed data ({exc})"))
+        except Exception as exc:  # handed to the walk, which raises it
+            self._put(exc)
+        else:
+            self._put(_END)
+
+    def _open(self) -> BinaryIO:
+        buffered = io.BufferedReader(raw_stream(self._source), CHUNK)
+        magic = buffered.peek(4)[:4]
+        if magic.startswith(GZIP_MAGIC):
+            return cast(BinaryIO, igzip.IGzipFile(fileobj=buffered, mode="rb"))  # type: ignore[no-untyped-call]
+        if magic == ZSTD_MAGIC:
+            # A frame cut short ends quietly; the digests report the truncation.
+            return cast(
+                BinaryIO,
+                zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True),
+            )
+        return cast(BinaryIO, buffered)
+
+    def _put(self, item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    # The walk's side.
+
+    def _next(self) -> bytes:
+        """The next chunk (hashed for the diff_id), b"" at the end; raises what the worker hit."""
+        if self._ended:
+            return b""
+        item = self._queue.get()
+        if isinstance(item, bytes):
+            if self._diff is not None:
+                self._diff[2].update(item)
+            return item
+        self._ended = True
+        if item is _END:
+            return b""
+        raise cast(BaseException, item)
+
+    def read(self, size: int) -> bytes:
+        """Up to `size` bytes (fewer only at the end of the layer)."""
+        chunk, pos = self._chunk, self._pos
+        end = pos + size
+        if end <= len(chunk):
+            self._pos = end
+            return chunk[pos:end]
+        parts = [chunk[pos:]]
+        got = len(chunk) - pos
+        while got < size:
+            chunk = self._next()
+            if not chunk:
+                self._chunk, self._pos = b"", 0
+                return b"".join(parts)
+            take = min(size - got, len(chunk))
+            parts.append(chunk[:take])
+            got += take
+            self._chunk, self._pos = chunk, take
+        return b"".join(parts)
+
+    def skip(self, size: int) -> None:
+        """Move past `size` bytes; TarFormatError if the layer ends first."""
+        left = len(self._chunk) - self._pos
+        while size > left:
+            size -= left
+            self._chunk, self._pos = self._next(), 0
+            left = len(self._chunk)
+            if not left:
+                raise TarFormatError("unexpected end of data inside a member (truncated)")
+        self._pos += size
+
+    def finish(self) -> None:
+        """Read to the end of the layer and check its digests (DigestMismatchError)."""
+        self._chunk, self._pos = b"", 0
+        while self._next():
+            pass
+        if self._diff is not None:
+            algo, want, digest = self._diff
+            check_digest(
+                f"layer {self._name}: uncompressed content (diff_id)",
+                algo,
+                want,
+                digest.hexdigest(),
+            )
+
+    def close(self) -> None:
+        """Stop the worker (its queued chunks are dropped)."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+        self._thread.join()
+
+    def __enter__(self) -> LayerDecoder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
