@@ -115,6 +115,7 @@ def _analyse(
     extra: WalkExtras | None,
 ) -> tuple[Analysis, FileView, list[tuple[LayerInfo, dict[str, dict[str, bytes]]]]]:
     """Index every layer (or read its index from cache) and run the catalogers on the view."""
+    image.prepare()  # e.g. layer hashing, under way while the catalogers load
     from sievert.catalog.distro import detect_distro
     from sievert.catalog.layers import IntroductionTracker, catalog_view
     from sievert.source.view import FileView

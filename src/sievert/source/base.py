@@ -82,6 +82,10 @@ class OpenedImage(ABC):
                     progress(layer, "done")
                 yield layer, index
 
+    def prepare(self) -> None:  # noqa: B027  (most sources have nothing to start early)
+        """Start work the walk will need that depends on no capture spec (e.g. hashing layers),
+        so that it runs while the catalogers load; `close` stops what the walk did not use."""
+
     def layer_walker(
         self, todo: Sequence[LayerInfo], spec: CaptureSpec
     ) -> AbstractContextManager[Callable[[LayerInfo], LayerIndex]]:

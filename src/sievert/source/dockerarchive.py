@@ -110,6 +110,26 @@ def _choose(entries: list[_Entry], tag: str, index: int | None, label: str) -> _
     return entries[0]
 
 
+class _LayerDigests:
+    """The uncompressed layers of an archive hashed on worker threads, from one open file."""
+
+    def __init__(self, layers: dict[int, RegionDigests]) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # loads when a layer is read
+
+        self.hashers = layers
+        self._pool = ThreadPoolExecutor(
+            max_workers=HASH_WORKERS, thread_name_prefix="sievert-digest"
+        )
+        for hasher in layers.values():
+            self._pool.submit(hasher.run)
+
+    def stop(self) -> None:
+        """Cancel what is not hashed yet and wait for the threads."""
+        for hasher in self.hashers.values():
+            hasher.cancel()
+        self._pool.shutdown(wait=True)
+
+
 class DockerArchiveImage(OpenedImage):
     """An image inside a docker-save tar; layers are read in place by member offset."""
 
@@ -119,46 +139,61 @@ class DockerArchiveImage(OpenedImage):
         self.members = members
         self.metadata = metadata
         self._layers = layers
+        self._fd = -1
+        self._digests: _LayerDigests | None = None
+
+    def prepare(self) -> None:
+        """Start hashing the uncompressed layers now, while the catalogers load."""
+        if self._digests is None:
+            self._digests = self._start_digests(
+                [layer for layer in self.metadata.layers if layer.media_type == MEDIA_TAR]
+            )
+
+    def _start_digests(self, plain: Sequence[LayerInfo]) -> _LayerDigests | None:
+        if not plain:
+            return None
+        if self._fd < 0:
+            try:
+                self._fd = os.open(self.members.path, os.O_RDONLY)
+            except OSError as exc:
+                raise TargetNotFoundError(f"{self.members.path}: cannot be opened ({exc})") from exc
+        return _LayerDigests({layer.index: self._hasher(self._fd, layer) for layer in plain})
 
     @contextmanager
     def layer_walker(
         self, todo: Sequence[LayerInfo], spec: CaptureSpec
     ) -> Iterator[Callable[[LayerInfo], LayerIndex]]:
         """Uncompressed layers are walked in place (seeking over unwanted data) while worker
-        threads hash them, the next layers' hashes running ahead; compressed ones stream."""
-        from concurrent.futures import ThreadPoolExecutor
-
+        threads hash them, the next layers' hashes running ahead (from `prepare` on, if it was
+        called); compressed ones stream."""
         from sievert.source.tarwalk import index_tar_region
 
-        plain = [layer for layer in todo if layer.media_type == MEDIA_TAR]
-        if not plain:
+        wanted = {layer.index for layer in todo if layer.media_type == MEDIA_TAR}
+        digests = self._digests
+        if digests is None:
+            digests = self._digests = self._start_digests(
+                [layer for layer in todo if layer.index in wanted]
+            )
+        if digests is None:
             yield lambda layer: self._index_stream(layer, spec)
             return
+        for number, hasher in digests.hashers.items():
+            if number not in wanted:
+                hasher.cancel()  # cached after all: its hash is never needed
         try:
-            fd = os.open(self.members.path, os.O_RDONLY)
-        except OSError as exc:
-            raise TargetNotFoundError(f"{self.members.path}: cannot be opened ({exc})") from exc
-        hashers = {layer.index: self._hasher(fd, layer) for layer in plain}
-        pool = ThreadPoolExecutor(max_workers=HASH_WORKERS, thread_name_prefix="sievert-digest")
-        try:
-            for hasher in hashers.values():
-                pool.submit(hasher.run)
 
             def index_layer(layer: LayerInfo) -> LayerIndex:
-                hasher = hashers.get(layer.index)
-                if hasher is None:
+                hasher = digests.hashers.get(layer.index)
+                if hasher is None or layer.index not in wanted:
                     return self._index_stream(layer, spec)
                 member = self._layers[layer.index]
-                index = index_tar_region(fd, member.offset_data, member.size, spec, layer)
+                index = index_tar_region(self._fd, member.offset_data, member.size, spec, layer)
                 hasher.verify()
                 return index
 
             yield index_layer
         finally:
-            for hasher in hashers.values():
-                hasher.cancel()
-            pool.shutdown(wait=True)
-            os.close(fd)
+            self.close()
 
     def _hasher(self, fd: int, layer: LayerInfo) -> RegionDigests:
         """The digests one uncompressed layer must have: its blob digest (OCI-style archives)
@@ -173,6 +208,15 @@ class DockerArchiveImage(OpenedImage):
                 (layer.diff_id, f"layer {layer.digest}: uncompressed content (diff_id)")
             )
         return RegionDigests(fd, member.offset_data, member.size, expected)
+
+    def close(self) -> None:
+        """Stop hashing and close the archive."""
+        if self._digests is not None:
+            self._digests.stop()
+            self._digests = None
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def _index_stream(self, layer: LayerInfo, spec: CaptureSpec) -> LayerIndex:
         """Walk a compressed layer, decompressed on a worker thread."""
