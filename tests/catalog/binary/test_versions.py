@@ -6,8 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from sievert.catalog.binary.versions import BinaryVersionCataloger, reduce_versions
+from sievert.catalog.binary.versions import (
+    CURL_RX,
+    BinaryVersionCataloger,
+    _curl,
+    reduce_versions,
+)
 from tests.catalog.binary.builders import go_inline_block, scan_dir, tiny_elf, write_tree
 
 SYNTHETIC = [
@@ -109,3 +116,35 @@ def test_real_binaries_on_this_machine(host: str, path: str, name: str) -> None:
         path = f"usr/local/bin/{os.path.basename(real)}"
     summary = reduce_versions(path, data)
     assert summary is not None and f'"class":"{name}"'.encode() in summary
+
+
+_CURL_PIECES = [
+    b"\x00",
+    b"CLIENT ",
+    b"lib",
+    b"curl",
+    b"curl/",
+    b"curl ",
+    b"7.88.1",
+    b"8.22",
+    b".0",
+    b"-DEV",
+    b"\r",
+    b" ",
+    b"(",
+    b"x",
+    b"9",
+    b".",
+]
+
+
+@given(st.lists(st.sampled_from(_CURL_PIECES), max_size=30))
+def test_curl_finder_agrees_with_the_whole_pattern(pieces: list[bytes]) -> None:
+    data = b"".join(pieces)
+    match = CURL_RX.search(data)
+    assert _curl("usr/bin/curl", data) == (match.group("v").decode() if match else "")
+
+
+def test_curl_version_at_the_very_start_needs_its_head() -> None:
+    assert _curl("usr/bin/curl", b"curl/7.88.1\x00 ... \x00") == ""
+    assert _curl("usr/bin/curl", b"\x00curl/7.88.1\x00") == "7.88.1"

@@ -77,6 +77,27 @@ def _python(path: str, data: bytes) -> str:
     return best
 
 
+CURL_RX = re.compile(
+    rb"(?:\x00|CLIENT )(?:lib)?curl[ /](?P<v>\d{1,2}\.\d{1,3}\.\d{1,3})(?:-DEV)?[\x00\r (]"
+)
+"""curl's version string, after a NUL or 'CLIENT ' (as `curl --version` and libcurl print it)."""
+_CURL_TAIL = re.compile(rb"curl[ /](?P<v>\d{1,2}\.\d{1,3}\.\d{1,3})(?:-DEV)?[\x00\r (]")
+_CURL_HEADS = (b"\x00", b"\x00lib", b"CLIENT ", b"CLIENT lib")
+
+
+def _curl(path: str, data: bytes) -> str:
+    """The `v` group of CURL_RX's first match, found from the literal 'curl' on (a pattern
+    opening with a NUL scans binaries byte by byte): a tail can hold no other 'curl', so the
+    first tail with one of the heads before it belongs to the leftmost match."""
+    for match in _CURL_TAIL.finditer(data):
+        start = match.start()
+        if any(
+            start >= len(head) and data.startswith(head, start - len(head)) for head in _CURL_HEADS
+        ):
+            return match.group("v").decode("ascii", "replace")
+    return ""
+
+
 def _go_tool(path: str, data: bytes) -> str:
     """The toolchain version of the `go` command itself (main package cmd/go)."""
     try:
@@ -149,13 +170,7 @@ CLASSIFIERS: tuple[Classifier, ...] = (
         ("**/bin/busybox",),
         _first(rb"BusyBox v(?P<v>\d{1,2}\.\d{1,3}\.\d{1,3})"),
     ),
-    Classifier(
-        "curl",
-        ("**/bin/curl", "**/libcurl.so*", "**/libcurl-*.so*"),
-        _first(
-            rb"(?:\x00|CLIENT )(?:lib)?curl[ /](?P<v>\d{1,2}\.\d{1,3}\.\d{1,3})(?:-DEV)?[\x00\r (]"
-        ),
-    ),
+    Classifier("curl", ("**/bin/curl", "**/libcurl.so*", "**/libcurl-*.so*"), _curl),
     Classifier(
         "openjdk",
         ("**/bin/java", "**/jre/bin/java"),
