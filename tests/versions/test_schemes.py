@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from sievert.errors import SievertError, UsageError, VersionError
@@ -319,3 +321,29 @@ def test_order_key_refuses_what_check_refuses(ecosystem: str, version: str) -> N
     assert key is not None
     with pytest.raises(VersionError):
         key(version)
+
+
+def _pep440_versions(count: int, seed: int) -> list[str]:
+    """Generated PEP 440 versions: epochs, zero padding, pre, post, dev and local labels."""
+    rng = random.Random(seed)
+    made = []
+    for _ in range(count):
+        release = ".".join(str(rng.choice([0, 0, 1, 2, 10])) for _ in range(rng.randint(1, 4)))
+        text = rng.choice(["", "", "", "1!", "0!"]) + release
+        text += rng.choice(["", "", "a1", "b2", "rc1", "rc0", "a0", "-preview1", "c3"])
+        text += rng.choice(["", "", ".post1", ".post0", "-1", ".post"])
+        text += rng.choice(["", "", ".dev0", ".dev3", "dev"])
+        text += rng.choice(["", "", "", "+ubuntu1", "+1", "+abc.2", "+2.abc", "+ABC-1"])
+        made.append(text)
+    return made
+
+
+def test_pep440_order_key_is_packagings_order() -> None:
+    """The plain-tuple key orders and equates PyPI versions exactly as packaging does."""
+    scheme = scheme_for("pypi")
+    key = scheme.order_key()
+    versions = sorted(set(_pep440_versions(300, seed=14)))
+    for a in versions:
+        for b in versions:
+            want = scheme.compare(a, b)
+            assert (key(a) > key(b)) - (key(a) < key(b)) == want, (a, b)

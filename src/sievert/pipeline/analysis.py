@@ -72,18 +72,35 @@ def code_identity(root: Path) -> str:
     """Digest of Sievert's version and of the path, size and mtime of every module that decides
     an inventory: a reinstall or an edit makes earlier analyses unreachable."""
     digest = hashlib.sha256(__version__.encode())
-    for path in _modules(root):
-        info = path.stat()
-        digest.update(f"{path.relative_to(root)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    for relative, info in _modules(str(root)):
+        digest.update(f"{relative}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:24]
 
 
-def _modules(root: Path) -> Iterator[Path]:
-    yield from sorted(root.glob("*.py"))
+def _modules(root: str) -> Iterator[tuple[str, os.stat_result]]:
+    """(path below root, stat) of each inventory module, in a fixed order (plain strings and
+    directory entries: this runs at the start of every scan)."""
+    yield from _python_files(root, "", recurse=False)
     for package in INVENTORY_CODE:
-        for folder, dirs, files in os.walk(root / package):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
+        yield from _python_files(root, package, recurse=True)
+
+
+def _python_files(
+    root: str, relative: str, *, recurse: bool
+) -> Iterator[tuple[str, os.stat_result]]:
+    try:
+        with os.scandir(f"{root}/{relative}" if relative else root) as found:
+            entries = sorted(found, key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return
+    prefix = f"{relative}/" if relative else ""
+    for entry in entries:
+        if entry.name.endswith(".py") and entry.is_file():
+            yield prefix + entry.name, entry.stat()
+    if recurse:
+        for entry in entries:
+            if entry.is_dir() and entry.name != "__pycache__":
+                yield from _python_files(root, prefix + entry.name, recurse=True)
 
 
 def encode(analysis: Analysis) -> bytes:

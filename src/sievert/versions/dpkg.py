@@ -31,15 +31,19 @@ def _char_weight(char: str) -> int:
     return ord(char) + 256
 
 
+@functools.lru_cache(maxsize=4096)
+def _weights(letters: str) -> tuple[int, ...]:
+    """The weights of a run of non-digits, then the end marker (a few runs recur: '.', '+deb')."""
+    return (*(_char_weight(c) for c in letters), 0)
+
+
 def _part_key(text: str) -> PartKey:
     """Order key of an upstream or revision string: (non-digit weights, number) pairs."""
     pairs: list[tuple[tuple[int, ...], int]] = []
-    for match in _PART.finditer(text):
-        letters, digits = match.group(1), match.group(2)
+    for letters, digits in _PART.findall(text):
         if not letters and not digits and pairs:
             continue
-        weights = (*(_char_weight(c) for c in letters), 0)
-        pairs.append((weights, int(digits) if digits else 0))
+        pairs.append((_weights(letters), int(digits) if digits else 0))
     pairs.append(_END)
     return tuple(pairs)
 
