@@ -26,6 +26,7 @@ from playwright.sync_api import expect, sync_playwright
 from tests.conftest import REPO_ROOT, SHARED_IMAGES
 from tests.imagebuilder import write_docker_archive
 from tests.service.helpers import APP_IMAGE, bearer
+from tests.service.test_fleet_routes import BAD, HOSTS, audit_document
 from tests.service.uihelpers import APP_IMAGE_V2, POLICY, SievertServer, oci_archive
 
 # Playwright's 5 s default is too short for a server on a loaded machine; expectations return as
@@ -108,6 +109,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[
                 time.sleep(0.3)
             put = client.put("/v1/policies/stored-gate", content=POLICY.encode())
             assert put.status_code == 200, put.text
+            audit = audit_document("unix:///run.sock", BAD)
+            for path, document in (("/v1/runtime/audits", audit), ("/v1/hosts", HOSTS)):
+                sent = client.post(path, content=json.dumps(document))
+                assert sent.status_code == 201, sent.text
         yield live
 
 
@@ -357,6 +362,32 @@ def test_read_only_sees_no_write_controls(browser: Any, server: SievertServer) -
         watch.close()
 
 
+def test_a_reader_follows_containers_and_hosts(browser: Any, server: SievertServer) -> None:
+    watch = Watch(browser, server.url, WIDE)
+    page = watch.page
+    try:
+        watch.sign_in(server.tokens["read-only"])
+        page.get_by_role("link", name="Containers", exact=True).click()
+        expect(page.locator("#containers-table tbody tr")).to_have_count(1)
+        assert "web" in page.locator("#containers-table tbody").inner_text()
+        page.get_by_label("Risk").select_option("low")
+        expect(page.locator("#containers-table")).to_contain_text("0 containers")
+        assert "risk=low" in page.url
+        page.get_by_label("Risk").select_option("")
+        expect(page.locator("#containers-table")).to_contain_text("1 container")
+        page.locator("#containers-table").get_by_role("link", name="SV-RT-001").click()
+        assert "rule=SV-RT-001" in page.url
+        expect(page.locator("#containers-table tbody tr")).to_have_count(1)
+        watch.shot("containers")
+        page.get_by_role("link", name="Hosts", exact=True).click()
+        page.get_by_role("link", name="db1").click()
+        expect(page.locator("h1")).to_have_text("db1")
+        assert "CVE-2024-1086" in page.locator("table").inner_text()
+        watch.shot("host")
+    finally:
+        watch.close()
+
+
 SCREENS = (
     ("/", "overview"),
     ("/images", "images"),
@@ -406,6 +437,10 @@ AXE_PAGES = (
     "/search?q=requests",
     "/policies",
     "/policies/stored-gate",
+    "/containers",
+    "/containers?rule=SV-RT-001",
+    "/hosts",
+    "/hosts/1",
 )
 
 

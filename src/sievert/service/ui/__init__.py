@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sievert.service.ui.auth import Sessions, viewer_of
+from sievert.service.ui.fleet import router as fleet_router
 from sievert.service.ui.pages import LoginRequiredError, login_required, render, router
 
 STATIC = Path(__file__).parent / "static"
@@ -21,6 +22,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Add the UI's pages, static files and session cookies to the application."""
     app.include_router(router)
+    app.include_router(fleet_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(LoginRequiredError, login_required)
     app.add_exception_handler(HTTPException, _error_page)
