@@ -147,6 +147,25 @@ NOT_ON_THE_WARM_PATH = (
     "cvss",
     "sievert.report.scan.table",
     "sievert.report.sbom.table",
+    # opening an image reads its manifest and config: no layer-walking code
+    "sievert.source.tarwalk",
+    "sievert.source.layerindex",
+    "sievert.source.capture",
+    "sievert.source.view",
+    "sievert.source.rootfs",
+    "isal",
+    "concurrent.futures",
+    # a scan without checks, policy or advice builds none of their records
+    "sievert.model.checks",
+    "sievert.model.policy",
+    "sievert.model.advice",
+    # version orderings load per ecosystem met (the fixture image holds Debian packages)
+    "sievert.versions.apk",
+    "sievert.versions.rpm",
+    "sievert.versions.maven",
+    "sievert.versions.rubygems",
+    "sievert.versions.composer",
+    "sievert.versions.nuget",
 )
 
 
