@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -398,8 +398,8 @@ class VulnDB:
     def affected_many(
         self, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], list[Affected]]:
-        """`affected(namespace, package)` for many keys at once: one query per namespace (and
-        per chunk of names), each key's statements in the order `affected` gives them."""
+        """`affected(namespace, package)` for many keys at once: one query per namespace, each
+        key's statements in the order `affected` gives them."""
         by_namespace: dict[str, set[str]] = {}
         for namespace, package in keys:
             by_namespace.setdefault(namespace, set()).add(package)
@@ -408,13 +408,12 @@ class VulnDB:
         for namespace, packages in by_namespace.items():
             for package in packages:
                 found[(namespace, package)] = []
-            for chunk in _chunks(sorted(packages)):
-                sql = (
-                    "SELECT * FROM affected WHERE namespace = ? AND package IN "
-                    f"({','.join('?' * len(chunk))}) ORDER BY package, rowid"
-                )
-                for row in self._rows(sql, (namespace, *chunk)):
-                    found[(namespace, str(row[2]))].append(_affected_from_row(row, parsed))
+            sql = (
+                f"SELECT * FROM affected WHERE namespace = ? AND package IN ({_LISTED}) "
+                "ORDER BY package, rowid"
+            )
+            for row in self._rows(sql, (namespace, _json_list(packages))):
+                found[(namespace, str(row[2]))].append(_affected_from_row(row, parsed))
         return found
 
     def get_many(self, vuln_ids: Iterable[str]) -> dict[str, Vulnerability | None]:
@@ -478,22 +477,20 @@ class VulnDB:
     def _alias_map(self, ids: Sequence[str]) -> dict[str, set[str]]:
         """Every id's alias partners, both ways (as `aliases` reads them)."""
         partners: dict[str, set[str]] = {}
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            sql = (
-                f"SELECT id, alias FROM alias WHERE id IN ({marks}) "
-                f"UNION SELECT alias, id FROM alias WHERE alias IN ({marks})"
-            )
-            for one, other in self._rows(sql, (*chunk, *chunk)):
-                partners.setdefault(str(one), set()).add(str(other))
+        listed = _LISTED.replace("?", "?1")
+        sql = (
+            f"SELECT id, alias FROM alias WHERE id IN ({listed}) "
+            f"UNION SELECT alias, id FROM alias WHERE alias IN ({listed})"
+        )
+        for one, other in self._rows(sql, (_json_list(ids),)):
+            partners.setdefault(str(one), set()).add(str(other))
         return partners
 
     def _grouped(self, sql: str, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
-        """The rows of `sql` (its `{}` the id list) for ids in chunks, grouped by column 0."""
+        """The rows of `sql` (its `{}` the id list) for ids, grouped by column 0."""
         groups: dict[str, list[tuple[Any, ...]]] = {}
-        for chunk in _chunks(ids):
-            for row in self._rows(sql.format(",".join("?" * len(chunk))), chunk):
-                groups.setdefault(str(row[0]), []).append(tuple(row))
+        for row in self._rows(sql.format(_LISTED), (_json_list(ids),)):
+            groups.setdefault(str(row[0]), []).append(tuple(row))
         return groups
 
     def aliases(self, vuln_id: str) -> list[str]:
@@ -561,10 +558,14 @@ class VulnDB:
         )
 
 
-def _chunks(items: Sequence[str], size: int = 400) -> Iterator[Sequence[str]]:
-    """Consecutive slices of at most `size` items (SQLite bounds a statement's parameters)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+_LISTED = "SELECT value FROM json_each(?)"
+"""An `IN (...)` list as one JSON parameter: the statement's text (and its prepared form) is the
+same for any number of names, and no bound on the number of parameters applies."""
+
+
+def _json_list(items: Iterable[str]) -> str:
+    """The JSON array `_LISTED` reads."""
+    return orjson.dumps(list(items)).decode()
 
 
 def may_affect(statement: Affected, version: str) -> bool:
