@@ -19,7 +19,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,6 +101,8 @@ def _write_through(path: Path, target: Path, binary: bool) -> Iterator[TextIO]:
 def _replace(path: Path, target: Path, mode: int, binary: bool) -> Iterator[TextIO]:
     directory = target.parent
     try:
+        import tempfile  # (with shutil and random) only when a file is written
+
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
         raise OutputError(f"{directory}: cannot write to this directory ({_reason(exc)})") from exc

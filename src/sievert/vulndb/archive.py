@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,6 +35,8 @@ def export_db(db_path: Path, out: Path) -> str:
 def import_db(archive: Path, db_path: Path) -> str:
     """Verify and install an exported database at db_path atomically; returns its sha256."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(dir=db_path.parent, prefix=db_path.name + ".", suffix=".import")
     try:
         with archive.open("rb") as src, os.fdopen(fd, "wb") as dst:

@@ -9,7 +9,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -136,6 +135,8 @@ class Builder:
             self.conn = sqlite3.connect(self.tmp)
             self.conn.execute("PRAGMA journal_mode=OFF")
             self.conn.execute("PRAGMA synchronous=OFF")
+            from importlib import resources  # building only
+
             self.conn.executescript(
                 resources.files("sievert.vulndb").joinpath("schema.sql").read_text()
             )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +168,8 @@ def check_writable(directory: Path) -> None:
     """DatabaseError naming the directory when the database cannot be written there."""
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:
