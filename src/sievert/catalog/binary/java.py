@@ -6,17 +6,19 @@ import hashlib
 import io
 import posixpath
 import re
-import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, merge, purl, text
 from sievert.model import Location, Notice, Package
 from sievert.source.capture import Extractor
 from sievert.source.view import FileView
+
+if TYPE_CHECKING:
+    import zipfile
 
 CATALOGER = "java-archive"
 EXTRACTOR = "java-archive"
@@ -130,6 +132,8 @@ def _walk_one(
     data: bytes, inner: str, budget: _Budget, found: _Found, name: str
 ) -> list[tuple[bytes, str, str]]:
     """Records of one archive; returns its nested archives (bytes, inner path, '') to walk."""
+    import zipfile  # loads when an image holds a Java archive
+
     label = inner or "archive"
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -158,6 +162,8 @@ def _identify(
     budget: _Budget,
     found: _Found,
 ) -> list[dict[str, Any]]:
+    import zipfile  # loaded by the archive's caller already
+
     manifest: dict[str, str] = {}
     poms: list[dict[str, str]] = []
     for info in infos:
@@ -274,6 +280,8 @@ def _nested(
     found: _Found,
 ) -> list[tuple[bytes, str, str]]:
     """The archives nested in this one, read while the budget lasts."""
+    import zipfile  # loaded by the archive's caller already
+
     nested: list[tuple[bytes, str, str]] = []
     for info in infos:
         if info.is_dir() or not info.filename.lower().endswith(NESTED_SUFFIXES):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -142,6 +141,8 @@ def parse_cargo_lock(data: bytes, location: Location) -> tuple[list[Package], li
     where = location.path
     if len(data) > MAX_LOCK:
         return [], [Notice("Cargo.lock is too large, skipped", where)]
+    import tomllib  # loads when a Cargo.lock is read
+
     try:
         value = tomllib.loads(data.decode("utf-8", "replace"))
     except tomllib.TOMLDecodeError as exc:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from typing import TYPE_CHECKING, Any
 
 from packageurl import PackageURL
 
@@ -17,6 +15,9 @@ from sievert.jsonvalue import as_dict, as_text
 from sievert.limits import jsonload
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
+
+if TYPE_CHECKING:  # XML and TOML parsers load when a manifest or lockfile is read
+    from xml.etree.ElementTree import Element
 
 SCOPE_ALL: tuple[str, ...] = ("image", "directory")
 """Installed-package data: meaningful in images and in source trees."""
@@ -107,6 +108,8 @@ def load_json(data: bytes, where: str) -> tuple[Any, Notice | None]:
 
 def load_toml(data: bytes, where: str) -> tuple[dict[str, Any] | None, Notice | None]:
     """Decoded TOML, or (None, notice) when the file is not valid TOML."""
+    import tomllib
+
     try:
         return tomllib.loads(data.decode("utf-8-sig")), None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
@@ -127,6 +130,8 @@ def load_yaml(data: bytes, where: str) -> tuple[Any, Notice | None]:
 
 def load_xml(data: bytes, where: str) -> tuple[Element | None, Notice | None]:
     """The root element, or (None, notice): malformed, or a DTD (no entities, no XXE)."""
+    from xml.etree.ElementTree import ParseError
+
     import defusedxml
     import defusedxml.ElementTree
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from xml.etree.ElementTree import Element
+from typing import TYPE_CHECKING
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
@@ -18,6 +18,9 @@ from sievert.catalog.lang.common import (
     outside,
     parse_files,
 )
+
+if TYPE_CHECKING:
+    from xml.etree.ElementTree import Element
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 

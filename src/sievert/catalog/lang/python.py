@@ -8,10 +8,7 @@ import io
 import posixpath
 import re
 from collections.abc import Sequence
-from email.message import Message
-from email.parser import HeaderParser
-from email.policy import compat32
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
@@ -32,6 +29,9 @@ from sievert.jsonvalue import as_dict, as_list, as_text
 from sievert.model import Notice, Package
 from sievert.source.view import FileView
 from sievert.versions.names import pep503
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 INSTALLED = "python-installed"
 LOCK = "python-lock"
@@ -67,6 +67,9 @@ def pypi_package(
 # installed metadata ---------------------------------------------------------------------------
 def parse_pkg_info(data: bytes, where: str) -> ParseResult:
     """One installed package from a METADATA / PKG-INFO file (RFC 822 style headers)."""
+    from email.parser import HeaderParser  # loads when an image holds Python packages
+    from email.policy import compat32
+
     text = data.decode("utf-8", "replace")
     message = HeaderParser(policy=compat32).parsestr(text, headersonly=True)
     name, version = _header(message, "Name"), _header(message, "Version")
