@@ -141,7 +141,18 @@ def inventory_options(
         progress=None if quiet else layer_progress(),
         pkg_types=parse_pkg_types(pkg_types),
         max_layer_size=LAYER_SIZE.value(),
+        walk_processes=walk_processes(),
     )
+
+
+def walk_processes() -> int:
+    """2 on a machine with 2 or more cores (a forked child walks a share of the layers), else
+    1; SIEVERT_WALK_PROCESSES=1 keeps every walk in this process."""
+    cores = os.cpu_count() or 1
+    wanted = os.environ.get("SIEVERT_WALK_PROCESSES", "").strip()
+    if wanted in ("0", "1"):
+        return 1
+    return 2 if cores >= 2 and hasattr(os, "fork") else 1
 
 
 def parse_pkg_types(text: str) -> tuple[str, ...]:

@@ -42,6 +42,9 @@ class InventoryOptions:
     """Which groups to report; OS catalogers always run, since they decide ownership."""
     layer_store: LayerCacheLike | None = None
     """A shared store of layer analyses (the service's); used instead of the cache directory."""
+    walk_processes: int = 1
+    """Processes that may walk layers: 2 lets a source fork a child to walk a share of them
+    (the CLI's default on 2+ cores); 1 walks in this process (services, the Python API)."""
 
 
 def take_inventory(target: str | OpenedImage, options: InventoryOptions | None = None) -> Inventory:
@@ -115,7 +118,7 @@ def _analyse(
     extra: WalkExtras | None,
 ) -> tuple[Analysis, FileView, list[tuple[LayerInfo, dict[str, dict[str, bytes]]]]]:
     """Index every layer (or read its index from cache) and run the catalogers on the view."""
-    image.prepare()  # e.g. layer hashing, under way while the catalogers load
+    image.prepare(opts.walk_processes)  # e.g. layer hashing, under way while catalogers load
     from sievert.catalog.distro import detect_distro
     from sievert.catalog.layers import IntroductionTracker, catalog_view
     from sievert.source.view import FileView

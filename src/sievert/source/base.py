@@ -82,9 +82,11 @@ class OpenedImage(ABC):
                     progress(layer, "done")
                 yield layer, index
 
-    def prepare(self) -> None:  # noqa: B027  (most sources have nothing to start early)
+    def prepare(self, walk_processes: int = 1) -> None:  # noqa: B027  (most have nothing to do)
         """Start work the walk will need that depends on no capture spec (e.g. hashing layers),
-        so that it runs while the catalogers load; `close` stops what the walk did not use."""
+        so that it runs while the catalogers load; `close` stops what the walk did not use.
+        `walk_processes` (1 or 2): how many processes may walk layers (sources that can fork
+        a walker use it)."""
 
     def layer_walker(
         self, todo: Sequence[LayerInfo], spec: CaptureSpec

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sievert.errors import DigestMismatchError, ImageFormatError, TargetNotFoundError
+from sievert.errors import (
+    DigestMismatchError,
+    ImageFormatError,
+    LayerError,
+    TargetNotFoundError,
+)
 from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
@@ -130,6 +135,55 @@ class _LayerDigests:
         self._pool.shutdown(wait=True)
 
 
+class _Walks:
+    """The uncompressed layers' walks in layer order: in this process, or (with 2 walk
+    processes) a share of them in a forked child, this process walking its own layers ahead
+    while the child's next result is not there yet (errors still surface in layer order)."""
+
+    def __init__(
+        self,
+        plain: list[LayerInfo],
+        walk: Callable[[LayerInfo], LayerIndex],
+        processes: int,
+        members: list[tarfile.TarInfo],
+    ) -> None:
+        from sievert.source.parallel import ForkedWalks, child_share
+
+        self._walk = walk
+        sizes = {layer.index: members[layer.index].size for layer in plain}
+        share = child_share(plain, sizes) if processes >= 2 else set()
+        self._child = share
+        self._forked = ForkedWalks([x for x in plain if x.index in share], walk) if share else None
+        self._ahead = [x for x in plain if x.index not in share]
+        self._done: dict[int, LayerIndex | Exception] = {}
+
+    def index(self, layer: LayerInfo) -> LayerIndex:
+        """The index of one layer (asked for in layer order)."""
+        if self._forked is not None and layer.index in self._child:
+            while self._ahead and not self._forked.ready():
+                self._walk_own(self._ahead.pop(0))
+            return self._forked.result(layer)
+        if layer.index not in self._done:
+            self._ahead = [x for x in self._ahead if x.index != layer.index]
+            self._walk_own(layer)
+        found = self._done.pop(layer.index)
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def _walk_own(self, layer: LayerInfo) -> None:
+        try:
+            self._done[layer.index] = self._walk(layer)
+        except (LayerError, OSError) as exc:  # raised when its turn comes, as before
+            self._done[layer.index] = exc
+
+    def close(self) -> None:
+        """Stop and reap the child, if any."""
+        if self._forked is not None:
+            self._forked.close()
+            self._forked = None
+
+
 class DockerArchiveImage(OpenedImage):
     """An image inside a docker-save tar; layers are read in place by member offset."""
 
@@ -141,9 +195,12 @@ class DockerArchiveImage(OpenedImage):
         self._layers = layers
         self._fd = -1
         self._digests: _LayerDigests | None = None
+        self._walk_processes = 1
 
-    def prepare(self) -> None:
-        """Start hashing the uncompressed layers now, while the catalogers load."""
+    def prepare(self, walk_processes: int = 1) -> None:
+        """Start hashing the uncompressed layers now, while the catalogers load; with 2 walk
+        processes, a forked child walks a share of the uncompressed layers."""
+        self._walk_processes = walk_processes
         if self._digests is None:
             self._digests = self._start_digests(
                 [layer for layer in self.metadata.layers if layer.media_type == MEDIA_TAR]
@@ -180,19 +237,26 @@ class DockerArchiveImage(OpenedImage):
         for number, hasher in digests.hashers.items():
             if number not in wanted:
                 hasher.cancel()  # cached after all: its hash is never needed
+        plain = [layer for layer in todo if layer.index in wanted]
+
+        def walk(layer: LayerInfo) -> LayerIndex:
+            member = self._layers[layer.index]
+            return index_tar_region(self._fd, member.offset_data, member.size, spec, layer)
+
+        walks = _Walks(plain, walk, self._walk_processes, self._layers)
         try:
 
             def index_layer(layer: LayerInfo) -> LayerIndex:
                 hasher = digests.hashers.get(layer.index)
                 if hasher is None or layer.index not in wanted:
                     return self._index_stream(layer, spec)
-                member = self._layers[layer.index]
-                index = index_tar_region(self._fd, member.offset_data, member.size, spec, layer)
+                index = walks.index(layer)
                 hasher.verify()
                 return index
 
             yield index_layer
         finally:
+            walks.close()
             self.close()
 
     def _hasher(self, fd: int, layer: LayerInfo) -> RegionDigests:
