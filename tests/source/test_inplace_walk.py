@@ -233,7 +233,8 @@ def test_fast_octal_agrees_with_the_full_parser(field: bytes) -> None:
 
 SEGMENTS = st.sampled_from(
     ["a", "etc", "node_modules", "package.json", "os-release", "x.json", "specifications",
-     "w.gemspec", "", "**", "*", "a?c", "abc", "*.json", "lib*.so*", "libssl.so.3"]
+     "w.gemspec", "", "**", "*", "a?c", "abc", "*.json", "lib*.so*", "libssl.so.3", "lib*",
+     "*c", "a*c", "*?*", "?", "c"]
 )  # fmt: skip
 
 

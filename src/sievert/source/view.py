@@ -67,8 +67,10 @@ class GlobMatcher:
 
     Same answers as `compile_globs(patterns).match(path)`; each glob lands in the one group whose
     cheap test is exact for it: no wildcard (a set), a literal last component (by basename),
-    a last component with `*`/`?` (its regex on the basename first), and the rest (`**` in the
-    last component, or a bare `*`: by the literal prefix of the glob).
+    a last component with `*`/`?` (its regex on the basename first, and before the regex the
+    literal start or end such a component needs: one `startswith`/`endswith` rules most basenames
+    out), and the rest (`**` in the last component, or a bare `*`: by the literal prefix of the
+    glob).
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
@@ -91,6 +93,14 @@ class GlobMatcher:
         self._exact = frozenset(exact)
         self._by_base = {base: compile_globs(globs) for base, globs in by_base.items()}
         self._base = compile_globs(base_globs)
+        ends = [_WILD.split(last)[-1] for last in base_globs]
+        self._base_ends = tuple(end for end in ends if end)
+        """Literal ends of the basename globs: a basename matching one ends with one of these,
+        or starts with one of `_base_starts` (of the globs ending with a wildcard; '' for one
+        with no literal start either, which lets every basename through)."""
+        self._base_starts = tuple(
+            _WILD.split(last, 1)[0] for last, end in zip(base_globs, ends, strict=True) if not end
+        )
         self._by_base_glob = compile_globs(by_base_glob)
         self._prefixes = tuple(_WILD.split(p, 1)[0] for p in by_prefix)
         self._by_prefix = compile_globs(by_prefix)
@@ -105,7 +115,11 @@ class GlobMatcher:
         rx = self._by_base.get(base)
         if rx is not None and rx.match(path):
             return True
-        if self._base.match(base) and self._by_base_glob.match(path):
+        if (
+            (base.endswith(self._base_ends) or base.startswith(self._base_starts))
+            and self._base.match(base)
+            and self._by_base_glob.match(path)
+        ):
             return True
         return (
             bool(self._prefixes)
