@@ -87,7 +87,7 @@ class EntryTable:
     ) -> None:
         """Append one entry."""
         raw_path = path.encode("utf-8", _TEXT)
-        raw_link = link.encode("utf-8", _TEXT)
+        raw_link = link.encode("utf-8", _TEXT) if link else b""
         try:
             head = _RECORD.pack(
                 _KIND_NUMBERS[kind], mode, size, uid, gid, len(raw_path), len(raw_link)
