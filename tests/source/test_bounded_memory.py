@@ -165,15 +165,17 @@ def captured(entries: list[Entry]) -> dict[str, bytes]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(layers(), st.sampled_from([1, 3]), st.booleans(), st.booleans())
+@given(layers(), st.sampled_from([1, 3]), st.booleans(), st.booleans(), st.booleans())
 def test_every_view_answers_as_the_one_entry_at_a_time_squash(
-    stack: list[list[Entry]], spill_at: int, packed: bool, crowded: bool
+    stack: list[list[Entry]], spill_at: int, packed: bool, crowded: bool, scans: bool
 ) -> None:
     """In memory, moved to disk before or in the middle of a layer, from packed tables or
-    tuples, with a filter of directories that rules nothing out (`crowded`) or a real one."""
+    tuples, with a filter of directories that rules nothing out (`crowded`) or a real one; the
+    view in memory moves to disk after its first scan for children with `scans`."""
     memory, spilled = FileView(), FileView(spill_at=spill_at)
-    slots = view_module._FILTER_SLOTS
+    slots, budget = view_module._FILTER_SLOTS, view_module._SCAN_BUDGET
     view_module._FILTER_SLOTS = 1 if crowded else slots
+    view_module._SCAN_BUDGET = 0 if scans else budget
     try:
         for number, entries in enumerate(stack):
             table = EntryTable(entries) if packed else tuple(entries)
@@ -181,7 +183,7 @@ def test_every_view_answers_as_the_one_entry_at_a_time_squash(
                 view.apply(number, LayerIndex(f"sha256:{number}", table, captured(entries)))
                 assert view.data_changed == memory.data_changed
     finally:
-        view_module._FILTER_SLOTS = slots
+        view_module._FILTER_SLOTS, view_module._SCAN_BUDGET = slots, budget
     files, contents = reference(stack)
     for view in (memory, spilled):
         assert len(view) == len(files)

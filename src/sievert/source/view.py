@@ -165,6 +165,12 @@ def _ancestors(path: bytes) -> Iterator[bytes]:
         parent = parent.rpartition(b"/")[0]
 
 
+_SCAN_BUDGET = 4_000_000
+"""Paths a view in memory may look at while removing directories' children (each removal scans
+the map) before it moves to disk, where a removal is a range delete: many whiteouts of
+directories cost time in proportion to their count, not to their count times the paths."""
+
+
 class _DictRecords:
     """path -> (row, layer index) in memory; also every directory some path lies under, so
     removing a file's (absent) children does not scan the whole map."""
@@ -173,6 +179,8 @@ class _DictRecords:
         self._map: dict[bytes, Stored] = {}
         self._parents: set[bytes] = set()
         """A superset of the proper ancestors of the mapped paths."""
+        self.scanned = 0
+        """Paths looked at by removals of children so far (see `_SCAN_BUDGET`)."""
 
     def get(self, path: bytes) -> Stored | None:
         return self._map.get(path)
@@ -181,7 +189,8 @@ class _DictRecords:
         self, index: int, rows: Iterator[Row], captured: set[bytes], drop: Drop, limit: int
     ) -> bool:
         """Put rows one after another (markers skipped: applied before); False as soon as more
-        than `limit` paths are held (the rest of `rows` is left to a store on disk)."""
+        than `limit` paths are held or removals scanned past `_SCAN_BUDGET` (the rest of `rows`
+        is left to a store on disk)."""
         records, parents = self._map, self._parents
         for row in rows:
             kind = row[1]
@@ -201,7 +210,7 @@ class _DictRecords:
             if parent not in parents:
                 parents.add(parent)
                 parents.update(_ancestors(parent))
-            if len(records) > limit:
+            if len(records) > limit or self.scanned > _SCAN_BUDGET:
                 return False
         return True
 
@@ -212,6 +221,7 @@ class _DictRecords:
         if path and path not in self._parents:
             return  # nothing lies under it
         prefix = path + b"/" if path else b""
+        self.scanned += len(self._map)
         for doomed in [p for p in self._map if p.startswith(prefix) and p != path]:
             del self._map[doomed]
 
@@ -379,6 +389,10 @@ class FileView:
                 self._delete_children(path)
             elif kind == KIND_WHITEOUT:
                 self._delete(path)
+            else:
+                continue
+            if isinstance(self._records, _DictRecords) and self._records.scanned > _SCAN_BUDGET:
+                self._records = _SqlRecords(self._records.values())
         captured = {path.encode("utf-8", _TEXT) for path in before}
         rows = _rows(layer.entries)
         if isinstance(self._records, _DictRecords) and not self._records.put_rows(
