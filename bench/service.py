@@ -615,7 +615,8 @@ async def load(
     server: Server, urls: dict[str, list[str]], clients: int, per_route: int, think: float
 ) -> Load:
     """`clients` concurrent clients over every route interleaved, each waiting a random think
-    time (mean `think` s; 0: back to back, a saturation run) between its requests.
+    time (mean `think` s; 0: back to back, a saturation run) before each of its requests, after
+    one untimed request per route (a running server has compiled its statements long before).
 
     The clients are aiohttp sessions (0.4-0.6 ms of client CPU a request here): httpx's async
     client cost 4.7-5.1 ms a request, as much as the server, so on 2 cores the load generator
@@ -632,6 +633,8 @@ async def load(
     rng = random.Random(11)
 
     async def worker(session: aiohttp.ClientSession) -> None:
+        if think:  # clients join over the first think time: a steady load, not a herd at t=0
+            await asyncio.sleep(rng.uniform(0, 2 * think))
         while not queue.empty():
             name, path = queue.get_nowait()
             start = time.perf_counter()
@@ -646,8 +649,9 @@ async def load(
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        async with session.get(f"{server.url}/v1/images?limit=1", headers=headers) as first:
-            await first.read()  # the token is verified once
+        for paths in urls.values():  # warm-up, untimed: the token verified once, every
+            async with session.get(server.url + paths[0], headers=headers) as first:
+                await first.read()  # statement shape compiled once, as on a running server
         cpu = time.process_time()
         start = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(clients)))
@@ -828,7 +832,7 @@ def latency_part(work: Path, vuln_db: Path, results: list[Any], sizes: Sizes) ->
         "",
         f"Seeded in {seconds:.1f} s through `store_result`. {sizes.requests} requests per route, "
         "all routes interleaved, aiohttp clients on loopback (the client shares the cores). "
-        f"Bounded load: each client waits a random 0-{2 * THINK:.1f} s between its requests "
+        f"Bounded load: each client waits a random 0-{2 * THINK:.1f} s before each request "
         f"(at most {sizes.clients / THINK:.0f} requests/s offered). Load average {loadavg:.1f} "
         "when it started: other work on the machine takes the cores from the server and shows in "
         "p99 first.",

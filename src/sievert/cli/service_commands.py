@@ -48,17 +48,16 @@ def server(ctx: click.Context, host: str, port: int, database: str, vuln_db: str
     import uvicorn
 
     from sievert.service.app import create_app
+    from sievert.service.collector import SERVER_THRESHOLD, FreezeAfterWarmup
     from sievert.service.settings import from_env
 
     settings = from_env(database, vuln_db)
     _logging()
     app = create_app(settings)
     click.echo(f"sievert server: http://{host}:{port} (state: {_safe(settings.database_url)})")
-    # Everything imported and built so far lives as long as the process: out of the cyclic
-    # collector's sight, its full collections stay short while requests wait.
-    gc.collect()
-    gc.freeze()
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    gc.set_threshold(*SERVER_THRESHOLD)
+    served = FreezeAfterWarmup(app)  # full collections stay short while requests wait
+    uvicorn.run(served, host=host, port=port, log_level="info", access_log=False)
 
 
 @server.group()
