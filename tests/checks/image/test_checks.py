@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 from sievert.checks.image import IMAGE_RULES, ImageCheckConfig, check_image
-from sievert.checks.image.checks import base_layer_count
+from sievert.checks.image.checks import base_layer_count, check_package_caches
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.source.layerindex import Entry, LayerIndex
 from sievert.source.view import FileView
@@ -128,3 +130,24 @@ def test_world_writable_and_caches_and_accounts() -> None:
 def test_rules_are_complete() -> None:
     assert [r.id for r in IMAGE_RULES] == [f"SV-IMG-{n:03d}" for n in range(1, 16)]
     assert all(r.rationale and r.remediation and r.docs for r in IMAGE_RULES)
+
+
+def test_package_caches_keep_no_record_per_file() -> None:
+    """SV-IMG-013 counts in one pass: its memory does not grow with the files of the view."""
+    meta = _meta()
+    view = FileView(meta.layers, spill_at=1_000)
+    bulk = tuple(Entry(f"usr/share/bulk/f{n:06d}", "file", 1) for n in range(30_000))
+    cached = tuple(Entry(f"var/cache/apt/archives/p{n}.deb", "file", 7) for n in range(3))
+    view.apply(0, LayerIndex("", bulk))
+    view.apply(1, LayerIndex("", (*cached, Entry("var/cache/apt/archives/lock", "file"))))
+    tracemalloc.start()
+    try:
+        found = list(check_package_caches(meta, view, ImageCheckConfig()))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [(f.region.path, f.region.layer_index) for f in found] == [
+        ("/var/cache/apt/archives", 1)
+    ]
+    assert found[0].message.startswith("apt package archives: 3 files, 21 bytes")
+    assert peak < 1024 * 1024, peak  # 30,000 FileRecords would take several MiB

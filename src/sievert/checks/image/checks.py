@@ -284,16 +284,25 @@ CACHES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 def check_package_caches(
     meta: ImageMetadata, view: FileView, cfg: ImageCheckConfig
 ) -> Iterator[CheckFinding]:
-    """SV-IMG-013: package manager caches left behind (one finding per cache)."""
-    files = [rec for rec in view.records() if rec.kind == "file"]
-    for label, where, pattern in CACHES:
-        hits = [rec for rec in files if pattern.match(rec.path)]
-        if not hits:
+    """SV-IMG-013: package manager caches left behind (one finding per cache).
+
+    One pass over the view keeping three numbers per cache, never the file records: each cache's
+    pattern starts with its directory, so a path under none of them is ruled out at once."""
+    wheres = tuple(where + "/" for _, where, _ in CACHES)
+    totals = [[0, 0, -1] for _ in CACHES]  # files, bytes, top layer
+    for rec in view.records():
+        if rec.kind != "file" or not rec.path.startswith(wheres):
             continue
-        size = sum(rec.size for rec in hits)
-        layer = max(rec.layer_index for rec in hits)
+        for (_, _, pattern), total in zip(CACHES, totals, strict=True):
+            if pattern.match(rec.path):
+                total[0] += 1
+                total[1] += rec.size
+                total[2] = max(total[2], rec.layer_index)
+    for (label, where, _), (count, size, layer) in zip(CACHES, totals, strict=True):
+        if not count:
+            continue
         message = (
-            f"{label}: {len(hits)} files, {size} bytes under /{where} ({_layer_text(meta, layer)})."
+            f"{label}: {count} files, {size} bytes under /{where} ({_layer_text(meta, layer)})."
         )
         yield _finding(r.PACKAGE_CACHE, message, Region("/" + where, layer_index=layer))
 
