@@ -63,6 +63,22 @@ def test_memory_does_not_grow_with_uninteresting_members(monkeypatch: pytest.Mon
     assert large < 8 * 1024 * 1024, large
 
 
+def test_a_cached_layer_index_is_read_back_by_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a layer index from the cache never holds its packed entries whole in memory."""
+    monkeypatch.setattr(layerindex, "_SPOOL", 256 * 1024)
+    table = EntryTable(Entry(f"usr/share/bulk/f{n:07d}", "file", n) for n in range(80_000))
+    data = LayerIndex("sha256:x", table, {"etc/os-release": b"ID=test\n"}).to_bytes()
+    tracemalloc.start()
+    try:
+        again = LayerIndex.from_bytes(data)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sum(1 for _ in table.chunks()) > 4  # the packed entries are several MiB
+    assert peak < 3 * 1024 * 1024, peak
+    assert again == LayerIndex("sha256:x", table, {"etc/os-release": b"ID=test\n"})
+
+
 def test_entry_table_round_trips_every_value() -> None:
     entries = [
         Entry("etc", "dir", 0, 0o755),

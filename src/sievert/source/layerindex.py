@@ -197,24 +197,38 @@ class EntryTable:
     @classmethod
     def from_parts(cls, packed: bytes, count: int, odd: list[list[Any]]) -> EntryTable:
         """Inverse of `chunks` + `odd_rows` (raises ValueError on damaged data)."""
+        return cls.from_chunks((packed,), count, odd)
+
+    @classmethod
+    def from_chunks(cls, packed: Iterable[bytes], count: int, odd: list[list[Any]]) -> EntryTable:
+        """`from_parts` with the packed records given in pieces (never all in memory at once)."""
         table = cls()
-        table._spool.write(packed)
+        size = 0
+        for chunk in packed:
+            table._spool.write(chunk)
+            size += len(chunk)
         table._count = count
         try:
             table._odd = {int(n): Entry(*row) for n, *row in odd}
         except (TypeError, ValueError) as exc:
             raise ValueError(f"damaged entry table: {exc}") from exc
-        table._check(len(packed))
+        table._check(size)
         return table
 
     def _check(self, size: int) -> None:
-        """ValueError unless the packed records add up (kinds known, lengths inside)."""
-        data = self._read(0, size)
-        pos = 0
+        """ValueError unless the packed records add up (kinds known, lengths inside); reads
+        the spool by chunks."""
+        buffer = b""
+        pos = read_at = 0
         for number in range(self._count):
-            if pos + _RECORD.size > len(data):
-                raise ValueError("damaged entry table: records run past the data")
-            kind, _, _, _, _, path_len, link_len = _RECORD.unpack_from(data, pos)
+            if len(buffer) - pos < _RECORD.size:
+                more = self._read(read_at, _CHUNK)
+                read_at += len(more)
+                buffer = buffer[pos:] + more
+                pos = 0
+                if len(buffer) < _RECORD.size:
+                    raise ValueError("damaged entry table: records run past the data")
+            kind, _, _, _, _, path_len, link_len = _RECORD.unpack_from(buffer, pos)
             if kind == _ODD:
                 self.markers += self._odd_entry(number).kind in _MARKERS
             elif kind >= len(KIND_CODES):
@@ -222,7 +236,12 @@ class EntryTable:
             else:
                 self.markers += KIND_CODES[kind] in _MARKERS
             pos += _RECORD.size + path_len + link_len
-        if pos != len(data):
+            if pos > len(buffer):  # a long record: skip what it holds beyond the buffer
+                read_at += pos - len(buffer)
+                buffer, pos = b"", 0
+                if read_at > size:
+                    raise ValueError("damaged entry table: records run past the data")
+        if read_at - len(buffer) + pos != size:
             raise ValueError("damaged entry table: length mismatch")
 
 
@@ -286,14 +305,10 @@ class LayerIndex:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> LayerIndex:
-        """Inverse of `to_bytes`; raises ValueError on damaged data."""
+        """Inverse of `to_bytes`; raises ValueError on damaged data. Decompressed as a stream:
+        the packed entries go to the table's spool by chunks, never whole in memory."""
         try:
-            raw = zstandard.ZstdDecompressor().decompressobj().decompress(data)
-            (head_len,) = struct.unpack(">Q", raw[:8])
-            header = json.loads(raw[8 : 8 + head_len])
-            count, packed_size = header["entries"]
-            if not isinstance(count, int) or not isinstance(packed_size, int):
-                raise ValueError("entries are not a packed table")
+            return cls._read(zstandard.ZstdDecompressor().stream_reader(data))
         except (
             zstandard.ZstdError,
             struct.error,
@@ -304,21 +319,25 @@ class LayerIndex:
             ValueError,
         ) as exc:
             raise ValueError(f"damaged layer index: {exc}") from exc
-        offset = 8 + head_len
-        entries = EntryTable.from_parts(
-            raw[offset : offset + packed_size], count, header.get("odd_entries", [])
+
+    @classmethod
+    def _read(cls, reader: Any) -> LayerIndex:
+        (head_len,) = struct.unpack(">Q", _take(reader, 8))
+        header = json.loads(_take(reader, head_len))
+        count, packed_size = header["entries"]
+        if not isinstance(count, int) or not isinstance(packed_size, int) or packed_size < 0:
+            raise ValueError("entries are not a packed table")
+        entries = EntryTable.from_chunks(
+            _pieces(reader, packed_size), count, header.get("odd_entries", [])
         )
-        offset += packed_size
         contents: dict[str, bytes] = {}
         for name, size in header["contents"]:
-            contents[name] = raw[offset : offset + size]
-            offset += size
+            contents[name] = _take(reader, size)
         extracts: dict[str, dict[str, bytes]] = {}
         for path, name, size in header.get("extracts", []):
-            extracts.setdefault(path, {})[name] = raw[offset : offset + size]
-            offset += size
-        if offset != len(raw):
-            raise ValueError("damaged layer index: content length mismatch")
+            extracts.setdefault(path, {})[name] = _take(reader, size)
+        if reader.read(1):
+            raise ValueError("content length mismatch")
         return cls(
             diff_id=header["diff_id"],
             entries=entries,
@@ -327,3 +346,21 @@ class LayerIndex:
             bytes_read=header["bytes_read"],
             extracts=extracts,
         )
+
+
+def _pieces(reader: Any, size: int) -> Iterator[bytes]:
+    """Exactly `size` bytes from a stream, by chunks (ValueError if it ends before)."""
+    left = size
+    while left > 0:
+        chunk = reader.read(min(left, _CHUNK))
+        if not chunk:
+            raise ValueError("data ends early")
+        left -= len(chunk)
+        yield chunk
+
+
+def _take(reader: Any, size: int) -> bytes:
+    """Exactly `size` bytes from a stream, in one piece."""
+    if not isinstance(size, int) or size < 0:
+        raise ValueError(f"a length of {size!r}")
+    return b"".join(_pieces(reader, size))
