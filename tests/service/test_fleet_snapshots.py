@@ -22,6 +22,29 @@ def _store(db: Database, name: str, high: int) -> Image:
     return image
 
 
+def _snapshot_after_storing(
+    db: Database,
+    image: Image,
+    errors: list[BaseException],
+    stored: threading.Event,
+    release: threading.Event | None = None,
+) -> None:
+    """A worker's storing transaction: the image analysed, the fleet snapshot taken, `stored`
+    set, then (with `release`) the commit held until released."""
+    try:
+        with db.session() as session:
+            session.merge(image)
+            session.flush()
+            history.record_fleet(session, history.ANALYSIS, "b1")
+            session.flush()
+            stored.set()
+            if release is not None:
+                release.wait(30)  # commits when the other worker is waiting
+    except BaseException as exc:
+        errors.append(exc)
+        stored.set()
+
+
 def test_concurrent_fleet_snapshots_count_each_other(
     tmp_path: Path, vuln_db: Path, pg_url: str
 ) -> None:
@@ -33,36 +56,14 @@ def test_concurrent_fleet_snapshots_count_each_other(
         release = threading.Event()
         errors: list[BaseException] = []
 
-        def worker_one() -> None:
-            try:
-                with db.session() as session:
-                    session.merge(first)
-                    session.flush()
-                    history.record_fleet(session, history.ANALYSIS, "b1")
-                    session.flush()
-                    holding.set()
-                    release.wait(30)  # commits when the other worker is waiting
-            except BaseException as exc:
-                errors.append(exc)
-                holding.set()
-
-        one = threading.Thread(target=worker_one)
+        one = threading.Thread(
+            target=_snapshot_after_storing, args=(db, first, errors, holding, release)
+        )
         one.start()
         assert holding.wait(30)
         done = threading.Event()
 
-        def worker_two() -> None:
-            try:
-                with db.session() as session:
-                    session.merge(second)
-                    session.flush()
-                    history.record_fleet(session, history.ANALYSIS, "b1")
-                done.set()
-            except BaseException as exc:
-                errors.append(exc)
-                done.set()
-
-        two = threading.Thread(target=worker_two)
+        two = threading.Thread(target=_snapshot_after_storing, args=(db, second, errors, done))
         two.start()
         assert not done.wait(1.0), "the second snapshot did not wait for the first commit"
         release.set()

@@ -235,6 +235,17 @@ def test_reads_stay_in_threads_where_sqlite_is_not_in_wal_mode(tmp_path: Path) -
         memory.dispose()
 
 
+def _two_analysed(
+    tmp_path: Path, vuln_db: Path, archives: dict[str, Path]
+) -> tuple[Database, list[int]]:
+    """A service database holding the docker and the OCI archive analysed; (it, their ids)."""
+    settings = settings_for(tmp_path, vuln_db)
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        ids = [_analysed(client, archives[kind], admin) for kind in ("docker", "oci")]
+    return Database(settings), ids
+
+
 def _oracle_vulns(session: Any, image_id: int, wanted: VulnFilter) -> list[dict[str, Any]]:
     """An image's findings the slow way: ORM objects filtered in Python, history as a map."""
     layers = session.scalars(select(ImageLayer).where(ImageLayer.image_id == image_id)).all()
@@ -260,11 +271,7 @@ def test_prepared_reads_match_the_orm_oracle(
 ) -> None:
     """Every filter combination and page of an image's findings, and the approval on image
     pages, equal what ORM objects filtered in Python give."""
-    settings = settings_for(tmp_path, vuln_db)
-    admin = bearer(add_token(settings, "admin"))
-    with LiveServer(create_app(settings)) as client:
-        ids = [_analysed(client, archives[kind], admin) for kind in ("docker", "oci")]
-    db = Database(settings)
+    db, ids = _two_analysed(tmp_path, vuln_db, archives)
     try:
         with db.session() as session:
             for image_id, verdict in zip(ids, ("stop", "warn"), strict=True):
@@ -340,11 +347,7 @@ def test_image_pages_match_the_orm_oracle(
 ) -> None:
     """Every filter of the image pages (alone and combined, LIKE's wildcards taken literally)
     lists what ORM objects filtered in Python list, newest first, paged."""
-    settings = settings_for(tmp_path, vuln_db)
-    admin = bearer(add_token(settings, "admin"))
-    with LiveServer(create_app(settings)) as client:
-        ids = [_analysed(client, archives[kind], admin) for kind in ("docker", "oci")]
-    db = Database(settings)
+    db, ids = _two_analysed(tmp_path, vuln_db, archives)
     try:
         with db.session() as session:
             session.add(Image(reference="example/odd_100%/x:1", source="sbom", status="failed"))
