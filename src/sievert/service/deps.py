@@ -87,8 +87,8 @@ T = TypeVar("T")
 
 async def read(services: Services, work: Callable[[Session], T]) -> T:
     """Run a read-only unit of work in a session of its own: on the event loop when the
-    database makes reads cheap (SQLite), else in a worker thread. A read route then costs no
-    thread hop, which on a busy server is a good share of its time."""
+    database makes reads cheap (SQLite in WAL mode, `Database.inline_reads`), else in a worker
+    thread. A read route then costs no thread hop, a good share of its time on a busy server."""
     if services.db.inline_reads:
         return services.db.read(work)
     return await anyio.to_thread.run_sync(services.db.read, work)
