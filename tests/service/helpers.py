@@ -167,6 +167,36 @@ def wait_for(check: Any, timeout: float = 60) -> Any:
         time.sleep(0.2)
 
 
+def start_server(
+    port: int, env: dict[str, str], log: Path, mode: str = "wb"
+) -> subprocess.Popen[bytes]:
+    """A `sievert server` process on a loopback port with this environment, its output in log."""
+    with log.open(mode) as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sievert", "server", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60
+) -> None:
+    """Return once the server at url answers /healthz; RuntimeError with its log when it exits
+    or does not answer within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"sievert server did not start:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
 class ServerProcess:
     """`sievert server` as a user starts it: a real process on a free loopback port, its state
     (SQLite, storage) under `root`; tokens made with `sievert server token create`."""
@@ -193,24 +223,13 @@ class ServerProcess:
         return made.stdout.strip()
 
     def __enter__(self) -> ServerProcess:
-        with self.log.open("wb") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "sievert", "server", "--port", str(self.port)],
-                env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self._proc.poll() is not None:
-                self.__exit__()
-                raise RuntimeError(f"sievert server did not start: {self.log.read_text()}")
-            time.sleep(0.1)
+        self._proc = start_server(self.port, {**os.environ, **self.env}, self.log)
+        try:
+            wait_healthy(self.url, self._proc, self.log)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None and self._proc.poll() is None:

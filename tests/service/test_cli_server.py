@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -13,7 +10,7 @@ from cryptography.fernet import Fernet
 
 from tests.clitools import run_sievert
 from tests.pgcluster import free_port
-from tests.service.helpers import bearer, wait_status
+from tests.service.helpers import bearer, start_server, wait_healthy, wait_status
 
 
 def test_embedded_server_from_the_command_line(
@@ -30,24 +27,10 @@ def test_embedded_server_from_the_command_line(
     assert token.startswith("svt_") and "\n" not in token
     assert (tmp_path / "data" / "sievert" / "service.sqlite").is_file()
     port = free_port()
-    with (tmp_path / "server.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "sievert", "server", "--port", str(port)],
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_server(port, {**os.environ, **env}, tmp_path / "server.log")
     try:
+        wait_healthy(f"http://127.0.0.1:{port}", server, tmp_path / "server.log", timeout=30)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
-                time.sleep(0.1)
             assert client.get("/readyz").json()["engine"] == "in-process"
             assert client.get("/v1/images").status_code == 401
             answer = client.post(

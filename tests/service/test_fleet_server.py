@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +20,7 @@ from tests.host.sshd_fixtures import sshd_server
 from tests.pgcluster import free_port
 from tests.podman_fixtures import podman_service
 from tests.runtime.busybox_image import write_busybox_archive
-from tests.service.helpers import bearer, wait_status
+from tests.service.helpers import bearer, start_server, wait_healthy, wait_status
 
 pytestmark = pytest.mark.engine
 IMAGE = "localhost/sievert/fleet-busybox:v1"
@@ -56,25 +53,11 @@ def server(tmp_path_factory: pytest.TempPathFactory, vuln_db: Path) -> Iterator[
         tokens[role] = made.stdout.strip()
     port = free_port()
     log = root / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sievert", "server", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_server(port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
+        wait_healthy(url, process, log)
         with httpx.Client(base_url=url, timeout=30) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
             yield Server(url, client, tokens["analyst"], tokens["read-only"], log)
     finally:
         process.terminate()

@@ -9,7 +9,6 @@ import re
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from tests.imagebuilder import F, Image
 from tests.pgcluster import free_port
-from tests.service.helpers import APP_IMAGE, bearer, wait_status
+from tests.service.helpers import APP_IMAGE, bearer, start_server, wait_healthy, wait_status
 
 STATUS_V2 = "".join(
     f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\n"
@@ -122,24 +121,12 @@ class SievertServer:
 
     def start(self) -> None:
         """Start the server process and wait until it answers."""
-        with self.log.open("ab") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "sievert", "server", "--port", str(self.port)],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or self._proc.poll() is not None:
-                self.__exit__()
-                raise RuntimeError(f"sievert server did not start:\n{self.log.read_text()}")
-            time.sleep(0.1)
+        self._proc = start_server(self.port, self.env, self.log, "ab")
+        try:
+            wait_healthy(self.url, self._proc, self.log)
+        except RuntimeError:
+            self.__exit__()
+            raise
 
     def kill(self) -> None:
         """SIGKILL the server process (a crash: nothing is shut down cleanly)."""
