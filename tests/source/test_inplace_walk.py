@@ -23,7 +23,7 @@ from sievert.source.dockerarchive import DockerArchiveSource
 from sievert.source.layerindex import LayerIndex
 from sievert.source.tarstream import _byte_sum, _number, _octal
 from sievert.source.tarwalk import index_tar, index_tar_region
-from sievert.source.view import GlobMatcher, compile_globs
+from sievert.source.view import GlobMatcher, _compile_globs, compile_globs
 from tests.imagebuilder import D, F, H, Image, L, O, Raw, W, layer_tar, sha256, write_docker_archive
 from tests.source.util import SPEC, squash
 
@@ -234,14 +234,35 @@ def test_fast_octal_agrees_with_the_full_parser(field: bytes) -> None:
 SEGMENTS = st.sampled_from(
     ["a", "etc", "node_modules", "package.json", "os-release", "x.json", "specifications",
      "w.gemspec", "", "**", "*", "a?c", "abc", "*.json", "lib*.so*", "libssl.so.3", "lib*",
-     "*c", "a*c", "*?*", "?", "c"]
+     "*c", "a*c", "*?*", "?", "c", "bin/busybox", "x\ny", "\n"]
 )  # fmt: skip
+GLOB_SEGMENTS = SEGMENTS | st.sampled_from(["**/package.json", "**/bin/curl", "**/a", "**/"])
 
 
 @settings(max_examples=1500, deadline=None)
 @given(
-    st.lists(st.lists(SEGMENTS, min_size=1, max_size=4).map("/".join), max_size=5),
-    st.lists(SEGMENTS, min_size=1, max_size=5).map("/".join),
+    st.lists(st.lists(GLOB_SEGMENTS, min_size=1, max_size=4).map("/".join), max_size=5),
+    st.lists(st.lists(SEGMENTS, min_size=1, max_size=5).map("/".join), min_size=1, max_size=4),
 )
-def test_glob_matcher_agrees_with_the_combined_regex(patterns: list[str], path: str) -> None:
-    assert GlobMatcher(patterns).match(path) == bool(compile_globs(patterns).match(path))
+def test_glob_matcher_agrees_with_the_combined_regex(patterns: list[str], paths: list[str]) -> None:
+    """One matcher (compiling its groups as paths reach them) answers every path as the one
+    regex of all the globs does, `**/literal` globs included and newlines in paths too."""
+    matcher, regex = GlobMatcher(patterns), compile_globs(patterns)
+    for path in paths:
+        assert matcher.match(path) == bool(regex.match(path)), path
+        assert matcher.match(path, path.rpartition("/")[2]) == bool(regex.match(path)), path
+
+
+def test_glob_matcher_compiles_only_the_groups_a_path_reaches() -> None:
+    """Building a matcher compiles no regex; `**/literal` globs never need one."""
+    patterns = ["**/package.json", "**/bin/busybox", "**/*.jar", "usr/share/doc/*/copyright"]
+    calls = _compile_globs.cache_info()
+    before = calls.hits + calls.misses
+    matcher = GlobMatcher(patterns)
+    assert matcher.match("usr/lib/node_modules/x/package.json")
+    assert matcher.match("bin/busybox") and not matcher.match("bin\nx/bin/busybox")
+    assert not matcher.match("etc/passwd")
+    calls = _compile_globs.cache_info()
+    assert calls.hits + calls.misses == before
+    assert matcher.match("opt/app/lib/x.jar")
+    assert matcher.match("usr/share/doc/zlib/copyright")

@@ -10,7 +10,7 @@ from sievert.catalog.capture import extractors_of
 from sievert.catalog.distro import detect_distro
 from sievert.errors import SievertError
 from sievert.model import Distro, Notice, Package
-from sievert.source.view import FileView, compile_globs
+from sievert.source.view import FileView, glob_matcher
 
 
 def run_cataloger(cataloger: Cataloger, view: FileView, context: CatalogContext) -> CatalogResult:
@@ -35,7 +35,7 @@ class IntroductionTracker:
     def __init__(self, catalogers: Sequence[Cataloger]) -> None:
         self._catalogers = list(catalogers)
         self._patterns = {
-            c.name: compile_globs([*c.globs, *(g for x in extractors_of(c) for g in x.globs)])
+            c.name: glob_matcher((*c.globs, *(g for x in extractors_of(c) for g in x.globs)))
             for c in catalogers
         }
         self._since: dict[str, dict[tuple[str, str, str, str], int]] = {}

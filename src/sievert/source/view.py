@@ -61,6 +61,50 @@ def _compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
 _WILD = re.compile(r"[*?]")
 
 
+def _literal_tail(pattern: str) -> str | None:
+    """L when the glob is `**/L` with no wildcard in L (it matches L at the root or under any
+    directory), else None."""
+    if pattern.startswith("**/") and not _WILD.search(pattern, 3):
+        return pattern[3:]
+    return None
+
+
+def _ends_in(path: str, tails: tuple[str, ...]) -> bool:
+    """Whether `**/L` matches the path for some L in `tails`: the path is L, or ends with '/L'
+    after a part without a newline (where the glob's `.*` stops, as the regex's does)."""
+    for tail in tails:
+        if path == tail:
+            return True
+        head = len(path) - len(tail) - 1
+        if head >= 0 and path.endswith(tail) and path[head] == "/" and "\n" not in path[:head]:
+            return True
+    return False
+
+
+class _Globs:
+    """Globs tested together, `**/literal` ones by string tests and the rest by one regex
+    compiled when first needed (a matcher is built for dozens of globs and most never meet a
+    path that gets this far)."""
+
+    __slots__ = ("_globs", "_regex", "_tails")
+
+    def __init__(self, globs: Sequence[str]) -> None:
+        tails = [_literal_tail(glob) for glob in globs]
+        self._tails = tuple(tail for tail in tails if tail is not None)
+        self._globs = tuple(glob for glob, tail in zip(globs, tails, strict=True) if tail is None)
+        self._regex: re.Pattern[str] | None = None
+
+    def match(self, path: str) -> bool:
+        """Whether any of the globs matches the path."""
+        if self._tails and _ends_in(path, self._tails):
+            return True
+        if not self._globs:
+            return False
+        if self._regex is None:
+            self._regex = _compile_globs(self._globs)
+        return self._regex.match(path) is not None
+
+
 class GlobMatcher:
     """Tests a path against many globs at once, ruling most paths out with a set lookup and a
     match on the basename alone before any whole-path regex runs.
@@ -70,7 +114,8 @@ class GlobMatcher:
     a last component with `*`/`?` (its regex on the basename first, and before the regex the
     literal start or end such a component needs: one `startswith`/`endswith` rules most basenames
     out), and the rest (`**` in the last component, or a bare `*`: by the literal prefix of the
-    glob).
+    glob). Building one compiles nothing: `**/literal` globs are string tests, and each group's
+    regex is compiled when a path first reaches it.
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
@@ -91,8 +136,8 @@ class GlobMatcher:
             else:
                 by_prefix.append(pattern)
         self._exact = frozenset(exact)
-        self._by_base = {base: compile_globs(globs) for base, globs in by_base.items()}
-        self._base = compile_globs(base_globs)
+        self._by_base = {base: _Globs(globs) for base, globs in by_base.items()}
+        self._base = _Globs(base_globs)
         ends = [_WILD.split(last)[-1] for last in base_globs]
         self._base_ends = tuple(end for end in ends if end)
         """Literal ends of the basename globs: a basename matching one ends with one of these,
@@ -101,9 +146,9 @@ class GlobMatcher:
         self._base_starts = tuple(
             _WILD.split(last, 1)[0] for last, end in zip(base_globs, ends, strict=True) if not end
         )
-        self._by_base_glob = compile_globs(by_base_glob)
+        self._by_base_glob = _Globs(by_base_glob)
         self._prefixes = tuple(_WILD.split(p, 1)[0] for p in by_prefix)
-        self._by_prefix = compile_globs(by_prefix)
+        self._by_prefix = _Globs(by_prefix)
         self.empty = not patterns
 
     def match(self, path: str, base: str | None = None) -> bool:
@@ -112,8 +157,8 @@ class GlobMatcher:
             return True
         if base is None:
             base = path.rpartition("/")[2]
-        rx = self._by_base.get(base)
-        if rx is not None and rx.match(path):
+        globs = self._by_base.get(base)
+        if globs is not None and globs.match(path):
             return True
         if (
             (base.endswith(self._base_ends) or base.startswith(self._base_starts))
@@ -122,9 +167,7 @@ class GlobMatcher:
         ):
             return True
         return (
-            bool(self._prefixes)
-            and path.startswith(self._prefixes)
-            and self._by_prefix.match(path) is not None
+            bool(self._prefixes) and path.startswith(self._prefixes) and self._by_prefix.match(path)
         )
 
 

@@ -18,7 +18,7 @@ from sievert.catalog.binary.golang import (
 )
 from sievert.model import Notice, Package
 from sievert.source.capture import Extractor
-from sievert.source.view import FileView, compile_globs
+from sievert.source.view import FileView, GlobMatcher
 
 CATALOGER = "binary-version"
 EXTRACTOR = "binary-version"
@@ -39,12 +39,15 @@ class Classifier:
 
 
 def _first(*patterns: bytes, marker: bytes = b"") -> Finder:
-    """A finder returning the `v` group of the first pattern that matches (and the marker)."""
-    compiled = [re.compile(p, re.DOTALL) for p in patterns]
+    """A finder returning the `v` group of the first pattern that matches (and the marker);
+    the patterns are compiled when the finder first runs (most images hold few of the programs)."""
+    compiled: list[re.Pattern[bytes]] = []
 
     def find(path: str, data: bytes) -> str:
         if marker and marker not in data:
             return ""
+        if not compiled:
+            compiled.extend(re.compile(p, re.DOTALL) for p in patterns)
         for rx in compiled:
             match = rx.search(data)
             if match:
@@ -179,7 +182,7 @@ CLASSIFIERS: tuple[Classifier, ...] = (
     ),
 )
 _BY_NAME = {c.name: c for c in CLASSIFIERS}
-_MATCHERS = [(c, compile_globs(c.globs)) for c in CLASSIFIERS]
+_MATCHERS = [(c, GlobMatcher(c.globs)) for c in CLASSIFIERS]
 GLOBS = tuple(sorted({g for c in CLASSIFIERS for g in c.globs}))
 
 
