@@ -1,5 +1,5 @@
 """`python -m sievert` runs the CLI."""
 
-from sievert.cli.main import main
+from sievert.cli.console import run
 
-main()
+run()

@@ -212,3 +212,32 @@ def test_a_warm_vulnerability_scan_loads_no_cataloger(
     )
     assert {"sievert.match.engine", "sievert.report.scan.native"} <= warm
     assert not_wanted(warm) == []
+
+
+ENTRY_PROBE = """
+import gc, json, sys
+seen = []
+def hook(event, args):
+    if event == "import" and args[0] == "click" and not seen:
+        seen.append(gc.get_threshold())
+sys.addaudithook(hook)
+sys.argv = ["sievert", "--version"]
+from sievert.cli.console import GC_THRESHOLD, run
+try:
+    run()
+except SystemExit:
+    pass
+print(json.dumps([list(seen[0]), list(GC_THRESHOLD), gc.get_freeze_count()]), file=sys.stderr)
+"""
+
+
+def test_the_process_entry_tunes_the_collector_before_click_and_freezes_at_the_end() -> None:
+    """`sievert` (console script and `-m`) sets the CLI's collector thresholds before click
+    loads, and freezes what is alive when the command ends (no last full collection)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", ENTRY_PROBE], capture_output=True, text=True, check=True
+    )
+    at_click, wanted, frozen = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert at_click == wanted
+    assert frozen > 1000
+    assert "sievert, version" in proc.stdout

@@ -10,6 +10,7 @@ import traceback
 import click
 
 from sievert import __version__
+from sievert.cli.console import GC_THRESHOLD
 from sievert.errors import EXIT_ERROR, EXIT_USAGE, InternalError, SievertError
 from sievert.terminal import one_line
 
@@ -152,14 +153,9 @@ def cli(debug: bool) -> None:
     """Sievert: container image inventory, SBOMs and vulnerability scanning."""
 
 
-GC_THRESHOLD = (50_000, 20, 20)
-"""The CLI's collector thresholds: a one-shot command imports and builds many long-lived objects
-(classes, records) and frees most of the rest by reference counting, so it runs the cycle
-collector far less often than the default (700, 10, 10) would; memory stays bounded."""
-
-
 def main() -> None:
-    """Console-script entry point: never a traceback unless --debug asks for one."""
+    """Run the CLI in this process (`sievert.cli.console.run` is the process's entry point):
+    never a traceback unless --debug asks for one."""
     gc.set_threshold(*GC_THRESHOLD)
     try:
         cli.main(standalone_mode=False)
