@@ -8,6 +8,7 @@ import os
 import posixpath
 import re
 import tarfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -116,23 +117,35 @@ def _choose(entries: list[_Entry], tag: str, index: int | None, label: str) -> _
 
 
 class _LayerDigests:
-    """The uncompressed layers of an archive hashed on worker threads, from one open file."""
+    """The uncompressed layers of an archive hashed on worker threads, from one open file
+    (plain threads taking the layers in order: no executor module to import)."""
 
     def __init__(self, layers: dict[int, RegionDigests]) -> None:
-        from concurrent.futures import ThreadPoolExecutor  # loads when a layer is read
-
         self.hashers = layers
-        self._pool = ThreadPoolExecutor(
-            max_workers=HASH_WORKERS, thread_name_prefix="sievert-digest"
-        )
-        for hasher in layers.values():
-            self._pool.submit(hasher.run)
+        self._pending = iter(list(layers.values()))
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"sievert-digest-{n}", daemon=True)
+            for n in range(min(HASH_WORKERS, len(layers)))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        """Hash the next layer not taken yet, until none is left."""
+        while True:
+            with self._lock:
+                hasher = next(self._pending, None)
+            if hasher is None:
+                return
+            hasher.run()
 
     def stop(self) -> None:
         """Cancel what is not hashed yet and wait for the threads."""
         for hasher in self.hashers.values():
             hasher.cancel()
-        self._pool.shutdown(wait=True)
+        for thread in self._threads:
+            thread.join()
 
 
 class _Walks:
