@@ -40,6 +40,7 @@ HEAVY = (
     "sievert.checks",
     "sievert.policy",
     "orjson",
+    "traceback",  # --debug only
 )
 
 PROBE = """
@@ -241,3 +242,21 @@ def test_the_process_entry_tunes_the_collector_before_click_and_freezes_at_the_e
     assert at_click == wanted
     assert frozen > 1000
     assert "sievert, version" in proc.stdout
+
+
+# What a first (cold) analysis of a docker-archive must still not load: the layers are hashed
+# on plain threads, the traceback module is for --debug only.
+NOT_ON_THE_COLD_PATH = ("concurrent.futures", "logging", "traceback", "sievert.match", "rich")
+
+
+def test_a_cold_docker_archive_sbom_loads_no_executor_or_logging(tmp_path: Path) -> None:
+    from tests.imagebuilder import write_docker_archive
+    from tests.test_pipeline import three_layer_image
+
+    archive = write_docker_archive(tmp_path / "image.tar", three_layer_image())
+    cold = loaded_modules(
+        "sbom", f"docker-archive:{archive}", "-q", "-f", "json", "--cache-dir", str(tmp_path / "c")
+    )
+    assert {"sievert.catalog.plugins", "sievert.source.tarwalk"} <= cold  # layers were walked
+    found = [m for m in cold if any(m == n or m.startswith(n + ".") for n in NOT_ON_THE_COLD_PATH)]
+    assert found == []

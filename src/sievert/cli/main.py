@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
-import traceback
 
 import click
 
@@ -74,8 +73,15 @@ class SievertCommand(click.Command):
         except Exception as exc:
             debug = bool(ctx.find_root().params.get("debug"))
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             raise InternalError(_command_name(ctx), _subject(ctx), exc, hint=not debug) from exc
+
+
+def _print_traceback() -> None:
+    """The traceback of the exception being handled, on stderr (--debug only: loaded then)."""
+    import traceback
+
+    traceback.print_exc()
 
 
 def _command_name(ctx: click.Context) -> str:
@@ -173,7 +179,7 @@ def main() -> None:
     except Exception as exc:  # outside any command: argument parsing, lazy imports
         debug = "--debug" in sys.argv[1:]
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         crash = InternalError("sievert", "", exc, hint=not debug)
         click.echo(f"sievert: error: {one_line(str(crash))}", err=True)
         sys.exit(EXIT_ERROR)
