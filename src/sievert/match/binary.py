@@ -58,7 +58,8 @@ class BinaryMatcher:
         for name in names:
             for statement in db.affected(NAMESPACE, name):
                 result = evaluate(NAMESPACE, version, statement.ranges, statement.versions)
-                notices.extend(f"{statement.vuln_id} for {name}: {r}" for r in result.skipped)
+                if result.skipped:
+                    notices.extend(f"{statement.vuln_id} for {name}: {r}" for r in result.skipped)
                 if result.match is None:
                     continue
                 evidence = MatchEvidence(

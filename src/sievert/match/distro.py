@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sievert.errors import VersionError
@@ -42,11 +43,14 @@ class DistroMatcher:
             return MatchOutcome()
         source = package.source_name or package.name
         installed = self._installed_version(package)
+        compare = scheme_for(self.scheme).compare
         candidates: list[Candidate] = []
         notices: list[str] = []
         for statement in self._statements(db, namespace, package, source):
+            if statement.fix_state == NOT_AFFECTED:
+                continue
             try:
-                candidate = self._judge(package, statement, installed)
+                candidate = self._judge(package, statement, installed, compare)
             except VersionError as exc:
                 notices.append(f"{statement.vuln_id} for {package.name}: {exc}")
                 continue
@@ -73,13 +77,19 @@ class DistroMatcher:
             return f"{epoch}{package.version}"
         return package.version
 
-    def _judge(self, package: Package, statement: Affected, installed: str) -> Candidate | None:
+    def _judge(
+        self,
+        package: Package,
+        statement: Affected,
+        installed: str,
+        compare: Callable[[str, str], int],
+    ) -> Candidate | None:
+        """The candidate when the statement applies to the installed version (not affected
+        statements are skipped before); VersionError when the versions cannot be compared."""
         state = statement.fix_state
-        if state == NOT_AFFECTED:
-            return None
         fixed = statement.fixed_version
         if state == FIXED:
-            if not fixed or scheme_for(self.scheme).compare(installed, fixed) >= 0:
+            if not fixed or compare(installed, fixed) >= 0:
                 return None
             constraint = f"< {fixed}"
         else:

@@ -8,10 +8,11 @@ from typing import Protocol, runtime_checkable
 
 from sievert.match.base import Candidate, Matcher, VulnSource
 from sievert.match.plugins import MATCHERS
-from sievert.match.risk import risk_score
-from sievert.match.severity import rate
+from sievert.match.risk import risk_by
+from sievert.match.severity import rate_by
 from sievert.model import Affected, Distro, Inventory, Notice, Package, Vulnerability
 from sievert.model.finding import Finding
+from sievert.model.vuln import preferred_cvss
 
 SOURCE_PREFERENCE = ("debian-tracker", "alpine-secdb", "osv")
 
@@ -65,11 +66,17 @@ def match_inventory(
 
 
 def _finding(canonical: str, group: list[Candidate], records: _Records) -> Finding:
-    best = min(group, key=_preference)
-    ids = {c.affected.vuln_id for c in group}
+    if len(group) == 1:  # the common case: one statement matched
+        best = group[0]
+        ids = {best.affected.vuln_id}
+        fixes = tuple(dict.fromkeys(best.fixed_versions))
+    else:
+        best = min(group, key=_preference)
+        ids = {c.affected.vuln_id for c in group}
+        fixes = tuple(dict.fromkeys(v for c in group for v in c.fixed_versions))
     vulnerability = records.merged(canonical, ids)
-    severity, severity_source = rate(best.affected, vulnerability)
-    fixes = tuple(dict.fromkeys(v for c in group for v in c.fixed_versions))
+    score = preferred_cvss(vulnerability.cvss) if vulnerability.cvss else None
+    severity, severity_source = rate_by(best.affected, score)
     return Finding(
         vulnerability=vulnerability,
         package=best.package,
@@ -79,7 +86,7 @@ def _finding(canonical: str, group: list[Candidate], records: _Records) -> Findi
         severity_source=severity_source,
         fix_state=best.fix_state,
         fixed_versions=fixes,
-        risk=risk_score(vulnerability, severity),
+        risk=risk_by(vulnerability, severity, score),
     )
 
 

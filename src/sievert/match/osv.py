@@ -60,7 +60,8 @@ class OsvMatcher:
         notices: list[str] = []
         for statement in db.affected(namespace, name):
             result = evaluate(scheme, version, statement.ranges, statement.versions)
-            notices.extend(f"{statement.vuln_id} for {name}: {r}" for r in result.skipped)
+            if result.skipped:
+                notices.extend(f"{statement.vuln_id} for {name}: {r}" for r in result.skipped)
             if result.match is None:
                 continue
             fixes = result.match.fixed_versions

@@ -12,7 +12,7 @@ A critical flaw nobody exploits ranks near 20; a medium one in KEV ranks above i
 from __future__ import annotations
 
 from sievert.model import Vulnerability
-from sievert.model.vuln import preferred_cvss
+from sievert.model.vuln import CvssScore, preferred_cvss
 
 MIDPOINTS = {
     "critical": 9.5,
@@ -26,7 +26,11 @@ MIDPOINTS = {
 
 def risk_score(vulnerability: Vulnerability, severity: str) -> float:
     """The documented risk score of a vulnerability with its final severity."""
-    score = preferred_cvss(vulnerability.cvss)
+    return risk_by(vulnerability, severity, preferred_cvss(vulnerability.cvss))
+
+
+def risk_by(vulnerability: Vulnerability, severity: str, score: CvssScore | None) -> float:
+    """`risk_score` with the record's preferred CVSS score already picked (`preferred_cvss`)."""
     impact = score.base_score if score is not None else MIDPOINTS.get(severity, 5.0)
     likelihood = vulnerability.epss_score if vulnerability.epss_score is not None else 0.01
     if vulnerability.exploits:

@@ -6,15 +6,19 @@ from collections.abc import Iterable, Sequence
 
 from sievert.model import Affected, Notice, Severity, Vulnerability
 from sievert.model.finding import Finding
-from sievert.model.vuln import preferred_cvss
+from sievert.model.vuln import CvssScore, preferred_cvss
 
 
 def rate(affected: Affected, vulnerability: Vulnerability) -> tuple[Severity, str]:
     """(severity, where it came from): vendor rating, else CVSS, else UNKNOWN."""
-    vendor = Severity.from_vendor(affected.severity)
+    return rate_by(affected, preferred_cvss(vulnerability.cvss))
+
+
+def rate_by(affected: Affected, score: CvssScore | None) -> tuple[Severity, str]:
+    """`rate` with the record's preferred CVSS score already picked (`preferred_cvss`)."""
+    vendor = Severity.from_vendor(affected.severity) if affected.severity else None
     if vendor is not None:
         return vendor, affected.source
-    score = preferred_cvss(vulnerability.cvss)
     if score is not None:
         rated = Severity.from_vendor(score.severity)
         if rated is not None:

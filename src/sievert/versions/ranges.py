@@ -12,7 +12,6 @@ cannot parse is skipped with a reason, never fatal.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -96,53 +95,22 @@ def _resolve(scheme: Scheme | str) -> Scheme:
 
 def _check_events(scheme: Scheme, index: int, events: Sequence[RangeEvent]) -> None:
     for event in events:
-        if event.kind not in _KINDS:
-            raise _SkipError(f"range {index}: unknown event {event.kind!r}")
-        if (event.kind, event.version) in ((INTRODUCED, "0"), (LIMIT, "*")):
+        kind = event.kind
+        if kind not in _KINDS:
+            raise _SkipError(f"range {index}: unknown event {kind!r}")
+        version = event.version
+        if (kind == INTRODUCED and version == "0") or (kind == LIMIT and version == "*"):
             continue
         try:
-            scheme.check(event.version)
+            scheme.check(version)
         except VersionError as err:
             raise _SkipError(f"range {index} skipped: {err}") from None
 
 
-def _is_zero(event: RangeEvent) -> bool:
-    return event.kind == INTRODUCED and event.version == "0"
-
-
 Key = Callable[[str], Any]
 """A scheme's order key (`Scheme.order_key`): versions compare as their keys do."""
-
-
-def _event_key(key: Key, event: RangeEvent) -> tuple[Any, ...]:
-    """Sort key of events: `introduced: "0"` first, then by version."""
-    return (0,) if _is_zero(event) else (1, key(event.version))
-
-
-def _below_limits(key: Key, version: Any, events: Sequence[RangeEvent]) -> bool:
-    limits = [e.version for e in events if e.kind == LIMIT]
-    return not limits or any(lim == "*" or version < key(lim) for lim in limits)
-
-
-def _is_on(key: Key, version: Any, event: RangeEvent) -> bool | None:
-    """True/False when this event switches the state at this version, None when not."""
-    if event.kind == INTRODUCED:
-        return True if _is_zero(event) or version >= key(event.version) else None
-    if event.kind == FIXED and version >= key(event.version):
-        return False
-    if event.kind == LAST_AFFECTED and version > key(event.version):
-        return False
-    return None
-
-
-def _walk(key: Key, version: Any, ordered: Sequence[RangeEvent]) -> int | None:
-    """Index of the `introduced` event opening the interval holding version, or None."""
-    opened: int | None = None
-    for position, event in enumerate(ordered):
-        state = _is_on(key, version, event)
-        if state is not None:
-            opened = position if state else None
-    return opened
+_ZERO = (0,)
+"""Sort key of `introduced: "0"`: before every version (the others sort as (1, key))."""
 
 
 def _range_hit(scheme: Scheme, version: str, index: int, rng: VersionRange) -> RangeHit | None:
@@ -158,31 +126,59 @@ def _range_hit(scheme: Scheme, version: str, index: int, rng: VersionRange) -> R
     _check_events(order, index, rng.events)
     key = order.order_key()  # every version is valid now: keys compare without errors
     installed = key(version)
-    if not _below_limits(key, installed, rng.events):
+    bounds: list[tuple[tuple[Any, ...], RangeEvent]] = []
+    limits: list[str] = []
+    for event in rng.events:
+        if event.kind == LIMIT:
+            limits.append(event.version)
+        elif event.kind == INTRODUCED and event.version == "0":
+            bounds.append((_ZERO, event))
+        else:
+            bounds.append(((1, key(event.version)), event))
+    if limits and not any(lim == "*" or installed < key(lim) for lim in limits):
         return None
-    bounds = [e for e in rng.events if e.kind != LIMIT]
-    ordered = sorted(bounds, key=functools.partial(_event_key, key))
-    opened = _walk(key, installed, ordered)
+    if len(bounds) > 1:  # events by version, `introduced: "0"` first (a stable sort)
+        bounds.sort(key=_first)
+    opened = _opened(installed, bounds)
     if opened is None:
         return None
-    close = next((e for e in ordered[opened + 1 :] if e.kind in (FIXED, LAST_AFFECTED)), None)
-    limit = next((e.version for e in rng.events if e.kind == LIMIT), "")
+    close = next((e for _, e in bounds[opened + 1 :] if e.kind in (FIXED, LAST_AFFECTED)), None)
     return RangeHit(
         range_index=index,
         range_type=rng.type,
-        introduced=ordered[opened].version,
+        introduced=bounds[opened][1].version,
         fixed=close.version if close and close.kind == FIXED else "",
         last_affected=close.version if close and close.kind == LAST_AFFECTED else "",
-        limit=limit,
+        limit=limits[0] if limits else "",
     )
 
 
+def _first(item: tuple[tuple[Any, ...], RangeEvent]) -> tuple[Any, ...]:
+    return item[0]
+
+
+def _opened(installed: Any, ordered: Sequence[tuple[tuple[Any, ...], RangeEvent]]) -> int | None:
+    """Position of the `introduced` event opening the interval holding the installed version
+    (events walked in order: an `introduced` at or below it opens, a `fixed` at or below it or
+    a `last_affected` below it closes), or None."""
+    opened: int | None = None
+    for position, (sort_key, event) in enumerate(ordered):
+        if event.kind == INTRODUCED:
+            if sort_key is _ZERO or installed >= sort_key[1]:
+                opened = position
+        elif event.kind == FIXED:
+            if installed >= sort_key[1]:
+                opened = None
+        elif event.kind == LAST_AFFECTED and installed > sort_key[1]:
+            opened = None
+    return opened
+
+
 def _listed(scheme: Scheme, version: str, versions: Sequence[str]) -> RangeHit | None:
-    for listed in versions:
-        if listed == version:
-            return RangeHit(-1, VERSIONS_LIST, listed=listed)
     if not versions:
         return None
+    if version in versions:  # the exact spelling
+        return RangeHit(-1, VERSIONS_LIST, listed=version)
     key = scheme.order_key()
     try:
         installed = key(version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sqlite3
@@ -365,7 +366,8 @@ class VulnDB:
     def affected(self, namespace: str, package: str) -> list[Affected]:
         """Every statement about package in namespace (exact names, as stored)."""
         rows = self._rows(
-            "SELECT * FROM affected WHERE namespace = ? AND package = ?", (namespace, package)
+            f"SELECT {_STATEMENT} FROM affected WHERE namespace = ? AND package = ?",
+            (namespace, package),
         )
         return _statements(rows)
 
@@ -391,9 +393,11 @@ class VulnDB:
         if distro and ":" in distro:
             return self.affected(distro.lower(), name)
         if distro:
-            sql = "SELECT * FROM affected WHERE package = ? AND namespace LIKE ?"
+            sql = f"SELECT {_STATEMENT} FROM affected WHERE package = ? AND namespace LIKE ?"
             return _statements(self._rows(sql, (name, f"{distro}:%")))
-        rows = self._rows("SELECT * FROM affected WHERE package IN (?, ?)", (name, pep503(name)))
+        rows = self._rows(
+            f"SELECT {_STATEMENT} FROM affected WHERE package IN (?, ?)", (name, pep503(name))
+        )
         return _statements([r for r in rows if r[1] == "pypi" or r[2] == name])
 
     def affected_many(
@@ -410,11 +414,11 @@ class VulnDB:
             for package in packages:
                 found[(namespace, package)] = []
             sql = (
-                f"SELECT * FROM affected WHERE namespace = ? AND package IN ({_LISTED}) "
+                f"SELECT {_STATEMENT} FROM affected WHERE namespace = ? AND package IN ({_LISTED}) "
                 "ORDER BY package, rowid"
             )
             for row in self._rows(sql, (namespace, _json_list(packages))):
-                found[(namespace, str(row[2]))].append(_affected_from_row(row, parsed))
+                found[(namespace, row[2])].append(_affected_from_row(row, parsed))
         return found
 
     def get_many(self, vuln_ids: Iterable[str]) -> dict[str, Vulnerability | None]:
@@ -448,15 +452,22 @@ class VulnDB:
         unknown: list[str] = []
         for vuln_id in wanted:
             names = aliases[vuln_id]
-            ids = [vuln_id, *names]
-            ordered = sorted(ids) if names else ids
-            rows = [row for i in ordered if i in vulns for row in vulns[i]]
-            scores = _unique([CvssScore(*r[1:]) for i in ordered if i in cvss for r in cvss[i]])
-            known_exploits = _unique(
-                [Exploit(*r[1:]) for i in ordered if i in exploits for r in exploits[i]]
-            )
-            first_kev = next((kev[i] for i in ids if i in kev), None)
-            first_epss = next((epss[i] for i in ids if i in epss), None)
+            if names:
+                ids = [vuln_id, *names]
+                ordered = sorted(ids)
+                rows = [row for i in ordered if i in vulns for row in vulns[i]]
+                scores = _unique([CvssScore(*r[1:]) for i in ordered for r in cvss.get(i, ())])
+                known_exploits = _unique(
+                    [Exploit(*r[1:]) for i in ordered for r in exploits.get(i, ())]
+                )
+                first_kev = next((kev[i] for i in ids if i in kev), None)
+                first_epss = next((epss[i] for i in ids if i in epss), None)
+            else:  # the common case: one id, its rows as the queries ordered them
+                rows = vulns.get(vuln_id, [])
+                scores = _unique([CvssScore(*r[1:]) for r in cvss.get(vuln_id, ())])
+                known_exploits = _unique([Exploit(*r[1:]) for r in exploits.get(vuln_id, ())])
+                first_kev = kev.get(vuln_id)
+                first_epss = epss.get(vuln_id)
             known = rows or scores or first_kev or first_epss or known_exploits or names
             if not known:
                 unknown.append(vuln_id)  # a record only if some statement names it (below)
@@ -479,9 +490,9 @@ class VulnDB:
         """Every id's alias partners, both ways (as `aliases` reads them)."""
         partners: dict[str, set[str]] = {}
         listed = _LISTED.replace("?", "?1")
-        sql = (
+        sql = (  # UNION ALL: the pairs land in sets (no temporary b-tree to remove duplicates)
             f"SELECT id, alias FROM alias WHERE id IN ({listed}) "
-            f"UNION SELECT alias, id FROM alias WHERE alias IN ({listed})"
+            f"UNION ALL SELECT alias, id FROM alias WHERE alias IN ({listed})"
         )
         for one, other in self._rows(sql, (_json_list(ids),)):
             partners.setdefault(str(one), set()).add(str(other))
@@ -506,7 +517,7 @@ class VulnDB:
         """Every affected-package statement about vuln_id or one of its aliases."""
         ids = [vuln_id, *self.aliases(vuln_id)]
         marks = ",".join("?" * len(ids))
-        rows = self._rows(f"SELECT * FROM affected WHERE vuln_id IN ({marks})", ids)
+        rows = self._rows(f"SELECT {_STATEMENT} FROM affected WHERE vuln_id IN ({marks})", ids)
         return _statements(rows)
 
     def get(self, vuln_id: str) -> Vulnerability | None:
@@ -559,6 +570,16 @@ class VulnDB:
         )
 
 
+_STATEMENT = ", ".join(
+    f"CAST({column} AS TEXT)"
+    for column in (
+        "vuln_id", "namespace", "package", "source", "fix_state", "fixed_version", "ranges",
+        "versions", "severity", "record_id", "note",
+    )
+)  # fmt: skip
+"""The columns of an `Affected` statement, in its fields' order, each read as text whatever a
+damaged file holds (a value that is not UTF-8 is then a database error, not a stray type)."""
+
 _LISTED = "SELECT value FROM json_each(?)"
 """An `IN (...)` list as one JSON parameter: the statement's text (and its prepared form) is the
 same for any number of names, and no bound on the number of parameters applies."""
@@ -591,11 +612,12 @@ class _Parsed:
     def __init__(self) -> None:
         self.ranges: dict[str, tuple[VersionRange, ...]] = {"[]": ()}
         self.versions: dict[str, tuple[str, ...]] = {"[]": ()}
+        self.events: dict[tuple[str, str], RangeEvent] = {}
 
     def of_ranges(self, text: str) -> tuple[VersionRange, ...]:
         found = self.ranges.get(text)
         if found is None:
-            found = self.ranges[text] = _ranges(text)
+            found = self.ranges[text] = _ranges(text, self.events)
         return found
 
     def of_versions(self, text: str) -> tuple[str, ...]:
@@ -605,38 +627,42 @@ class _Parsed:
         return found
 
 
-def _statements(rows: Iterable[Sequence[object]]) -> list[Affected]:
+def _statements(rows: Iterable[Sequence[Any]]) -> list[Affected]:
     """Affected statements of rows of the `affected` table."""
     parsed = _Parsed()
     return [_affected_from_row(row, parsed) for row in rows]
 
 
-def _affected_from_row(row: Sequence[object], parsed: _Parsed) -> Affected:
-    vuln_id, namespace, package, source, state, fixed, ranges, versions, sev, record, note = row[
-        :11
-    ]
+def _affected_from_row(row: Sequence[Any], parsed: _Parsed) -> Affected:
+    """The statement of a row selected as `_STATEMENT` (every column text already)."""
+    ranges = parsed.ranges.get(row[6])
+    if ranges is None:
+        ranges = parsed.of_ranges(row[6])
+    versions = parsed.versions.get(row[7])
+    if versions is None:
+        versions = parsed.of_versions(row[7])
     return Affected(
-        str(vuln_id),
-        str(namespace),
-        str(package),
-        str(source),
-        str(state),
-        str(fixed),
-        parsed.of_ranges(str(ranges)),
-        parsed.of_versions(str(versions)),
-        str(sev),
-        str(record),
-        str(note),
+        row[0], row[1], row[2], row[3], row[4], row[5], ranges, versions, row[8], row[9], row[10]
     )
 
 
-def _ranges(text: str) -> tuple[VersionRange, ...]:
+def _ranges(
+    text: str, known: dict[tuple[str, str], RangeEvent] | None = None
+) -> tuple[VersionRange, ...]:
+    """The ranges of a `ranges` column; events already in `known` are shared, not rebuilt."""
     if text == "[]":
         return ()
-    return tuple(
-        VersionRange(kind, tuple(RangeEvent(k, v) for k, v in events))
-        for kind, events in orjson.loads(text)
-    )
+    events = {} if known is None else known
+    ranges = []
+    for kind, pairs in orjson.loads(text):
+        built = []
+        for event_kind, version in pairs:
+            event = events.get(pair := (event_kind, version))
+            if event is None:
+                event = events[pair] = RangeEvent(event_kind, version)
+            built.append(event)
+        ranges.append(VersionRange(kind, tuple(built)))
+    return tuple(ranges)
 
 
 def _unique(items: list[Any]) -> tuple[Any, ...]:
@@ -649,6 +675,8 @@ def _texts(rows: list[tuple[object, ...]]) -> tuple[str, str, str, str]:
     if len(rows) == 1:
         row = rows[0]
         return str(row[2] or ""), str(row[3] or ""), str(row[4] or ""), str(row[5] or "")
+    if not rows:
+        return "", "", "", ""
     picked = [next((str(r[column]) for r in rows if r[column]), "") for column in (2, 3, 4, 5)]
     return picked[0], picked[1], picked[2], picked[3]
 
@@ -658,7 +686,10 @@ def _json_union(
 ) -> tuple[str, ...]:
     """The items of a JSON list column over rows, first seen first, each once."""
     lists = [orjson.loads(str(r[column])) for r in rows if r[column] != "[]"]
-    return tuple(dict.fromkeys(x for items in lists for x in items if x or not skip_empty))
+    if not lists:
+        return ()
+    items = lists[0] if len(lists) == 1 else itertools.chain.from_iterable(lists)
+    return tuple(dict.fromkeys(filter(None, items) if skip_empty else items))
 
 
 def _merge(
@@ -670,13 +701,8 @@ def _merge(
     epss: tuple[object, ...] | None,
     exploits: tuple[Exploit, ...],
 ) -> Vulnerability:
-    def rank(row: tuple[object, ...]) -> tuple[int, int]:
-        feed = str(row[1])
-        order = DESCRIPTION_ORDER.index(feed) if feed in DESCRIPTION_ORDER else 99
-        return (row[0] != vuln_id, order)
-
     if len(rows) > 1:
-        rows = sorted(rows, key=rank)
+        rows = sorted(rows, key=lambda row: _description_rank(vuln_id, row))
     summary, description, published, modified = _texts(rows)
     return Vulnerability(
         id=vuln_id,
@@ -686,13 +712,20 @@ def _merge(
         published=published,
         modified=modified,
         cvss=cvss,
-        cwes=_json_union(rows, 6),
-        references=_json_union(rows, 7, skip_empty=True),
+        cwes=_json_union(rows, 6) if rows else (),
+        references=_json_union(rows, 7, skip_empty=True) if rows else (),
         kev_date_added=str(kev[1]) if kev else "",
         kev_due_date=str(kev[2]) if kev else "",
         kev_ransomware=bool(kev[3]) if kev else False,
         epss_score=float(str(epss[1])) if epss else None,
         epss_percentile=float(str(epss[2])) if epss else None,
         exploits=exploits,
-        rejected=any(bool(r[8]) for r in rows if r[0] == vuln_id),
+        rejected=any(bool(r[8]) for r in rows if r[0] == vuln_id) if rows else False,
     )
+
+
+def _description_rank(vuln_id: str, row: tuple[object, ...]) -> tuple[bool, int]:
+    """Rows of the id itself first, then its aliases'; within each, by DESCRIPTION_ORDER."""
+    feed = str(row[1])
+    order = DESCRIPTION_ORDER.index(feed) if feed in DESCRIPTION_ORDER else 99
+    return (row[0] != vuln_id, order)
