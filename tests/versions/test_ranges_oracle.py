@@ -59,10 +59,10 @@ def _reference_hit(scheme: Scheme, version: str, index: int, rng: VersionRange) 
     for position, event in enumerate(ordered):
         if event.kind == "introduced" and (is_zero(event) or installed >= key(event.version)):
             opened = position
-        elif event.kind == "fixed" and installed >= key(event.version):
-            opened = None
-        elif event.kind == "last_affected" and installed > key(event.version):
-            opened = None
+        elif event.kind in ("fixed", "last_affected"):
+            bound = key(event.version)
+            if installed > bound or (event.kind == "fixed" and installed == bound):
+                opened = None
     if opened is None:
         return None
     later = [e for e in ordered[opened + 1 :] if e.kind in ("fixed", "last_affected")]

@@ -68,20 +68,21 @@ def _running_code() -> str:
     return code_identity(PACKAGE_ROOT)
 
 
-def code_identity(root: Path) -> str:
+def code_identity(root: Path, packages: Sequence[str] = INVENTORY_CODE) -> str:
     """Digest of Sievert's version and of the path, size and mtime of every module that decides
-    an inventory: a reinstall or an edit makes earlier analyses unreachable."""
+    an inventory (or of the top-level modules and `packages`): a reinstall or an edit makes
+    earlier analyses unreachable."""
     digest = hashlib.sha256(__version__.encode())
-    for relative, info in _modules(str(root)):
+    for relative, info in _modules(str(root), packages):
         digest.update(f"{relative}:{info.st_size}:{info.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:24]
 
 
-def _modules(root: str) -> Iterator[tuple[str, os.stat_result]]:
-    """(path below root, stat) of each inventory module, in a fixed order (plain strings and
-    directory entries: this runs at the start of every scan)."""
+def _modules(root: str, packages: Sequence[str]) -> Iterator[tuple[str, os.stat_result]]:
+    """(path below root, stat) of each top-level module and each module of `packages`, in a
+    fixed order (plain strings and directory entries: this runs at the start of every scan)."""
     yield from _python_files(root, "", recurse=False)
-    for package in INVENTORY_CODE:
+    for package in packages:
         yield from _python_files(root, package, recurse=True)
 
 
@@ -105,19 +106,9 @@ def _python_files(
 
 def encode(analysis: Analysis) -> bytes:
     """The analysis as compact JSON rows, zstd-compressed."""
-    distro = analysis.distro
     document = {
-        "distro": None
-        if distro is None
-        else [
-            distro.id,
-            distro.version_id,
-            distro.codename,
-            distro.name,
-            distro.pretty_name,
-            distro.id_like,
-        ],
-        "packages": [_package_row(p) for p in analysis.packages],
+        "distro": distro_row(analysis.distro),
+        "packages": [package_row(p) for p in analysis.packages],
         "notices": [[n.message, n.where, n.level] for n in analysis.notices],
         "file_count": analysis.file_count,
     }
@@ -144,7 +135,22 @@ def _distro(row: list[Any]) -> Distro:
     return Distro(id_, version_id, codename, name, pretty_name, tuple(id_like))
 
 
-def _package_row(p: Package) -> list[Any]:
+def distro_row(distro: Distro | None) -> list[Any] | None:
+    """A distro as the JSON list `encode` stores (None stays None)."""
+    if distro is None:
+        return None
+    return [
+        distro.id,
+        distro.version_id,
+        distro.codename,
+        distro.name,
+        distro.pretty_name,
+        distro.id_like,
+    ]
+
+
+def package_row(p: Package) -> list[Any]:
+    """A package as the JSON list `encode` stores: every field."""
     locations = [[x.path, x.layer_index, x.layer_digest, x.layer_diff_id] for x in p.locations]
     return [
         p.name,

@@ -8,16 +8,28 @@ from sievert.model import Inventory, Notice
 
 if TYPE_CHECKING:
     from sievert.model.finding import ScanResult
+    from sievert.source.cache import LayerCache
     from sievert.vulndb import VulnDB
 
 
-def match_inventory(inventory: Inventory, db: VulnDB) -> ScanResult:
-    """Match an inventory against an open database: the findings and the database's status."""
-    from sievert.match.engine import match_inventory as match
+def match_inventory(
+    inventory: Inventory, db: VulnDB, store: LayerCache | None = None
+) -> ScanResult:
+    """Match an inventory against an open database: the findings and the database's status.
+
+    With `store` (a layer cache), a result stored for this inventory, database and code is
+    read instead of matching again, and a new one is stored (`sievert.pipeline.matchcache`)."""
     from sievert.match.severity import unrated_notice
     from sievert.model.finding import ScanResult
 
-    findings, notices = match(inventory, db)
+    if store is not None:
+        from sievert.pipeline.matchcache import stored_match
+
+        findings, notices = stored_match(inventory, db, store)
+    else:
+        from sievert.match.engine import match_inventory as match
+
+        findings, notices = match(inventory, db)
     status = db.status()
     warnings = tuple(Notice(text, str(db.path)) for text in status.warnings())
     sources = tuple((s.name, s.status) for s in status.sources)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sievert.errors import UsageError
 from sievert.model.scanners import SCANNERS
 from sievert.pipeline.dockerfile import read_dockerfile
-from sievert.pipeline.inventory import InventoryOptions, take_inventory, walk
+from sievert.pipeline.inventory import InventoryOptions, open_cache, take_inventory, walk
 from sievert.pipeline.match import match_inventory
 
 if TYPE_CHECKING:  # advice, the gate (policy engine) and the result model load for a scan only
@@ -78,7 +78,10 @@ def _scan_walk(
         inventory = take_inventory(target, opts.inventory)
     from sievert.model.finding import ScanResult
 
-    result = match_inventory(inventory, db) if db is not None else ScanResult(inventory, ())
+    if db is not None:
+        result = _matched(inventory, db, opts.inventory)
+    else:
+        result = ScanResult(inventory, ())
     sources: tuple[LayerSource, ...] = ()
     if dockerfile is not None:
         from sievert.pipeline.dockerfile import dockerfile_context
@@ -93,6 +96,23 @@ def _scan_walk(
         layer_sources=sources,
     )
     return _finish(result, opts, db, dockerfile)
+
+
+def _matched(inventory: Inventory, db: VulnDB, options: InventoryOptions) -> ScanResult:
+    """`match_inventory`, through the stored results in the cache directory when the inventory
+    was read through it (not for a `dir:` target, nor with --no-cache or a shared store)."""
+    from sievert.errors import CacheError
+
+    try:
+        store = open_cache(options) if inventory.image.source_kind != "dir" else None
+    except CacheError:
+        store = None
+    if store is None:
+        return match_inventory(inventory, db)
+    try:
+        return match_inventory(inventory, db, store)
+    finally:
+        store.close()
 
 
 def _walk_and_check(

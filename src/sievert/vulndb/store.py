@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -194,7 +195,11 @@ class Builder:
                 (s.name, s.status, s.records, s.affected, s.notices, s.fetched_at, s.message,
                  json.dumps(s.detail)) for s in sources
             ))  # fmt: skip
-            base = {"schema_version": str(SCHEMA_VERSION), "built_at": now()}
+            base = {
+                "schema_version": str(SCHEMA_VERSION),
+                "built_at": now(),
+                "build_id": os.urandom(16).hex(),  # names this build (`content_identity`)
+            }
             self.conn.executemany("INSERT INTO meta VALUES (?,?)", ({**meta, **base}).items())
         self.conn.execute("ANALYZE")
         self.conn.close()
@@ -305,7 +310,10 @@ class VulnDB:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        if not path.is_file():
+        self._file: os.stat_result | None = None
+        with contextlib.suppress(OSError):
+            self._file = path.stat()  # before the connection: see `content_identity`
+        if self._file is None or not stat.S_ISREG(self._file.st_mode):
             raise DatabaseError(f"no vulnerability database at {path}: run `sievert db update`")
         try:
             self.conn = sqlite3.connect(
@@ -341,6 +349,20 @@ class VulnDB:
         except DatabaseError:
             self.conn.close()
             raise
+
+    def content_identity(self) -> str | None:
+        """A name for what this database holds, for results stored from it: the build id every
+        build writes into meta (a new one each time, kept by export and import), and the file's
+        device, inode, size and modification time (so a file written in place reads as another
+        database too); None for a database built before build ids existed.
+
+        The file is described before it was opened: if an update replaced it in between, the
+        name pairs the new build id with the old file and matches neither database later."""
+        build = self.meta.get("build_id", "")
+        if not build or self._file is None:
+            return None
+        info = self._file
+        return f"{build}:{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
 
     def damaged(self, exc: sqlite3.Error) -> DatabaseError:
         """The one-line error for a query that failed on a damaged database file."""
