@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
+from sievert.catalog.memo import reuse
 from sievert.catalog.purl import deb_purl
 from sievert.model import Distro, Notice, Package
 from sievert.source.view import FileView
@@ -213,13 +214,18 @@ def _enrich(view: FileView, db_path: str, pkg: Package, from_status: bool) -> Pa
     for candidate in candidates:
         data = view.read(candidate)
         if data is not None:
-            files = parser(data)
+            files = _parsed(parser, candidate, data)
             locations.append(view.location(view.resolve(candidate) or candidate))
             break
     licenses: tuple[str, ...] = ()
     copyright_path = f"{DOC}/{pkg.name}/copyright"
     copyright_data = view.read(copyright_path)
     if copyright_data is not None:
-        licenses = parse_copyright(copyright_data)
+        licenses = _parsed(parse_copyright, copyright_path, copyright_data)
         locations.append(view.location(view.resolve(copyright_path) or copyright_path))
     return dataclasses.replace(pkg, locations=tuple(locations), files=files, licenses=licenses)
+
+
+def _parsed(parse: Callable[[bytes], tuple[str, ...]], path: str, data: bytes) -> tuple[str, ...]:
+    """`parse(data)`, reused when an earlier layer's run parsed these very bytes."""
+    return reuse(parse, path, data, lambda: parse(data))

@@ -8,6 +8,7 @@ from dataclasses import replace
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.catalog.capture import extractors_of
 from sievert.catalog.distro import detect_distro
+from sievert.catalog.memo import ParseMemo, reusing
 from sievert.errors import SievertError
 from sievert.model import Distro, Notice, Package
 from sievert.source.view import FileView, glob_matcher
@@ -40,6 +41,8 @@ class IntroductionTracker:
         }
         self._since: dict[str, dict[tuple[str, str, str, str], int]] = {}
         self._last: dict[str, tuple[Distro | None, CatalogResult]] = {}
+        self.memo = ParseMemo()
+        """Parses of this walk, reused by the catalogers' runs on later layers."""
 
     def observe(self, layer: int, view: FileView, changed: set[str]) -> None:
         """Re-run the catalogers whose files this layer changed; note what appeared or left."""
@@ -49,7 +52,8 @@ class IntroductionTracker:
             if not any(pattern.match(path) for path in changed):
                 continue
             context = context or CatalogContext(distro=detect_distro(view))
-            result = run_cataloger(cataloger, view, context)
+            with reusing(self.memo):
+                result = run_cataloger(cataloger, view, context)
             self._last[cataloger.name] = (context.distro, result)
             keys = {p.key for p in result.packages}
             since = self._since.setdefault(cataloger.name, {})
@@ -81,9 +85,10 @@ def catalog_view(
     packages: list[Package] = []
     notices: list[Notice] = []
     for cataloger in catalogers:
-        result = tracker.last_result(cataloger.name, distro) or run_cataloger(
-            cataloger, view, context
-        )
+        result = tracker.last_result(cataloger.name, distro)
+        if result is None:
+            with reusing(tracker.memo):
+                result = run_cataloger(cataloger, view, context)
         notices.extend(result.notices)
         packages.extend(
             replace(p, introduced_by=tracker.introduced(cataloger.name, p)) for p in result.packages

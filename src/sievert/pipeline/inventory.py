@@ -44,7 +44,8 @@ class InventoryOptions:
     """A shared store of layer analyses (the service's); used instead of the cache directory."""
     walk_processes: int = 1
     """Processes that may walk layers: 2 lets a source fork a child to walk a share of them
-    (the CLI's default on 2+ cores); 1 walks in this process (services, the Python API)."""
+    (the CLI with SIEVERT_WALK_PROCESSES=2 on 2+ cores); 1 walks in this process (the default,
+    and always for services and the Python API)."""
 
 
 def take_inventory(target: str | OpenedImage, options: InventoryOptions | None = None) -> Inventory:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from packageurl import PackageURL
 
 from sievert.catalog.base import CatalogResult, ParseResult
+from sievert.catalog.memo import reuse
 from sievert.errors import LimitError
 from sievert.jsonvalue import as_dict, as_text
 from sievert.limits import jsonload
@@ -56,7 +57,12 @@ def located(package: Package, view: FileView, *paths: str) -> Package:
 
 
 def safe_parse(parser: Parser, data: bytes, where: str) -> ParseResult:
-    """Run a parser; a bug-shaped failure on hostile input becomes a notice, not a crash."""
+    """Run a parser (or reuse its result on these bytes, see `catalog.memo`); a bug-shaped
+    failure on hostile input becomes a notice, not a crash."""
+    return reuse(parser, where, data, lambda: _guarded(parser, data, where))
+
+
+def _guarded(parser: Parser, data: bytes, where: str) -> ParseResult:
     try:
         return parser(data, where)
     except _RECOVERABLE as exc:
