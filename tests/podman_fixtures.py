@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ import pytest
 
 from tests.source.registry_fixtures import need, stop, unavailable, wait_for_socket
 
+RUNROOT_LIMIT = 50
+"""podman refuses a runroot path this long or longer (a deep temp dir gets a short one in /tmp)."""
 CONTAINERS_CONF = '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n'
 
 
@@ -45,7 +48,15 @@ def podman_service(root: Path) -> Iterator[Podman]:
     conf.write_text(CONTAINERS_CONF)
     env = {**os.environ, "CONTAINERS_CONF": str(conf)}
     command = [binary, "--storage-driver", "vfs", "--root", str(root / "root")]
-    command += ["--runroot", str(root / "run")]
+    run = root / "run"
+    if len(str(run)) < RUNROOT_LIMIT:
+        yield from _serve([*command, "--runroot", str(run)], env, root)
+        return
+    with tempfile.TemporaryDirectory(prefix="podrun-", dir="/tmp") as short:
+        yield from _serve([*command, "--runroot", short], env, root)
+
+
+def _serve(command: list[str], env: dict[str, str], root: Path) -> Iterator[Podman]:
     info = subprocess.run([*command, "info"], env=env, capture_output=True, text=True, timeout=120)
     if info.returncode != 0:
         unavailable(f"podman cannot run here: {info.stderr.strip()[:300]}")

@@ -77,7 +77,7 @@ def test_runtime_audit_is_stored_and_linked_to_the_image(
     assert added.status_code == 202, added.text
     image = wait_status(server.client, added.json()["id"], bearer(server.reader))
     assert image["status"] == "analysed", image
-    with podman_service(tmp_path_factory.mktemp("pod")) as podman:  # a runroot under 50 chars
+    with podman_service(tmp_path_factory.mktemp("pod")) as podman:
         podman.run("load", "-q", "-i", str(archive))
         tag = uuid.uuid4().hex[:8]
         bad, calm = f"sievert-fleet-bad-{tag}", f"sievert-fleet-calm-{tag}"
