@@ -14,11 +14,14 @@ Every failure is an `OutputError` naming the path or the directory.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import errno
+import io
 import os
 import stat
 import sys
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +30,8 @@ from typing import IO, Any, BinaryIO, TextIO, cast
 from sievert.errors import OutputError
 
 STDOUT = "-"
+_PLAIN_TEXT: weakref.WeakSet[IO[str]] = weakref.WeakSet()
+"""Text files `open_output` opened: UTF-8, newlines written as they are (see `utf8_sink`)."""
 
 
 def _reason(exc: OSError) -> str:
@@ -79,6 +84,23 @@ def open_binary_output(path: Path | str | None) -> Iterator[BinaryIO]:
         yield cast(BinaryIO, stream)
 
 
+def utf8_sink(stream: IO[str]) -> BinaryIO | None:
+    """The binary stream under a text stream that writes UTF-8 and leaves newlines as they are
+    (stdout, or a file `open_output` opened, on a POSIX system), flushed so that bytes written
+    to it follow the text written before; None for any other stream (write text to that one).
+
+    A large report already encoded as UTF-8 is then written as it is, not decoded and encoded
+    again."""
+    if os.linesep != "\n" or type(stream) is not io.TextIOWrapper:
+        return None  # subclasses (test captures) and other streams take text
+    if stream not in _PLAIN_TEXT and not (stream is sys.stdout and os.name == "posix"):
+        return None  # a stream someone else opened may translate newlines
+    if codecs.lookup(stream.encoding).name != "utf-8":
+        return None
+    stream.flush()
+    return cast(BinaryIO, stream.buffer)
+
+
 def _stdout(binary: bool) -> Iterator[TextIO]:
     stream: TextIO = sys.stdout.buffer if binary else sys.stdout  # type: ignore[assignment]
     yield stream
@@ -93,6 +115,8 @@ def _write_through(path: Path, target: Path, binary: bool) -> Iterator[TextIO]:
         handle = target.open("wb" if binary else "w", encoding=None if binary else "utf-8")
     except OSError as exc:
         raise OutputError(f"{path}: cannot open for writing ({_reason(exc)})") from exc
+    if not binary:
+        _PLAIN_TEXT.add(handle)
     with _closing(handle, path):
         yield cast(TextIO, handle)
         _finish(handle, path, sync=False)
@@ -108,6 +132,8 @@ def _replace(path: Path, target: Path, mode: int, binary: bool) -> Iterator[Text
         raise OutputError(f"{directory}: cannot write to this directory ({_reason(exc)})") from exc
     try:
         out = os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8")
+        if not binary:
+            _PLAIN_TEXT.add(out)
         with _closing(out, path):
             yield out  # type: ignore[misc]
             _finish(out, path, sync=True)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -10,7 +15,7 @@ from hypothesis import strategies as st
 
 from sievert.model import Severity
 from sievert.report import jsontext
-from sievert.report.jsontext import json_text
+from sievert.report.jsontext import json_text, write_json
 
 
 def stdlib(document: Any) -> str:
@@ -89,3 +94,62 @@ def test_scan_and_sbom_documents_take_the_fast_path(monkeypatch: Any) -> None:
     expected = [stdlib(d) for d in documents]
     monkeypatch.setattr(jsontext.json, "dumps", refuse)
     assert [json_text(d) for d in documents] == expected
+
+
+DOCUMENT = {"name": "zlib", "text": "caf\u00e9 \u2603", "epss": 1e-05, "n": [1, 2.5]}
+
+
+def test_a_file_sievert_opened_takes_the_bytes_as_they_are(tmp_path: Path) -> None:
+    from sievert.files import open_output, utf8_sink
+
+    target = tmp_path / "out.json"
+    with open_output(target) as out:
+        assert utf8_sink(out) is not None  # not vacuous: the bytes path is taken
+        out.write("before\n")
+        write_json(DOCUMENT, out)
+        out.write("after\n")
+    expected = "before\n" + stdlib(DOCUMENT) + "\nafter\n"
+    assert target.read_bytes() == expected.encode()
+
+
+def test_other_streams_get_text(tmp_path: Path) -> None:
+    from sievert.files import utf8_sink
+
+    text = io.StringIO()
+    write_json(DOCUMENT, text)
+    assert text.getvalue() == stdlib(DOCUMENT) + "\n"
+    with (tmp_path / "crlf.json").open("w", encoding="utf-8", newline="\r\n") as crlf:
+        assert utf8_sink(crlf) is None  # someone else's stream may translate newlines
+        write_json(DOCUMENT, crlf)
+    assert (tmp_path / "crlf.json").read_bytes() == (stdlib(DOCUMENT) + "\n").replace(
+        "\n", "\r\n"
+    ).encode()
+    with (tmp_path / "latin.json").open("w", encoding="latin-1") as latin:
+        assert utf8_sink(latin) is None
+
+
+def test_what_orjson_refuses_is_written_as_text(tmp_path: Path) -> None:
+    from sievert.files import open_output
+
+    target = tmp_path / "odd.json"
+    with open_output(target) as out:
+        write_json({"n": 2**80}, out)
+    assert target.read_text() == stdlib({"n": 2**80}) + "\n"
+
+
+def test_stdout_takes_the_bytes_and_keeps_the_order() -> None:
+    code = (
+        "import sys\n"
+        "from sievert.files import utf8_sink\n"
+        "from sievert.report.jsontext import write_json\n"
+        "sys.stdout.write(str(utf8_sink(sys.stdout) is not None) + '\\n')\n"
+        f"write_json({DOCUMENT!r}, sys.stdout)\n"
+        "print('end')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        check=True,
+    )
+    assert proc.stdout == ("True\n" + stdlib(DOCUMENT) + "\nend\n").encode()

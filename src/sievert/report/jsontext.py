@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
+
+from sievert.files import utf8_sink
 
 _ODD_FLOAT = re.compile(
     rb'^( *(?:"(?:[^"\\\n]|\\.)*": )?)(-?(?:0\.0000\d*|\d+(?:\.\d+)?e[-+]?\d+))(,?)$'
@@ -34,13 +36,38 @@ the stdlib writes them."""
 
 def json_text(document: Any) -> str:
     """The document as indented JSON text (2 spaces, UTF-8 kept as is), without a newline."""
+    data = _fast(document)
+    return data.decode() if data is not None else _stdlib(document)
+
+
+def write_json(document: Any, out: TextIO) -> None:
+    """`json_text(document)` and a newline, written to out: as the UTF-8 bytes orjson made,
+    straight to the binary stream under out when it takes them (`sievert.files.utf8_sink`), so
+    a large report is not decoded and encoded again; as text otherwise."""
+    data = _fast(document)
+    if data is None:
+        out.write(_stdlib(document) + "\n")
+    elif (sink := utf8_sink(out)) is None:
+        out.write(data.decode() + "\n")
+    else:
+        sink.write(data)
+        sink.write(b"\n")
+
+
+def _fast(document: Any) -> bytes | None:
+    """The text as UTF-8 by orjson, floats in the stdlib's spelling; None when orjson refuses
+    the document."""
     try:
         data = orjson.dumps(document, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, OverflowError):
-        return json.dumps(document, indent=2, ensure_ascii=False)
+        return None
     if _SMALL.search(data) or _NEGATIVE_EXPONENT.search(data):
         data = _python_floats(data)
-    return data.decode()
+    return data
+
+
+def _stdlib(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def _python_floats(data: bytes) -> bytes:

@@ -6,10 +6,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sievert.vulndb.archive import export_db, import_db
+from sievert.lazy import lazy_names
 from sievert.vulndb.store import DbStatus, SourceStatus, VulnDB, default_path
+
+# Eager: the module `sievert.vulndb.update` would otherwise shadow the function `update` here.
 from sievert.vulndb.update import UpdateReport, update
+
+if TYPE_CHECKING:  # export and import load when used (a scan needs neither)
+    from sievert.vulndb.archive import export_db, import_db
+
+__getattr__ = lazy_names(__name__, {"archive": ("export_db", "import_db")}, globals())
 
 
 def open(path: Path | None = None) -> VulnDB:

@@ -28,7 +28,6 @@ from sievert.model.vuln import (
     VersionRange,
     Vulnerability,
 )
-from sievert.versions import compare, is_affected
 from sievert.versions.names import normalize_name, pep503
 
 if TYPE_CHECKING:
@@ -614,6 +613,8 @@ def _json_list(items: Iterable[str]) -> str:
 
 def may_affect(statement: Affected, version: str) -> bool:
     """Whether statement can apply to version (kept when the version cannot be compared)."""
+    from sievert.versions import compare, is_affected  # `vuln search --version` only
+
     if statement.fix_state == NOT_AFFECTED:
         return False
     try:

@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from sievert.model import Distro, ImageMetadata, Inventory, LayerInfo, Package
 from sievert.report.base import TOOL_NAME, tool_version
 from sievert.report.common import layer_by_index, ordered_packages
-from sievert.report.jsontext import json_text
+from sievert.report.jsontext import write_json
 
 SCHEMA_VERSION = "1"
 
@@ -161,7 +161,7 @@ def _layer_ref(image: ImageMetadata, index: int) -> dict[str, Any] | None:
 def dump(document: Any, out: TextIO) -> None:
     """Write a JSON document: 2-space indent, UTF-8 text kept as is, trailing newline (one
     write of the whole text, not one per token)."""
-    out.write(json_text(document) + "\n")
+    write_json(document, out)
 
 
 @dataclass(frozen=True, slots=True)
