@@ -34,7 +34,7 @@ class LayerDecoder:
     The worker reads the blob (hashing it for its digest, checked when the blob ends),
     decompresses it (gzip through ISA-L, zstd, or plain: by magic) and queues the output, at
     most `limit` bytes (decompression bombs) and a few chunks at a time; both run without the
-    GIL, so they overlap the walk. The walk reads and skips (the `TarInput` protocol of
+    GIL, so they overlap the walk. The walk takes windows of it (the `TarInput` protocol of
     `tarstream`) and hashes each chunk for the diff_id as it takes it; `finish()` reads what is
     left and checks that digest. Errors keep the messages of `verified_layer` + `index_tar`.
     """
@@ -61,7 +61,10 @@ class LayerDecoder:
         self._queue: queue.Queue[object] = queue.Queue(self.QUEUED)
         self._stop = threading.Event()
         self._chunk = b""
-        self._pos = 0
+        """The window the walk reads (see `window`)."""
+        self._carry: tuple[bytes, int] | None = None
+        """A chunk and the offset in it where the bytes after `_chunk` begin, when `_chunk`
+        was joined from pieces of chunks."""
         self._ended = False
         self._thread = threading.Thread(target=self._run, name="sievert-decode", daemon=True)
         self._thread.start()
@@ -132,40 +135,47 @@ class LayerDecoder:
             return b""
         raise cast(BaseException, item)
 
-    def read(self, size: int) -> bytes:
-        """Up to `size` bytes (fewer only at the end of the layer)."""
-        chunk, pos = self._chunk, self._pos
-        end = pos + size
-        if end <= len(chunk):
-            self._pos = end
-            return chunk[pos:end]
-        parts = [chunk[pos:]]
-        got = len(chunk) - pos
-        while got < size:
+    def window(self, at: int, need: int) -> tuple[bytes, int]:
+        """See `tarstream.TarInput.window`: a chunk as the worker queued it, no copy, unless
+        the bytes asked for span chunks (then exactly those bytes, joined; the rest of the
+        last chunk is carried to the next window)."""
+        chunk = self._chunk
+        if at + need <= len(chunk):
+            return chunk, at
+        while at >= len(chunk):  # past this window: on to the next (skipping whole chunks)
+            at -= len(chunk)
+            if self._carry is not None:
+                chunk, start = self._carry
+                self._carry = None
+                at += start
+                continue
             chunk = self._next()
             if not chunk:
-                self._chunk, self._pos = b"", 0
-                return b"".join(parts)
-            take = min(size - got, len(chunk))
-            parts.append(chunk[:take])
+                self._chunk = b""
+                if at:
+                    raise TarFormatError("unexpected end of data inside a member (truncated)")
+                return b"", 0
+        if at + need <= len(chunk):
+            self._chunk = chunk
+            return chunk, at
+        parts = [chunk[at:]]
+        got = len(chunk) - at
+        while got < need:
+            more, start = self._carry or (self._next(), 0)
+            self._carry = None
+            if not more:
+                break
+            take = min(need - got, len(more) - start)
+            parts.append(more[start : start + take])
             got += take
-            self._chunk, self._pos = chunk, take
-        return b"".join(parts)
-
-    def skip(self, size: int) -> None:
-        """Move past `size` bytes; TarFormatError if the layer ends first."""
-        left = len(self._chunk) - self._pos
-        while size > left:
-            size -= left
-            self._chunk, self._pos = self._next(), 0
-            left = len(self._chunk)
-            if not left:
-                raise TarFormatError("unexpected end of data inside a member (truncated)")
-        self._pos += size
+            if start + take < len(more):
+                self._carry = (more, start + take)
+        self._chunk = b"".join(parts)
+        return self._chunk, 0
 
     def finish(self) -> None:
         """Read to the end of the layer and check its digests (DigestMismatchError)."""
-        self._chunk, self._pos = b"", 0
+        self._chunk, self._carry = b"", None
         while self._next():
             pass
         if self._diff is not None:

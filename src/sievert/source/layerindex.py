@@ -46,12 +46,15 @@ KIND_CODES = (
     KIND_WHITEOUT,
     KIND_OPAQUE,
 )
-_KIND_NUMBERS = {kind: number for number, kind in enumerate(KIND_CODES)}
+KIND_NUMBERS = {kind: number for number, kind in enumerate(KIND_CODES)}
+"""The code a kind is packed as."""
 _MARKERS = frozenset((KIND_WHITEOUT, KIND_OPAQUE))
 _ODD = 255
 """Kind code of an entry kept whole beside the table (a value that does not pack)."""
 _RECORD = struct.Struct("<BHqqqII")
 """kind, mode, size, uid, gid, path length, link length; then the path and link (UTF-8)."""
+pack_head = _RECORD.pack
+"""Pack a record's head as `EntryTable.add` does (for `EntryTable.extend`)."""
 _TEXT = "surrogatepass"
 _SPOOL = 4 * 1024 * 1024
 """Bytes of packed entries held in memory before a table moves to an unlinked temp file."""
@@ -90,7 +93,7 @@ class EntryTable:
         raw_link = link.encode("utf-8", _TEXT) if link else b""
         try:
             head = _RECORD.pack(
-                _KIND_NUMBERS[kind], mode, size, uid, gid, len(raw_path), len(raw_link)
+                KIND_NUMBERS[kind], mode, size, uid, gid, len(raw_path), len(raw_link)
             )
         except (KeyError, struct.error):  # an odd kind or a number out of range: kept whole
             self._odd[self._count] = Entry(path, kind, size, mode, uid, gid, link)
@@ -103,6 +106,14 @@ class EntryTable:
         pending += raw_link
         self._count += 1
         if len(pending) >= _BATCH:
+            self._write_pending()
+
+    def extend(self, packed: bytes | bytearray, count: int) -> None:
+        """Append `count` records packed as `add` packs them (a head by `pack_head`, then the
+        path and link): entries of plain kinds whose numbers fit, neither markers nor odd."""
+        self._pending += packed
+        self._count += count
+        if len(self._pending) >= _BATCH:
             self._write_pending()
 
     def _write_pending(self) -> None:

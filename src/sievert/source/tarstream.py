@@ -58,81 +58,93 @@ class Member:
 
 @runtime_checkable
 class TarInput(Protocol):
-    """Where the tar bytes come from: read forward, or skip forward."""
+    """Where the tar bytes come from, as windows of bytes: the walk parses headers in place
+    in a window and asks for the next one only when it runs past the end."""
 
-    def read(self, size: int) -> bytes:
-        """Up to `size` bytes; fewer only at the end of the input."""
+    def window(self, at: int, need: int) -> tuple[bytes, int]:
+        """Move to offset `at` of the window returned last (b"" before the first; an offset
+        past its end skips bytes) and return the window holding the `need` bytes from there:
+        `(buf, i)` with `buf[i : i + need]` those bytes, fewer only where the input ends.
+        TarFormatError when the input ends before `at`."""
         ...
 
-    def skip(self, size: int) -> None:
-        """Move past `size` bytes; TarFormatError if the input ends first."""
-        ...
+
+_TRUNCATED_MEMBER = "unexpected end of data inside a member (truncated)"
 
 
 class StreamInput:
-    """A forward-only stream: skipping reads (and drops) the bytes in large blocks."""
+    """A forward-only stream read by 1 MiB windows: skipping reads (and drops) the bytes."""
+
+    CHUNK = 1024 * 1024
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self._scratch = bytearray(1024 * 1024)
+        self._buf = b""
+        self._scratch: bytearray | None = None
 
-    def read(self, size: int) -> bytes:
-        """Up to `size` bytes (fewer only at EOF)."""
-        data = self._stream.read(size)
-        while len(data) < size:
-            more = self._stream.read(size - len(data))
+    def window(self, at: int, need: int) -> tuple[bytes, int]:
+        """See `TarInput.window`."""
+        buf = self._buf
+        if at + need <= len(buf):
+            return buf, at
+        if at > len(buf):
+            self._skip(at - len(buf))
+            at = len(buf)
+        parts = [buf[at:]] if at < len(buf) else []
+        got = len(buf) - at
+        want = need if need > self.CHUNK else self.CHUNK
+        while got < need:
+            more = self._stream.read(want - got)
             if not more:
                 break
-            data += more
-        return data
+            parts.append(more)
+            got += len(more)
+        self._buf = parts[0] if len(parts) == 1 else b"".join(parts)
+        return self._buf, 0
 
-    def skip(self, size: int) -> None:
-        """Read past `size` bytes."""
+    def _skip(self, size: int) -> None:
+        if self._scratch is None:
+            self._scratch = bytearray(self.CHUNK)
         view = memoryview(self._scratch)
         while size:
             n = self._stream.readinto(view[: min(size, len(view))])  # type: ignore[attr-defined]
             if not n:
-                raise TarFormatError("unexpected end of data inside a member (truncated)")
+                raise TarFormatError(_TRUNCATED_MEMBER)
             size -= n
 
 
 class FileRegion:
     """`size` bytes of an open file from offset `start` (a tar inside an archive), read with
-    `pread` through a small window; skipping a member's data is a seek, not a read."""
+    `pread` by windows: skipping a member's data is arithmetic, not a read. A window starts
+    small after a jump over data and doubles while the walk keeps running off its end (runs
+    of small members), so far fewer bytes are copied than the region holds."""
 
-    WINDOW = 256 * 1024
+    SMALL = 4 * 1024
+    LARGE = 256 * 1024
 
     def __init__(self, fd: int, start: int, size: int) -> None:
         self._fd = fd
         self._start = start
         self._size = max(0, min(size, os.fstat(fd).st_size - start))  # a cut file ends early
-        self._pos = 0
         self._buf = b""
         self._buf_at = 0
+        """Offset in the region of the window's first byte."""
+        self._next = self.SMALL
 
-    def read(self, size: int) -> bytes:
-        """Up to `size` bytes from the current position (fewer only at the end)."""
-        size = min(size, self._size - self._pos)
-        off = self._pos - self._buf_at
-        if off >= 0 and off + size <= len(self._buf):
-            data = self._buf[off : off + size]
-        elif size <= self.WINDOW // 4:
-            self._buf = pread_exact(self._fd, min(self.WINDOW, self._size - self._pos), self._at())
-            self._buf_at = self._pos
-            data = self._buf[:size]
-        else:
-            data = pread_exact(self._fd, size, self._at())
-        self._pos += len(data)
-        return data
-
-    def skip(self, size: int) -> None:
-        """Seek past `size` bytes."""
-        if self._pos + size > self._size:
-            raise TarFormatError("unexpected end of data inside a member (truncated)")
-        self._pos += size
-
-    def _at(self) -> int:
-        return self._start + self._pos
+    def window(self, at: int, need: int) -> tuple[bytes, int]:
+        """See `TarInput.window`."""
+        buf = self._buf
+        if at + need <= len(buf):
+            return buf, at
+        end = self._buf_at + len(buf)
+        pos = self._buf_at + at
+        if pos > self._size:
+            raise TarFormatError(_TRUNCATED_MEMBER)
+        step = min(self._next * 2, self.LARGE) if pos <= end + self.SMALL else self.SMALL
+        self._next = step
+        self._buf = pread_exact(self._fd, min(max(need, step), self._size - pos), self._start + pos)
+        self._buf_at = pos
+        return self._buf, 0
 
 
 def pread_exact(fd: int, size: int, offset: int) -> bytes:
@@ -146,35 +158,63 @@ def pread_exact(fd: int, size: int, offset: int) -> bytes:
     return data
 
 
+class Cursor:
+    """A position in a tar input: the current window and an offset in it (which may run past
+    the window's end: the bytes in between are skipped when the next window is taken)."""
+
+    __slots__ = ("at", "buf", "source")
+
+    def __init__(self, source: TarInput) -> None:
+        self.source = source
+        self.buf = b""
+        self.at = 0
+
+    def read(self, size: int) -> bytes:
+        """The next `size` bytes (fewer only at the end of the input)."""
+        end = self.at + size
+        if end > len(self.buf):
+            self.buf, self.at = self.source.window(self.at, size)
+            end = self.at + size
+        data = self.buf[self.at : end]  # the whole window itself when it is exactly the data
+        self.at += len(data)
+        return data
+
+
 class TarReader:
-    """Iterate the members of a tar stream (or of a region of a file) once."""
+    """Iterate the members of a tar stream (or of a region of a file) once.
+
+    `next_member` parses whatever a header holds (PAX, GNU long names, base-256 numbers,
+    signed checksums); the layer walk calls it for the headers its fast path leaves, sharing
+    the reader's `cursor`.
+    """
 
     def __init__(self, stream: BinaryIO | TarInput) -> None:
-        self._in = stream if isinstance(stream, TarInput) else StreamInput(stream)
+        self.cursor = Cursor(stream if isinstance(stream, TarInput) else StreamInput(stream))
         self._remaining = 0
         self._padding = 0
 
     def __iter__(self) -> Iterator[Member]:
+        while (member := self.next_member()) is not None:
+            yield member
+
+    def next_member(self) -> Member | None:
+        """The next member (after its extended headers), None at the end of the archive."""
         pax: dict[str, str] = {}
         long_name = long_link = ""
-        source = self._in
+        cursor = self.cursor
         while True:
-            left = self._remaining + self._padding
-            if left:
-                source.skip(left)
-                self._remaining = self._padding = 0
-            header = source.read(BLOCK)
+            self.skip_rest()
+            header = cursor.read(BLOCK)
             if len(header) < BLOCK:
                 if not header:
-                    return  # some writers (umoci) omit the end-of-archive blocks
+                    return None  # some writers (umoci) omit the end-of-archive blocks
                 raise TarFormatError("unexpected end of data (truncated)")
             if header == _ZERO_BLOCK:
-                return
+                return None
             fields = _HEADER.unpack(header)
             _check_sum(header, fields[6])
-            size = _octal(fields[4])
-            self._remaining = size
-            self._padding = -size % BLOCK
+            size = _size(_octal(fields[4]))
+            self.at_data(size)
             flag = fields[7]
             if flag in _META_FLAGS:
                 if size > _MAX_META:
@@ -189,10 +229,8 @@ class TarReader:
                     long_link = _text(data)
                 continue
             if pax or long_name or long_link:
-                yield self._extended_member(fields, size, pax, long_name, long_link)
-                pax, long_name, long_link = {}, "", ""
-                continue
-            yield Member(
+                return self._extended_member(fields, size, pax, long_name, long_link)
+            return Member(
                 _ustar_name(fields),
                 KINDS.get(flag, "file"),
                 size,
@@ -202,6 +240,15 @@ class TarReader:
                 _text(fields[8]) if fields[8][0] else "",
                 self,
             )
+
+    def at_data(self, size: int) -> None:
+        """The cursor is at the data of a member of `size` bytes: `read_data` reads it."""
+        self._remaining, self._padding = size, -size % BLOCK
+
+    def skip_rest(self) -> None:
+        """Move the cursor past the current member's unread data and padding."""
+        self.cursor.at += self._remaining + self._padding
+        self._remaining = self._padding = 0
 
     def _extended_member(
         self,
@@ -214,8 +261,8 @@ class TarReader:
         name = pax.get("path") or long_name or _ustar_name(fields)
         link = pax.get("linkpath") or long_link or _text(fields[8])
         if "size" in pax:
-            size = _pax_int(pax["size"])
-            self._remaining, self._padding = size, -size % BLOCK
+            size = _size(_pax_int(pax["size"]))
+            self.at_data(size)
         return Member(
             name=name,
             kind=KINDS.get(fields[7], "file"),
@@ -235,13 +282,19 @@ class TarReader:
         self._remaining -= len(data)
         return data
 
-    def _read_exact(self, size: int, allow_eof: bool = False) -> bytes:
-        data = self._in.read(size)
+    def _read_exact(self, size: int) -> bytes:
+        data = self.cursor.read(size)
         if len(data) < size:
-            if allow_eof and not data:
-                return b""
             raise TarFormatError("unexpected end of data (truncated)")
         return data
+
+
+def _size(size: int) -> int:
+    """A member's size, refused when negative (a signed base-256 or '-' octal field would
+    move the walk backwards)."""
+    if size < 0:
+        raise TarFormatError(f"negative member size {size}")
+    return size
 
 
 def _text(raw: bytes) -> str:
