@@ -249,14 +249,38 @@ def test_the_process_entry_tunes_the_collector_before_click_and_freezes_at_the_e
 NOT_ON_THE_COLD_PATH = ("concurrent.futures", "logging", "traceback", "sievert.match", "rich")
 
 
+def cold_sbom(target: str, cache: Path) -> set[str]:
+    """The modules a first `sbom` of the target loads (its layers are walked: checked)."""
+    cold = loaded_modules("sbom", target, "-q", "-f", "json", "--cache-dir", str(cache))
+    assert {"sievert.catalog.plugins", "sievert.source.layerindex"} <= cold
+    return cold
+
+
+def loaded_of(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """The `names` (or their submodules) present in `modules`."""
+    return sorted(m for m in modules if any(m == n or m.startswith(n + ".") for n in names))
+
+
 def test_a_cold_docker_archive_sbom_loads_no_executor_or_logging(tmp_path: Path) -> None:
     from tests.imagebuilder import write_docker_archive
     from tests.test_pipeline import three_layer_image
 
     archive = write_docker_archive(tmp_path / "image.tar", three_layer_image())
-    cold = loaded_modules(
-        "sbom", f"docker-archive:{archive}", "-q", "-f", "json", "--cache-dir", str(tmp_path / "c")
-    )
-    assert {"sievert.catalog.plugins", "sievert.source.tarwalk"} <= cold  # layers were walked
-    found = [m for m in cold if any(m == n or m.startswith(n + ".") for n in NOT_ON_THE_COLD_PATH)]
-    assert found == []
+    cold = cold_sbom(f"docker-archive:{archive}", tmp_path / "c")
+    assert loaded_of(cold, NOT_ON_THE_COLD_PATH) == []
+
+
+def test_a_one_layer_archive_loads_no_fork_machinery_and_a_layout_no_tarfile(
+    tmp_path: Path,
+) -> None:
+    """Walking one uncompressed layer forks nothing (the parallel walk does not load); an OCI
+    layout directory is read without the `tarfile` module."""
+    from tests.imagebuilder import Image, write_docker_archive, write_oci_layout
+    from tests.test_pipeline import OS_RELEASE
+
+    image = Image([[OS_RELEASE]])
+    archive = write_docker_archive(tmp_path / "image.tar", image)
+    one_layer = cold_sbom(f"docker-archive:{archive}", tmp_path / "c1")
+    assert "sievert.source.parallel" not in one_layer
+    layout = write_oci_layout(tmp_path / "layout", {"t": image})
+    assert "tarfile" not in cold_sbom(f"oci-dir:{layout}:t", tmp_path / "c2")

@@ -7,7 +7,6 @@ import json
 import os
 import posixpath
 import re
-import tarfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,8 +28,11 @@ from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC, RegionDigests
 from sievert.source.oci import TarMembers, split_path_ref, tar_names, verified_layer
 
 if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
+    import tarfile
+
     from sievert.source.capture import CaptureSpec
     from sievert.source.layerindex import LayerIndex
+    from sievert.source.parallel import ForkedWalks
 
 _NAMED_BY_DIGEST = re.compile(r"(?:\A|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json|\.tar)?\Z")
 _OCI_BLOB = re.compile(r"\Ablobs/(sha256|sha512)/([0-9a-f]{64}|[0-9a-f]{128})\Z")
@@ -160,13 +162,16 @@ class _Walks:
         processes: int,
         members: list[tarfile.TarInfo],
     ) -> None:
-        from sievert.source.parallel import ForkedWalks, child_share
-
         self._walk = walk
-        sizes = {layer.index: members[layer.index].size for layer in plain}
-        share = child_share(plain, sizes) if processes >= 2 else set()
+        share: set[int] = set()
+        self._forked: ForkedWalks | None = None
+        if processes >= 2 and len(plain) >= 2:  # the fork machinery loads only when it may fork
+            from sievert.source.parallel import ForkedWalks, child_share
+
+            share = child_share(plain, {x.index: members[x.index].size for x in plain})
+            if share:
+                self._forked = ForkedWalks([x for x in plain if x.index in share], walk)
         self._child = share
-        self._forked = ForkedWalks([x for x in plain if x.index in share], walk) if share else None
         self._ahead = [x for x in plain if x.index not in share]
         self._done: dict[int, LayerIndex | Exception] = {}
 

@@ -6,7 +6,6 @@ import io
 import os
 import posixpath
 import re
-import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,8 @@ from sievert.source.base import OpenedImage, SourceOptions
 from sievert.source.blob import CHUNK, DigestReader, decompressed
 
 if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
+    import tarfile
+
     from sievert.source.capture import CaptureSpec
     from sievert.source.layerindex import LayerIndex
 
@@ -97,6 +98,8 @@ class TarMembers:
     """Random access to the members of an uncompressed tar file: one header pass, then seeks."""
 
     def __init__(self, path: Path) -> None:
+        import tarfile  # an OCI layout directory needs none of it
+
         self.path = path
         self.members: dict[str, tarfile.TarInfo] = {}
         try:
