@@ -80,6 +80,63 @@ def parse_image(data: bytes) -> Image:
     raise ExecFormatError("not an ELF, Mach-O or PE file")
 
 
+def find_section(data: bytes, *names: str) -> Section | None:
+    """`parse_image(data).section(*names)`, with the same answer and the same ExecFormatError,
+    without building the whole image for an ELF file whose tables lie inside it (the common
+    case: every executable of an image is asked for a section it rarely holds)."""
+    if exec_format(data) == "elf" and _elf_tables_inside(data):
+        return _elf_find(data, names)
+    return parse_image(data).section(*names)
+
+
+_ELF64 = struct.Struct("<QQ"), struct.Struct("<5H"), struct.Struct("<IIQQQQ")
+_ELF64BE = struct.Struct(">QQ"), struct.Struct(">5H"), struct.Struct(">IIQQQQ")
+_ELF32 = struct.Struct("<II"), struct.Struct("<5H"), struct.Struct("<6I")
+_ELF32BE = struct.Struct(">II"), struct.Struct(">5H"), struct.Struct(">6I")
+
+
+def _elf_layout(data: bytes) -> tuple[tuple[struct.Struct, ...], bool]:
+    wide = data[4] == 2
+    little = data[5] == 1
+    if wide:
+        return (_ELF64 if little else _ELF64BE), True
+    return (_ELF32 if little else _ELF32BE), False
+
+
+def _elf_tables_inside(data: bytes) -> bool:
+    """Whether `_elf` reads nothing past the end of the file and no bound is crossed (then it
+    cannot fail, and `_elf_find` gives its answer)."""
+    if len(data) < 64:
+        return False
+    (offsets, counts, _), wide = _elf_layout(data)
+    phoff, shoff = offsets.unpack_from(data, 32 if wide else 28)
+    phentsize, phnum, shentsize, shnum, _ = counts.unpack_from(data, 54 if wide else 42)
+    if shnum > MAX_SECTIONS or phnum > MAX_SECTIONS:
+        return False
+    last_ph = phoff + (phnum - 1) * phentsize + (40 if wide else 20)
+    last_sh = shoff + (shnum - 1) * shentsize + (40 if wide else 24)
+    return (not phnum or last_ph <= len(data)) and (not shnum or last_sh <= len(data))
+
+
+def _elf_find(data: bytes, names: tuple[str, ...]) -> Section | None:
+    """The first section named one of `names`, read as `_elf` reads it (tables inside)."""
+    (offsets, counts, entry), wide = _elf_layout(data)
+    shoff = offsets.unpack_from(data, 32 if wide else 28)[1]
+    _, _, shentsize, shnum, shstrndx = counts.unpack_from(data, 54 if wide else 42)
+    table: tuple[int, int, int, int] | None = None
+    if shnum and shstrndx < shnum:
+        name, kind, _flags, addr, offset, size = entry.unpack_from(
+            data, shoff + shstrndx * shentsize
+        )
+        table = (name, offset, 0 if kind == 8 else size, addr)
+    for i in range(shnum):
+        name_off, kind, _flags, addr, offset, size = entry.unpack_from(data, shoff + i * shentsize)
+        name = _elf_name(data, table, name_off)
+        if name in names:
+            return Section(name, offset, 0 if kind == 8 else size, addr)
+    return None
+
+
 def section_bytes(data: bytes, section: Section) -> bytes:
     """A section's bytes; raises ExecFormatError when it lies outside the file."""
     if section.offset < 0 or section.size < 0 or section.offset + section.size > len(data):

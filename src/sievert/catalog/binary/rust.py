@@ -11,7 +11,7 @@ from sievert.catalog.binary.common import SCOPES, decode, encode, error_summary,
 from sievert.catalog.binary.execfile import (
     ExecFormatError,
     exec_format,
-    parse_image,
+    find_section,
     section_bytes,
 )
 from sievert.errors import LimitError
@@ -40,8 +40,7 @@ def read_audit_data(data: bytes) -> list[dict[str, Any]] | None:
     if exec_format(data) is None:
         return None
     try:
-        image = parse_image(data)
-        section = image.section(*SECTION_NAMES)
+        section = find_section(data, *SECTION_NAMES)
         if section is None:
             return None
         raw = section_bytes(data, section)

@@ -1,0 +1,80 @@
+"""`find_section` answers exactly as a whole `parse_image`, damaged headers included."""
+
+from __future__ import annotations
+
+import struct
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sievert.catalog.binary.execfile import Section, find_section, parse_image
+from tests.catalog.binary.builders import tiny_elf
+
+NAMES = (".dep-v0", "__dep_v0")
+BASE_ELF = tiny_elf(b"\x90" * 40, {".text": b"\xc3" * 16, ".dep-v0": b"x\x9c\x03\x00"})
+
+
+def answer(data: bytes, names: tuple[str, ...]) -> Section | str | None:
+    """The section a whole parse finds, or the error it raises (type and message)."""
+    try:
+        return parse_image(data).section(*names)
+    except Exception as exc:  # whatever it is, the fast path must raise the same
+        return f"{type(exc).__name__}: {exc}"
+
+
+def fast(data: bytes, names: tuple[str, ...]) -> Section | str | None:
+    """The same from `find_section`."""
+    try:
+        return find_section(data, *names)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+
+
+def elf32(big: bool) -> bytes:
+    """A 32-bit ELF (either byte order) with a `.dep-v0` section and a NOBITS one."""
+    e = ">" if big else "<"
+    strtab = b"\x00.bss\x00.dep-v0\x00.shstrtab\x00"
+    shoff = 52 + 32 + len(strtab) + 8
+    header = b"\x7fELF" + bytes([1, 2 if big else 1, 1]) + bytes(9)
+    header += struct.pack(e + "HHIIIIIHHHHHH", 2, 3, 1, 0, 52, shoff, 0, 52, 32, 1, 40, 4, 3)
+    phdr = struct.pack(e + "8I", 1, 0, 0, 0, shoff + 160, shoff + 160, 5, 0x1000)
+    body = header + phdr + strtab + b"payload!"
+    sections = [
+        bytes(40),
+        struct.pack(e + "10I", 1, 8, 3, 0x2000, 60, 99, 0, 0, 1, 0),  # .bss: no file bytes
+        struct.pack(e + "10I", 6, 1, 0, 0, 52 + 32 + len(strtab), 8, 0, 0, 1, 0),
+        struct.pack(e + "10I", 14, 3, 0, 0, 52 + 32, len(strtab), 0, 0, 1, 0),
+    ]
+    return body + b"".join(sections)
+
+
+def test_the_sections_of_well_formed_files() -> None:
+    for data in (BASE_ELF, elf32(False), elf32(True)):
+        found = fast(data, NAMES)
+        assert isinstance(found, Section) and found.name == ".dep-v0"
+        assert found == answer(data, NAMES)
+        assert fast(data, (".bss",)) == answer(data, (".bss",))
+        assert fast(data, ("none",)) is None
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.sampled_from([BASE_ELF, elf32(False), elf32(True)]),
+    st.lists(
+        st.tuples(st.integers(0, 400), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
+    ),
+    st.integers(0, 600),
+    st.sampled_from([NAMES, (".text",), (".bss", ".dep-v0"), ("",)]),
+)
+def test_damaged_files_get_the_same_answer_or_error(
+    base: bytes, writes: list[tuple[int, bytes]], cut: int, names: tuple[str, ...]
+) -> None:
+    """Header fields, table entries and names overwritten, the file cut short: the same section,
+    or the same error, as parsing the whole image."""
+    data = bytearray(base)
+    for pos, chunk in writes:
+        data[pos : pos + len(chunk)] = chunk
+    damaged = bytes(data[: max(cut, 4)] if cut < len(data) else data)
+    if not damaged.startswith(b"\x7fELF"):
+        damaged = b"\x7fELF" + damaged[4:]
+    assert fast(damaged, names) == answer(damaged, names)
