@@ -273,14 +273,14 @@ def test_a_cold_docker_archive_sbom_loads_no_executor_or_logging(tmp_path: Path)
 def test_a_one_layer_archive_loads_no_fork_machinery_and_a_layout_no_tarfile(
     tmp_path: Path,
 ) -> None:
-    """Walking one uncompressed layer forks nothing (the parallel walk does not load); an OCI
-    layout directory is read without the `tarfile` module."""
+    """Walking one uncompressed layer forks nothing (the parallel walk does not load), an image
+    without Python packages parses no CSV, an OCI layout directory is read without `tarfile`."""
     from tests.imagebuilder import Image, write_docker_archive, write_oci_layout
     from tests.test_pipeline import OS_RELEASE
 
     image = Image([[OS_RELEASE]])
     archive = write_docker_archive(tmp_path / "image.tar", image)
     one_layer = cold_sbom(f"docker-archive:{archive}", tmp_path / "c1")
-    assert "sievert.source.parallel" not in one_layer
+    assert loaded_of(one_layer, ("sievert.source.parallel", "csv")) == []  # csv: Python RECORDs
     layout = write_oci_layout(tmp_path / "layout", {"t": image})
     assert "tarfile" not in cold_sbom(f"oci-dir:{layout}:t", tmp_path / "c2")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import posixpath
@@ -104,6 +103,8 @@ def metadata_licenses(message: Message) -> tuple[str, ...]:
 
 def parse_record(data: bytes, site_dir: str) -> tuple[str, ...]:
     """Owned files of a dist-info RECORD (CSV, paths relative to site-packages), absolute."""
+    import csv  # only images with Python packages need it
+
     text = data.decode("utf-8", "replace")
     paths: list[str] = []
     for row in csv.reader(io.StringIO(text)):
