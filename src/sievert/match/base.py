@@ -41,6 +41,10 @@ class MatchOutcome:
     notices: tuple[str, ...] = ()
 
 
+NOTHING = MatchOutcome()
+"""The outcome of a package nothing matched (immutable: one shared value)."""
+
+
 class Matcher(Protocol):
     """A plug-in matching some package types against their own advisory data."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sievert.match.base import Candidate, MatchOutcome, VulnSource
+from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
 from sievert.model import Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import AFFECTED, FIXED
@@ -50,7 +50,7 @@ class BinaryMatcher:
         names = PRODUCTS.get(package.name, ())
         version = product_version(package)
         if package.owner or not names or not version:
-            return MatchOutcome()
+            return NOTHING
         if not scheme_for(NAMESPACE).is_valid(version):
             return MatchOutcome(notices=(f"{package.name} version {version!r} not comparable",))
         candidates: list[Candidate] = []

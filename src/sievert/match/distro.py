@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sievert.errors import VersionError
-from sievert.match.base import Candidate, MatchOutcome, VulnSource
+from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
 from sievert.model import Affected, Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import FIXED, NOT_AFFECTED
@@ -40,13 +40,16 @@ class DistroMatcher:
         """Statements for the package's source name in its release; fixed ones compared."""
         namespace = namespace_for(distro, package.type)
         if not namespace:
-            return MatchOutcome()
+            return NOTHING
         source = package.source_name or package.name
+        statements = self._statements(db, namespace, package, source)
+        if not statements:
+            return NOTHING
         installed = self._installed_version(package)
         compare = scheme_for(self.scheme).compare
         candidates: list[Candidate] = []
         notices: list[str] = []
-        for statement in self._statements(db, namespace, package, source):
+        for statement in statements:
             if statement.fix_state == NOT_AFFECTED:
                 continue
             try:

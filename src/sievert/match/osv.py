@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sievert.match.base import Candidate, MatchOutcome, VulnSource
+from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
 from sievert.model import Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import AFFECTED, FIXED
@@ -50,15 +50,18 @@ class OsvMatcher:
         """Every OSV statement whose ranges or versions list include the installed version."""
         del distro
         if package.owner or not package.version:
-            return MatchOutcome()
+            return NOTHING
         namespace = ECOSYSTEMS[package.type]
         name = normalize_name(namespace, osv_name(package))
+        statements = db.affected(namespace, name)
+        if not statements:  # most packages: nothing more to read of them
+            return NOTHING
         version = osv_version(package)
         scheme = scheme_for(namespace)
         confidence = "high" if package.meta("confidence") != "low" else "low"
         candidates: list[Candidate] = []
         notices: list[str] = []
-        for statement in db.affected(namespace, name):
+        for statement in statements:
             result = evaluate(scheme, version, statement.ranges, statement.versions)
             if result.skipped:
                 notices.extend(f"{statement.vuln_id} for {name}: {r}" for r in result.skipped)
