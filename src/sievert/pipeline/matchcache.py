@@ -241,14 +241,14 @@ def _affected(row: Any, ranges: list[Any], versions: list[tuple[str, ...]]) -> A
 
 def _finding(row: Any, tables: tuple[Any, ...]) -> Finding:
     vulns, packages, statements, evidences = tables
-    record, where, statement, evidence = (_index(x) for x in _list(row, 9)[:4])
-    severity, severity_source, state = _texts(row[4:7], 3)
+    record, where, statement, evidence, severity, severity_source, state = _list(row, 9)[:7]
+    "".join((severity, severity_source, state))  # a TypeError unless all are strings
     return Finding(
-        vulnerability=vulns[record],
-        package=packages[where],
-        affected=statements[statement],
-        evidence=evidences[evidence],
-        severity=Severity(severity),
+        vulnerability=vulns[_index(record)],
+        package=packages[_index(where)],
+        affected=statements[_index(statement)],
+        evidence=evidences[_index(evidence)],
+        severity=_SEVERITIES[severity],  # a KeyError for a word that is not a severity
         severity_source=severity_source,
         fix_state=state,
         fixed_versions=_strings(row[7]),
@@ -257,6 +257,8 @@ def _finding(row: Any, tables: tuple[Any, ...]) -> Finding:
 
 
 # ------------------------------------------------------------------ checked JSON values
+
+_SEVERITIES = {severity.value: severity for severity in Severity}
 
 
 def _list(value: Any, length: int | None = None) -> list[Any]:
