@@ -14,7 +14,6 @@ from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
 from sievert.source.blob import CHUNK, BoundedReader
 from sievert.source.capture import CaptureSpec, run_extractors
-from sievert.source.decode import LayerDecoder
 from sievert.source.layerindex import (
     KIND_NUMBERS,
     KIND_OPAQUE,
@@ -80,6 +79,8 @@ def index_blob(raw: BinaryIO, spec: CaptureSpec, layer: LayerInfo, blob_digest: 
     """Index a layer blob (gzip, zstd or plain) read from `raw`: decompressed on a worker
     thread (`blob.LayerDecoder`), its blob digest (when given) and diff_id checked at the end.
     Same results and errors as `verified_layer` + `index_tar`, with fewer copies and threads."""
+    from sievert.source.decode import LayerDecoder  # ISA-L and the queue: compressed layers only
+
     name = layer_name(layer)
     walker = _Walker(spec, name)
     with LayerDecoder(
