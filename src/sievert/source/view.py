@@ -7,7 +7,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from sievert.model import FileRecord, LayerInfo, Location
 from sievert.source.layerindex import (
@@ -105,6 +105,28 @@ class _Globs:
         return self._regex.match(path) is not None
 
 
+class _Regex(Protocol):
+    """What GlobMatcher calls on a group's regex."""
+
+    def match(self, string: str) -> re.Match[str] | None: ...
+
+
+class _LazyRegex:
+    """Stands for the regex of some globs in a GlobMatcher attribute until its first match,
+    which compiles it and puts it in its place (later matches are direct regex calls)."""
+
+    __slots__ = ("_attribute", "_globs", "_owner")
+
+    def __init__(self, owner: object, attribute: str, globs: Sequence[str]) -> None:
+        self._owner, self._attribute, self._globs = owner, attribute, globs
+
+    def match(self, string: str) -> re.Match[str] | None:
+        """Compile, take my place in the owner, match."""
+        regex = compile_globs(self._globs)
+        setattr(self._owner, self._attribute, regex)
+        return regex.match(string)
+
+
 class GlobMatcher:
     """Tests a path against many globs at once, ruling most paths out with a set lookup and a
     match on the basename alone before any whole-path regex runs.
@@ -115,7 +137,7 @@ class GlobMatcher:
     literal start or end such a component needs: one `startswith`/`endswith` rules most basenames
     out), and the rest (`**` in the last component, or a bare `*`: by the literal prefix of the
     glob). Building one compiles nothing: `**/literal` globs are string tests, and each group's
-    regex is compiled when a path first reaches it.
+    regex is compiled when a path first reaches it (then called directly, as before).
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
@@ -137,7 +159,7 @@ class GlobMatcher:
                 by_prefix.append(pattern)
         self._exact = frozenset(exact)
         self._by_base = {base: _Globs(globs) for base, globs in by_base.items()}
-        self._base = _Globs(base_globs)
+        self._base: _Regex = _LazyRegex(self, "_base", base_globs)
         ends = [_WILD.split(last)[-1] for last in base_globs]
         self._base_ends = tuple(end for end in ends if end)
         """Literal ends of the basename globs: a basename matching one ends with one of these,
@@ -146,9 +168,9 @@ class GlobMatcher:
         self._base_starts = tuple(
             _WILD.split(last, 1)[0] for last, end in zip(base_globs, ends, strict=True) if not end
         )
-        self._by_base_glob = _Globs(by_base_glob)
+        self._by_base_glob: _Regex = _LazyRegex(self, "_by_base_glob", by_base_glob)
         self._prefixes = tuple(_WILD.split(p, 1)[0] for p in by_prefix)
-        self._by_prefix = _Globs(by_prefix)
+        self._by_prefix: _Regex = _LazyRegex(self, "_by_prefix", by_prefix)
         self.empty = not patterns
 
     def match(self, path: str, base: str | None = None) -> bool:
@@ -167,7 +189,9 @@ class GlobMatcher:
         ):
             return True
         return (
-            bool(self._prefixes) and path.startswith(self._prefixes) and self._by_prefix.match(path)
+            bool(self._prefixes)
+            and path.startswith(self._prefixes)
+            and self._by_prefix.match(path) is not None
         )
 
 
