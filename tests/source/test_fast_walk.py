@@ -265,3 +265,59 @@ def test_a_full_parse_cache_is_emptied_not_grown() -> None:
     assert len(walker.entries) == 5000
     assert 0 < len(walker._modes) <= 4096
     assert [e.uid for e in walker.entries] == list(range(5000))
+
+
+def _size_of(path: str, data: bytes) -> bytes:
+    return str(len(data)).encode()
+
+
+EXTRACTING = CaptureSpec(
+    globs=(),
+    version="t",
+    extractors=(
+        Extractor("plain", ("**",), _size_of, executable_only=True, max_size=100),
+        Extractor("elf", ("bin/*",), _size_of, magic=b"\x7fELF", max_size=1000),
+    ),
+)
+
+
+@pytest.mark.parametrize("walk", ["region", "stream", "blob"])
+def test_extractors_read_whole_files_under_their_limits(walk: str) -> None:
+    elf = b"\x7fELF" + b"e" * 46
+    files = [
+        ("bin/small", elf, 0o755),  # both: the ELF one by magic, the plain one by mode
+        ("bin/mid", elf + b"m" * 450, 0o755),  # 500 bytes: under the larger limit, both run
+        ("bin/text", b"#!/bin/sh\n" * 5, 0o755),  # no ELF magic: the plain one only
+        ("bin/big", elf + b"b" * 1950, 0o755),  # over both limits
+        ("usr/tool", b"t" * 150, 0o755),  # only the plain one, over its 100 bytes
+        ("usr/ok", b"o" * 60, 0o755),
+        ("bin/data", elf, 0o644),  # not executable: the ELF one only
+    ]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data, mode in files:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    tar_bytes = buf.getvalue()
+    with small_windows():
+        if walk == "region":
+            with tempfile.TemporaryFile() as out:
+                out.write(tar_bytes)
+                out.flush()
+                index = index_tar_region(out.fileno(), 0, len(tar_bytes), EXTRACTING, LAYER)
+        elif walk == "stream":
+            index = index_tar(io.BytesIO(tar_bytes), EXTRACTING, LAYER)
+        else:
+            index = index_blob(io.BytesIO(gzip.compress(tar_bytes)), EXTRACTING, LAYER, "")
+    assert index.extracts == {
+        "bin/small": {"plain": b"50", "elf": b"50"},
+        "bin/mid": {"plain": b"500", "elf": b"500"},
+        "bin/text": {"plain": b"50"},
+        "usr/ok": {"plain": b"60"},
+        "bin/data": {"elf": b"50"},
+    }
+    assert [n.message for n in index.notices] == [
+        "bin/big: 2000 bytes is over the 1000-byte limit, not analysed",
+        "usr/tool: 150 bytes is over the 100-byte limit, not analysed",
+    ]

@@ -401,17 +401,21 @@ class _Walker:
         ]
         if not wanted:
             return
-        head = member.read(16)
-        wanted = [x for x in wanted if head.startswith(x.magic)]
-        if not wanted:
-            return
-        limit = max(x.max_size for x in wanted)
-        if member.size > limit:
-            self._notice(
-                f"{path}: {member.size} bytes is over the {limit}-byte limit, not analysed"
-            )
-            return
-        summaries = run_extractors(wanted, path, head + member.read(), self._notice)
+        if member.size <= max(x.max_size for x in wanted) and not any(x.magic for x in wanted):
+            data = member.read()  # each of them reads it all: no head read first, no join
+        else:
+            head = member.read(16)
+            wanted = [x for x in wanted if head.startswith(x.magic)]
+            if not wanted:
+                return
+            limit = max(x.max_size for x in wanted)
+            if member.size > limit:
+                self._notice(
+                    f"{path}: {member.size} bytes is over the {limit}-byte limit, not analysed"
+                )
+                return
+            data = head + member.read()
+        summaries = run_extractors(wanted, path, data, self._notice)
         if summaries:
             self.extracts[path] = summaries
 
