@@ -60,6 +60,8 @@ _SPOOL = 4 * 1024 * 1024
 """Bytes of packed entries held in memory before a table moves to an unlinked temp file."""
 _CHUNK = 1024 * 1024
 _BATCH = 64 * 1024
+_MARKED = 1024
+"""Whiteout and opaque entries a table lists beside its packing (see `marker_rows`)."""
 
 Row = tuple[bytes, str, int, int, int, int, bytes]
 """An entry's fields, path and link as UTF-8 bytes (surrogates passed): see `EntryTable.rows`."""
@@ -70,7 +72,7 @@ class EntryTable:
     then in an unlinked temporary file): walking a layer keeps no Python object per member,
     and memory does not grow with the member count. Iterating yields `Entry`s on demand."""
 
-    __slots__ = ("_count", "_moved", "_odd", "_pending", "_spool", "markers")
+    __slots__ = ("_count", "_marked", "_moved", "_odd", "_pending", "_spool", "markers")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
         self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
@@ -81,6 +83,9 @@ class EntryTable:
         self._count = 0
         self.markers = 0
         """How many whiteout and opaque entries the table holds."""
+        self._marked: list[tuple[bytes, str]] | None = []
+        """(path, kind) of those entries in order, while there are at most `_MARKED` (None
+        past that: `marker_rows` then reads the whole table)."""
         self._odd: dict[int, Entry] = {}
         for entry in entries:
             self.add(*entry_fields(entry))
@@ -99,7 +104,7 @@ class EntryTable:
             self._odd[self._count] = Entry(path, kind, size, mode, uid, gid, link)
             head, raw_path, raw_link = _RECORD.pack(_ODD, 0, 0, 0, 0, 0, 0), b"", b""
         if kind in _MARKERS:
-            self.markers += 1
+            self._mark(path.encode("utf-8", _TEXT), kind)
         pending = self._pending
         pending += head
         pending += raw_path
@@ -107,6 +112,20 @@ class EntryTable:
         self._count += 1
         if len(pending) >= _BATCH:
             self._write_pending()
+
+    def _mark(self, raw_path: bytes, kind: str) -> None:
+        self.markers += 1
+        if self._marked is not None:
+            self._marked.append((raw_path, kind))
+            if len(self._marked) > _MARKED:
+                self._marked = None
+
+    def marker_rows(self) -> Iterable[tuple[bytes, str]]:
+        """(path, kind) of the whiteout and opaque entries, in order (path as `rows` gives it),
+        without reading the other entries when they are few."""
+        if self._marked is not None:
+            return self._marked
+        return ((row[0], row[1]) for row in self.rows() if row[1] in _MARKERS)
 
     def extend(self, packed: bytes | bytearray, count: int) -> None:
         """Append `count` records packed as `add` packs them (a head by `pack_head`, then the
@@ -241,11 +260,16 @@ class EntryTable:
                     raise ValueError("damaged entry table: records run past the data")
             kind, _, _, _, _, path_len, link_len = _RECORD.unpack_from(buffer, pos)
             if kind == _ODD:
-                self.markers += self._odd_entry(number).kind in _MARKERS
+                entry = self._odd_entry(number)
+                if entry.kind in _MARKERS:
+                    self._mark(entry.path.encode("utf-8", _TEXT), entry.kind)
             elif kind >= len(KIND_CODES):
                 raise ValueError(f"damaged entry table: kind {kind}")
-            else:
-                self.markers += KIND_CODES[kind] in _MARKERS
+            elif KIND_CODES[kind] in _MARKERS:
+                start = pos + _RECORD.size
+                self._mark(bytes(buffer[start : start + path_len]), KIND_CODES[kind])
+                if start + path_len > len(buffer):
+                    self._marked = None  # its path runs past the buffer: read it with `rows`
             pos += _RECORD.size + path_len + link_len
             if pos > len(buffer):  # a long record: skip what it holds beyond the buffer
                 read_at += pos - len(buffer)

@@ -224,12 +224,12 @@ def _rows(entries: Iterable[Entry]) -> Iterator[Row]:
     return rows() if rows is not None else (entry_row(entry) for entry in entries)
 
 
-def _ancestors(path: bytes) -> Iterator[bytes]:
-    """The proper ancestors of a path, nearest first (the root '' excluded)."""
-    parent = path.rpartition(b"/")[0]
-    while parent:
-        yield parent
-        parent = parent.rpartition(b"/")[0]
+def _marker_rows(entries: Iterable[Entry]) -> Iterable[tuple[bytes, str]]:
+    """(path, kind) of a layer's whiteout and opaque entries; a packed table lists them."""
+    marker_rows = getattr(entries, "marker_rows", None)
+    if marker_rows is not None:
+        return marker_rows()  # type: ignore[no-any-return]
+    return ((row[0], row[1]) for row in _rows(entries) if row[1] in _MARKERS)
 
 
 _SCAN_BUDGET = 4_000_000
@@ -274,9 +274,9 @@ class _DictRecords:
                     drop(path, True)
             records[path] = (row, index)
             parent = path.rpartition(b"/")[0]
-            if parent not in parents:
+            while parent not in parents:  # it and its ancestors; those of one held are held
                 parents.add(parent)
-                parents.update(_ancestors(parent))
+                parent = parent.rpartition(b"/")[0]
             if len(records) > limit or self.scanned > _SCAN_BUDGET:
                 return False
         return True
@@ -450,8 +450,7 @@ class FileView:
         """
         self.data_changed = set(layer.contents) | set(layer.extracts)
         before = set(self._contents) | set(self._extracts)
-        markers = getattr(layer.entries, "markers", None)  # a packed table counts them
-        for path, kind, *_ in _rows(layer.entries) if markers is None or markers else ():
+        for path, kind in _marker_rows(layer.entries):
             if kind == KIND_OPAQUE:
                 self._delete_children(path)
             elif kind == KIND_WHITEOUT:
