@@ -8,6 +8,7 @@ import dataclasses
 import os
 import shutil
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +274,20 @@ def test_the_report_of_a_rescan_is_byte_for_byte_the_first(setup: Setup, fmt: st
     assert len(setup.stored()) == 1
     again = run_sievert(*args, "--db", str(setup.db))
     assert again.returncode == 0 and again.stdout == first.stdout
+
+
+def test_an_upgraded_dependency_is_other_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PEP 440 order comes from `packaging`: a reinstall of a library deciding findings misses."""
+    library = tmp_path / "lib" / "fakedep"
+    library.mkdir(parents=True)
+    (library / "__init__.py").write_text("ORDER = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    before = matchcache.dependency_identity(["fakedep"])
+    assert before == matchcache.dependency_identity(["fakedep"])
+    (library / "__init__.py").write_text("ORDER = 22\n")  # another size: a new release
+    assert matchcache.dependency_identity(["fakedep"]) != before
+    assert matchcache.dependency_identity(["no_such_module_here"]) != before
+    assert "fakedep" not in sys.modules  # found, never imported
+    assert set(matchcache.MATCH_DEPENDENCIES) >= {"packaging"}

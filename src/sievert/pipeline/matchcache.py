@@ -4,11 +4,12 @@ the findings the last scan made instead of matching again.
 The key names everything matching reads: the inventory (every field of every package, and the
 distro), the database's content (`VulnDB.content_identity`: a build id every build writes, and
 the file's identity), the code that matches (Sievert's version and the path, size and mtime of
-every module of the packages in MATCH_CODE, as the analysis cache does for the catalogers) and
-the stored layout. A database update, an import, an edit of the file or of the code, or another
-`--pkg-types`: another key, so a stored result is never read for anything else. What is stored
-is the matcher's output alone (findings and notices); the database's status, warnings and the
-gate are applied afresh on every scan.
+every module of the packages in MATCH_CODE, as the analysis cache does for the catalogers; the
+Python and SQLite versions and the files of the libraries in MATCH_DEPENDENCIES) and the stored
+layout. A database update, an import, an edit of the file or of the code, an upgraded library,
+or another `--pkg-types`: another key, so a stored result is never read for anything else.
+What is stored is the matcher's output alone (findings and notices); the database's status,
+warnings and the gate are applied afresh on every scan.
 
 Results live in the layer cache's table of stored analyses (`LayerCache.get_analysis`), under
 the same size bound and least-recently-used eviction. A stored entry is read as hostile: any
@@ -20,8 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
+import sqlite3
+import sys
 from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -41,6 +46,8 @@ MATCH_FORMAT = "1"
 """Bumped when the stored layout below changes."""
 MATCH_CODE = ("match", "vulndb", "versions", "model", "pipeline")
 """The sievert packages whose code decides findings (with the top-level modules)."""
+MATCH_DEPENDENCIES = ("packaging", "orjson")
+"""Libraries whose code decides findings too: PEP 440 order, the database's JSON columns."""
 KEY_PREFIX = "match|"
 MAX_STORED = 512 * 1024 * 1024
 """The largest stored result read back (its JSON text): a bound on what a damaged or planted
@@ -90,7 +97,26 @@ def match_key(inventory: Inventory, db: VulnDB) -> str | None:
 
 @cache
 def _running_code() -> str:
-    return code_identity(PACKAGE_ROOT, MATCH_CODE)
+    return "|".join(
+        (code_identity(PACKAGE_ROOT, MATCH_CODE), dependency_identity(MATCH_DEPENDENCIES))
+    )
+
+
+def dependency_identity(modules: Sequence[str]) -> str:
+    """The Python and SQLite versions, and the path, size and mtime of each module's file (its
+    package's `__init__.py`), found without importing it: an upgrade of any of them is new
+    code as far as stored results go. A module that cannot be found is named as missing."""
+    parts = [sys.version, sqlite3.sqlite_version]
+    for name in modules:
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            info = Path(origin).stat() if origin else None
+        except (ImportError, ValueError, OSError):
+            info = origin = None
+        found = f"{origin}:{info.st_size}:{info.st_mtime_ns}" if info else "missing"
+        parts.append(f"{name}={found}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 # ------------------------------------------------------------------ the stored layout
