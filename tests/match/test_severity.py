@@ -38,3 +38,13 @@ def test_with_cve_records_the_notice_points_at_nvd() -> None:
     assert notice is not None
     assert notice.message.startswith("1 vulnerability has severity unknown")
     assert "add `nvd` to `sievert db update --only`" in notice.message
+
+
+def test_the_spelling_table_reads_as_from_vendor() -> None:
+    from sievert.match import severity as rating
+
+    words = [*rating._SPELLINGS, "high*", " Medium ", "MoDeRaTe", "none", "", "not yet assigned"]
+    words += ["Important", "CRITICAL", "unimportant**", "bogus"]
+    for word in words:
+        assert rating._vendor(word) == Severity.from_vendor(word), word
+    assert len(rating._SPELLINGS) >= 3 * len(Severity)  # not vacuous

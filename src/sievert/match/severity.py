@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sievert.model import Affected, Notice, Severity, Vulnerability
 from sievert.model.finding import Finding
+from sievert.model.severity import ALIASES
 from sievert.model.vuln import CvssScore, preferred_cvss
 
 
@@ -16,14 +17,28 @@ def rate(affected: Affected, vulnerability: Vulnerability) -> tuple[Severity, st
 
 def rate_by(affected: Affected, score: CvssScore | None) -> tuple[Severity, str]:
     """`rate` with the record's preferred CVSS score already picked (`preferred_cvss`)."""
-    vendor = Severity.from_vendor(affected.severity) if affected.severity else None
+    vendor = _vendor(affected.severity) if affected.severity else None
     if vendor is not None:
         return vendor, affected.source
     if score is not None:
-        rated = Severity.from_vendor(score.severity)
+        rated = _vendor(score.severity)
         if rated is not None:
             return rated, f"cvss{score.version}:{score.source}"
     return Severity.UNKNOWN, ""
+
+
+_SPELLINGS = {
+    spelling: Severity.from_vendor(word)
+    for word in (*(s.value for s in Severity), *ALIASES)
+    for spelling in (word, word.upper(), word.capitalize())
+}
+"""The words feeds use most, as they spell them (Debian's 'high', NVD's 'HIGH', 'Moderate')."""
+
+
+def _vendor(word: str) -> Severity | None:
+    """`Severity.from_vendor(word)`, read from a table for the common spellings."""
+    found = _SPELLINGS.get(word)
+    return found if found is not None else Severity.from_vendor(word)
 
 
 def unrated_notice(

@@ -485,8 +485,10 @@ class VulnDB:
                 first_epss = next((epss[i] for i in ids if i in epss), None)
             else:  # the common case: one id, its rows as the queries ordered them
                 rows = vulns.get(vuln_id, [])
-                scores = _unique([CvssScore(*r[1:]) for r in cvss.get(vuln_id, ())])
-                known_exploits = _unique([Exploit(*r[1:]) for r in exploits.get(vuln_id, ())])
+                found = cvss.get(vuln_id)
+                scores = _unique([CvssScore(*r[1:]) for r in found]) if found else ()
+                found = exploits.get(vuln_id)
+                known_exploits = _unique([Exploit(*r[1:]) for r in found]) if found else ()
                 first_kev = kev.get(vuln_id)
                 first_epss = epss.get(vuln_id)
             known = rows or scores or first_kev or first_epss or known_exploits or names
@@ -715,6 +717,14 @@ def _json_union(
     return tuple(dict.fromkeys(filter(None, items) if skip_empty else items))
 
 
+def _json_items(text: object, *, skip_empty: bool = False) -> tuple[str, ...]:
+    """`_json_union` of one row's column."""
+    if text == "[]":
+        return ()
+    items = orjson.loads(str(text))
+    return tuple(dict.fromkeys(filter(None, items) if skip_empty else items))
+
+
 def _merge(
     vuln_id: str,
     aliases: tuple[str, ...],
@@ -726,6 +736,15 @@ def _merge(
 ) -> Vulnerability:
     if len(rows) > 1:
         rows = sorted(rows, key=lambda row: _description_rank(vuln_id, row))
+    if len(rows) == 1:  # the common case: one feed describes the id
+        row = rows[0]
+        cwes = _json_items(row[6])
+        references = _json_items(row[7], skip_empty=True)
+        rejected = bool(row[8]) and row[0] == vuln_id
+    else:
+        cwes = _json_union(rows, 6) if rows else ()
+        references = _json_union(rows, 7, skip_empty=True) if rows else ()
+        rejected = any(bool(r[8]) for r in rows if r[0] == vuln_id)
     summary, description, published, modified = _texts(rows)
     return Vulnerability(
         id=vuln_id,
@@ -735,15 +754,15 @@ def _merge(
         published=published,
         modified=modified,
         cvss=cvss,
-        cwes=_json_union(rows, 6) if rows else (),
-        references=_json_union(rows, 7, skip_empty=True) if rows else (),
+        cwes=cwes,
+        references=references,
         kev_date_added=str(kev[1]) if kev else "",
         kev_due_date=str(kev[2]) if kev else "",
         kev_ransomware=bool(kev[3]) if kev else False,
         epss_score=float(str(epss[1])) if epss else None,
         epss_percentile=float(str(epss[2])) if epss else None,
         exploits=exploits,
-        rejected=any(bool(r[8]) for r in rows if r[0] == vuln_id) if rows else False,
+        rejected=rejected,
     )
 
 
