@@ -291,3 +291,19 @@ def test_an_upgraded_dependency_is_other_code(
     assert matchcache.dependency_identity(["no_such_module_here"]) != before
     assert "fakedep" not in sys.modules  # found, never imported
     assert set(matchcache.MATCH_DEPENDENCIES) >= {"packaging"}
+
+
+def test_a_cache_that_cannot_take_the_result_still_scans(
+    setup: Setup, matches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = LayerCache.put_analysis
+
+    def locked(cache: LayerCache, key: str, data: bytes) -> None:
+        if key.startswith(matchcache.KEY_PREFIX):
+            raise sqlite3.OperationalError("database is locked")  # as the eviction's reads do
+        real(cache, key, data)
+
+    monkeypatch.setattr(LayerCache, "put_analysis", locked)
+    first = setup.scan()
+    assert setup.scan() == first
+    assert matches == [1, 1] and setup.stored() == {}

@@ -73,7 +73,9 @@ def stored_match(inventory: Inventory, db: VulnDB, store: LayerCache) -> Matched
     matched = _match(inventory, db)
     data = encode(matched, inventory.packages)
     if data is not None:
-        with contextlib.suppress(CacheError):  # replaces a damaged entry under the same key
+        # Replaces a damaged entry under the same key; a cache that cannot take it (full,
+        # locked, read-only: its eviction's reads are not wrapped) costs the next scan a match.
+        with contextlib.suppress(CacheError, sqlite3.Error):
             store.put_analysis(key, data)
     return matched
 
