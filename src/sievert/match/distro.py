@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sievert.errors import VersionError
 from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
@@ -11,6 +12,9 @@ from sievert.model import Affected, Distro, Package
 from sievert.model.finding import MatchEvidence
 from sievert.model.vuln import FIXED, NOT_AFFECTED
 from sievert.versions import scheme_for
+
+if TYPE_CHECKING:
+    from sievert.versions import Scheme
 
 DEBIAN_LIKE = ("debian", "ubuntu")
 
@@ -46,14 +50,14 @@ class DistroMatcher:
         if not statements:
             return NOTHING
         installed = self._installed_version(package)
-        compare = scheme_for(self.scheme).compare
+        below = _below(scheme_for(self.scheme), installed)
         candidates: list[Candidate] = []
         notices: list[str] = []
         for statement in statements:
             if statement.fix_state == NOT_AFFECTED:
                 continue
             try:
-                candidate = self._judge(package, statement, installed, compare)
+                candidate = self._judge(package, statement, below)
             except VersionError as exc:
                 notices.append(f"{statement.vuln_id} for {package.name}: {exc}")
                 continue
@@ -81,18 +85,15 @@ class DistroMatcher:
         return package.version
 
     def _judge(
-        self,
-        package: Package,
-        statement: Affected,
-        installed: str,
-        compare: Callable[[str, str], int],
+        self, package: Package, statement: Affected, below: Callable[[str], bool]
     ) -> Candidate | None:
-        """The candidate when the statement applies to the installed version (not affected
-        statements are skipped before); VersionError when the versions cannot be compared."""
+        """The candidate when the statement applies to the installed version (`below`: whether
+        it is below a fixed version; not affected statements are skipped before); VersionError
+        when the versions cannot be compared."""
         state = statement.fix_state
         fixed = statement.fixed_version
         if state == FIXED:
-            if not fixed or compare(installed, fixed) >= 0:
+            if not fixed or not below(fixed):
                 return None
             constraint = f"< {fixed}"
         else:
@@ -107,3 +108,21 @@ class DistroMatcher:
         )
         fixes = (fixed,) if state == FIXED and fixed else ()
         return Candidate(package, statement, evidence, state, fixes)
+
+
+def _below(scheme: Scheme, installed: str) -> Callable[[str], bool]:
+    """Whether the installed version is below a fixed one (`scheme.compare(installed, fixed) <
+    0`): through the scheme's order key when it has one, the installed version's key computed
+    once (its VersionError, like compare's, is raised first and on every comparison)."""
+    key = scheme.key
+    if key is None:
+        compare = scheme.compare
+        return lambda fixed: compare(installed, fixed) < 0
+    keys: list[Any] = []
+
+    def below(fixed: str) -> bool:
+        if not keys:
+            keys.append(key(installed))
+        return bool(keys[0] < key(fixed))
+
+    return below
