@@ -296,3 +296,27 @@ def test_feed_import_and_matcher_name_a_nuget_package_alike(installed: str) -> N
     pkg = lang("nuget", installed, "12.0.3", "/app/packages.lock.json")
     findings, _ = match_inventory(inventory(None, pkg), db)
     assert [f.id for f in findings] == ["GHSA-5crp-9r3c-p9vr"]
+
+
+def test_distro_versions_that_cannot_be_compared_become_notices() -> None:
+    """Each fixed statement names its own failure; open statements still match; a fixed one
+    without a version never does."""
+    db = FakeDB(
+        [
+            debian("CVE-1", "pam", FIXED, "1.5.2-6+deb12u3"),
+            debian("CVE-2", "pam", FIXED, "not a version"),
+            debian("CVE-3", "pam", AFFECTED),
+            debian("CVE-4", "pam", FIXED, ""),
+        ]
+    )
+    good, notes = match_inventory(inventory(BOOKWORM, deb("libpam0g", "1.5.2-6", "pam")), db)
+    assert {f.id for f in good} == {"CVE-1", "CVE-3"}
+    assert [n.message.split(":")[0] for n in notes] == ["CVE-2 for libpam0g"]
+    bad = deb("libpam0g", "1.5.2-6", "pam", "bad version")
+    findings, notices = match_inventory(inventory(BOOKWORM, bad), db)
+    assert {f.id for f in findings} == {"CVE-3"}
+    assert [n.message.split(":")[0] for n in notices] == [
+        "CVE-1 for libpam0g",
+        "CVE-2 for libpam0g",
+    ]
+    assert all("bad version" in n.message for n in notices)

@@ -54,15 +54,18 @@ class DistroMatcher:
         candidates: list[Candidate] = []
         notices: list[str] = []
         for statement in statements:
-            if statement.fix_state == NOT_AFFECTED:
+            state = statement.fix_state
+            if state == NOT_AFFECTED:
                 continue
-            try:
-                candidate = self._judge(package, statement, below)
-            except VersionError as exc:
-                notices.append(f"{statement.vuln_id} for {package.name}: {exc}")
-                continue
-            if candidate is not None:
-                candidates.append(candidate)
+            if state == FIXED:  # most statements: fixed at or below the installed version
+                fixed = statement.fixed_version
+                try:
+                    if not fixed or not below(fixed):
+                        continue
+                except VersionError as exc:
+                    notices.append(f"{statement.vuln_id} for {package.name}: {exc}")
+                    continue
+            candidates.append(self._candidate(package, statement))
         return MatchOutcome(tuple(candidates), tuple(notices))
 
     def _statements(
@@ -84,17 +87,12 @@ class DistroMatcher:
             return f"{epoch}{package.version}"
         return package.version
 
-    def _judge(
-        self, package: Package, statement: Affected, below: Callable[[str], bool]
-    ) -> Candidate | None:
-        """The candidate when the statement applies to the installed version (`below`: whether
-        it is below a fixed version; not affected statements are skipped before); VersionError
-        when the versions cannot be compared."""
+    def _candidate(self, package: Package, statement: Affected) -> Candidate:
+        """The candidate of a statement that applies to the installed version: below its fixed
+        version, or with no fix (affected, won't fix, deferred...)."""
         state = statement.fix_state
         fixed = statement.fixed_version
         if state == FIXED:
-            if not fixed or not below(fixed):
-                return None
             constraint = f"< {fixed}"
         else:
             constraint = f"all versions ({state}{': ' + statement.note if statement.note else ''})"

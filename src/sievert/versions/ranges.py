@@ -137,7 +137,10 @@ def _range_hit(scheme: Scheme, version: str, index: int, rng: VersionRange) -> R
             bounds.append(((1, key(event.version)), event))
     if limits and not any(lim == "*" or installed < key(lim) for lim in limits):
         return None
-    if len(bounds) > 1:  # events by version, `introduced: "0"` first (a stable sort)
+    if len(bounds) == 2:  # the common range (introduced, fixed): a stable sort of two
+        if bounds[1][0] < bounds[0][0]:
+            bounds.reverse()
+    elif len(bounds) > 2:  # events by version, `introduced: "0"` first (a stable sort)
         bounds.sort(key=_first)
     opened = _opened(installed, bounds)
     if opened is None:
