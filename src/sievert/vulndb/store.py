@@ -518,7 +518,7 @@ class VulnDB:
         """`aliases(id)` for many ids at once."""
         wanted = sorted(set(vuln_ids))
         partners = self._alias_map(wanted)
-        return {i: sorted(partners.get(i, set()) - {i}) for i in wanted}
+        return {i: sorted(found - {i}) if (found := partners.get(i)) else [] for i in wanted}
 
     def _alias_map(self, ids: Sequence[str]) -> dict[str, set[str]]:
         """Every id's alias partners, both ways (as `aliases` reads them)."""
