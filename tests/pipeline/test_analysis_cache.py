@@ -145,3 +145,15 @@ def test_cache_clean_removes_the_analyses(tmp_path: Path) -> None:
     assert cache.clear() == 3
     assert cache._db.execute("SELECT count(*) FROM analyses").fetchone()[0] == 0
     cache.close()
+
+
+def test_the_libraries_deciding_an_inventory_are_part_of_its_key() -> None:
+    """An upgrade of packageurl, packaging, defusedxml or PyYAML is new code for stored
+    analyses, as an edit of Sievert's own modules is."""
+    import importlib.util
+
+    for name in analysis.INVENTORY_DEPENDENCIES:
+        assert importlib.util.find_spec(name) is not None, name
+    own = analysis.code_identity(analysis.PACKAGE_ROOT)
+    libraries = analysis.dependency_identity(analysis.INVENTORY_DEPENDENCIES)
+    assert analysis._running_code() == f"{own}|{libraries}"

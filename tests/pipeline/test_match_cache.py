@@ -21,7 +21,14 @@ from sievert.errors import CacheError
 from sievert.match import engine
 from sievert.model import Inventory
 from sievert.model.finding import ScanResult
-from sievert.pipeline import InventoryOptions, ScanOptions, matchcache, scan, take_inventory
+from sievert.pipeline import (
+    InventoryOptions,
+    ScanOptions,
+    analysis,
+    matchcache,
+    scan,
+    take_inventory,
+)
 from sievert.source.cache import LayerCache
 from sievert.vulndb.update import update
 from tests.clitools import run_sievert
@@ -284,11 +291,11 @@ def test_an_upgraded_dependency_is_other_code(
     library.mkdir(parents=True)
     (library / "__init__.py").write_text("ORDER = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    before = matchcache.dependency_identity(["fakedep"])
-    assert before == matchcache.dependency_identity(["fakedep"])
+    before = analysis.dependency_identity(["fakedep"])
+    assert before == analysis.dependency_identity(["fakedep"])
     (library / "__init__.py").write_text("ORDER = 22\n")  # another size: a new release
-    assert matchcache.dependency_identity(["fakedep"]) != before
-    assert matchcache.dependency_identity(["no_such_module_here"]) != before
+    assert analysis.dependency_identity(["fakedep"]) != before
+    assert analysis.dependency_identity(["no_such_module_here"]) != before
     assert "fakedep" not in sys.modules  # found, never imported
     assert set(matchcache.MATCH_DEPENDENCIES) >= {"packaging"}
 

@@ -16,7 +16,10 @@ the source) is always read afresh from the target.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +37,8 @@ ANALYSIS_FORMAT = "1"
 
 INVENTORY_CODE = ("catalog", "source", "model", "versions", "limits", "pipeline")
 """The sievert packages whose code decides an inventory (with the top-level modules)."""
+INVENTORY_DEPENDENCIES = ("packageurl", "packaging", "defusedxml", "yaml")
+"""Libraries whose code decides an inventory too: purls, PEP 440 versions, XML and YAML files."""
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,7 +70,7 @@ def analysis_key(layers: Sequence[LayerInfo]) -> str | None:
 
 @cache
 def _running_code() -> str:
-    return code_identity(PACKAGE_ROOT)
+    return "|".join((code_identity(PACKAGE_ROOT), dependency_identity(INVENTORY_DEPENDENCIES)))
 
 
 def code_identity(root: Path, packages: Sequence[str] = INVENTORY_CODE) -> str:
@@ -102,6 +107,23 @@ def _python_files(
         for entry in entries:
             if entry.is_dir() and entry.name != "__pycache__":
                 yield from _python_files(root, prefix + entry.name, recurse=True)
+
+
+def dependency_identity(modules: Sequence[str]) -> str:
+    """The Python and SQLite versions, and the path, size and mtime of each module's file (its
+    package's `__init__.py`), found without importing it: an upgrade of any of them is new
+    code as far as stored results go. A module that cannot be found is named as missing."""
+    parts = [sys.version, sqlite3.sqlite_version]
+    for name in modules:
+        try:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            info = Path(origin).stat() if origin else None
+        except (ImportError, ValueError, OSError):
+            info = origin = None
+        found = f"{origin}:{info.st_size}:{info.st_mtime_ns}" if info else "missing"
+        parts.append(f"{name}={found}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 def encode(analysis: Analysis) -> bytes:

@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import sqlite3
-import sys
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -36,7 +33,13 @@ from sievert.errors import CacheError
 from sievert.model import Affected, Inventory, Notice, Package, Severity, Vulnerability
 from sievert.model.finding import Finding, MatchEvidence
 from sievert.model.vuln import CvssScore, Exploit, RangeEvent, VersionRange
-from sievert.pipeline.analysis import PACKAGE_ROOT, code_identity, distro_row, package_row
+from sievert.pipeline.analysis import (
+    PACKAGE_ROOT,
+    code_identity,
+    dependency_identity,
+    distro_row,
+    package_row,
+)
 
 if TYPE_CHECKING:
     from sievert.source.cache import LayerCache
@@ -102,23 +105,6 @@ def _running_code() -> str:
     return "|".join(
         (code_identity(PACKAGE_ROOT, MATCH_CODE), dependency_identity(MATCH_DEPENDENCIES))
     )
-
-
-def dependency_identity(modules: Sequence[str]) -> str:
-    """The Python and SQLite versions, and the path, size and mtime of each module's file (its
-    package's `__init__.py`), found without importing it: an upgrade of any of them is new
-    code as far as stored results go. A module that cannot be found is named as missing."""
-    parts = [sys.version, sqlite3.sqlite_version]
-    for name in modules:
-        try:
-            spec = importlib.util.find_spec(name)
-            origin = spec.origin if spec is not None else None
-            info = Path(origin).stat() if origin else None
-        except (ImportError, ValueError, OSError):
-            info = origin = None
-        found = f"{origin}:{info.st_size}:{info.st_mtime_ns}" if info else "missing"
-        parts.append(f"{name}={found}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
 # ------------------------------------------------------------------ the stored layout
