@@ -78,3 +78,13 @@ def test_damaged_files_get_the_same_answer_or_error(
     if not damaged.startswith(b"\x7fELF"):
         damaged = b"\x7fELF" + damaged[4:]
     assert fast(damaged, names) == answer(damaged, names)
+
+
+def test_an_offset_past_the_largest_file_is_a_malformed_header() -> None:
+    """A program header table offset near 2**64 is an ExecFormatError like any damage (it
+    overflowed struct's offset before), found by both readers."""
+    data = bytearray(BASE_ELF)
+    data[32:40] = (2**63 + 5).to_bytes(8, "little")  # e_phoff
+    expected = answer(bytes(data), NAMES)
+    assert isinstance(expected, str) and expected.startswith("ExecFormatError: malformed elf")
+    assert fast(bytes(data), NAMES) == expected

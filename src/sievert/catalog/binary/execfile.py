@@ -75,7 +75,7 @@ def parse_image(data: bytes) -> Image:
             return _pe(data)
     except ExecFormatError:
         raise
-    except (struct.error, IndexError, ValueError) as exc:
+    except (struct.error, IndexError, ValueError, OverflowError) as exc:  # offsets past 2**63
         raise ExecFormatError(f"malformed {kind} headers ({exc!r:.120})") from exc
     raise ExecFormatError("not an ELF, Mach-O or PE file")
 
