@@ -11,8 +11,10 @@ import io
 import os
 import tarfile
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from unittest import mock
 
@@ -20,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from sievert.errors import LayerError
+from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo
 from sievert.source import decode
 from sievert.source.capture import CaptureSpec, Extractor
@@ -321,3 +323,23 @@ def test_extractors_read_whole_files_under_their_limits(walk: str) -> None:
         "bin/big: 2000 bytes is over the 1000-byte limit, not analysed",
         "usr/tool: 150 bytes is over the 100-byte limit, not analysed",
     ]
+
+
+def test_blob_hashing_threads_end_with_the_walk() -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("etc/a")
+        info.size = 40_000
+        tar.addfile(info, io.BytesIO(os.urandom(40_000)))
+    blob = gzip.compress(buf.getvalue())
+    good = "sha256:" + hashlib.sha256(blob).hexdigest()
+    assert len(index_blob(io.BytesIO(blob), SPEC, LAYER, good).entries) == 1
+    with pytest.raises(DigestMismatchError, match="blob: digest mismatch"):
+        index_blob(io.BytesIO(blob), SPEC, LAYER, "sha256:" + "0" * 64)
+    with pytest.raises(DigestMismatchError, match="blob: digest mismatch"):  # seen at its end
+        index_blob(io.BytesIO(blob[: len(blob) // 2]), SPEC, LAYER, good)
+    with pytest.raises(LayerError, match="corrupt or truncated"):
+        index_blob(io.BytesIO(blob[: len(blob) // 2]), SPEC, LAYER, "")
+    with pytest.raises(LayerError, match="decompression bomb"):
+        index_blob(io.BytesIO(blob), replace(SPEC, max_layer_size=10_000), LAYER, good)
+    assert not [t for t in threading.enumerate() if t.name.startswith("sievert-d")]

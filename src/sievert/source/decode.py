@@ -31,11 +31,12 @@ _END = object()
 class LayerDecoder:
     """A layer blob decompressed on a worker thread and read by the tar walk in large chunks.
 
-    The worker reads the blob (hashing it for its digest, checked when the blob ends),
-    decompresses it (gzip through ISA-L, zstd, or plain: by magic) and queues the output, at
-    most `limit` bytes (decompression bombs) and a few chunks at a time; both run without the
-    GIL, so they overlap the walk. The walk takes windows of it (the `TarInput` protocol of
-    `tarstream`) and hashes each chunk for the diff_id as it takes it; `finish()` reads what is
+    The worker reads the blob (hashed for its digest on a thread of its own, which takes that
+    work off the decompressing thread; checked when the blob ends), decompresses it (gzip
+    through ISA-L, zstd, or plain: by magic) and queues the output, at most `limit` bytes
+    (decompression bombs) and a few chunks at a time; all run without the GIL, so they overlap
+    the walk. The walk takes windows of it (the `TarInput` protocol of `tarstream`) and hashes
+    each chunk for the diff_id as it takes it; `finish()` reads what is
     left and checks that digest. Errors keep the messages of `verified_layer` + `index_tar`.
     """
 
@@ -49,7 +50,7 @@ class LayerDecoder:
         self._layer = layer
         self._limit = limit
         self._blob = (
-            DigestReader(raw, blob_digest, f"layer {name}: blob", inline=True)
+            DigestReader(raw, blob_digest, f"layer {name}: blob")  # hashed on its own thread
             if (blob_digest)
             else None
         )
@@ -97,6 +98,9 @@ class LayerDecoder:
             self._put(exc)
         else:
             self._put(_END)
+        finally:
+            if self._blob is not None:
+                self._blob.close()  # its hashing thread ends with this one
 
     def _open(self) -> BinaryIO:
         buffered = io.BufferedReader(raw_stream(self._source), CHUNK)
