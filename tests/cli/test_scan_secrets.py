@@ -86,3 +86,14 @@ def test_secret_config_and_bad_scanner(target: str, tmp_path: Path) -> None:
     bad = scan(target, "--scanners", "vuln,malware")
     assert bad.returncode == 2
     assert "malware" in bad.stderr
+
+
+def test_a_secret_in_a_file_a_cataloger_reads_is_found(tmp_path: Path) -> None:
+    """An installed package.json is read by the npm cataloger and scanned for secrets too."""
+    manifest = json.dumps({"name": "left-pad", "version": "1.3.0", "token": FAKE_TOKEN})
+    image = Image([[F("app/node_modules/left-pad/package.json", manifest)]])
+    layout = write_oci_layout(tmp_path / "layout", {"app": image})
+    doc = json.loads(scan(f"oci-dir:{layout}:app", "--scanners", "secret", "-f", "json").stdout)
+    assert [(f["ruleId"], f["path"]) for f in doc["secretFindings"]] == [
+        ("SV-SEC-020", "/app/node_modules/left-pad/package.json")
+    ]

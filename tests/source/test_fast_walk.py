@@ -325,6 +325,54 @@ def test_extractors_read_whole_files_under_their_limits(walk: str) -> None:
     ]
 
 
+CAPTURED_AND_EXTRACTED = CaptureSpec(
+    globs=("etc/*", "bin/tool"),
+    version="t",
+    max_file_size=100,
+    extractors=(
+        Extractor("all", ("**",), _size_of),
+        Extractor("elf", ("bin/*",), _size_of, magic=b"\x7fELF"),
+    ),
+)
+
+
+@pytest.mark.parametrize("walk", ["region", "stream", "blob"])
+def test_a_captured_file_reaches_the_extractors_whole(walk: str) -> None:
+    """Capture reads a file's bytes first; the extractors (a secret scan, say) still get them
+    all, not what is left after the capture's read."""
+    elf = b"\x7fELF" + b"e" * 46
+    files = [
+        ("etc/app.conf", b"token = not-empty\n", 0o644),  # captured and extracted
+        ("bin/tool", elf, 0o755),  # captured, both extractors (by magic too)
+        ("etc/big.conf", b"b" * 150, 0o644),  # over the capture limit: read by the extractor
+        ("usr/other", b"o" * 7, 0o644),  # extracted only
+    ]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data, mode in files:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    tar_bytes = buf.getvalue()
+    spec = CAPTURED_AND_EXTRACTED
+    if walk == "region":
+        with tempfile.TemporaryFile() as out:
+            out.write(tar_bytes)
+            out.flush()
+            index = index_tar_region(out.fileno(), 0, len(tar_bytes), spec, LAYER)
+    elif walk == "stream":
+        index = index_tar(io.BytesIO(tar_bytes), spec, LAYER)
+    else:
+        index = index_blob(io.BytesIO(gzip.compress(tar_bytes)), spec, LAYER, "")
+    assert index.contents == {"etc/app.conf": files[0][1], "bin/tool": elf}
+    assert index.extracts == {
+        "etc/app.conf": {"all": b"18"},
+        "bin/tool": {"all": b"50", "elf": b"50"},
+        "etc/big.conf": {"all": b"150"},
+        "usr/other": {"all": b"7"},
+    }
+
+
 def test_blob_hashing_threads_end_with_the_walk() -> None:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:

@@ -319,10 +319,9 @@ class _Walker:
     def _wanted(self, member: Member, path: str, base: str, link: str) -> None:
         """`add`'s capture and extraction for a member the fast path recorded."""
         kind = member.kind
-        if self.capture.match(path, base):
-            self._capture(member, path, kind, link)
+        data = self._capture(member, path, kind, link) if self.capture.match(path, base) else None
         if kind == "file" and self.extractors:
-            self._extract(member, path, base)
+            self._extract(member, path, base, data)
         elif kind == "hardlink" and link in self.extracts:
             self.extracts[path] = self.extracts[link]
 
@@ -345,10 +344,11 @@ class _Walker:
         self.entries.add(path, kind, member.size, member.mode, member.uid, member.gid, link)
         self.seen.add(path)
         self.bytes += member.size
+        data = None
         if kind in ("file", "hardlink") and self.capture.match(path, base):
-            self._capture(member, path, kind, link)
+            data = self._capture(member, path, kind, link)
         if kind == "file" and self.extractors:
-            self._extract(member, path, base)
+            self._extract(member, path, base, data)
         elif kind == "hardlink" and link in self.extracts:
             self.extracts[path] = self.extracts[link]
 
@@ -377,20 +377,24 @@ class _Walker:
             self._notice(f"hardlink to a missing target: {name!r} -> {linkname!r}")
         return target
 
-    def _capture(self, member: Member, path: str, kind: str, link: str) -> None:
+    def _capture(self, member: Member, path: str, kind: str, link: str) -> bytes | None:
+        """Keep the member's bytes; they are returned when this read them (the data can be
+        read once: the extractors get them from here)."""
         if kind == "hardlink":
             if link in self.contents:
                 self.contents[path] = self.contents[link]
-            return
+            return None
         if member.size > self.spec.max_file_size:
             self._notice(
                 f"{path}: {member.size} bytes is over the {self.spec.max_file_size}-byte "
                 "limit for files read, skipped"
             )
-            return
-        self.contents[path] = member.read()
+            return None
+        data = self.contents[path] = member.read()
+        return data
 
-    def _extract(self, member: Member, path: str, base: str) -> None:
+    def _extract(self, member: Member, path: str, base: str, read: bytes | None = None) -> None:
+        """Run the extractors that want this file on its bytes (`read`: already read)."""
         executable = bool(member.mode & 0o111)
         if not (self.any_extractor if executable else self.any_plain).match(path, base):
             return  # one combined test rules out most files before the per-extractor ones
@@ -402,9 +406,9 @@ class _Walker:
         if not wanted:
             return
         if member.size <= max(x.max_size for x in wanted) and not any(x.magic for x in wanted):
-            data = member.read()  # each of them reads it all: no head read first, no join
+            data = member.read() if read is None else read  # all of it: no head read first
         else:
-            head = member.read(16)
+            head = member.read(16) if read is None else read[:16]
             wanted = [x for x in wanted if head.startswith(x.magic)]
             if not wanted:
                 return
@@ -414,7 +418,7 @@ class _Walker:
                     f"{path}: {member.size} bytes is over the {limit}-byte limit, not analysed"
                 )
                 return
-            data = head + member.read()
+            data = head + member.read() if read is None else read
         summaries = run_extractors(wanted, path, data, self._notice)
         if summaries:
             self.extracts[path] = summaries
