@@ -269,6 +269,29 @@ def test_a_full_parse_cache_is_emptied_not_grown() -> None:
     assert [e.uid for e in walker.entries] == list(range(5000))
 
 
+def ustar(files: list[tuple[str, bytes, int]]) -> bytes:
+    """A ustar archive of (name, data, mode) files."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data, mode in files:
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def walked(walk: str, tar: bytes, spec: CaptureSpec) -> LayerIndex:
+    """The index of a tar walked as a docker-archive region, a plain stream or a gzip blob."""
+    if walk == "region":
+        with tempfile.TemporaryFile() as out:
+            out.write(tar)
+            out.flush()
+            return index_tar_region(out.fileno(), 0, len(tar), spec, LAYER)
+    if walk == "stream":
+        return index_tar(io.BytesIO(tar), spec, LAYER)
+    return index_blob(io.BytesIO(gzip.compress(tar)), spec, LAYER, "")
+
+
 def _size_of(path: str, data: bytes) -> bytes:
     return str(len(data)).encode()
 
@@ -295,23 +318,8 @@ def test_extractors_read_whole_files_under_their_limits(walk: str) -> None:
         ("usr/ok", b"o" * 60, 0o755),
         ("bin/data", elf, 0o644),  # not executable: the ELF one only
     ]
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data, mode in files:
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-    tar_bytes = buf.getvalue()
     with small_windows():
-        if walk == "region":
-            with tempfile.TemporaryFile() as out:
-                out.write(tar_bytes)
-                out.flush()
-                index = index_tar_region(out.fileno(), 0, len(tar_bytes), EXTRACTING, LAYER)
-        elif walk == "stream":
-            index = index_tar(io.BytesIO(tar_bytes), EXTRACTING, LAYER)
-        else:
-            index = index_blob(io.BytesIO(gzip.compress(tar_bytes)), EXTRACTING, LAYER, "")
+        index = walked(walk, ustar(files), EXTRACTING)
     assert index.extracts == {
         "bin/small": {"plain": b"50", "elf": b"50"},
         "bin/mid": {"plain": b"500", "elf": b"500"},
@@ -347,23 +355,7 @@ def test_a_captured_file_reaches_the_extractors_whole(walk: str) -> None:
         ("etc/big.conf", b"b" * 150, 0o644),  # over the capture limit: read by the extractor
         ("usr/other", b"o" * 7, 0o644),  # extracted only
     ]
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name, data, mode in files:
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(data), mode
-            tar.addfile(info, io.BytesIO(data))
-    tar_bytes = buf.getvalue()
-    spec = CAPTURED_AND_EXTRACTED
-    if walk == "region":
-        with tempfile.TemporaryFile() as out:
-            out.write(tar_bytes)
-            out.flush()
-            index = index_tar_region(out.fileno(), 0, len(tar_bytes), spec, LAYER)
-    elif walk == "stream":
-        index = index_tar(io.BytesIO(tar_bytes), spec, LAYER)
-    else:
-        index = index_blob(io.BytesIO(gzip.compress(tar_bytes)), spec, LAYER, "")
+    index = walked(walk, ustar(files), CAPTURED_AND_EXTRACTED)
     assert index.contents == {"etc/app.conf": files[0][1], "bin/tool": elf}
     assert index.extracts == {
         "etc/app.conf": {"all": b"18"},

@@ -78,17 +78,13 @@ def _reference_hit(scheme: Scheme, version: str, index: int, rng: VersionRange) 
 
 
 def _reference_listed(scheme: Scheme, version: str, versions: tuple[str, ...]) -> Any:
-    for listed in versions:
-        if listed == version:
-            return RangeHit(-1, VERSIONS_LIST, listed=listed)
-    key = scheme.order_key()
-    try:
-        installed = key(version)
-    except VersionError:
-        return None
+    """The exact spelling first, then the first listed version the scheme's own `compare`
+    (not its order key) finds equal; a version it cannot compare is passed over."""
+    if version in versions:
+        return RangeHit(-1, VERSIONS_LIST, listed=version)
     for listed in versions:
         try:
-            if key(listed) == installed:
+            if scheme.compare(listed, version) == 0:
                 return RangeHit(-1, VERSIONS_LIST, listed=listed)
         except VersionError:
             continue
