@@ -306,8 +306,8 @@ class _Walker:
         self.bytes += total
 
     def _learn(self, h: bytes) -> bool:
-        """Parse and cache a header's mode, owner and checksum fields (a full cache is
-        emptied first: memory stays bounded); False when its type is not the fast path's."""
+        """Parse and cache a header's mode and owner fields (a full cache is emptied first:
+        memory stays bounded); False when its type is not the fast path's."""
         if h[156] not in _FLAGS:
             return False
         modes = self._modes
@@ -317,7 +317,8 @@ class _Walker:
         return True
 
     def _wanted(self, member: Member, path: str, base: str, link: str) -> None:
-        """`add`'s capture and extraction for a member the fast path recorded."""
+        """Capture and extraction of a file or hardlink member (from `add`, or for a member
+        the fast path recorded)."""
         kind = member.kind
         data = self._capture(member, path, kind, link) if self.capture.match(path, base) else None
         if kind == "file" and self.extractors:
@@ -344,13 +345,8 @@ class _Walker:
         self.entries.add(path, kind, member.size, member.mode, member.uid, member.gid, link)
         self.seen.add(path)
         self.bytes += member.size
-        data = None
-        if kind in ("file", "hardlink") and self.capture.match(path, base):
-            data = self._capture(member, path, kind, link)
-        if kind == "file" and self.extractors:
-            self._extract(member, path, base, data)
-        elif kind == "hardlink" and link in self.extracts:
-            self.extracts[path] = self.extracts[link]
+        if kind in ("file", "hardlink"):
+            self._wanted(member, path, base, link)
 
     def _whiteout(self, path: str, base: str) -> None:
         parent = posixpath.dirname(path)
