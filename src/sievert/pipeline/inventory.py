@@ -131,7 +131,7 @@ def _analyse(
     view = FileView(image.metadata.layers)
     tracker = IntroductionTracker(catalogers)
     notices: list[Notice] = []
-    for layer, index in image.layer_indexes(spec, cache, opts.progress):
+    for layer, index in image.layer_indexes(spec, cache, opts.progress, deferred=True):
         view.apply(layer.index, index)
         notices.extend(index.notices)
         tracker.observe(layer.index, view, view.data_changed)

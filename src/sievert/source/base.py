@@ -44,6 +44,30 @@ class LayerCacheLike(Protocol):
 Progress = Callable[[LayerInfo, str], None]
 """Called with a layer and a short status word ('cached', 'reading', 'done')."""
 
+IndexLayer = Callable[[LayerInfo], "tuple[LayerIndex, Callable[[], None]]"]
+"""Walks one layer: its index, and the check of its digest (raises DigestMismatchError; it may
+wait for hashing still under way). The index must not be used until the check passed."""
+
+
+def already_checked() -> None:
+    """The check of a layer whose digest was verified while it was read."""
+
+
+def _settle(
+    layer: LayerInfo,
+    index: LayerIndex,
+    check: Callable[[], None],
+    spec: CaptureSpec,
+    cache: LayerCacheLike | None,
+    progress: Progress | None,
+) -> None:
+    """Check a walked layer's digest, then store its index and report it done."""
+    check()
+    if cache and layer.diff_id:
+        cache.put(layer.diff_id, spec, index)
+    if progress:
+        progress(layer, "done")
+
 
 class OpenedImage(ABC):
     """An image resolved to one platform: its metadata and a way to read its layers."""
@@ -55,9 +79,20 @@ class OpenedImage(ABC):
         """The layer's *uncompressed* tar stream (compression detected, digest checked at EOF)."""
 
     def layer_indexes(
-        self, spec: CaptureSpec, cache: LayerCacheLike | None, progress: Progress | None = None
+        self,
+        spec: CaptureSpec,
+        cache: LayerCacheLike | None,
+        progress: Progress | None = None,
+        *,
+        deferred: bool = False,
     ) -> Iterator[tuple[LayerInfo, LayerIndex]]:
-        """Index every layer in order, reading each at most once and none that is cached."""
+        """Index every layer in order, reading each at most once and none that is cached.
+
+        With `deferred`, a walked layer's index is yielded before its digest is checked (the
+        check waits for hashing that may still run on another thread); every check, and the
+        cache put of each walked layer, then happens before the iteration ends, raising there.
+        Only for a consumer that uses nothing before the loop ends (the inventory does not;
+        a client sending each analysis away as it comes must not defer)."""
         layers = self.metadata.layers
         cached: dict[int, LayerIndex] = {}
         for layer in layers:
@@ -66,6 +101,7 @@ class OpenedImage(ABC):
                 cached[layer.index] = found
         todo = [layer for layer in layers if layer.index not in cached]
         with self.layer_walker(todo, spec) as index_layer:
+            late: list[tuple[LayerInfo, LayerIndex, Callable[[], None]]] = []
             for layer in layers:
                 index = cached.get(layer.index)
                 if index is not None:
@@ -75,12 +111,19 @@ class OpenedImage(ABC):
                     continue
                 if progress:
                     progress(layer, "reading")
-                index = index_layer(layer)
-                if cache and layer.diff_id:
-                    cache.put(layer.diff_id, spec, index)
-                if progress:
-                    progress(layer, "done")
+                try:
+                    index, check = index_layer(layer)
+                except Exception:
+                    for _, _, earlier in late:  # a wrong digest further up is the first error
+                        earlier()
+                    raise
+                if deferred:
+                    late.append((layer, index, check))
+                else:
+                    _settle(layer, index, check, spec, cache, progress)
                 yield layer, index
+            for layer, index, check in late:
+                _settle(layer, index, check, spec, cache, progress)
 
     def prepare(self, walk_processes: int = 1) -> None:  # noqa: B027  (most have nothing to do)
         """Start work the walk will need that depends on no capture spec (e.g. hashing layers),
@@ -90,13 +133,14 @@ class OpenedImage(ABC):
 
     def layer_walker(
         self, todo: Sequence[LayerInfo], spec: CaptureSpec
-    ) -> AbstractContextManager[Callable[[LayerInfo], LayerIndex]]:
-        """How the layers in `todo` are indexed (in order): by default one stream each.
+    ) -> AbstractContextManager[IndexLayer]:
+        """How the layers in `todo` are indexed (in order): by default one stream each, its
+        digest checked when the stream ends (so the check returned has nothing left to do).
 
         Sources override it to prepare work ahead, e.g. hash later layers while one is walked.
         """
         del todo
-        return nullcontext(lambda layer: self._index_stream(layer, spec))
+        return nullcontext(lambda layer: (self._index_stream(layer, spec), already_checked))
 
     def _index_stream(self, layer: LayerInfo, spec: CaptureSpec) -> LayerIndex:
         from sievert.source.tarwalk import index_tar

@@ -23,7 +23,7 @@ from sievert.errors import (
 from sievert.limits import jsonload
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
-from sievert.source.base import OpenedImage, SourceOptions
+from sievert.source.base import IndexLayer, OpenedImage, SourceOptions, already_checked
 from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC, RegionDigests
 from sievert.source.oci import TarMembers, split_path_ref, tar_names, verified_layer
 
@@ -235,9 +235,7 @@ class DockerArchiveImage(OpenedImage):
         return _LayerDigests({layer.index: self._hasher(self._fd, layer) for layer in plain})
 
     @contextmanager
-    def layer_walker(
-        self, todo: Sequence[LayerInfo], spec: CaptureSpec
-    ) -> Iterator[Callable[[LayerInfo], LayerIndex]]:
+    def layer_walker(self, todo: Sequence[LayerInfo], spec: CaptureSpec) -> Iterator[IndexLayer]:
         """Uncompressed layers are walked in place (seeking over unwanted data) while worker
         threads hash them, the next layers' hashes running ahead (from `prepare` on, if it was
         called); compressed ones stream."""
@@ -250,7 +248,7 @@ class DockerArchiveImage(OpenedImage):
                 [layer for layer in todo if layer.index in wanted]
             )
         if digests is None:
-            yield lambda layer: self._index_stream(layer, spec)
+            yield lambda layer: (self._index_stream(layer, spec), already_checked)
             return
         for number, hasher in digests.hashers.items():
             if number not in wanted:
@@ -264,13 +262,11 @@ class DockerArchiveImage(OpenedImage):
         walks = _Walks(plain, walk, self._walk_processes, self._layers)
         try:
 
-            def index_layer(layer: LayerInfo) -> LayerIndex:
+            def index_layer(layer: LayerInfo) -> tuple[LayerIndex, Callable[[], None]]:
                 hasher = digests.hashers.get(layer.index)
                 if hasher is None or layer.index not in wanted:
-                    return self._index_stream(layer, spec)
-                index = walks.index(layer)
-                hasher.verify()
-                return index
+                    return self._index_stream(layer, spec), already_checked
+                return walks.index(layer), hasher.verify
 
             yield index_layer
         finally:

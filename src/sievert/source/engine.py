@@ -330,9 +330,15 @@ class EngineImage(OpenedImage):
         self._members: dict[str, str] = {}
 
     def layer_indexes(
-        self, spec: CaptureSpec, cache: LayerCacheLike | None, progress: Progress | None = None
+        self,
+        spec: CaptureSpec,
+        cache: LayerCacheLike | None,
+        progress: Progress | None = None,
+        *,
+        deferred: bool = False,
     ) -> Iterator[tuple[LayerInfo, LayerIndex]]:
         """Cached layers from the cache, the others from one pass over the image stream."""
+        del deferred  # every layer is checked as the stream is read
         layers = self.metadata.layers
         ready: dict[str, LayerIndex] = {}
         for layer in layers:

@@ -273,11 +273,16 @@ class RegistryImage(OpenedImage):
         self._limit = DEFAULT_LAYER_LIMIT
 
     def layer_indexes(
-        self, spec: CaptureSpec, cache: LayerCacheLike | None, progress: Progress | None = None
+        self,
+        spec: CaptureSpec,
+        cache: LayerCacheLike | None,
+        progress: Progress | None = None,
+        *,
+        deferred: bool = False,
     ) -> Iterator[tuple[LayerInfo, LayerIndex]]:
         """Index every layer not cached, bounding each by the spec's uncompressed size."""
         self._limit = spec.max_layer_size
-        return super().layer_indexes(spec, cache, progress)
+        return super().layer_indexes(spec, cache, progress, deferred=deferred)
 
     @contextmanager
     def open_layer(self, layer: LayerInfo) -> Iterator[BinaryIO]:

@@ -169,9 +169,15 @@ class RootfsImage(OpenedImage):
         )
 
     def layer_indexes(
-        self, spec: CaptureSpec, cache: LayerCacheLike | None, progress: Progress | None = None
+        self,
+        spec: CaptureSpec,
+        cache: LayerCacheLike | None,
+        progress: Progress | None = None,
+        *,
+        deferred: bool = False,
     ) -> Iterator[tuple[LayerInfo, LayerIndex]]:
         """Walk the directory (the cache is not used: directories change)."""
+        del deferred  # a directory has no digest to check
         layer = self.metadata.layers[0]
         if progress:
             progress(layer, "reading")
