@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.purl import apk_purl
@@ -15,13 +15,12 @@ CATALOGER = "apk-db"
 DB_PATHS = ("lib/apk/db/installed", "usr/lib/apk/db/installed")
 
 
-@dataclass
-class _Stanza:
+class _Stanza(msgspec.Struct):
     """Fields of one package record while it is read."""
 
     line: int
-    fields: dict[str, str] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
+    fields: dict[str, str] = msgspec.field(default_factory=dict)
+    files: list[str] = msgspec.field(default_factory=list)
     directory: str = ""
     bad: int = 0
 
@@ -125,5 +124,5 @@ class ApkCataloger:
             parsed = parse_apk_installed(data, "/" + real, distro=context.distro)
             notices.extend(parsed.notices)
             location = (view.location(real),)
-            packages.extend(dataclasses.replace(p, locations=location) for p in parsed.packages)
+            packages.extend(msgspec.structs.replace(p, locations=location) for p in parsed.packages)
         return CatalogResult(tuple(packages), tuple(notices))

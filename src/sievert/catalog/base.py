@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Protocol
+
+import msgspec
 
 from sievert.model import Distro, Notice, Package
 from sievert.source.view import FileView
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogContext:
+class CatalogContext(msgspec.Struct, frozen=True):
     """What a cataloger may know besides the files: the detected distro."""
 
     distro: Distro | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogResult:
+class CatalogResult(msgspec.Struct, frozen=True):
     """Packages found by one cataloger, and notices for what it could not read."""
 
     packages: tuple[Package, ...] = ()
     notices: tuple[Notice, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ParseResult:
+class ParseResult(msgspec.Struct, frozen=True):
     """What a pure `parse_<format>()` function returns."""
 
-    packages: list[Package] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
+    packages: list[Package] = msgspec.field(default_factory=list)
+    notices: list[Notice] = msgspec.field(default_factory=list)
 
 
 class Cataloger(Protocol):

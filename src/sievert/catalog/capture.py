@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.catalog.base import Cataloger
 from sievert.catalog.distro import DISTRO_GLOBS
@@ -14,8 +15,7 @@ WALK_VERSION = "2"
 """Bumped when what the layer walk records changes (part of the cache key)."""
 
 
-@dataclass(frozen=True)
-class WalkExtras:
+class WalkExtras(msgspec.Struct, frozen=True):
     """What scanners other than the catalogers add to the single layer walk."""
 
     globs: tuple[str, ...] = ()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.memo import reuse
@@ -223,7 +224,7 @@ def _enrich(view: FileView, db_path: str, pkg: Package, from_status: bool) -> Pa
     if copyright_data is not None:
         licenses = _parsed(parse_copyright, copyright_path, copyright_data)
         locations.append(view.location(view.resolve(copyright_path) or copyright_path))
-    return dataclasses.replace(pkg, locations=tuple(locations), files=files, licenses=licenses)
+    return msgspec.structs.replace(pkg, locations=tuple(locations), files=files, licenses=licenses)
 
 
 def _parsed(parse: Callable[[bytes], tuple[str, ...]], path: str, data: bytes) -> tuple[str, ...]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.purl import rpm_purl
@@ -124,6 +125,6 @@ class RpmCataloger:
             notices.extend(parsed.notices)
             if parsed.packages:
                 location = (view.location(real),)
-                packages = (dataclasses.replace(p, locations=location) for p in parsed.packages)
+                packages = (msgspec.structs.replace(p, locations=location) for p in parsed.packages)
                 return CatalogResult(tuple(packages), tuple(notices))
         return CatalogResult((), tuple(notices))

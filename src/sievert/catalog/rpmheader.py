@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.errors import PackageDbError
 
@@ -46,8 +47,7 @@ ENTRY_SIZE = 16
 Value = str | tuple[str, ...] | tuple[int, ...] | bytes
 
 
-@dataclass(frozen=True, slots=True)
-class RpmHeader:
+class RpmHeader(msgspec.Struct, frozen=True):
     """The facts of one installed rpm that catalogers need."""
 
     name: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import nullcontext
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,6 +16,7 @@ from sievert.cli.main import cli
 from sievert.cli.options import db_option, format_option, output_option, quiet_option
 from sievert.cli.output import output_stream
 from sievert.errors import EXIT_ERROR
+from sievert.model.record import as_dict
 from sievert.report.sbom.table import SafeConsole as Console
 from sievert.terminal import one_line
 from sievert.vulndb.plugins import FEEDS
@@ -144,7 +144,7 @@ def status(db_path: Path | None, fmt: str, output: Path | None) -> None:
 
 
 def _status_dict(info: DbStatus) -> dict[str, Any]:
-    data = asdict(info)
+    data = as_dict(info)
     data["path"] = str(info.path)
     return data
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import click
+import msgspec
 
 from sievert.cli.main import cli
 from sievert.cli.options import (
@@ -283,7 +283,7 @@ def _remote(
     say = None if quiet else (lambda line: click.echo(f"sievert: {line}", err=True))
     result, _ = remote_image_scan(server, token, target, options.inventory, name, say)
     chosen = options.scanners
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         result,
         findings=result.findings if "vuln" in chosen else (),
         config_findings=result.config_findings if "config" in chosen else (),
@@ -306,9 +306,9 @@ def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWrite
         if template is None and not os.environ.get("SIEVERT_TEMPLATE"):
             raise UsageError("-f template needs --template FILE (or $SIEVERT_TEMPLATE)")
         if template is not None:
-            writer = dataclasses.replace(writer, template=str(template))  # type: ignore[type-var]
+            writer = msgspec.structs.replace(writer, template=str(template))  # type: ignore[type-var]
     if show_suppressed and entry.suppressed == ON_REQUEST:
-        writer = dataclasses.replace(writer, show_suppressed=True)  # type: ignore[type-var]
+        writer = msgspec.structs.replace(writer, show_suppressed=True)  # type: ignore[type-var]
     return writer
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+import msgspec
 
 from sievert.catalog.rpm import DB_PATHS
 from sievert.errors import HostError, UsageError
@@ -33,8 +34,7 @@ MAX_FILE = 512 * 1024 * 1024
 MAX_LINKS = 40
 
 
-@dataclass(frozen=True)
-class SshTarget:
+class SshTarget(msgspec.Struct, frozen=True):
     """`ssh://[user@]host[:port]`."""
 
     host: str
@@ -61,8 +61,7 @@ def parse_ssh_target(text: str) -> SshTarget:
     return SshTarget(parts.hostname, port, parts.username or "")
 
 
-@dataclass(frozen=True)
-class SshOptions:
+class SshOptions(msgspec.Struct, frozen=True):
     """How to reach hosts over SSH."""
 
     known_hosts: Path | None = None
@@ -71,7 +70,7 @@ class SshOptions:
     identities: tuple[Path, ...] = ()
     """Private key files; none: the SSH agent and the default keys (~/.ssh/id_*)."""
     timeout: float = 30.0
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 # files: the local machine or a root directory ------------------------------------------------

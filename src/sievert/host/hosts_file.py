@@ -18,10 +18,10 @@ hosts:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from sievert.errors import ParseError, UsageError
@@ -33,8 +33,7 @@ HOST_KEYS = frozenset({"name", "target", "root", "kernel", "identity"})
 TOP_KEYS = frozenset({"hosts", "concurrency", "known_hosts"})
 
 
-@dataclass(frozen=True)
-class HostsFile:
+class HostsFile(msgspec.Struct, frozen=True):
     """The hosts and the settings a hosts file gives."""
 
     hosts: tuple[HostSpec, ...]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.errors import SievertError
 from sievert.host.collect import SshOptions, SshTarget, file_facts, local_facts, ssh_facts
@@ -30,8 +32,7 @@ if TYPE_CHECKING:
     from sievert.vulndb import VulnDB
 
 
-@dataclass(frozen=True)
-class HostSpec:
+class HostSpec(msgspec.Struct, frozen=True):
     """One host to scan: the local machine, a root directory, or an SSH target."""
 
     name: str
@@ -53,13 +54,12 @@ class HostSpec:
         return "local"
 
 
-@dataclass(frozen=True)
-class HostScanOptions:
+class HostScanOptions(msgspec.Struct, frozen=True):
     """The database, the concurrency bound and how to reach SSH hosts."""
 
     db_path: Path | None = None
     concurrency: int = 8
-    ssh: SshOptions = field(default_factory=SshOptions)
+    ssh: SshOptions = msgspec.field(default_factory=SshOptions)
 
 
 def scan_hosts(specs: Sequence[HostSpec], options: HostScanOptions | None = None) -> HostScan:

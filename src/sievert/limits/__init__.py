@@ -13,7 +13,8 @@ uses to read JSON, YAML and archives from outside:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.errors import LimitError, UsageError
 
@@ -22,8 +23,7 @@ MIB = 1024 * KIB
 GIB = 1024 * MIB
 
 
-@dataclass(frozen=True, slots=True)
-class Limit:
+class Limit(msgspec.Struct, frozen=True):
     """One bound: what it limits, its unit, its default and the variable that overrides it."""
 
     what: str

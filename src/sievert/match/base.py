@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from sievert.model import Affected, Distro, Package, Vulnerability
 from sievert.model.finding import MatchEvidence
@@ -22,8 +23,7 @@ class VulnSource(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(msgspec.Struct, frozen=True):
     """A statement that matched a package, before aliases are merged and records enriched."""
 
     package: Package
@@ -33,8 +33,7 @@ class Candidate:
     fixed_versions: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class MatchOutcome:
+class MatchOutcome(msgspec.Struct, frozen=True):
     """Candidates from one matcher run, and notices (e.g. a range that could not be evaluated)."""
 
     candidates: tuple[Candidate, ...] = ()

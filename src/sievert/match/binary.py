@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
 from sievert.model import Distro, Package
@@ -37,8 +38,7 @@ def product_version(package: Package) -> str:
     return _JAVA_BUILD.sub("", version) if package.name == "openjdk" else version
 
 
-@dataclass(frozen=True)
-class BinaryMatcher:
+class BinaryMatcher(msgspec.Struct, frozen=True):
     """Matches `binary` packages by product name; every finding has low confidence."""
 
     name: str = "binary"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from sievert.errors import VersionError
 from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
@@ -32,8 +33,7 @@ def namespace_for(distro: Distro | None, package_type: str) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class DistroMatcher:
+class DistroMatcher(msgspec.Struct, frozen=True):
     """Matches one OS package type against distro advisories (vendor data first, as Trivy does)."""
 
     name: str

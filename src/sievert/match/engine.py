@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Protocol, runtime_checkable
+
+from msgspec.structs import replace
 
 from sievert.match.base import Candidate, Matcher, VulnSource
 from sievert.match.plugins import MATCHERS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.match.base import NOTHING, Candidate, MatchOutcome, VulnSource
 from sievert.model import Distro, Package
@@ -39,8 +39,7 @@ def osv_version(package: Package) -> str:
     return package.version
 
 
-@dataclass(frozen=True)
-class OsvMatcher:
+class OsvMatcher(msgspec.Struct, frozen=True):
     """Matches language packages; packages owned by an OS package are left to the distro data."""
 
     name: str = "osv"

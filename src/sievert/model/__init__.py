@@ -1,7 +1,7 @@
-"""Plain frozen dataclasses passed between pipeline stages.
+"""Plain frozen records (`msgspec.Struct`) passed between pipeline stages.
 
 The names below load from their modules on first use (PEP 562), so a command that needs one
-kind of record (`scan --help` needs the severity words) does not build every dataclass."""
+kind of record (`scan --help` needs the severity words) does not build every record class."""
 
 from __future__ import annotations
 

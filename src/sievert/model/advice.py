@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class CandidateResult:
+class CandidateResult(msgspec.Struct, frozen=True):
     """One tag of the base image: its findings, and how they differ from the current base's."""
 
     tag: str
@@ -22,8 +21,7 @@ class CandidateResult:
     """The target scanned for this tag ('registry:host/repo:tag')."""
 
 
-@dataclass(frozen=True, slots=True)
-class BaseAdvice:
+class BaseAdvice(msgspec.Struct, frozen=True):
     """The current base's findings, each scanned candidate tag, and the tag to switch to."""
 
     current: CandidateResult

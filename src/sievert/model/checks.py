@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.model.severity import Severity
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """A check's stable identity and the text users see."""
 
     id: str
@@ -23,8 +22,7 @@ class Rule:
     """The CIS Docker Benchmark (v1.6.0) control the rule checks, e.g. '5.5' ('' when none)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Region:
+class Region(msgspec.Struct, frozen=True):
     """Where a finding is: a file (Dockerfile, or a path in the image) and a line span."""
 
     path: str
@@ -34,8 +32,7 @@ class Region:
     """For image files and history lines: the layer concerned (-1 when not a layer)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CheckFinding:
+class CheckFinding(msgspec.Struct, frozen=True):
     """A misconfiguration found in a Dockerfile or in the image's metadata or files."""
 
     rule: Rule
@@ -49,8 +46,7 @@ class CheckFinding:
     """Why it is suppressed ('inline: reason', 'config'), empty when active."""
 
 
-@dataclass(frozen=True, slots=True)
-class SecretFinding:
+class SecretFinding(msgspec.Struct, frozen=True):
     """A secret found in a layer file; the matched text is always redacted."""
 
     rule: Rule
@@ -63,8 +59,7 @@ class SecretFinding:
     severity: Severity = Severity.UNKNOWN
 
 
-@dataclass(frozen=True, slots=True)
-class LayerSource:
+class LayerSource(msgspec.Struct, frozen=True):
     """The Dockerfile instruction that made one image layer (from `scan --dockerfile`)."""
 
     layer_index: int

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:  # annotations only: a scan without checks, policy or advice builds none of them
     from sievert.model.advice import BaseAdvice
@@ -15,8 +16,7 @@ if TYPE_CHECKING:  # annotations only: a scan without checks, policy or advice b
     from sievert.model.vuln import Affected, Vulnerability
 
 
-@dataclass(frozen=True, slots=True)
-class MatchEvidence:
+class MatchEvidence(msgspec.Struct, frozen=True):
     """Why a package matched: the record and the range, and how the names lined up."""
 
     source: str
@@ -31,8 +31,7 @@ class MatchEvidence:
     confidence: str = "high"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(msgspec.Struct, frozen=True):
     """One vulnerability affecting one package (aliases merged)."""
 
     vulnerability: Vulnerability
@@ -53,8 +52,7 @@ class Finding:
         return self.vulnerability.id
 
 
-@dataclass(frozen=True, slots=True)
-class ScanResult:
+class ScanResult(msgspec.Struct, frozen=True):
     """An inventory and the findings matched against it."""
 
     inventory: Inventory

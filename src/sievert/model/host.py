@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.model.finding import ScanResult
 
 
-@dataclass(frozen=True, slots=True)
-class HostFacts:
+class HostFacts(msgspec.Struct, frozen=True):
     """What read-only commands and file reads returned on one host (None: absent)."""
 
     name: str
@@ -28,8 +27,7 @@ class HostFacts:
     """Debian's /var/run/reboot-required exists."""
 
 
-@dataclass(frozen=True, slots=True)
-class KernelFinding:
+class KernelFinding(msgspec.Struct, frozen=True):
     """A vulnerability of the running kernel's packages."""
 
     vulnerability_id: str
@@ -44,8 +42,7 @@ class KernelFinding:
     """'data' (CWE, CVSS or KEV data), 'text' (the description only: lower confidence), ''."""
 
 
-@dataclass(frozen=True, slots=True)
-class HostReport:
+class HostReport(msgspec.Struct, frozen=True):
     """One host: its packages' scan, its kernel and whether it needs a reboot."""
 
     name: str
@@ -63,8 +60,7 @@ class HostReport:
     """Why the host could not be scanned (then result is None)."""
 
 
-@dataclass(frozen=True, slots=True)
-class HostScan:
+class HostScan(msgspec.Struct, frozen=True):
     """Every host of one `sievert host scan`."""
 
     hosts: tuple[HostReport, ...]

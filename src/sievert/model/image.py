@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Platform:
+class Platform(msgspec.Struct, frozen=True):
     """An OCI platform: os/architecture[/variant]."""
 
     os: str = "linux"
@@ -26,8 +25,7 @@ class Platform:
         return f"{base}/{self.variant}" if self.variant else base
 
 
-@dataclass(frozen=True, slots=True)
-class LayerInfo:
+class LayerInfo(msgspec.Struct, frozen=True):
     """One filesystem layer: its blob digest, uncompressed diff_id and the history line."""
 
     index: int
@@ -40,8 +38,7 @@ class LayerInfo:
     comment: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ImageMetadata:
+class ImageMetadata(msgspec.Struct, frozen=True):
     """Manifest and config facts of one image (one platform)."""
 
     reference: str
@@ -50,7 +47,7 @@ class ImageMetadata:
     config_digest: str = ""
     repo_tags: tuple[str, ...] = ()
     repo_digests: tuple[str, ...] = ()
-    platform: Platform = field(default_factory=Platform)
+    platform: Platform = msgspec.field(default_factory=Platform)
     layers: tuple[LayerInfo, ...] = ()
     created: str = ""
     user: str = ""

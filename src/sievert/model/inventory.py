@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.model.image import ImageMetadata
 from sievert.model.package import Package
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     """A recoverable problem met while reading: the scan went on without this part."""
 
     message: str
@@ -18,8 +17,7 @@ class Notice:
     level: str = "warning"
 
 
-@dataclass(frozen=True, slots=True)
-class Distro:
+class Distro(msgspec.Struct, frozen=True):
     """The operating system release found in the image."""
 
     id: str
@@ -38,8 +36,7 @@ class Distro:
         return self.codename or self.version_id
 
 
-@dataclass(frozen=True, slots=True)
-class Inventory:
+class Inventory(msgspec.Struct, frozen=True):
     """An image's metadata, distro and packages, with notices of what could not be read."""
 
     image: ImageMetadata

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(msgspec.Struct, frozen=True):
     """A path in the squashed image and the layer that last wrote it (-1: unknown / not a layer)."""
 
     path: str
@@ -15,8 +14,7 @@ class Location:
     layer_diff_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
+class FileRecord(msgspec.Struct, frozen=True):
     """A regular file, link or directory of the squashed view, with the layer that wrote it."""
 
     path: str
@@ -30,8 +28,7 @@ class FileRecord:
     layer_index: int = -1
 
 
-@dataclass(frozen=True, slots=True)
-class Package:
+class Package(msgspec.Struct, frozen=True):
     """One installed package (OS or language) with everything matching and SBOMs need."""
 
     name: str

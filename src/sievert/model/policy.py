@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 STOP = "stop"
 WARN = "warn"
@@ -11,8 +11,7 @@ ACTIONS = (GO, WARN, STOP)
 """Policy actions, weakest first: the verdict is the strongest action any rule triggered."""
 
 
-@dataclass(frozen=True, slots=True)
-class FindingRef:
+class FindingRef(msgspec.Struct, frozen=True):
     """Points at one finding of a ScanResult: its kind and a stable key."""
 
     kind: str
@@ -24,8 +23,7 @@ class FindingRef:
     """One line a person reads: 'CVE-2024-1 in openssl 3.0.11-1 (high, fixed in 3.0.13-1)'."""
 
 
-@dataclass(frozen=True, slots=True)
-class TriggeredRule:
+class TriggeredRule(msgspec.Struct, frozen=True):
     """A policy rule that matched, with the findings behind it."""
 
     rule_id: str
@@ -34,8 +32,7 @@ class TriggeredRule:
     findings: tuple[FindingRef, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(msgspec.Struct, frozen=True):
     """A finding an exception or a VEX statement took out of the verdict."""
 
     finding: FindingRef
@@ -49,8 +46,7 @@ class Suppression:
     """For VEX: 'not_affected' or 'fixed' (with the justification in `reason`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyVerdict:
+class PolicyVerdict(msgspec.Struct, frozen=True):
     """The outcome: the final action, every triggered rule, suppressions and expired exceptions."""
 
     policy: str

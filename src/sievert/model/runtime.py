@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.model.checks import CheckFinding, Rule
 from sievert.model.finding import ScanResult
 from sievert.model.policy import PolicyVerdict
 
 
-@dataclass(frozen=True, slots=True)
-class Mount:
+class Mount(msgspec.Struct, frozen=True):
     """A volume or bind mount of a container."""
 
     source: str
@@ -21,8 +20,7 @@ class Mount:
     type: str = "bind"
 
 
-@dataclass(frozen=True, slots=True)
-class PortBinding:
+class PortBinding(msgspec.Struct, frozen=True):
     """A container port published on the host."""
 
     container_port: str
@@ -32,8 +30,7 @@ class PortBinding:
     host_port: int
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerConfig:
+class ContainerConfig(msgspec.Struct, frozen=True):
     """The facts of one container's inspect data (`GET /containers/{id}/json`) the rules read."""
 
     id: str
@@ -78,8 +75,7 @@ class ContainerConfig:
         return self.id.removeprefix("sha256:")[:12]
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerRisk:
+class ContainerRisk(msgspec.Struct, frozen=True):
     """One container's overall risk, from its runtime findings and its image's vulnerabilities."""
 
     severity: str
@@ -87,8 +83,7 @@ class ContainerRisk:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerAudit:
+class ContainerAudit(msgspec.Struct, frozen=True):
     """One running container: how it runs, what the rules found, its image's scan, its risk."""
 
     container: ContainerConfig
@@ -101,8 +96,7 @@ class ContainerAudit:
     """The policy's verdict on the container and its image, when `--policy` was given."""
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeAudit:
+class RuntimeAudit(msgspec.Struct, frozen=True):
     """Every running container of one engine, audited."""
 
     engine: str
@@ -114,8 +108,7 @@ class RuntimeAudit:
     """The rules that ran."""
 
 
-@dataclass(frozen=True, slots=True)
-class WatchEvent:
+class WatchEvent(msgspec.Struct, frozen=True):
     """One event of `sievert runtime watch`, in Falco's JSON output shape."""
 
     time: str

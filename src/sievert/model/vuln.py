@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 # Fix states, kept distinct (Trivy/Grype users expect them).
 FIXED = "fixed"
@@ -17,24 +17,21 @@ UNDER_INVESTIGATION = "under-investigation"
 FIX_STATES = (FIXED, AFFECTED, WONT_FIX, DEFERRED, END_OF_LIFE, NOT_AFFECTED, UNDER_INVESTIGATION)
 
 
-@dataclass(frozen=True, slots=True)
-class RangeEvent:
+class RangeEvent(msgspec.Struct, frozen=True):
     """One OSV range event: kind is 'introduced', 'fixed', 'last_affected' or 'limit'."""
 
     kind: str
     version: str
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRange:
+class VersionRange(msgspec.Struct, frozen=True):
     """An OSV-style range: type 'ECOSYSTEM', 'SEMVER' or 'GIT', with ordered events."""
 
     type: str
     events: tuple[RangeEvent, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Affected:
+class Affected(msgspec.Struct, frozen=True):
     """One advisory statement: this vulnerability affects this package in this namespace."""
 
     vuln_id: str
@@ -59,8 +56,7 @@ class Affected:
     """Free text such as a Debian no-dsa reason."""
 
 
-@dataclass(frozen=True, slots=True)
-class CvssScore:
+class CvssScore(msgspec.Struct, frozen=True):
     """A CVSS vector with its computed base score and who assigned it."""
 
     version: str
@@ -72,8 +68,7 @@ class CvssScore:
     """'nvd', 'cisa-adp', the CNA's short name, 'ghsa', 'osv'..."""
 
 
-@dataclass(frozen=True, slots=True)
-class Exploit:
+class Exploit(msgspec.Struct, frozen=True):
     """A known public exploit."""
 
     source: str
@@ -83,8 +78,7 @@ class Exploit:
     published: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Vulnerability:
+class Vulnerability(msgspec.Struct, frozen=True):
     """Everything known about one vulnerability id, merged across feeds."""
 
     id: str

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from sievert.errors import ImageFormatError, TargetNotFoundError, UsageError
 from sievert.model.advice import BaseAdvice
@@ -19,11 +20,10 @@ if TYPE_CHECKING:
     from sievert.vulndb import VulnDB
 
 
-@dataclass(frozen=True)
-class AdviceOptions:
+class AdviceOptions(msgspec.Struct, frozen=True):
     """How to advise on the base image: how candidates are read, the scope, how many."""
 
-    inventory: InventoryOptions = field(default_factory=InventoryOptions)
+    inventory: InventoryOptions = msgspec.field(default_factory=InventoryOptions)
     scope: str = "minor"
     """'minor' (same major and minor) or 'major' (same major)."""
     limit: int = 5

@@ -21,11 +21,11 @@ import os
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import zstandard
 
@@ -42,8 +42,7 @@ INVENTORY_DEPENDENCIES = ("packageurl", "packaging", "defusedxml", "yaml")
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 
 
-@dataclass(frozen=True, slots=True)
-class Analysis:
+class Analysis(msgspec.Struct, frozen=True):
     """What the catalogers made of a layer stack."""
 
     distro: Distro | None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from sievert.errors import TargetNotFoundError
 from sievert.model.checks import CheckFinding
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     from sievert.checks.dockerfile.config import CheckConfig
 
 
-@dataclass(frozen=True)
-class ConfigOptions:
+class ConfigOptions(msgspec.Struct, frozen=True):
     """How to check Dockerfiles: one rule configuration for all, and what to show."""
 
     config: Path | None = None

@@ -9,10 +9,12 @@ says whether the run fails (exit 1) and why.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.errors import UsageError
 from sievert.model.severity import Severity
@@ -43,8 +45,7 @@ def parse_severities(text: str | None, option: str = "--severity") -> frozenset[
     return frozenset(parse_severity(word, option) for word in text.split(",") if word.strip())
 
 
-@dataclass(frozen=True)
-class GateOptions:
+class GateOptions(msgspec.Struct, frozen=True):
     """What decides a scan, as given: filters, threshold, policy, VEX, base image."""
 
     severities: frozenset[Severity] | None = None
@@ -60,15 +61,14 @@ class GateOptions:
     image_ref: str = ""
     """The reference policy mappings select by (default: the image's tag or the target)."""
     now: date | None = None
-    source: SourceOptions = field(default_factory=SourceOptions)
+    source: SourceOptions = msgspec.field(default_factory=SourceOptions)
     """How to open the base image."""
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(msgspec.Struct, frozen=True):
     """A gate ready to run: its options with the policy and VEX documents already read."""
 
-    options: GateOptions = field(default_factory=GateOptions)
+    options: GateOptions = msgspec.field(default_factory=GateOptions)
     policy: PolicyDocument | None = None
     vex: tuple[VexDocument, ...] = ()
 
@@ -182,8 +182,7 @@ def exceeds(result: ScanResult, threshold: Severity) -> bool:
     return any(s >= threshold for s in severities)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     """Whether the run fails (exit 1) and the lines saying why (warn verdicts included)."""
 
     failed: bool

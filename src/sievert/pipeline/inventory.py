@@ -6,9 +6,11 @@ whole stack (`sievert.pipeline.analysis`) and loads no cataloger at all."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert import dirs
 from sievert.model import Inventory, LayerInfo, Notice
@@ -25,11 +27,10 @@ if TYPE_CHECKING:  # the catalogers load only when layers are analysed
     from sievert.source.view import FileView
 
 
-@dataclass(frozen=True)
-class InventoryOptions:
+class InventoryOptions(msgspec.Struct, frozen=True):
     """How to take an inventory: source switches, cache, progress reporting."""
 
-    source: SourceOptions = field(default_factory=SourceOptions)
+    source: SourceOptions = msgspec.field(default_factory=SourceOptions)
     cache_dir: Path | None = None
     use_cache: bool = True
     cache_max_bytes: int = DEFAULT_MAX_BYTES
@@ -85,8 +86,7 @@ def _stored(cache: LayerCache, key: str) -> Analysis | None:
     return analysis
 
 
-@dataclass
-class Walked:
+class Walked(msgspec.Struct):
     """What one layer walk yields: the inventory, the squashed view and the extractors' output."""
 
     inventory: Inventory

@@ -8,7 +8,8 @@ the CLI's cache, in the uploads and in the server's fleet layer store (diff_id +
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.model.scanners import SCANNERS
@@ -33,8 +34,7 @@ def server_spec(source_kind: str, options: InventoryOptions | None = None) -> Ca
     return walk_spec(walk_catalogers(opts, source_kind), opts, extra)
 
 
-@dataclass
-class _SkippingCache:
+class _SkippingCache(msgspec.Struct):
     """The local layer cache, answering a placeholder for layers the server already holds."""
 
     skip: frozenset[str]

@@ -4,9 +4,11 @@ its findings; base image advice and the gate finish the result."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.errors import UsageError
 from sievert.model.scanners import SCANNERS
@@ -28,12 +30,11 @@ if TYPE_CHECKING:  # advice, the gate (policy engine) and the result model load 
     from sievert.vulndb import VulnDB
 
 
-@dataclass(frozen=True)
-class ScanOptions:
+class ScanOptions(msgspec.Struct, frozen=True):
     """How to scan: inventory options, the database to match against, which scanners run, and
     what finishes the result (base image advice, the gate)."""
 
-    inventory: InventoryOptions = field(default_factory=InventoryOptions)
+    inventory: InventoryOptions = msgspec.field(default_factory=InventoryOptions)
     db_path: Path | None = None
     scanners: tuple[str, ...] = ("vuln",)
     secret_config: SecretConfig | None = None

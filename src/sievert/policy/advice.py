@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.model.advice import BaseAdvice, CandidateResult
 from sievert.model.finding import Finding
@@ -43,8 +44,7 @@ _REVISION = re.compile(r"-r(\d+)\Z")
 _DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\d{4}|\d{6})?\Z")
 
 
-@dataclass(frozen=True, slots=True)
-class TagVersion:
+class TagVersion(msgspec.Struct, frozen=True):
     """A tag read as prefix, numeric version parts, suffix and revision."""
 
     tag: str

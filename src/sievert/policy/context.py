@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.model.checks import CheckFinding
 from sievert.model.finding import Finding, ScanResult
@@ -11,8 +12,7 @@ from sievert.model.package import Package
 from sievert.model.runtime import ContainerConfig
 
 
-@dataclass(frozen=True, slots=True)
-class BaseImage:
+class BaseImage(msgspec.Struct, frozen=True):
     """The image this one was built on, and how many of its first layers came from it."""
 
     reference: str
@@ -23,8 +23,7 @@ class BaseImage:
     """'layers' (diff_id match), 'dockerfile' or 'annotation'."""
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     """The facts a rule is evaluated against."""
 
     result: ScanResult

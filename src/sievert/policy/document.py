@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from sievert.policy.patterns import ImagePattern
 
@@ -13,8 +14,7 @@ SCOPES = ("vulnerability", "package", "config", "secret", "runtime", "image")
 """What a rule looks at: each finding of one kind, or the image as a whole."""
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(msgspec.Struct, frozen=True):
     """One predicate, e.g. `severity: high`, compiled to a test over one subject."""
 
     key: str
@@ -27,22 +27,19 @@ class Leaf:
     """For image predicates: what was found ('user is root')."""
 
 
-@dataclass(frozen=True, slots=True)
-class AllOf:
+class AllOf(msgspec.Struct, frozen=True):
     """Every child holds."""
 
     children: tuple[Predicate, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AnyOf:
+class AnyOf(msgspec.Struct, frozen=True):
     """At least one child holds."""
 
     children: tuple[Predicate, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class NotOf:
+class NotOf(msgspec.Struct, frozen=True):
     """The child does not hold."""
 
     child: Predicate
@@ -51,8 +48,7 @@ class NotOf:
 Predicate = Leaf | AllOf | AnyOf | NotOf
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """A policy rule: when its predicate holds for a subject, its action triggers."""
 
     id: str
@@ -63,8 +59,7 @@ class Rule:
     line: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyException:
+class PolicyException(msgspec.Struct, frozen=True):
     """An accepted risk: findings matching every given selector are suppressed until expiry."""
 
     label: str
@@ -84,8 +79,7 @@ class PolicyException:
         return self.expires is not None and now > self.expires
 
 
-@dataclass(frozen=True, slots=True)
-class Policy:
+class Policy(msgspec.Struct, frozen=True):
     """A named set of rules with its own exceptions."""
 
     id: str
@@ -94,8 +88,7 @@ class Policy:
     exceptions: tuple[PolicyException, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Mapping:
+class Mapping(msgspec.Struct, frozen=True):
     """Chooses a policy for the images matching a pattern."""
 
     name: str
@@ -103,8 +96,7 @@ class Mapping:
     policy: str
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyDocument:
+class PolicyDocument(msgspec.Struct, frozen=True):
     """A whole policy file."""
 
     path: str
@@ -112,7 +104,7 @@ class PolicyDocument:
     mappings: tuple[Mapping, ...] = ()
     default: str = ""
     """Policy id used when no mapping matches ('' when every image must be mapped)."""
-    exceptions: tuple[PolicyException, ...] = field(default=())
+    exceptions: tuple[PolicyException, ...] = msgspec.field(default=())
     """File-wide exceptions, applied whichever policy is chosen."""
 
     def policy(self, policy_id: str) -> Policy:

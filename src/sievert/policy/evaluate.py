@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from typing import TypeVar
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.errors import SievertError
 from sievert.model.checks import CheckFinding, SecretFinding
@@ -34,8 +36,7 @@ RuntimeSubject = tuple[ContainerConfig, tuple[CheckFinding, ...]]
 """A running container and its runtime findings (a runtime audit's subject)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(msgspec.Struct, frozen=True):
     """A verdict and the findings that remain once suppressions are taken out."""
 
     verdict: PolicyVerdict

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.model.package import Package
 from sievert.policy.patterns import (
@@ -18,8 +18,7 @@ from sievert.policy.yamlnode import Node, check_keys
 MATCHER_KEYS = ("name", "type", "ecosystem", "version")
 
 
-@dataclass(frozen=True, slots=True)
-class PackageMatcher:
+class PackageMatcher(msgspec.Struct, frozen=True):
     """Matches packages by name glob, type and any of several version ranges."""
 
     name: str

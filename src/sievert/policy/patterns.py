@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
+
+import msgspec
 
 from sievert.errors import SievertError, UsageError
 from sievert.model.reference import DOCKER_HUB, LEGACY_HUB_NAMES, parse_reference
@@ -61,8 +62,7 @@ def ecosystem_of(pkg_type: str) -> str:
     return name
 
 
-@dataclass(frozen=True, slots=True)
-class Constraint:
+class Constraint(msgspec.Struct, frozen=True):
     """One comparison: operator and version."""
 
     op: str
@@ -82,8 +82,7 @@ class Constraint:
         }[self.op]
 
 
-@dataclass(frozen=True, slots=True)
-class VersionRange:
+class VersionRange(msgspec.Struct, frozen=True):
     """Comparisons that must all hold, e.g. '>= 2.0, < 2.17.1'."""
 
     text: str
@@ -135,8 +134,7 @@ def parse_size(value: int | float | str) -> int:
     return int(float(match.group(1)) * (base**power if power > 0 else 1))
 
 
-@dataclass(frozen=True, slots=True)
-class ImagePattern:
+class ImagePattern(msgspec.Struct, frozen=True):
     """Registry, repository and tag globs, or a digest: matches image references."""
 
     text: str

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from sievert.errors import ParseError
 from sievert.limits import jsonload
@@ -43,8 +44,7 @@ CSAF_STATUSES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class VexStatement:
+class VexStatement(msgspec.Struct, frozen=True):
     """One statement: these vulnerability ids have this status in these products."""
 
     ids: tuple[str, ...]
@@ -71,8 +71,7 @@ class VexStatement:
         return ": ".join(part for part in (self.justification, self.detail) if part)
 
 
-@dataclass(frozen=True, slots=True)
-class VexDocument:
+class VexDocument(msgspec.Struct, frozen=True):
     """A VEX file's statements."""
 
     path: str

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import yaml
 
 from sievert.errors import ParseError
@@ -15,8 +15,7 @@ from sievert.limits import yamlload
 Scalar = str | int | float | bool | dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(msgspec.Struct, frozen=True):
     """A YAML value with its file, 1-based line and dotted key path ('rules[3].when')."""
 
     value: Any

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol, TextIO, runtime_checkable
+
+import msgspec
 
 from sievert import __version__
 
@@ -40,8 +41,7 @@ def project_url() -> str:
     return FALLBACK_URL
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+class Stamp(msgspec.Struct, frozen=True):
     """What makes one generated document unique: when, its serial uuid and the tool version."""
 
     timestamp: datetime

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 _AV = {
     "N": ("Network", "exploitable remotely over the network"),
@@ -137,8 +137,7 @@ _V4 = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MetricText:
+class MetricText(msgspec.Struct, frozen=True):
     """One metric of a vector in words."""
 
     metric: str

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
+import msgspec
 from license_expression import get_spdx_licensing  # type: ignore[import-untyped]
 
 from sievert.report.common import safe_id
@@ -14,8 +14,7 @@ from sievert.report.common import safe_id
 LicenseKind = Literal["id", "expression", "text"]
 
 
-@dataclass(frozen=True, slots=True)
-class LicenseTerm:
+class LicenseTerm(msgspec.Struct, frozen=True):
     """One declared licence: an SPDX id, a compound SPDX expression, or free text."""
 
     kind: LicenseKind

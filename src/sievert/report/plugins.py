@@ -7,8 +7,9 @@ never loads the table renderer.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
+
+import msgspec
 
 from sievert.errors import UsageError
 
@@ -26,8 +27,7 @@ NO_PLACE = "no-place"
 """The format has no place for suppressed findings: `--show-suppressed` is refused."""
 
 
-@dataclass(frozen=True, slots=True)
-class WriterEntry:
+class WriterEntry(msgspec.Struct, frozen=True):
     """A format name, where its writer class lives and how it shows suppressed findings."""
 
     name: str

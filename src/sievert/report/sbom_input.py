@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from packageurl import PackageURL
 
 from sievert.errors import ParseError
@@ -92,13 +92,12 @@ def _first(props: Props, *keys: str) -> str:
     return ""
 
 
-@dataclass
-class SbomBuilder:
+class SbomBuilder(msgspec.Struct):
     """What a parse gathers: layers (to resolve indexes and diff ids) and notices."""
 
     name: str
     layers: tuple[LayerInfo, ...] = ()
-    notices: list[Notice] = field(default_factory=list)
+    notices: list[Notice] = msgspec.field(default_factory=list)
     skipped: int = 0
     malformed: int = 0
     """Entries of `components`/`packages` that are not JSON objects (skipped)."""

@@ -9,7 +9,7 @@ may not import `policy`): `ID|purl (or name)|first location path` for vulnerabil
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
@@ -40,8 +40,7 @@ def _alias_keys(finding: Finding) -> list[str]:
     return [f"{alias}|{rest}" for alias in finding.vulnerability.aliases]
 
 
-@dataclass(frozen=True, slots=True)
-class Suppressions:
+class Suppressions(msgspec.Struct, frozen=True):
     """The verdict's suppressions indexed by finding key (empty without a verdict)."""
 
     by_key: dict[str, Suppression]

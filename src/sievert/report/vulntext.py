@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -10,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sievert.model import Affected, Vulnerability
+from sievert.model.record import as_dict
 from sievert.report.cvss_text import explain
 from sievert.report.sbom.native import dump
 from sievert.report.sbom.table import SafeConsole
@@ -21,10 +21,9 @@ def _console(out: TextIO) -> Console:
 
 def vulnerability_json(vuln: Vulnerability, statements: Sequence[Affected]) -> dict[str, Any]:
     """A record plus the statements about it, as plain JSON data."""
-    data = dataclasses.asdict(vuln)
+    data = as_dict(vuln)
     data["cvss"] = [
-        {**dataclasses.asdict(c), "explained": [dataclasses.asdict(m) for m in explain(c.vector)]}
-        for c in vuln.cvss
+        {**as_dict(c), "explained": [as_dict(m) for m in explain(c.vector)]} for c in vuln.cvss
     ]
     data["affected"] = [statement_json(s) for s in statements]
     return data
@@ -43,13 +42,13 @@ def exploitation_json(vuln: Vulnerability) -> dict[str, Any]:
         "epss": {"score": vuln.epss_score, "percentile": vuln.epss_percentile}
         if vuln.epss_score is not None
         else None,
-        "exploits": [dataclasses.asdict(e) for e in vuln.exploits],
+        "exploits": [as_dict(e) for e in vuln.exploits],
     }
 
 
 def statement_json(statement: Affected) -> dict[str, Any]:
     """One advisory statement as JSON data."""
-    data = dataclasses.asdict(statement)
+    data = as_dict(statement)
     data["ranges"] = [
         {"type": r.type, "events": [{e.kind: e.version} for e in r.events]}
         for r in statement.ranges

@@ -10,8 +10,10 @@ vulnerability, since a compromise of the application is then a compromise of the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.errors import SievertError
 from sievert.model.checks import CheckFinding
@@ -29,13 +31,12 @@ ESCAPE_RULES = frozenset(
 NO_RISK = "none"
 
 
-@dataclass(frozen=True)
-class AuditOptions:
+class AuditOptions(msgspec.Struct, frozen=True):
     """How to audit: whether and how the containers' images are scanned."""
 
     scan_images: bool = True
     db_path: Path | None = None
-    inventory: InventoryOptions = field(default_factory=InventoryOptions)
+    inventory: InventoryOptions = msgspec.field(default_factory=InventoryOptions)
     timeout: float = 30.0
     rules: tuple[RuntimeRule, ...] = RUNTIME_RULES
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from sievert.errors import ParseError
@@ -51,8 +51,7 @@ FIELD = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 OUTPUT_FIELD = re.compile(r"%([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)")
 
 
-@dataclass(frozen=True)
-class WatchRule:
+class WatchRule(msgspec.Struct, frozen=True):
     """A rule: its name, compiled condition, priority and output template."""
 
     name: str
@@ -67,8 +66,7 @@ class WatchRule:
         return OUTPUT_FIELD.sub(lambda m: str(fields.get(m.group(1), "<NA>")), self.output)
 
 
-@dataclass
-class _Token:
+class _Token(msgspec.Struct):
     kind: str
     text: str
 

@@ -3,9 +3,10 @@ the container-wide runtime predicates (see sievert.policy.runtime_predicates).""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from sievert.model import ImageMetadata, Inventory
 from sievert.model.finding import ScanResult

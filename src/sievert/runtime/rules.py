@@ -7,7 +7,8 @@ Each rule is a pure function of a ContainerConfig that yields one message per pr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.model.checks import CheckFinding, Region, Rule
 from sievert.model.runtime import ContainerConfig
@@ -43,8 +44,7 @@ MAX_RESTARTS = 5
 EVERY_INTERFACE = ("", "0.0.0.0", "::")  # noqa: S104 - compared with, not bound to
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeRule:
+class RuntimeRule(msgspec.Struct, frozen=True):
     """A rule (with its CIS Docker Benchmark control) and the check that applies it."""
 
     rule: Rule

@@ -13,9 +13,10 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import msgspec
 
 from sievert.model.runtime import ContainerConfig, WatchEvent
 from sievert.runtime.conditions import Fields, WatchRule
@@ -28,8 +29,7 @@ UDP_UNCONNECTED = "07"
 MAX_CMDLINE = 4096
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(msgspec.Struct, frozen=True):
     """One process of a container, as /proc shows it."""
 
     pid: int
@@ -43,8 +43,7 @@ class Process:
     """Started from outside the container (`docker exec`): its parent is not in the container."""
 
 
-@dataclass(frozen=True)
-class Socket:
+class Socket(msgspec.Struct, frozen=True):
     """A listening socket or an established connection of the container's network namespace."""
 
     kind: str
@@ -56,8 +55,7 @@ class Socket:
     remote_port: int
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(msgspec.Struct, frozen=True):
     """What one pass saw of one container."""
 
     container: ContainerConfig

@@ -7,9 +7,11 @@ import json
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import msgspec
+from msgspec.structs import replace
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -17,6 +19,7 @@ from sievert import pipeline
 from sievert.errors import SievertError
 from sievert.model import Platform
 from sievert.model.finding import ScanResult
+from sievert.model.record import repr_without, shown_fields
 from sievert.model.reference import parse_reference
 from sievert.model.vuln import preferred_cvss
 from sievert.report.base import tool_version
@@ -37,7 +40,7 @@ from sievert.service.models import (
 from sievert.service.remote import ImageDescription, metadata_of
 from sievert.service.security import Cipher
 from sievert.service.settings import Settings
-from sievert.source.base import SourceOptions
+from sievert.source.base import SECRET_FIELDS, SourceOptions
 from sievert.source.described import DescribedImage
 
 log = logging.getLogger("sievert.service")
@@ -46,8 +49,7 @@ AfterAnalysis = Callable[[Session, Image, ScanResult], None]
 SCANNERS = ("vuln", "config", "secret")
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(msgspec.Struct, frozen=True):
     """What a worker needs to analyse one image."""
 
     image_id: int
@@ -56,10 +58,18 @@ class Job:
     upload_path: str
     platform: str
     username: str = ""
-    password: str = field(default="", repr=False)
+    password: str = ""
     insecure: bool = False
-    authorization: str = field(default="", repr=False)
+    authorization: str = ""
     """A bearer token handed over with the request (Harbor), sent to the registry as it is."""
+
+    def __repr__(self) -> str:
+        """The fields but the password and the authorization."""
+        return repr_without(self, SECRET_FIELDS)
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich shows: the fields but the password and the authorization."""
+        return shown_fields(self, SECRET_FIELDS)
 
 
 class Analyser:

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import msgspec
 
 from sievert.errors import ServerError, UsageError
 from sievert.model import Inventory
@@ -28,8 +28,7 @@ POLL = (0.05, 0.5)
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(msgspec.Struct, frozen=True):
     """What a remote image scan sent: layer analyses uploaded out of the image's layers."""
 
     uploaded: int

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
 import anyio.to_thread
+import msgspec
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Row, bindparam, select
@@ -21,8 +21,7 @@ from sievert.service.settings import Settings
 from sievert.service.tasks import TaskEngine
 
 
-@dataclass
-class Services:
+class Services(msgspec.Struct):
     """What the application holds for its whole life."""
 
     settings: Settings
@@ -31,12 +30,11 @@ class Services:
     analyser: Analyser
     tasks: TaskEngine
     tokens: VerifiedTokens
-    remote: UploadCounters = field(default_factory=lambda: UploadCounters())
-    harbor_reports: ReportCache = field(default_factory=lambda: ReportCache())
+    remote: UploadCounters = msgspec.field(default_factory=lambda: UploadCounters())
+    harbor_reports: ReportCache = msgspec.field(default_factory=lambda: ReportCache())
 
 
-@dataclass
-class UploadCounters:
+class UploadCounters(msgspec.Struct):
     """Layer analysis uploads (`sievert scan --server`) since this process started."""
 
     uploads_received: int = 0
@@ -44,8 +42,7 @@ class UploadCounters:
     uploads_rejected: int = 0
 
 
-@dataclass(frozen=True)
-class Principal:
+class Principal(msgspec.Struct, frozen=True):
     """The caller: token id and role."""
 
     token_id: str

@@ -4,10 +4,11 @@ once per filter shape with bound parameters, so a request compiles and adapts no
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, fields
 from typing import Any
 
+import msgspec
 from fastapi import Response
+from msgspec.structs import fields
 from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -33,8 +34,7 @@ answers it per row."""
 LIKE_ESCAPE = "/"
 
 
-@dataclass(frozen=True)
-class ImageFilter:
+class ImageFilter(msgspec.Struct, frozen=True):
     """Which stored images a page lists (an empty field: any)."""
 
     status: str = ""

@@ -4,9 +4,10 @@ read), the difference stored, policies evaluated again, subscribers told."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from typing import Any
 
+import msgspec
+from msgspec.structs import replace
 from sqlalchemy import select
 
 from sievert import pipeline, vulndb
@@ -24,8 +25,7 @@ log = logging.getLogger("sievert.service")
 LAST_BUILT = "reevaluated_db_built"
 
 
-@dataclass
-class Outcome:
+class Outcome(msgspec.Struct):
     """What one re-evaluation pass did."""
 
     db_built: str = ""

@@ -21,9 +21,9 @@ import io
 import json
 import re
 import struct
-from dataclasses import dataclass
 from typing import Annotated, Any
 
+import msgspec
 import zstandard
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -185,8 +185,7 @@ class UploadError(ValueError):
     """An uploaded layer analysis is not well formed (the message says where)."""
 
 
-@dataclass(frozen=True)
-class UploadLimits:
+class UploadLimits(msgspec.Struct, frozen=True):
     """Bounds on one uploaded layer analysis."""
 
     max_bytes: int

@@ -6,10 +6,10 @@ import hashlib
 import os
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
 
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
@@ -23,8 +23,7 @@ TOKEN_PREFIX = "svt"  # noqa: S105  (a label, not a secret)
 _HASHER = PasswordHasher()
 
 
-@dataclass(frozen=True)
-class NewToken:
+class NewToken(msgspec.Struct, frozen=True):
     """A freshly made token: the text shown once, its public id and the hash stored."""
 
     text: str

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from sievert import dirs
 from sievert.errors import UsageError
@@ -20,14 +21,13 @@ def default_database_url() -> str:
     return f"sqlite:///{dirs.data_dir() / 'service.sqlite'}"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """How the service runs: where its state lives, which vulnerability DB it reads, limits."""
 
-    database_url: str = field(default_factory=default_database_url)
+    database_url: str = msgspec.field(default_factory=default_database_url)
     vuln_db: Path | None = None
     """The vulnerability DB file (None: the CLI's default under the data directory)."""
-    storage_dir: Path = field(default_factory=lambda: dirs.data_dir() / "service-storage")
+    storage_dir: Path = msgspec.field(default_factory=lambda: dirs.data_dir() / "service-storage")
     """Uploaded archives wait here for analysis (shared by workers on other machines)."""
     max_upload: int = DEFAULT_MAX_UPLOAD
     max_layer_analysis: int = DEFAULT_MAX_LAYER_ANALYSIS

@@ -9,8 +9,8 @@ The registry is asked outside any transaction; each subscription's outcome is st
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 
+import msgspec
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -31,18 +31,16 @@ MAX_TAGS = 500
 """Tags of one watched repository followed per poll (the first ones the registry lists)."""
 
 
-@dataclass
-class PollOutcome:
+class PollOutcome(msgspec.Struct):
     """What one poll did: images to analyse and webhook deliveries to send."""
 
     subscriptions: int = 0
-    images: list[int] = field(default_factory=list)
-    deliveries: list[int] = field(default_factory=list)
+    images: list[int] = msgspec.field(default_factory=list)
+    deliveries: list[int] = msgspec.field(default_factory=list)
     errors: int = 0
 
 
-@dataclass(frozen=True)
-class _Seen:
+class _Seen(msgspec.Struct, frozen=True):
     """What the registry said about one subscription."""
 
     digests: dict[str, str]

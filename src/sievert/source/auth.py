@@ -20,11 +20,11 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 
 from sievert.errors import AuthError, RegistryError
 from sievert.limits import jsonload
@@ -38,8 +38,7 @@ MAX_TOKEN_RESPONSE = 1024 * 1024
 _PARAM = re.compile(r'\s*([A-Za-z0-9_.-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^",\s]*))\s*,?')
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+class Credentials(msgspec.Struct, frozen=True):
     """A username and password (or token used as a password)."""
 
     username: str
@@ -53,13 +52,12 @@ class Credentials:
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-@dataclass(frozen=True, slots=True)
-class Challenge:
+class Challenge(msgspec.Struct, frozen=True):
     """One parsed `WWW-Authenticate` challenge."""
 
     scheme: str
     """Lower-cased: 'basic' or 'bearer' (others are refused)."""
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 def parse_challenge(header: str) -> Challenge:

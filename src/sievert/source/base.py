@@ -5,28 +5,41 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+import msgspec
 
 from sievert.model import ImageMetadata, LayerInfo, Platform
+from sievert.model.record import repr_without, shown_fields
 
 if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
     from sievert.source.capture import CaptureSpec
     from sievert.source.layerindex import LayerIndex
 
 
-@dataclass(frozen=True, slots=True)
-class SourceOptions:
+SECRET_FIELDS = frozenset({"password", "authorization"})
+"""Fields of the options (and of a service job) that no repr shows."""
+
+
+class SourceOptions(msgspec.Struct, frozen=True):
     """How to open a target: platform choice, registry switches, limits."""
 
-    platform: Platform = field(default_factory=Platform)
+    platform: Platform = msgspec.field(default_factory=Platform)
     insecure_registry: bool = False
     username: str = ""
-    password: str = field(default="", repr=False)
+    password: str = ""
     timeout: float = 60.0
-    authorization: str = field(default="", repr=False)
+    authorization: str = ""
     """An `Authorization` value sent as it is from the first request (e.g. the "Bearer <token>"
     Harbor hands its scanners); a challenge is still answered when the registry refuses it."""
+
+    def __repr__(self) -> str:
+        """The fields but the password and the authorization."""
+        return repr_without(self, SECRET_FIELDS)
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        """What rich shows: the fields but the password and the authorization."""
+        return shown_fields(self, SECRET_FIELDS)
 
 
 class LayerCacheLike(Protocol):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Extractor:
+class Extractor(msgspec.Struct, frozen=True):
     """Reduces a (possibly large) file to a small summary during the walk, e.g. Go build info.
 
     The walk reads files matching `globs` (executables only when `executable_only`; only those
@@ -40,8 +40,7 @@ def run_extractors(
     return summaries
 
 
-@dataclass(frozen=True, slots=True)
-class CaptureSpec:
+class CaptureSpec(msgspec.Struct, frozen=True):
     """Which files' bytes to keep while walking a layer, and the size bounds."""
 
     globs: tuple[str, ...]

@@ -10,9 +10,10 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
+
+import msgspec
 
 from sievert.errors import (
     DigestMismatchError,
@@ -43,8 +44,7 @@ HASH_WORKERS = 2
 """Threads hashing uncompressed layers beside the walk (hashlib runs without the GIL)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(msgspec.Struct, frozen=True):
     """One image of manifest.json."""
 
     config: str

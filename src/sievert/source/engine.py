@@ -19,13 +19,13 @@ import re
 import tarfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 import httpx
+from msgspec.structs import replace
 
 from sievert.errors import (
     DigestMismatchError,

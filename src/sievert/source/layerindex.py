@@ -7,9 +7,9 @@ import json
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import zstandard
 
 from sievert.model import Notice
@@ -20,8 +20,7 @@ KIND_OPAQUE = "opaque"
 """Entry kind for `.wh..wh..opq`: `path` (the directory) loses its lower-layer children."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(msgspec.Struct, frozen=True):
     """One tar member (or directory walk entry), path normalised: no leading '/', no '..'."""
 
     path: str
@@ -298,17 +297,16 @@ def entry_fields(entry: Entry) -> tuple[str, str, int, int, int, int, str]:
     return entry.path, entry.kind, entry.size, entry.mode, entry.uid, entry.gid, entry.link
 
 
-@dataclass(frozen=True, slots=True)
-class LayerIndex:
+class LayerIndex(msgspec.Struct, frozen=True):
     """The cacheable result of reading one layer once."""
 
     diff_id: str
     entries: tuple[Entry, ...] | EntryTable
     """Every member's metadata (an `EntryTable` from a walk: packed, not one object each)."""
-    contents: dict[str, bytes] = field(default_factory=dict)
+    contents: dict[str, bytes] = msgspec.field(default_factory=dict)
     notices: tuple[Notice, ...] = ()
     bytes_read: int = 0
-    extracts: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    extracts: dict[str, dict[str, bytes]] = msgspec.field(default_factory=dict)
     """Extractor summaries: path -> {extractor name: reduced bytes}."""
 
     def to_bytes(self) -> bytes:

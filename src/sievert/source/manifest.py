@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, TypedDict
+
+import msgspec
 
 from sievert.errors import ImageFormatError, PlatformNotFoundError
 from sievert.limits import jsonload
@@ -20,8 +21,7 @@ MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 MAX_DOCUMENT = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Descriptor:
+class Descriptor(msgspec.Struct, frozen=True):
     """An OCI content descriptor."""
 
     media_type: str
@@ -31,8 +31,7 @@ class Descriptor:
     annotations: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
+class Manifest(msgspec.Struct, frozen=True):
     """An image manifest: config descriptor and layer descriptors."""
 
     media_type: str

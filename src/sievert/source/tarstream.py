@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 from zlib import adler32
+
+import msgspec
 
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
@@ -38,8 +39,7 @@ class TarFormatError(Exception):
     """A corrupt or truncated tar stream."""
 
 
-@dataclass(slots=True)
-class Member:
+class Member(msgspec.Struct):
     """One archive member; `read()` gives its data while the iterator is on it."""
 
     name: str

@@ -13,8 +13,9 @@ cannot parse is skipped with a reason, never fatal.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from sievert.errors import VersionError
 from sievert.model.vuln import RangeEvent, VersionRange
@@ -27,8 +28,7 @@ _KINDS = frozenset({INTRODUCED, FIXED, LAST_AFFECTED, LIMIT})
 VERSIONS_LIST = "VERSIONS"
 
 
-@dataclass(frozen=True, slots=True)
-class RangeHit:
+class RangeHit(msgspec.Struct, frozen=True):
     """Why the version is affected: one range interval, or the explicit versions list."""
 
     range_index: int
@@ -59,8 +59,7 @@ class RangeHit:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class RangeMatch:
+class RangeMatch(msgspec.Struct, frozen=True):
     """The version is affected: the ranges that matched and the fixes they name."""
 
     hits: tuple[RangeHit, ...]
@@ -74,8 +73,7 @@ class RangeMatch:
         return "; ".join(hit.evidence() for hit in self.hits)
 
 
-@dataclass(frozen=True, slots=True)
-class RangeResult:
+class RangeResult(msgspec.Struct, frozen=True):
     """The full verdict: the match (None when not affected) and every skipped range."""
 
     match: RangeMatch | None

@@ -7,10 +7,10 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import msgspec
 
 from sievert import __version__
 from sievert.errors import FeedError, UsageError
@@ -27,8 +27,7 @@ RETRY_STATUSES = (403, 429, 503)
 """NVD answers these when its rate limit is exceeded."""
 
 
-@dataclass(frozen=True, slots=True)
-class Mirror:
+class Mirror(msgspec.Struct, frozen=True):
     """A mirror base (directory or URL) laid out as `<base>/<folder>/<path>`."""
 
     base: str
@@ -53,14 +52,13 @@ class Mirror:
         return Path(self.base) / folder / path
 
 
-@dataclass(slots=True)
-class Fetched:
+class Fetched(msgspec.Struct):
     """One file ready to parse (or missing), and how it was obtained."""
 
     url: str
     status: str
     path: Path | None = None
-    validators: dict[str, str] = field(default_factory=dict)
+    validators: dict[str, str] = msgspec.field(default_factory=dict)
 
     def commit(self) -> None:
         """Remember the validators (ETag, Last-Modified) once the file parsed correctly."""

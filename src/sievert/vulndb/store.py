@@ -9,11 +9,11 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import orjson
 
 from sievert import dirs
@@ -76,8 +76,7 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@dataclass(frozen=True, slots=True)
-class SourceStatus:
+class SourceStatus(msgspec.Struct, frozen=True):
     """How one source fared in the update that built the database."""
 
     name: str
@@ -87,7 +86,7 @@ class SourceStatus:
     notices: int
     fetched_at: str
     message: str
-    detail: dict[str, object] = field(default_factory=dict)
+    detail: dict[str, object] = msgspec.field(default_factory=dict)
 
     def warning(self) -> str:
         """What a scan should say about this source ('' when its data is complete)."""
@@ -104,8 +103,7 @@ class SourceStatus:
         return ""
 
 
-@dataclass(frozen=True, slots=True)
-class DbStatus:
+class DbStatus(msgspec.Struct, frozen=True):
     """What `sievert db status` shows."""
 
     path: Path

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from sievert.errors import FeedError, LimitError, UsageError
 from sievert.vulndb.store import (
@@ -32,23 +32,22 @@ MAX_SKIPPED_NAMED = 200
 """Skipped records named per source in the database's status (the rest are counted)."""
 
 
-@dataclass(slots=True)
-class SourceReport:
+class SourceReport(msgspec.Struct):
     """How one source fared: files read, skipped, failed; records written; notices."""
 
     name: str
     fetched_at: str = ""
-    files: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    files: list[str] = msgspec.field(default_factory=list)
+    skipped: list[str] = msgspec.field(default_factory=list)
+    errors: list[str] = msgspec.field(default_factory=list)
+    notices: list[str] = msgspec.field(default_factory=list)
     notice_count: int = 0
     records: int = 0
     affected: int = 0
-    info: dict[str, str] = field(default_factory=dict)
+    info: dict[str, str] = msgspec.field(default_factory=dict)
     skipped_records: int = 0
     """Malformed records skipped whole (the rest of the source imported)."""
-    skipped_notes: list[str] = field(default_factory=list)
+    skipped_notes: list[str] = msgspec.field(default_factory=list)
     kept: SourceStatus | None = None
     """Failed, and the previous database's rows (and counts) for it were kept."""
 
@@ -78,8 +77,7 @@ class SourceReport:
         )  # fmt: skip
 
 
-@dataclass(slots=True)
-class UpdateReport:
+class UpdateReport(msgspec.Struct):
     """The outcome of an update; `failed` names the sources that did not import fully."""
 
     path: Path
@@ -119,7 +117,7 @@ def mirror_settings(settings: Settings, mirror: Mirror | None) -> Settings:
     base = Path(mirror.base)
     ecosystems = sorted(p.parent.name for p in base.glob("osv/*/all.zip"))
     branches = sorted(p.name.removeprefix("v") for p in base.glob("alpine/*") if p.is_dir())
-    return dataclasses.replace(
+    return msgspec.structs.replace(
         settings,
         osv_ecosystems=tuple(dict.fromkeys([*settings.osv_ecosystems, *ecosystems])),
         alpine_branches=tuple(dict.fromkeys([*settings.alpine_branches, *branches])),
@@ -183,7 +181,7 @@ def _env_settings() -> Settings:
     base = Settings(nvd_api_key=os.environ.get("NVD_API_KEY", ""))
     if branches:
         chosen = tuple(b.strip().removeprefix("v") for b in branches.split(",") if b.strip())
-        return dataclasses.replace(base, alpine_branches=chosen)
+        return msgspec.structs.replace(base, alpine_branches=chosen)
     return base
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+
+import msgspec
 
 ELF_MAGIC = b"\x7fELF"
 MACHO_MAGICS = (b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe")
@@ -19,8 +20,7 @@ class ExecFormatError(ValueError):
     """The executable's headers are malformed or over a bound."""
 
 
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(msgspec.Struct, frozen=True):
     """A named part of the file: `offset`/`size` in the file, `addr` its virtual address."""
 
     name: str
@@ -29,8 +29,7 @@ class Section:
     addr: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Image:
+class Image(msgspec.Struct, frozen=True):
     """An executable's file format, sections and loadable ranges (as sections, by address)."""
 
     format: str

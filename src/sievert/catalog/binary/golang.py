@@ -6,9 +6,10 @@ import json
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, error_summary, merge, purl, text
@@ -35,8 +36,7 @@ class GoBuildInfoError(ValueError):
     """The build info block is truncated or inconsistent."""
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(msgspec.Struct, frozen=True):
     """A module line of the mod info: path, version, go.sum hash, and its replacement."""
 
     path: str
@@ -45,14 +45,13 @@ class Module:
     replace: Module | None = None
 
 
-@dataclass(slots=True)
-class ModInfo:
+class ModInfo(msgspec.Struct):
     """The parsed `runtime/debug.BuildInfo` text."""
 
     path: str = ""
     main: Module | None = None
-    deps: list[Module] = field(default_factory=list)
-    settings: list[tuple[str, str]] = field(default_factory=list)
+    deps: list[Module] = msgspec.field(default_factory=list)
+    settings: list[tuple[str, str]] = msgspec.field(default_factory=list)
 
 
 # reading the build info block ------------------------------------------------------------------

@@ -8,8 +8,9 @@ import posixpath
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, merge, purl, text
@@ -63,12 +64,11 @@ class _Budget:
         self.archives = MAX_ARCHIVES
 
 
-@dataclass(slots=True)
-class _Found:
+class _Found(msgspec.Struct):
     """What one archive walk produced (summary records and error messages)."""
 
-    records: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    records: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    errors: list[str] = msgspec.field(default_factory=list)
 
 
 def parse_properties(text_: str) -> dict[str, str]:

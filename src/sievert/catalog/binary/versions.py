@@ -5,7 +5,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, merge, purl, text
@@ -27,8 +28,7 @@ PACKAGE_TYPE = "binary"
 Finder = Callable[[str, bytes], str]
 
 
-@dataclass(frozen=True, slots=True)
-class Classifier:
+class Classifier(msgspec.Struct, frozen=True):
     """How to recognise one program: file globs, and a finder returning its version or ''."""
 
     name: str

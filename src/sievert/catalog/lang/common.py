@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from packageurl import PackageURL
 
 from sievert.catalog.base import CatalogResult, ParseResult
@@ -53,7 +53,7 @@ def flags(
 def located(package: Package, view: FileView, *paths: str) -> Package:
     """The package with locations (and so layers) of the files it was read from."""
     locations = tuple(view.location(view.resolve(p) or p) for p in paths)
-    return dataclasses.replace(package, locations=locations)
+    return msgspec.structs.replace(package, locations=locations)
 
 
 def safe_parse(parser: Parser, data: bytes, where: str) -> ParseResult:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from collections.abc import Sequence
 from typing import Any
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
@@ -136,7 +137,7 @@ class NpmInstalledCataloger:
                 entry = _hidden_entry(view, path, hidden, notices)
                 dev, optional = entry.get("dev") is True, entry.get("optional") is True
                 extra = flags(dev=dev, optional=optional)
-                marked = dataclasses.replace(package, metadata=package.metadata + extra)
+                marked = msgspec.structs.replace(package, metadata=package.metadata + extra)
                 packages.append(located(marked, view, path))
         packages.extend(_app_roots(view, notices))
         return CatalogResult(tuple(packages), tuple(notices))
@@ -161,7 +162,9 @@ def _app_roots(view: FileView, notices: list[Notice]) -> list[Package]:
         result = safe_parse(parse_package_json, data, "/" + path)
         notices.extend(result.notices)
         for package in result.packages:
-            marked = dataclasses.replace(package, metadata=(*package.metadata, ("root", "true")))
+            marked = msgspec.structs.replace(
+                package, metadata=(*package.metadata, ("root", "true"))
+            )
             found.append(located(marked, view, path))
     return found
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import posixpath
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.lang.common import (
@@ -177,7 +178,7 @@ def _installed(view: FileView, path: str, package: Package) -> Package:
     paths = [path] + ([owned_path] if files else [])
     requested = meta_dir.endswith(".dist-info") and view.record(f"{meta_dir}/REQUESTED")
     metadata = flags(direct=bool(requested))
-    return dataclasses.replace(located(package, view, *paths), files=files, metadata=metadata)
+    return msgspec.structs.replace(located(package, view, *paths), files=files, metadata=metadata)
 
 
 # requirements files ---------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from sievert.errors import ParseError
@@ -27,12 +27,11 @@ KEYS = frozenset({"disable", "severity", "allowed_registries", "allowed_images"}
 _RULE_ID = re.compile(r"SV-[A-Z]+-\d{3}")
 
 
-@dataclass(frozen=True, slots=True)
-class CheckConfig:
+class CheckConfig(msgspec.Struct, frozen=True):
     """What the user changed: disabled rules, re-rated severities, the base-image allow-list."""
 
     disabled: frozenset[str] = frozenset()
-    severities: Mapping[str, Severity] = field(default_factory=dict)
+    severities: Mapping[str, Severity] = msgspec.field(default_factory=dict)
     allowed_registries: tuple[str, ...] = ()
     allowed_images: tuple[str, ...] = ()
     source: str = ""

@@ -12,8 +12,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from sievert.checks.dockerfile.config import CheckConfig
 from sievert.checks.dockerfile.parser import parse_dockerfile, read_bytes

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from sievert.checks.dockerfile.expand import expand
 from sievert.checks.dockerfile.syntax import Dockerfile, Heredoc, Instruction, Problem, Stage
@@ -65,8 +66,7 @@ _FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=((?:\"[^\"]*\"|'[^']*'|\S)*))?
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
-@dataclass(slots=True)
-class _Raw:
+class _Raw(msgspec.Struct):
     """An instruction's text before stage and variable processing."""
 
     keyword: str
@@ -75,7 +75,7 @@ class _Raw:
     end: int
     original: str
     comments: tuple[tuple[int, str], ...]
-    heredocs: list[Heredoc] = field(default_factory=list)
+    heredocs: list[Heredoc] = msgspec.field(default_factory=list)
 
 
 def read_bytes(path: Path, name: str = "") -> bytes:

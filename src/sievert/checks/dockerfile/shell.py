@@ -11,7 +11,9 @@ import functools
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.checks.dockerfile.syntax import Instruction
 
@@ -31,8 +33,7 @@ _PYTHON = re.compile(r"python[0-9.]*$")
 _SUBSTITUTION = re.compile(r"\$\(([^()]*(?:\([^()]*\)[^()]*)*)\)|`([^`]*)`")
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(msgspec.Struct, frozen=True):
     """One simple command of a RUN."""
 
     argv: tuple[str, ...]
@@ -58,8 +59,7 @@ class Command:
         return self.name in INTERPRETERS or bool(_PYTHON.match(self.name))
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(msgspec.Struct, frozen=True):
     text: str
     raw: str
     operator: bool = False

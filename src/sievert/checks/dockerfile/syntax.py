@@ -1,13 +1,13 @@
-"""The parsed Dockerfile: plain frozen dataclasses, built by `parser.parse_dockerfile`."""
+"""The parsed Dockerfile: plain frozen records (`msgspec.Struct`), built by `parser.parse_dockerfile`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True, slots=True)
-class Heredoc:
+class Heredoc(msgspec.Struct, frozen=True):
     """One here-document of a RUN, COPY or ADD (`<<EOF`, `<<-EOF`, `<<"EOF"`)."""
 
     delimiter: str
@@ -20,8 +20,7 @@ class Heredoc:
     end_line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(msgspec.Struct, frozen=True):
     """An instruction the builder would reject or could not resolve; parsing went on past it."""
 
     start_line: int
@@ -31,8 +30,7 @@ class Problem:
     """The first source line of the instruction ('' when the problem is file-wide)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Instruction:
+class Instruction(msgspec.Struct, frozen=True):
     """One Dockerfile instruction, with its exact line span."""
 
     keyword: str
@@ -68,8 +66,7 @@ class Instruction:
         return tuple(json.loads(self.expanded))
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
+class Stage(msgspec.Struct, frozen=True):
     """One build stage: its FROM and the instructions up to the next FROM."""
 
     name: str
@@ -88,8 +85,7 @@ class Stage:
         return self.instructions[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Dockerfile:
+class Dockerfile(msgspec.Struct, frozen=True):
     """A parsed Dockerfile."""
 
     path: str

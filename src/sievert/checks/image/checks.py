@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.checks.image import rules as r
 from sievert.checks.secrets.engine import scan_text
@@ -25,8 +26,7 @@ MAX_PATH_FINDINGS = 50
 """World-writable and setuid findings listed one by one; past this, one finding counts the rest."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImageCheckConfig:
+class ImageCheckConfig(msgspec.Struct, frozen=True):
     """Tunable parts of the image checks."""
 
     admin_ports: frozenset[int] = frozenset({21, 22, 23, 3389, 5800, 5900})

@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 import ahocorasick_rs
+import msgspec
 
 from sievert.checks.secrets.rule import SecretRule, shannon_entropy
 from sievert.checks.secrets.rules import RULES_VERSION, SECRET_RULES
@@ -61,8 +61,7 @@ KNOWN_EXAMPLES = re.compile(r"(?i:example|placeholder)")
 on example.com), ignored by every rule as trivy does."""
 
 
-@dataclass(frozen=True, slots=True)
-class SecretConfig:
+class SecretConfig(msgspec.Struct, frozen=True):
     """What the secret scan skips: paths, rules, sizes (a `--secret-config` file sets these)."""
 
     allow_paths: tuple[str, ...] = DEFAULT_ALLOW_PATHS
@@ -77,8 +76,7 @@ class SecretConfig:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True, slots=True)
-class SecretMatch:
+class SecretMatch(msgspec.Struct, frozen=True):
     """One secret in a file: rule, lines, and the line with the secret masked."""
 
     rule_id: str
@@ -87,8 +85,7 @@ class SecretMatch:
     redacted: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
+class _Hit(msgspec.Struct, frozen=True):
     rule: SecretRule
     start: int
     end: int
@@ -96,16 +93,15 @@ class _Hit:
     secret_end: int
 
 
-@dataclass
 class SecretEngine:
     """Compiled rules and configuration; `scan` is pure and thread-safe."""
 
-    rules: Sequence[SecretRule] = SECRET_RULES
-    config: SecretConfig = field(default_factory=SecretConfig)
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self, rules: Sequence[SecretRule] = SECRET_RULES, config: SecretConfig | None = None
+    ) -> None:
+        self.config = config if config is not None else SecretConfig()
         disabled = set(self.config.disabled_rules)
-        self.rules = [r for r in self.rules if r.id not in disabled]
+        self.rules = [r for r in rules if r.id not in disabled]
         self._order = {r.id: n for n, r in enumerate(self.rules)}
         self._by_keyword: dict[bytes, list[SecretRule]] = {}
         for rule in self.rules:

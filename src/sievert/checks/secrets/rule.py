@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.model.checks import Rule
 
 
-@dataclass(frozen=True, slots=True)
-class SecretRule:
+class SecretRule(msgspec.Struct, frozen=True):
     """One kind of secret: where to look, how it looks, and which values are known examples."""
 
     rule: Rule

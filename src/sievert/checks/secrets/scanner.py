@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from sievert.checks.secrets.engine import SecretConfig, SecretEngine, SecretMatch
 from sievert.checks.secrets.rules import RULES_BY_ID
@@ -34,13 +33,11 @@ def decode(data: bytes) -> list[SecretMatch]:
     return [SecretMatch(str(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows if len(r) == 4]
 
 
-@dataclass
 class SecretScanner:
     """Secret scanning for the pipeline: the extractor to add to the walk, then the findings."""
 
-    config: SecretConfig = field(default_factory=SecretConfig)
-
-    def __post_init__(self) -> None:
+    def __init__(self, config: SecretConfig | None = None) -> None:
+        self.config = config if config is not None else SecretConfig()
         self.engine = SecretEngine(config=self.config)
 
     @property

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol, TextIO, runtime_checkable
+
+import msgspec
 
 from sievert.model.checks import CheckFinding, Rule
 from sievert.model.severity import MOST_SEVERE_FIRST, Severity
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigReport:
+class ConfigReport(msgspec.Struct, frozen=True):
     """The Dockerfiles analysed, the findings to show and the rules that ran."""
 
     files: tuple[str, ...]

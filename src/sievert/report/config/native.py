@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model.checks import CheckFinding
 from sievert.report.base import TOOL_NAME, tool_version
@@ -49,11 +50,10 @@ def config_document(report: ConfigReport, version: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigJsonWriter:
+class ConfigJsonWriter(msgspec.Struct, frozen=True):
     """Writes the config report as JSON."""
 
-    version: Callable[[], str] = field(default=tool_version)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
     name: str = "json"
 
     def write(self, report: ConfigReport, out: TextIO) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote
+
+import msgspec
 
 from sievert.model.checks import CheckFinding, Rule
 from sievert.report.base import TOOL_NAME, project_url, tool_version
@@ -102,12 +103,11 @@ def sarif_document(report: ConfigReport, version: str, information_uri: str) -> 
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigSarifWriter:
+class ConfigSarifWriter(msgspec.Struct, frozen=True):
     """Writes a SARIF 2.1.0 log of Dockerfile findings."""
 
-    version: Callable[[], str] = field(default=tool_version)
-    information_uri: Callable[[], str] = field(default=project_url)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
+    information_uri: Callable[[], str] = msgspec.field(default=project_url)
     name: str = "sarif"
 
     def write(self, report: ConfigReport, out: TextIO) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import groupby
 from typing import TextIO
 
+import msgspec
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
@@ -40,8 +40,7 @@ def summary(report: ConfigReport) -> str:
     return text + (f"; {report.suppressed} suppressed" if report.suppressed else "")
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigTableWriter:
+class ConfigTableWriter(msgspec.Struct, frozen=True):
     """Writes one table per Dockerfile and a summary line."""
 
     width: int | None = None

@@ -12,8 +12,9 @@ in the order the hosts were given.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model.finding import Finding
 from sievert.model.host import HostReport, HostScan, KernelFinding
@@ -69,11 +70,10 @@ def host_object(report: HostReport) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class HostJsonWriter:
+class HostJsonWriter(msgspec.Struct, frozen=True):
     """Writes the JSON report."""
 
-    version: Callable[[], str] = field(default=tool_version)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
     name: str = "json"
 
     def write(self, scan: HostScan, out: TextIO) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TextIO
 
+import msgspec
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
@@ -85,8 +85,7 @@ def findings_table(report: HostReport) -> Table:
     return table
 
 
-@dataclass(frozen=True, slots=True)
-class HostTableWriter:
+class HostTableWriter(msgspec.Struct, frozen=True):
     """One block per host and a summary line."""
 
     width: int | None = None

@@ -11,8 +11,9 @@ fixedVersions}]}], error}}]; containers ordered by risk (highest first), then na
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model.checks import CheckFinding
 from sievert.model.policy import PolicyVerdict
@@ -125,11 +126,10 @@ def json_document(audit: RuntimeAudit, version: str) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeJsonWriter:
+class RuntimeJsonWriter(msgspec.Struct, frozen=True):
     """Writes the JSON report."""
 
-    version: Callable[[], str] = field(default=tool_version)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
     name: str = "json"
 
     def write(self, audit: RuntimeAudit, out: TextIO) -> None:

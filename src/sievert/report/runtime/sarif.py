@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model.checks import CheckFinding
 from sievert.model.runtime import ContainerAudit, RuntimeAudit
@@ -78,12 +79,11 @@ def sarif_document(audit: RuntimeAudit, version: str, information_uri: str) -> d
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeSarifWriter:
+class RuntimeSarifWriter(msgspec.Struct, frozen=True):
     """Writes a SARIF 2.1.0 log of the runtime findings."""
 
-    version: Callable[[], str] = field(default=tool_version)
-    information_uri: Callable[[], str] = field(default=project_url)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
+    information_uri: Callable[[], str] = msgspec.field(default=project_url)
     name: str = "sarif"
 
     def write(self, audit: RuntimeAudit, out: TextIO) -> None:

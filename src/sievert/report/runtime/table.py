@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TextIO
 
+import msgspec
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
@@ -73,8 +73,7 @@ def header(entry: ContainerAudit) -> Text:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeTableWriter:
+class RuntimeTableWriter(msgspec.Struct, frozen=True):
     """One block per container: its risk, runtime findings and image summary."""
 
     width: int | None = None

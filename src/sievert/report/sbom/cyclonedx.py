@@ -10,8 +10,9 @@ packages it owns. Components, properties and dependencies come out in a determin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model import Distro, ImageMetadata, Inventory, Package
 from sievert.report.base import TOOL_NAME, Stamp
@@ -24,8 +25,7 @@ SCHEMA_URL = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 IMAGE_REF = "image"
 
 
-@dataclass(frozen=True, slots=True)
-class BomContext:
+class BomContext(msgspec.Struct, frozen=True):
     """What component builders share: the image, ordered packages and their bom-refs."""
 
     inventory: Inventory
@@ -210,11 +210,10 @@ def dependencies(context: BomContext) -> list[dict[str, Any]]:
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class CycloneDxJsonWriter:
+class CycloneDxJsonWriter(msgspec.Struct, frozen=True):
     """Writes a CycloneDX 1.6 JSON SBOM."""
 
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
     name: str = "cyclonedx-json"
     media_type: str = "application/vnd.cyclonedx+json; version=1.6"
 

@@ -25,8 +25,9 @@ The document is one object whose keys always appear in this order (absent values
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model import Distro, ImageMetadata, Inventory, LayerInfo, Package
 from sievert.report.base import TOOL_NAME, tool_version
@@ -164,11 +165,10 @@ def dump(document: Any, out: TextIO) -> None:
     write_json(document, out)
 
 
-@dataclass(frozen=True, slots=True)
-class JsonWriter:
+class JsonWriter(msgspec.Struct, frozen=True):
     """Writes Sievert's own JSON inventory document."""
 
-    version: Callable[[], str] = field(default=tool_version)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
     name: str = "json"
     media_type: str = "application/json"
 

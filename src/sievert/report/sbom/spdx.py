@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model import Distro, ImageMetadata, Inventory, Package
 from sievert.report.base import TOOL_NAME, Stamp
@@ -32,14 +33,13 @@ NOASSERTION = "NOASSERTION"
 _PERSON = re.compile(r"^\s*([^<>()]+?)\s*<([^<>()\s]+@[^<>()\s]+)>\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class SpdxContext:
+class SpdxContext(msgspec.Struct, frozen=True):
     """What element builders share: ordered packages, their SPDX ids and the free-text licences."""
 
     inventory: Inventory
     packages: list[Package]
     ids: dict[Package, str]
-    extracted: dict[str, str] = field(default_factory=dict)
+    extracted: dict[str, str] = msgspec.field(default_factory=dict)
     """LicenseRef id -> original licence text, filled while packages are built."""
 
     @classmethod
@@ -195,11 +195,10 @@ def _relationship(element: str, kind: str, related: str) -> dict[str, str]:
     return {"spdxElementId": element, "relationshipType": kind, "relatedSpdxElement": related}
 
 
-@dataclass(frozen=True, slots=True)
-class SpdxJsonWriter:
+class SpdxJsonWriter(msgspec.Struct, frozen=True):
     """Writes an SPDX 2.3 JSON SBOM."""
 
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
     name: str = "spdx-json"
     media_type: str = "application/spdx+json"
 

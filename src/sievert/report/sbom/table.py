@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TextIO
 
+import msgspec
 from rich import box
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.filesize import decimal
@@ -136,8 +136,7 @@ def notice_renderables(inventory: Inventory) -> list[RenderableType]:
     return lines
 
 
-@dataclass(frozen=True, slots=True)
-class TableWriter:
+class TableWriter(msgspec.Struct, frozen=True):
     """Writes the package table with an image header."""
 
     width: int | None = None

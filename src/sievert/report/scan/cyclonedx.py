@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model import CvssScore, Package
 from sievert.model.finding import Finding, ScanResult
@@ -185,11 +186,10 @@ def vulnerability_properties(group: list[Finding]) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in pairs if value]
 
 
-@dataclass(frozen=True, slots=True)
-class ScanCycloneDxJsonWriter:
+class ScanCycloneDxJsonWriter(msgspec.Struct, frozen=True):
     """Writes a CycloneDX 1.6 BOM with vulnerabilities."""
 
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
     name: str = "cyclonedx-json"
     media_type: str = "application/vnd.cyclonedx+json; version=1.6"
 

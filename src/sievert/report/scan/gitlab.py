@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.inventory import Inventory
@@ -121,12 +122,11 @@ def gitlab_document(result: ScanResult, stamp: Stamp, url: str) -> dict[str, Any
     }
 
 
-@dataclass(frozen=True, slots=True)
-class GitlabWriter:
+class GitlabWriter(msgspec.Struct, frozen=True):
     """Writes the GitLab container scanning report."""
 
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
-    url: Callable[[], str] = field(default=project_url)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
+    url: Callable[[], str] = msgspec.field(default=project_url)
     name: str = "gitlab"
     media_type: str = "application/json"
 

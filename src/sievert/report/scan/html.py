@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from html import escape
 from importlib import resources
 from typing import Any, TextIO
 
 import jinja2
+import msgspec
 from markupsafe import Markup
 
 from sievert.model.finding import Finding, ScanResult
@@ -194,11 +194,10 @@ def render_html(result: ScanResult, stamp: Stamp) -> str:
     return _template().render(report_context(result, stamp))
 
 
-@dataclass(frozen=True, slots=True)
-class HtmlWriter:
+class HtmlWriter(msgspec.Struct, frozen=True):
     """Writes the self-contained HTML report."""
 
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
     name: str = "html"
     media_type: str = "text/html"
 

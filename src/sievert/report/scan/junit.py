@@ -20,8 +20,10 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from typing import TextIO
+
+import msgspec
+from msgspec.structs import replace
 
 from sievert.errors import UsageError
 from sievert.model.checks import CheckFinding, SecretFinding
@@ -49,8 +51,7 @@ def resolve_mode(option: str) -> str:
     return mode
 
 
-@dataclass(frozen=True, slots=True)
-class _Case:
+class _Case(msgspec.Struct, frozen=True):
     """One test case before it becomes XML."""
 
     name: str
@@ -243,12 +244,11 @@ def _totals(cases: list[_Case]) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class JunitWriter:
+class JunitWriter(msgspec.Struct, frozen=True):
     """Writes the JUnit XML report; `mode` overrides `$SIEVERT_JUNIT_MODE`."""
 
     mode: str = ""
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
     show_suppressed: bool = False
     """Add a skipped case per finding the policy's exceptions and VEX statements suppressed."""
     name: str = "junit"

@@ -7,8 +7,9 @@ without one), counts per severity, the top active findings in the result's order
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TextIO
+
+import msgspec
 
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.scan.common import (
@@ -120,8 +121,7 @@ def markdown_summary(
     return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True, slots=True)
-class MarkdownWriter:
+class MarkdownWriter(msgspec.Struct, frozen=True):
     """Writes the Markdown summary."""
 
     limit: int = TOP_FINDINGS

@@ -40,8 +40,9 @@ Absent values are "", [] or null, never missing keys. Optional keys, only when a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
+
+import msgspec
 
 from sievert.model import ImageMetadata, Package, Vulnerability
 from sievert.model.finding import Finding, ScanResult
@@ -286,11 +287,10 @@ def package_ref(package: Package, image: ImageMetadata) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class ScanJsonWriter:
+class ScanJsonWriter(msgspec.Struct, frozen=True):
     """Writes Sievert's own JSON scan document."""
 
-    version: Callable[[], str] = field(default=tool_version)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
     name: str = "json"
     media_type: str = "application/json"
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote
+
+import msgspec
 
 from sievert.model import ImageMetadata
 from sievert.model.checks import CheckFinding, LayerSource, Rule, SecretFinding
@@ -336,12 +337,11 @@ def secret_result(finding: SecretFinding, rule_index: int) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class SarifWriter:
+class SarifWriter(msgspec.Struct, frozen=True):
     """Writes a SARIF 2.1.0 log for GitHub code scanning."""
 
-    version: Callable[[], str] = field(default=tool_version)
-    information_uri: Callable[[], str] = field(default=project_url)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
+    information_uri: Callable[[], str] = msgspec.field(default=project_url)
     name: str = "sarif"
     media_type: str = "application/sarif+json"
 

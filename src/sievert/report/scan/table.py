@@ -6,9 +6,9 @@ Findings are grouped by severity, critical first; inside a group they keep the r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TextIO
 
+import msgspec
 from rich import box
 from rich.console import RenderableType
 from rich.table import Table
@@ -196,8 +196,7 @@ def _counts(candidate: CandidateResult) -> str:
     return f"{candidate.total} findings" + (f" ({detail})" if detail else "")
 
 
-@dataclass(frozen=True, slots=True)
-class ScanTableWriter:
+class ScanTableWriter(msgspec.Struct, frozen=True):
     """Writes the scan header, the findings table and the notice section."""
 
     width: int | None = None

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import jinja2
+import msgspec
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -191,12 +191,11 @@ def _bounded_render(template: jinja2.Template, context: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateWriter:
+class TemplateWriter(msgspec.Struct, frozen=True):
     """Renders a user template; `template` overrides `$SIEVERT_TEMPLATE`."""
 
     template: str = ""
-    version: Callable[[], str] = field(default=tool_version)
+    version: Callable[[], str] = msgspec.field(default=tool_version)
     name: str = "template"
     media_type: str = "text/plain"
 

@@ -21,8 +21,9 @@ gets a `:N` suffix). The analysis of:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import msgspec
 
 from sievert.model.finding import Finding, ScanResult
 from sievert.model.policy import Suppression
@@ -119,11 +120,10 @@ def vex_document(result: ScanResult, stamp: Stamp) -> dict[str, Any]:
     return document
 
 
-@dataclass(frozen=True, slots=True)
-class CycloneDxVexWriter:
+class CycloneDxVexWriter(msgspec.Struct, frozen=True):
     """Writes a CycloneDX 1.6 BOM whose vulnerabilities carry VEX analysis."""
 
-    stamp: Callable[[], Stamp] = field(default=Stamp.fresh)
+    stamp: Callable[[], Stamp] = msgspec.field(default=Stamp.fresh)
     name: str = "cyclonedx-vex"
     media_type: str = "application/vnd.cyclonedx+json; version=1.6"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, select
@@ -104,8 +104,7 @@ async def harbor_report(
     return await read(services, lambda session: _answer_report(session, services, request))
 
 
-@dataclass(frozen=True)
-class _ReportRequest:
+class _ReportRequest(msgspec.Struct, frozen=True):
     scan_id: str
     kind: str
     accept: str

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
@@ -319,8 +319,7 @@ async def list_vulnerabilities(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-@dataclass(frozen=True)
-class VulnFilter:
+class VulnFilter(msgspec.Struct, frozen=True):
     """Which of an image's findings a page shows (empty: any)."""
 
     severity: str = ""

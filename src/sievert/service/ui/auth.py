@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import HTTPException, Request
@@ -25,8 +25,7 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash("sievert: no such user")
 
 
-@dataclass(frozen=True)
-class Viewer:
+class Viewer(msgspec.Struct, frozen=True):
     """The signed-in person: how they signed in, their name and role."""
 
     subject: str

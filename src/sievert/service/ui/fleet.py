@@ -3,9 +3,9 @@ and the latest report of each scanned host with its findings (running-kernel one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import func, select
@@ -23,8 +23,7 @@ PAGE_SIZE = 100
 RISKS = (*SEVERITIES, "none")
 
 
-@dataclass(frozen=True)
-class ContainerPage:
+class ContainerPage(msgspec.Struct, frozen=True):
     """One page of running containers."""
 
     rows: list[RunningContainer]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -121,8 +121,7 @@ def _exception_entry(fields: dict[str, str], today: dt.date) -> dict[str, Any]:
     return entry
 
 
-@dataclass(frozen=True)
-class ExceptionView:
+class ExceptionView(msgspec.Struct, frozen=True):
     """An exception of a stored policy, as the UI lists it."""
 
     policy: str

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session, defer
 
@@ -86,8 +86,7 @@ def verdicts(session: Session, image_ids: list[int] | None = None) -> dict[int, 
     return {int(i): str(v) for i, v in session.execute(query).all()}
 
 
-@dataclass(frozen=True)
-class ImageFilter:
+class ImageFilter(msgspec.Struct, frozen=True):
     """The Images table's filters, sort and page."""
 
     repository: str = ""
@@ -143,8 +142,7 @@ def _highest_is(severity: str) -> ColumnElement[bool]:
     return and_(_has_severity(severity), *(not_(_has_severity(s)) for s in higher))
 
 
-@dataclass
-class ImageRow:
+class ImageRow(msgspec.Struct):
     """A row of the Images table."""
 
     image: Image
@@ -156,8 +154,7 @@ class ImageRow:
     kev: int = 0
 
 
-@dataclass
-class ImagePage:
+class ImagePage(msgspec.Struct):
     """One page of the Images table."""
 
     rows: list[ImageRow]
@@ -209,8 +206,7 @@ def kev_counts(session: Session, ids: list[int]) -> dict[int, int]:
     return {int(i): int(n) for i, n in rows}
 
 
-@dataclass
-class Overview:
+class Overview(msgspec.Struct):
     """The Overview page's figures."""
 
     images: int
@@ -265,12 +261,11 @@ def recent_changes(session: Session, limit: int = 10) -> list[tuple[ImageDiff, I
     return [(d, i) for d, i in rows]
 
 
-@dataclass
-class LayerView:
+class LayerView(msgspec.Struct):
     """A layer of the stack with what it introduced."""
 
     layer: ImageLayer
-    packages: list[Any] = field(default_factory=list)
+    packages: list[Any] = msgspec.field(default_factory=list)
     """Rows of PACKAGE_BRIEF."""
     vulns: int = 0
 
@@ -314,8 +309,7 @@ PER_PAGE = 50
 """Rows per page of the image page's tables."""
 
 
-@dataclass
-class Paged:
+class Paged(msgspec.Struct):
     """One page of a table: its rows, the total and the page numbers."""
 
     rows: list[Any]
@@ -330,8 +324,7 @@ def _page(total: int, page: int) -> tuple[int, int, int]:
     return page, pages, (page - 1) * PER_PAGE
 
 
-@dataclass(frozen=True)
-class VulnFilter:
+class VulnFilter(msgspec.Struct, frozen=True):
     """The image page's findings filters and sort."""
 
     severity: str = ""
@@ -429,8 +422,7 @@ def same_repository(session: Session, image: Image) -> list[Image]:
     return [r for r in rows if repository_of(r.reference) == repository]
 
 
-@dataclass
-class Comparison:
+class Comparison(msgspec.Struct):
     """What changed from one digest of a repository to another."""
 
     base: Image
@@ -483,8 +475,7 @@ def affected_images(session: Session, vuln_id: str) -> list[tuple[ImageVuln, Ima
     return [(v, i) for v, i in rows]
 
 
-@dataclass
-class SearchResult:
+class SearchResult(msgspec.Struct):
     """Images, packages and vulnerabilities matching a search."""
 
     images: list[Image]

@@ -3,10 +3,10 @@ link each header offers (the other direction when it is the current sort)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+import msgspec
 from sqlalchemy import ColumnElement, case, func, select
 
 from sievert.service.models import Certification, Image, ImagePackage, ImageVuln
@@ -21,8 +21,7 @@ def severity_value(column: Any) -> ColumnElement[int]:
     return case(SEVERITY_VALUE, value=func.lower(column), else_=0)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(msgspec.Struct, frozen=True):
     """A sortable column: its SQL expression and the direction of its first click."""
 
     label: str
@@ -93,8 +92,7 @@ def pattern(columns: dict[str, Column], *aliases: str) -> str:
     return "^(|" + "|".join((*columns, *aliases)) + ")$"
 
 
-@dataclass(frozen=True)
-class Sort:
+class Sort(msgspec.Struct, frozen=True):
     """The current sort of a table: a column key and a direction."""
 
     columns: dict[str, Column]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import msgspec
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
@@ -20,20 +20,19 @@ MAX_NOTICES = 200
 """Notices kept per file; further ones are only counted (a broken file must not flood the db)."""
 
 
-@dataclass(slots=True)
-class FeedResult:
+class FeedResult(msgspec.Struct):
     """What a parser produced from one file: statements, vulnerability facts and notices."""
 
-    affected: list[Affected] = field(default_factory=list)
-    vulns: list[Vulnerability] = field(default_factory=list)
-    scores: list[tuple[str, float, float]] = field(default_factory=list)
+    affected: list[Affected] = msgspec.field(default_factory=list)
+    vulns: list[Vulnerability] = msgspec.field(default_factory=list)
+    scores: list[tuple[str, float, float]] = msgspec.field(default_factory=list)
     """EPSS (cve, score, percentile) rows: hundreds of thousands, so plain tuples rather than a
     Vulnerability each."""
-    notices: list[str] = field(default_factory=list)
+    notices: list[str] = msgspec.field(default_factory=list)
     notices_dropped: int = 0
-    info: dict[str, str] = field(default_factory=dict)
+    info: dict[str, str] = msgspec.field(default_factory=dict)
     """Facts about the file itself (model version, catalog version...), kept in the db's status."""
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = msgspec.field(default_factory=list)
     """The first MAX_NOTICES malformed records skipped whole (also among the notices)."""
     skipped_count: int = 0
 
@@ -52,8 +51,7 @@ class FeedResult:
         self.notice(text)
 
 
-@dataclass(frozen=True, slots=True)
-class FileSpec:
+class FileSpec(msgspec.Struct, frozen=True):
     """One file a feed reads: its upstream URL and its path under the feed's mirror folder."""
 
     url: str
@@ -65,8 +63,7 @@ class FileSpec:
     whose name ends with this (upstream only; a mirror holds the file at `path`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """User-tunable parts of an update: which OSV ecosystems and Alpine branches to read."""
 
     osv_ecosystems: tuple[str, ...] = (
@@ -89,8 +86,7 @@ class Settings:
     """Seconds between NVD requests; None = NVD's published limit (6 s, 0.6 s with a key)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Feed:
+class Feed(msgspec.Struct, frozen=True):
     """One upstream source: its name, mirror folder, the files it reads and its parser."""
 
     name: str

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.checks.dockerfile.config import CheckConfig
 from sievert.checks.dockerfile.shell import Command, commands
@@ -15,8 +16,7 @@ from sievert.model.severity import Severity
 Check = Callable[[Dockerfile, CheckConfig], Iterable[CheckFinding]]
 
 
-@dataclass(frozen=True, slots=True)
-class DockerfileRule:
+class DockerfileRule(msgspec.Struct, frozen=True):
     """A rule and the pure function that finds its violations."""
 
     rule: Rule

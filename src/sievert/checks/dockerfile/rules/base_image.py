@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+import msgspec
 
 from sievert.checks.dockerfile.config import CheckConfig
 from sievert.checks.dockerfile.rules._base import finding, instructions, make_rule
@@ -46,8 +47,7 @@ STAGE_REF = make_rule(
 DEFAULT_REGISTRY = "docker.io"
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(msgspec.Struct, frozen=True):
     """An image reference cut into registry, repository, tag and digest."""
 
     registry: str
