@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from sievert.catalog.declared import prefer_installed
 from sievert.catalog.lang.javascript import NpmInstalledCataloger, NpmLockCataloger

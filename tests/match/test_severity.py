@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from sievert.match.severity import unrated_notice
 from sievert.model import Severity

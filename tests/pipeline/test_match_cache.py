@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pytest
 import zstandard
@@ -124,7 +125,7 @@ def test_a_database_written_in_place_or_moved_is_matched_afresh(
     setup.scan()
     moved = setup.db.with_name("copy.db")
     shutil.copy2(setup.db, moved)  # the same content and mtime, another file
-    scan(setup.target, dataclasses.replace(setup.options(), db_path=moved))
+    scan(setup.target, msgspec.structs.replace(setup.options(), db_path=moved))
     assert matches == [1, 1, 1]
 
 
@@ -146,10 +147,10 @@ def test_the_key_names_every_field_of_every_package(setup: Setup) -> None:
         assert key is not None and key == matchcache.match_key(inventory, db)
         first = inventory.packages[0]
         for change in ({"version": "1.0-2"}, {"files": ("/x",)}, {"owner": "o"}):
-            package = dataclasses.replace(first, **change)  # type: ignore[arg-type]
-            other = dataclasses.replace(inventory, packages=(package, *inventory.packages[1:]))
+            package = msgspec.structs.replace(first, **change)  # type: ignore[arg-type]
+            other = msgspec.structs.replace(inventory, packages=(package, *inventory.packages[1:]))
             assert matchcache.match_key(other, db) != key
-        assert matchcache.match_key(dataclasses.replace(inventory, distro=None), db) != key
+        assert matchcache.match_key(msgspec.structs.replace(inventory, distro=None), db) != key
 
 
 def test_a_database_without_a_build_id_is_never_stored(setup: Setup, matches: list[int]) -> None:
@@ -229,7 +230,9 @@ def test_a_finding_for_a_package_outside_the_inventory_is_not_stored(setup: Setu
     inventory = take_inventory(setup.target, InventoryOptions(cache_dir=setup.cache))
     with vulndb.open(setup.db) as db:
         findings, notices = engine.match_inventory(inventory, db)
-    stray = dataclasses.replace(findings[0], package=dataclasses.replace(findings[0].package))
+    stray = msgspec.structs.replace(
+        findings[0], package=msgspec.structs.replace(findings[0].package)
+    )
     assert matchcache.encode((findings, notices), inventory.packages) is not None
     assert matchcache.encode(((stray,), notices), inventory.packages) is None
 

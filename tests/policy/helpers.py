@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from sievert.model.checks import CheckFinding, Region, Rule, SecretFinding
 from sievert.model.finding import ScanResult

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from sievert.checks.dockerfile.parser import parse_dockerfile
 from sievert.model import ImageMetadata, LayerInfo

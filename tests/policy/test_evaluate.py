@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from sievert.errors import SievertError
 from sievert.policy import PolicyDocument, apply_policy, evaluate, parse_policy

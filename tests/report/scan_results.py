@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from sievert.model import Affected, CvssScore, Exploit, Notice, Package, Vulnerability
 from sievert.model.finding import Finding, MatchEvidence, ScanResult

@@ -11,12 +11,12 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from sievert.model.finding import ScanResult
 from sievert.model.severity import Severity

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from lxml import etree
+from msgspec.structs import replace
 
 from sievert.errors import UsageError
 from sievert.model.finding import ScanResult

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from sievert.model import Notice
 from sievert.model.finding import ScanResult

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from sievert.errors import UsageError
@@ -35,7 +35,7 @@ def gated_scan() -> ScanResult:
     gone = {s.finding.key for s in result.verdict.suppressed}
     kept = tuple(f for f in result.findings if vulnerability_key(f) not in gone)
     assert len(kept) == len(result.findings) - 2
-    return dataclasses.replace(result, findings=kept)
+    return msgspec.structs.replace(result, findings=kept)
 
 
 def test_scan_format_names() -> None:
@@ -63,7 +63,7 @@ def _writer(entry: WriterEntry, tmp_path: Path, **changes: object) -> ScanWriter
             "{% endif %}"
         )
         changes["template"] = str(template)
-    return dataclasses.replace(writer, **changes) if changes else writer  # type: ignore[type-var]
+    return msgspec.structs.replace(writer, **changes) if changes else writer  # type: ignore[type-var]
 
 
 def _text(writer: ScanWriter, result: object) -> str:
@@ -97,7 +97,7 @@ def test_each_writer_shows_suppressed_findings_as_it_declares(
     else:
         assert entry.suppressed == NO_PLACE
         assert REASON not in plain
-        assert not any(f.name == "show_suppressed" for f in dataclasses.fields(entry.load()))  # type: ignore[arg-type]
+        assert not any(f.name == "show_suppressed" for f in msgspec.structs.fields(entry.load()))  # type: ignore[arg-type]
 
 
 def test_unknown_scan_format_lists_valid_names() -> None:

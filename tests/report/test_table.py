@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from sievert.model import Package
 from sievert.report.sbom.table import TableWriter, names_label, truncate, write_layers

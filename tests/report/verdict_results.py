@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from sievert.model.checks import CheckFinding, Region, Rule, SecretFinding
 from sievert.model.finding import Finding, ScanResult

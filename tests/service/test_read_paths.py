@@ -8,12 +8,12 @@ import asyncio
 import json
 import threading
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 from anyio import to_thread
+from msgspec.structs import replace
 from sqlalchemy import func, select, update
 
 from sievert.service.analysis import store_result

@@ -8,11 +8,11 @@ import tarfile
 import threading
 import tracemalloc
 import zlib
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import zstandard
+from msgspec.structs import replace
 
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo

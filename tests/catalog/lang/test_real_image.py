@@ -6,11 +6,11 @@ import functools
 import gzip
 import json
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, cast
 
 import pytest
+from msgspec.structs import replace
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.declared import is_declared, prefer_installed
