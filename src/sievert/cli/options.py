@@ -15,7 +15,6 @@ import click
 
 from sievert.cli.output import output_option
 from sievert.errors import UsageError
-from sievert.limits import LAYER_SIZE
 from sievert.terminal import one_line
 
 if TYPE_CHECKING:  # the pipeline loads when a command runs, not for --help
@@ -132,6 +131,7 @@ def inventory_options(
     pkg_types: str = "os,library",
 ) -> InventoryOptions:
     """Turn the shared CLI options into pipeline options."""
+    from sievert.limits import LAYER_SIZE  # a record: help and --version load no msgspec
     from sievert.pipeline import InventoryOptions
 
     return InventoryOptions(

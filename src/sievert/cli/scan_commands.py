@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import click
-import msgspec
 
 from sievert.cli.main import cli
 from sievert.cli.options import (
@@ -267,6 +266,8 @@ def _remote(
 ) -> ScanResult:
     """Matched by a Sievert server: the image walked here (only the layer analyses the server
     lacks are sent, then its description), or the SBOM's inventory; cut to the scanners asked."""
+    from msgspec.structs import replace
+
     from sievert.service.client import remote_image_scan, remote_scan
 
     if options.advice is not None or options.dockerfile is not None:
@@ -283,7 +284,7 @@ def _remote(
     say = None if quiet else (lambda line: click.echo(f"sievert: {line}", err=True))
     result, _ = remote_image_scan(server, token, target, options.inventory, name, say)
     chosen = options.scanners
-    return msgspec.structs.replace(
+    return replace(
         result,
         findings=result.findings if "vuln" in chosen else (),
         config_findings=result.config_findings if "config" in chosen else (),
@@ -295,6 +296,8 @@ def _remote(
 def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWriter:
     """The scan writer, with the template file and --show-suppressed where they apply;
     UsageError when the format cannot honour them (checked before any scan work)."""
+    from msgspec.structs import replace  # loads with the writer, not for --help
+
     entry = scan_entry(fmt)
     if show_suppressed and entry.suppressed not in (ALWAYS, ON_REQUEST):
         raise UsageError(
@@ -306,9 +309,9 @@ def _writer(fmt: str, template: Path | None, show_suppressed: bool) -> ScanWrite
         if template is None and not os.environ.get("SIEVERT_TEMPLATE"):
             raise UsageError("-f template needs --template FILE (or $SIEVERT_TEMPLATE)")
         if template is not None:
-            writer = msgspec.structs.replace(writer, template=str(template))  # type: ignore[type-var]
+            writer = replace(writer, template=str(template))  # type: ignore[type-var]
     if show_suppressed and entry.suppressed == ON_REQUEST:
-        writer = msgspec.structs.replace(writer, show_suppressed=True)  # type: ignore[type-var]
+        writer = replace(writer, show_suppressed=True)  # type: ignore[type-var]
     return writer
 
 

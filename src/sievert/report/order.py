@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from msgspec.structs import replace
-
 from sievert.errors import UsageError
 
 if TYPE_CHECKING:  # `scan --help` reads SORT_KEYS without loading the result model
@@ -44,5 +42,7 @@ def check_sort_key(by: str) -> str:
 
 def sort_findings(result: ScanResult, by: str = "severity") -> ScanResult:
     """The result with findings ordered by severity (then risk), risk, or EPSS, highest first."""
+    from msgspec.structs import replace  # `scan --help` loads this module, not msgspec
+
     key = _SORTS[check_sort_key(by)]
     return replace(result, findings=tuple(sorted(result.findings, key=key)))

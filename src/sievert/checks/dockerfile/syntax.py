@@ -1,4 +1,4 @@
-"""The parsed Dockerfile: plain frozen records (`msgspec.Struct`), built by `parser.parse_dockerfile`."""
+"""The parsed Dockerfile: frozen records (`msgspec.Struct`), built by `parser.parse_dockerfile`."""
 
 from __future__ import annotations
 
