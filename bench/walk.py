@@ -19,8 +19,9 @@ import json
 import os
 import time
 from collections.abc import Callable
-from msgspec.structs import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from sievert.model import LayerInfo
 from sievert.pipeline.inventory import InventoryOptions, walk_catalogers, walk_spec
