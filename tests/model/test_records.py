@@ -70,6 +70,12 @@ def test_hypothesis_builds_records(distro: Distro) -> None:
     assert msgspec.structs.replace(distro) == distro
 
 
+@given(st.from_type(Location))
+def test_hypothesis_infers_records_from_their_type(location: Location) -> None:
+    assert isinstance(location.path, str) and isinstance(location.layer_index, int)
+    assert pickle.loads(pickle.dumps(location)) == location
+
+
 def test_secrets_stay_out_of_reprs() -> None:
     options = SourceOptions(username="bob", password="hunter2", authorization="Bearer t0k")
     job = Job(1, "registry", "r/x:1", "", "", "bob", "hunter2", False, "Bearer t0k")
