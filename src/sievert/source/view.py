@@ -216,6 +216,12 @@ Stored = tuple[Row, int]
 """A path's entry (as `EntryTable.rows` gives it) and the index of the layer that wrote it."""
 Drop = Callable[[bytes, bool], None]
 """Called when a put drops captured data: (path, whether the path's whole subtree goes)."""
+_Resolved = tuple[tuple[str, ...], int]
+"""A directory part of a path resolved: its real components, and the symlink hops taken."""
+_ROOT: _Resolved = ((), 0)
+_RESOLVED_PARTS = 1 << 20
+"""Components of resolved directories a view remembers (all forgotten at once past this:
+a few MiB however deep the paths of a hostile image go)."""
 
 
 def _rows(entries: Iterable[Entry]) -> Iterator[Row]:
@@ -435,6 +441,10 @@ class FileView:
         """Paths whose captured bytes or summaries the last `apply` wrote or removed."""
         self.applied = -1
         """Index of the last layer applied."""
+        self._dirs: dict[str, _Resolved | None] = {}
+        """Directory parts of paths resolved since the last `apply` (see `_resolved_dir`)."""
+        self._dirs_parts = 0
+        """Components held in `_dirs` (bounded by `_RESOLVED_PARTS`)."""
 
     def __del__(self) -> None:
         if isinstance(self._records, _SqlRecords):
@@ -448,6 +458,8 @@ class FileView:
         `data_changed` then holds the paths whose captured bytes or extractor summaries
         changed: what catalogers can see.
         """
+        self._dirs.clear()
+        self._dirs_parts = 0
         self.data_changed = set(layer.contents) | set(layer.extracts)
         before = set(self._contents) | set(self._extracts)
         for path, kind in _marker_rows(layer.entries):
@@ -548,19 +560,50 @@ class FileView:
 
     def resolve(self, path: str) -> str | None:
         """Follow symlinks (absolute ones from the image root), never leaving the root."""
-        parts = [p for p in normalize(path).split("/") if p]
-        done: list[str] = []
-        hops = 0
+        parent, _, last = normalize(path).rpartition("/")
+        state = self._resolved_dir(parent)
+        if state is not None and last:
+            state = self._follow(state, last, True)
+        return None if state is None else "/".join(state[0])
+
+    def _resolved_dir(self, path: str) -> _Resolved | None:
+        """What resolving a directory part of a path gives: the real components so far and
+        the symlink hops taken (a missing component kept as it is), or None past the hop bound;
+        remembered until the next `apply`, so the paths under one directory resolve it once."""
+        known = self._dirs
+        if path in known:
+            return known[path]
+        if self._dirs_parts > _RESOLVED_PARTS:
+            known.clear()
+            self._dirs_parts = 0
+        pending: list[str] = []
+        head = path
+        while head and head not in known:
+            head, _, part = head.rpartition("/")
+            pending.append(part)
+        state = known[head] if head else _ROOT
+        for part in reversed(pending):
+            head = f"{head}/{part}" if head else part
+            if state is not None:
+                state = self._follow(state, part, False)
+                self._dirs_parts += len(state[0]) if state is not None else 0
+            known[head] = state
+        return state
+
+    def _follow(self, state: _Resolved, part: str, last: bool) -> _Resolved | None:
+        """The state after resolving one more component (None past `MAX_SYMLINK_HOPS`, or
+        when it is the `last` one and does not exist; a missing directory is kept as it is)."""
+        done, hops = list(state[0]), state[1]
+        parts = [part]
         while parts:
             part = parts.pop(0)
             if part == "..":
                 if done:
                     done.pop()
                 continue
-            candidate = "/".join([*done, part])
-            found = self._get(candidate)
+            found = self._get("/".join([*done, part]))
             if found is None:
-                if not parts:
+                if last and not parts:
                     return None
                 done.append(part)  # a parent directory the layer tars never listed
                 continue
@@ -574,7 +617,7 @@ class FileView:
                 parts = [p for p in target.split("/") if p and p != "."] + parts
                 continue
             done.append(part)
-        return "/".join(done)
+        return tuple(done), hops
 
     def location(self, path: str) -> Location:
         """Where a path is, with the layer that last wrote it."""
