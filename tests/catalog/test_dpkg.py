@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.dpkg import (
     DpkgCataloger,
+    _license_fields,
     parse_copyright,
     parse_dpkg_status,
     split_source,
@@ -191,6 +197,22 @@ def test_parse_copyright_variants() -> None:
     free_form = b"License: not a dep5 file\nsee /usr/share/common-licenses/LGPL-2.1 and\n"
     assert parse_copyright(free_form) == ("LGPL-2.1",)
     assert parse_copyright(b"\xff\x00") == ()
+
+
+_FIELD_PIECES = ("Format: dep5\n", "License:", "LICENSE:", "licenſe:", "lıcense:", " ", "\t",
+                 "\n", "\r", "GPL-2+", "MIT ", "x", "\u2028", "\n\n")  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FIELD_PIECES), max_size=24))
+def test_licence_fields_as_the_multiline_regex_finds_them(pieces: list[str]) -> None:
+    """The `License:` fields are those `^License:...$` finds in multiline, ignore-case mode."""
+    text = "".join(pieces)
+    oracle = re.compile(r"^License:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+    found = [m.group(1) for m in _license_fields(text)]
+    assert found == [m.group(1) for m in oracle.finditer(text)]
+    if text.startswith("Format: dep5\n"):
+        names = [name.strip() for name in found if name.strip()]
+        assert parse_copyright(text.encode()) == tuple(dict.fromkeys(names))
 
 
 def test_no_database_no_packages() -> None:

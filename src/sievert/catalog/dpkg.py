@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import msgspec
 
@@ -20,7 +20,11 @@ INFO = "var/lib/dpkg/info"
 DOC = "usr/share/doc"
 
 _SOURCE_RX = re.compile(r"^(\S+)(?:\s*\((\S+)\))?\s*$")
-_LICENSE_RX = re.compile(r"^License:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+_LICENSE_RX = re.compile(r"License:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+"""A `License:` field at the start of the text (see `_LICENSE_LINE_RX` for the other lines)."""
+_LICENSE_LINE_RX = re.compile(r"\nLicense:[ \t]*(\S[^\n]*?)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+"""A `License:` field after a newline: the newline in the pattern lets the regex engine skip to
+the newlines (a `^` in multiline mode makes it try every position: 4x slower on copyrights)."""
 _COMMON_RX = re.compile(r"/usr/share/common-licenses/([A-Za-z0-9][A-Za-z0-9_.+\-]*)")
 _DEP5_RX = re.compile(r"^Format:\s*\S*(copyright-format|dep5)", re.IGNORECASE)
 MAX_COPYRIGHT = 512 * 1024
@@ -160,7 +164,7 @@ def parse_copyright(data: bytes) -> tuple[str, ...]:
     text = data[:MAX_COPYRIGHT].decode("utf-8", "replace")
     found: list[str] = []
     if _DEP5_RX.search(text.lstrip()[:200]):
-        found = [m.group(1).strip() for m in _LICENSE_RX.finditer(text)]
+        found = [m.group(1).strip() for m in _license_fields(text)]
     if not found:
         found = [m.group(1).rstrip(".") for m in _COMMON_RX.finditer(text)]
     return tuple(dict.fromkeys(name for name in found if name))
@@ -195,6 +199,14 @@ class DpkgCataloger:
             notices.extend(parsed.notices)
             packages.extend(_enrich(view, path, pkg, require_status) for pkg in parsed.packages)
         return CatalogResult(tuple(packages), tuple(notices))
+
+
+def _license_fields(text: str) -> Iterator[re.Match[str]]:
+    """The `License:` fields of a text, in order (those of `^License:...$` in multiline mode)."""
+    first = _LICENSE_RX.match(text)
+    if first is not None:
+        yield first
+    yield from _LICENSE_LINE_RX.finditer(text)
 
 
 def _is_status_d_entry(path: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from packageurl import PackageURL
 
 from sievert.model import Distro
@@ -18,12 +20,26 @@ def distro_qualifier(distro: Distro | None) -> dict[str, str]:
     return {"distro": value}
 
 
+@lru_cache(maxsize=8192)
+def purl_string(
+    kind: str,
+    namespace: str | None,
+    name: str,
+    version: str | None,
+    qualifiers: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """`PackageURL(...).to_string()`, remembered: catalogers run again on each layer that
+    changed their files, and build the purls of the same packages each time."""
+    kept = dict(qualifiers) or None
+    return str(PackageURL(kind, namespace, name, version, kept).to_string())
+
+
 def _build(
     kind: str, namespace: str | None, name: str, version: str, qualifiers: dict[str, str]
 ) -> str:
     """Serialise a purl, dropping empty qualifiers."""
-    kept = {k: v for k, v in qualifiers.items() if v}
-    return str(PackageURL(kind, namespace or None, name, version, kept or None).to_string())
+    kept = tuple((k, v) for k, v in qualifiers.items() if v)
+    return purl_string(kind, namespace or None, name, version, kept)
 
 
 def deb_purl(

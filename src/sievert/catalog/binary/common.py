@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from msgspec.structs import replace
-from packageurl import PackageURL
 
+from sievert.catalog.purl import purl_string
 from sievert.errors import LimitError
 from sievert.limits import jsonload
 from sievert.model import Notice, Package
@@ -50,8 +50,8 @@ def decode(path: str, summary: bytes, notices: list[Notice]) -> dict[str, Any] |
 
 def purl(kind: str, namespace: str, name: str, version: str, **qualifiers: str) -> str:
     """Serialise a purl, dropping empty parts."""
-    kept = {k: v for k, v in qualifiers.items() if v}
-    return str(PackageURL(kind, namespace or None, name, version or None, kept or None).to_string())
+    kept = tuple((k, v) for k, v in qualifiers.items() if v)
+    return purl_string(kind, namespace or None, name, version or None, kept)
 
 
 def merge(packages: Iterable[Package]) -> tuple[Package, ...]:

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from packageurl import PackageURL
 
 from sievert.catalog.base import CatalogResult, ParseResult
 from sievert.catalog.memo import reuse
+from sievert.catalog.purl import purl_string
 from sievert.errors import LimitError
 from sievert.jsonvalue import as_dict, as_text
 from sievert.limits import jsonload
@@ -33,7 +33,7 @@ _RECOVERABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, Rec
 
 def make_purl(kind: str, name: str, version: str, namespace: str = "") -> str:
     """Serialise a purl (`pkg:<kind>/<namespace>/<name>@<version>`), percent-encoding as needed."""
-    return str(PackageURL(kind, namespace or None, name, version or None).to_string())
+    return purl_string(kind, namespace or None, name, version or None)
 
 
 def flags(
