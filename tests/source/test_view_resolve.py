@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sievert.source.layerindex import Entry, LayerIndex
-from sievert.source.view import MAX_SYMLINK_HOPS, FileView, normalize
+from sievert.source.view import _RESOLVED_SIZE, MAX_SYMLINK_HOPS, FileView, normalize
 
 
 def reference_resolve(view: FileView, path: str) -> str | None:
@@ -73,7 +73,7 @@ def test_resolve_matches_following_every_component(
             assert view.resolve(query) == reference_resolve(view, query), query
 
 
-def test_deep_paths_resolve_without_recursion() -> None:
+def test_deep_paths_resolve_without_recursion_in_bounded_memory() -> None:
     deep = "/".join(["d"] * 5000)
     view = FileView()
     view.apply(
@@ -82,3 +82,7 @@ def test_deep_paths_resolve_without_recursion() -> None:
     assert view.resolve(deep + "/f") == deep + "/f"
     assert view.resolve(f"d/up/d/up/{deep}/f") == deep + "/f"
     assert view.resolve(deep + "/missing") is None
+    remembered = sum(
+        len(path) + len(state[0]) if state else 0 for path, state in view._dirs.items()
+    )
+    assert remembered <= _RESOLVED_SIZE < len(deep) ** 2 // 2  # what keeping every level takes

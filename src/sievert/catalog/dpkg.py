@@ -10,7 +10,7 @@ import msgspec
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.memo import reuse
 from sievert.catalog.purl import deb_purl
-from sievert.model import Distro, Notice, Package
+from sievert.model import Distro, Location, Notice, Package
 from sievert.source.view import FileView
 
 CATALOGER = "dpkg-db"
@@ -197,7 +197,10 @@ class DpkgCataloger:
                 data, "/" + path, distro=context.distro, require_status=require_status
             )
             notices.extend(parsed.notices)
-            packages.extend(_enrich(view, path, pkg, require_status) for pkg in parsed.packages)
+            where = view.location(view.resolve(path) or path)
+            packages.extend(
+                _enrich(view, path, where, pkg, require_status) for pkg in parsed.packages
+            )
         return CatalogResult(tuple(packages), tuple(notices))
 
 
@@ -214,9 +217,11 @@ def _is_status_d_entry(path: str) -> bool:
     return not path.endswith(".md5sums")
 
 
-def _enrich(view: FileView, db_path: str, pkg: Package, from_status: bool) -> Package:
-    """Add locations, owned files and licences read from the rest of the view."""
-    locations = [view.location(view.resolve(db_path) or db_path)]
+def _enrich(
+    view: FileView, db_path: str, db_location: Location, pkg: Package, from_status: bool
+) -> Package:
+    """Add locations (the database's first), owned files and licences read from the view."""
+    locations = [db_location]
     files: tuple[str, ...] = ()
     if from_status:
         candidates = [f"{INFO}/{pkg.name}:{pkg.arch}.list", f"{INFO}/{pkg.name}.list"]

@@ -216,12 +216,12 @@ Stored = tuple[Row, int]
 """A path's entry (as `EntryTable.rows` gives it) and the index of the layer that wrote it."""
 Drop = Callable[[bytes, bool], None]
 """Called when a put drops captured data: (path, whether the path's whole subtree goes)."""
-_Resolved = tuple[tuple[str, ...], int]
-"""A directory part of a path resolved: its real components, and the symlink hops taken."""
-_ROOT: _Resolved = ((), 0)
-_RESOLVED_PARTS = 1 << 20
-"""Components of resolved directories a view remembers (all forgotten at once past this:
-a few MiB however deep the paths of a hostile image go)."""
+_Resolved = tuple[str, tuple[str, ...], int]
+"""A directory part of a path resolved: its real path and components, the symlink hops taken."""
+_ROOT: _Resolved = ("", (), 0)
+_RESOLVED_SIZE = 1 << 22
+"""Characters and components of resolved directories a view remembers (all forgotten at once
+past this: some MiB however deep and long the paths of a hostile image are)."""
 
 
 def _rows(entries: Iterable[Entry]) -> Iterator[Row]:
@@ -443,8 +443,8 @@ class FileView:
         """Index of the last layer applied."""
         self._dirs: dict[str, _Resolved | None] = {}
         """Directory parts of paths resolved since the last `apply` (see `_resolved_dir`)."""
-        self._dirs_parts = 0
-        """Components held in `_dirs` (bounded by `_RESOLVED_PARTS`)."""
+        self._dirs_size = 0
+        """Characters and components held in `_dirs` (bounded by `_RESOLVED_SIZE`)."""
 
     def __del__(self) -> None:
         if isinstance(self._records, _SqlRecords):
@@ -459,7 +459,7 @@ class FileView:
         changed: what catalogers can see.
         """
         self._dirs.clear()
-        self._dirs_parts = 0
+        self._dirs_size = 0
         self.data_changed = set(layer.contents) | set(layer.extracts)
         before = set(self._contents) | set(self._extracts)
         for path, kind in _marker_rows(layer.entries):
@@ -562,20 +562,22 @@ class FileView:
         """Follow symlinks (absolute ones from the image root), never leaving the root."""
         parent, _, last = normalize(path).rpartition("/")
         state = self._resolved_dir(parent)
-        if state is not None and last:
-            state = self._follow(state, last, True)
-        return None if state is None else "/".join(state[0])
+        if state is None or not last:
+            return None if state is None else state[0]
+        real = f"{state[0]}/{last}" if state[0] else last
+        found = self._get(real)
+        if found is not None and found[0][1] != "symlink":
+            return real  # the common case: `_follow` would find the same
+        state = self._follow(state, last, True)
+        return None if state is None else state[0]
 
     def _resolved_dir(self, path: str) -> _Resolved | None:
-        """What resolving a directory part of a path gives: the real components so far and
+        """What resolving a directory part of a path gives: its real path and components and
         the symlink hops taken (a missing component kept as it is), or None past the hop bound;
         remembered until the next `apply`, so the paths under one directory resolve it once."""
         known = self._dirs
         if path in known:
             return known[path]
-        if self._dirs_parts > _RESOLVED_PARTS:
-            known.clear()
-            self._dirs_parts = 0
         pending: list[str] = []
         head = path
         while head and head not in known:
@@ -586,14 +588,23 @@ class FileView:
             head = f"{head}/{part}" if head else part
             if state is not None:
                 state = self._follow(state, part, False)
-                self._dirs_parts += len(state[0]) if state is not None else 0
-            known[head] = state
+            self._remember(head, state)
         return state
+
+    def _remember(self, path: str, state: _Resolved | None) -> None:
+        """Keep a resolved directory, within `_RESOLVED_SIZE` (forgetting all others if need be)."""
+        size = len(path) + (0 if state is None else len(state[0]) + len(state[1]))
+        if self._dirs_size + size > _RESOLVED_SIZE:
+            self._dirs.clear()
+            self._dirs_size = 0
+        if size <= _RESOLVED_SIZE:
+            self._dirs[path] = state
+            self._dirs_size += size
 
     def _follow(self, state: _Resolved, part: str, last: bool) -> _Resolved | None:
         """The state after resolving one more component (None past `MAX_SYMLINK_HOPS`, or
         when it is the `last` one and does not exist; a missing directory is kept as it is)."""
-        done, hops = list(state[0]), state[1]
+        done, hops = list(state[1]), state[2]
         parts = [part]
         while parts:
             part = parts.pop(0)
@@ -617,7 +628,7 @@ class FileView:
                 parts = [p for p in target.split("/") if p and p != "."] + parts
                 continue
             done.append(part)
-        return tuple(done), hops
+        return "/".join(done), tuple(done), hops
 
     def location(self, path: str) -> Location:
         """Where a path is, with the layer that last wrote it."""

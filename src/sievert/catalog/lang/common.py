@@ -14,7 +14,7 @@ from sievert.catalog.purl import purl_string
 from sievert.errors import LimitError
 from sievert.jsonvalue import as_dict, as_text
 from sievert.limits import jsonload
-from sievert.model import Notice, Package
+from sievert.model import Location, Notice, Package
 from sievert.source.view import FileView
 
 if TYPE_CHECKING:  # XML and TOML parsers load when a manifest or lockfile is read
@@ -52,8 +52,12 @@ def flags(
 
 def located(package: Package, view: FileView, *paths: str) -> Package:
     """The package with locations (and so layers) of the files it was read from."""
-    locations = tuple(view.location(view.resolve(p) or p) for p in paths)
-    return msgspec.structs.replace(package, locations=locations)
+    return msgspec.structs.replace(package, locations=locations_of(view, *paths))
+
+
+def locations_of(view: FileView, *paths: str) -> tuple[Location, ...]:
+    """Where the files are (symlinks followed), with the layers that wrote them."""
+    return tuple(view.location(view.resolve(p) or p) for p in paths)
 
 
 def safe_parse(parser: Parser, data: bytes, where: str) -> ParseResult:
@@ -88,7 +92,10 @@ def parse_files(
                 continue
             result = safe_parse(parser, data, "/" + path)
             notices.extend(result.notices)
-            packages.extend(located(p, view, path) for p in unique(result.packages))
+            where = locations_of(view, path)
+            packages.extend(
+                msgspec.structs.replace(p, locations=where) for p in unique(result.packages)
+            )
     return CatalogResult(tuple(packages), tuple(notices))
 
 
