@@ -80,6 +80,18 @@ def test_damaged_files_get_the_same_answer_or_error(
     assert fast(damaged, names) == answer(damaged, names)
 
 
+def test_a_name_read_past_the_end_of_the_string_table() -> None:
+    """A name starting at the table's last byte is read on past its end (and found) by both."""
+    data = bytearray(elf32(False))
+    shoff = struct.unpack_from("<I", data, 32)[0]
+    struct.pack_into("<I", data, shoff + 3 * 40 + 20, 7)  # .shstrtab's size: ".dep-v0" at 6
+    found = fast(bytes(data), NAMES)
+    assert isinstance(found, Section) and found.name == ".dep-v0"
+    assert found == answer(bytes(data), NAMES)
+    struct.pack_into("<I", data, shoff + 3 * 40 + 20, 6)  # now past the table: no name
+    assert fast(bytes(data), NAMES) is None is answer(bytes(data), NAMES)
+
+
 def test_an_offset_past_the_largest_file_is_a_malformed_header() -> None:
     """A program header table offset near 2**64 is an ExecFormatError like any damage (it
     overflowed struct's offset before), found by both readers."""

@@ -128,12 +128,24 @@ def _elf_find(data: bytes, names: tuple[str, ...]) -> Section | None:
             data, shoff + shstrndx * shentsize
         )
         table = (name, offset, 0 if kind == 8 else size, addr)
+    if "" not in names and (table is None or not _in_table(data, table, names)):
+        return None  # no section can have one of these names: most executables, at once
     for i in range(shnum):
         name_off, kind, _flags, addr, offset, size = entry.unpack_from(data, shoff + i * shentsize)
         name = _elf_name(data, table, name_off)
         if name in names:
             return Section(name, offset, 0 if kind == 8 else size, addr)
     return None
+
+
+def _in_table(data: bytes, table: tuple[int, int, int, int], names: tuple[str, ...]) -> bool:
+    """Whether one of the (non-empty) names, NUL-ended, starts inside the string table: where
+    `_elf_name` reads every section's name from (without it, no section has these names)."""
+    start, size = table[1], table[2]
+    return any(
+        data.find(name.encode("latin-1", "replace") + b"\x00", start, start + size + len(name)) >= 0
+        for name in names
+    )
 
 
 def section_bytes(data: bytes, section: Section) -> bytes:
