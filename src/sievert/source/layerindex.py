@@ -7,6 +7,7 @@ import json
 import struct
 import tempfile
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -58,6 +59,9 @@ _TEXT = "surrogatepass"
 _SPOOL = 4 * 1024 * 1024
 """Bytes of packed entries held in memory before a table moves to an unlinked temp file."""
 _CHUNK = 1024 * 1024
+_LEVEL = 1
+"""zstd level of a cached layer index: 1 compresses the apps image's layers 10% less than 3
+(about 270 KiB a layer) in 30% less time, on the path of a cold scan."""
 _BATCH = 64 * 1024
 _MARKED = 1024
 """Whiteout and opaque entries a table lists beside its packing (see `marker_rows`)."""
@@ -143,6 +147,13 @@ class EntryTable:
 
     def __len__(self) -> int:
         return self._count
+
+    def packed_size(self) -> int:
+        """Bytes of the packed records (what `chunks` yields)."""
+        if self._pending:
+            self._write_pending()
+        self._moved = True
+        return self._spool.seek(0, io.SEEK_END)
 
     def __del__(self) -> None:
         self._spool.close()  # the temp file (if it spilled) goes with the table
@@ -314,10 +325,9 @@ class LayerIndex(msgspec.Struct, frozen=True):
         table = self.entries if isinstance(self.entries, EntryTable) else EntryTable(self.entries)
         names = list(self.contents)
         extracts = [(p, n, d) for p, by_name in self.extracts.items() for n, d in by_name.items()]
-        packed_size = sum(len(chunk) for chunk in table.chunks())
         header = {
             "diff_id": self.diff_id,
-            "entries": [len(table), packed_size],
+            "entries": [len(table), table.packed_size()],
             "odd_entries": table.odd_rows(),
             "contents": [[n, len(self.contents[n])] for n in names],
             "notices": [[n.message, n.where, n.level] for n in self.notices],
@@ -325,15 +335,16 @@ class LayerIndex(msgspec.Struct, frozen=True):
             "extracts": [[p, n, len(d)] for p, n, d in extracts],
         }
         head = json.dumps(header, separators=(",", ":")).encode()
+        pieces = chain(
+            (struct.pack(">Q", len(head)), head),
+            table.chunks(),
+            (self.contents[name] for name in names),
+            (data for _, _, data in extracts),
+        )
         out = io.BytesIO()
-        with zstandard.ZstdCompressor(level=3).stream_writer(out, closefd=False) as writer:
-            writer.write(struct.pack(">Q", len(head)) + head)
-            for chunk in table.chunks():
-                writer.write(chunk)
-            for name in names:
-                writer.write(self.contents[name])
-            for _, _, data in extracts:
-                writer.write(data)
+        with zstandard.ZstdCompressor(level=_LEVEL).stream_writer(out, closefd=False) as writer:
+            for block in _blocks(pieces):
+                writer.write(block)
         return out.getvalue()
 
     @classmethod
@@ -379,6 +390,22 @@ class LayerIndex(msgspec.Struct, frozen=True):
             bytes_read=header["bytes_read"],
             extracts=extracts,
         )
+
+
+def _blocks(pieces: Iterable[bytes]) -> Iterator[bytes | bytearray]:
+    """The pieces joined into blocks of about `_CHUNK` bytes (a compressor call per small file
+    costs more than compressing it)."""
+    block = bytearray()
+    for piece in pieces:
+        if len(block) + len(piece) > _CHUNK and block:
+            yield block
+            block = bytearray()
+        if len(piece) >= _CHUNK:
+            yield piece
+        else:
+            block += piece
+    if block:
+        yield block
 
 
 def _pieces(reader: Any, size: int) -> Iterator[bytes]:
