@@ -11,7 +11,7 @@ from sievert.catalog.base import Cataloger
 from sievert.catalog.dpkg import DpkgCataloger
 from sievert.catalog.lang.ruby import GemInstalledCataloger
 from sievert.catalog.layers import IntroductionTracker, catalog_view
-from sievert.catalog.memo import ParseMemo, reuse, reusing
+from sievert.catalog.memo import ParseMemo, remember, reuse, reusing
 from sievert.model import Package
 from sievert.source.view import FileView
 from tests.catalog.helpers import Layer, layer_index
@@ -53,6 +53,15 @@ def test_without_an_active_memo_every_call_parses() -> None:
         assert [reuse("p", "/a", data, lambda: next(results)) for _ in range(3)] == [3, 3, 3]
     assert memo.hits == 2
     assert reuse("p", "/a", data, lambda: next(results)) == 4
+
+
+def test_equal_keys_are_computed_once_while_a_memo_is_active() -> None:
+    results = iter(range(10))
+    assert [remember(("k", 1), lambda: next(results)) for _ in range(2)] == [0, 1]
+    with reusing(ParseMemo()) as memo:
+        first = [remember(("k", 1), lambda: next(results)) for _ in range(2)]
+        assert first == [2, 2] and remember(("k", 2), lambda: next(results)) == 3
+    assert memo.hits == 1
 
 
 GEMSPEC = 'Gem::Specification.new do |s|\n  s.name = "{name}"\n  s.version = "{version}"\nend\n'

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
-from sievert.catalog.memo import reuse
+from sievert.catalog.memo import remember, reuse
 from sievert.catalog.purl import deb_purl
 from sievert.model import Distro, Location, Notice, Package
 from sievert.source.view import FileView
@@ -89,19 +90,31 @@ def parse_dpkg_status(
     """Installed packages of a dpkg status file (`require_status=False` for status.d files)."""
     result = ParseResult()
     for index, lines in enumerate(split_stanzas(data.decode("utf-8", "replace"))):
-        fields, bad = parse_fields(lines)
+        key = (_stanza, tuple(lines), distro, require_status)
+        bad, found = remember(key, partial(_stanza, lines, distro, require_status))
         if bad:
             result.notices.append(Notice(f"stanza {index + 1}: {bad} malformed line(s)", where))
-        status = fields.get("status", "")
-        if _removed(status) or (require_status and not _installed(status)):
-            continue
-        name, version = fields.get("package", ""), fields.get("version", "")
-        if not name or not version:
-            message = f"stanza {index + 1} ({name or 'no name'}): no Package or Version, skipped"
+        if isinstance(found, Package):
+            result.packages.append(found)
+        elif found is not None:
+            message = f"stanza {index + 1} ({found or 'no name'}): no Package or Version, skipped"
             result.notices.append(Notice(message, where))
-            continue
-        result.packages.append(_package(fields, distro))
     return result
+
+
+def _stanza(
+    lines: Sequence[str], distro: Distro | None, require_status: bool
+) -> tuple[int, Package | str | None]:
+    """(malformed lines, and the package; or the name of a package with no Package or Version
+    field; or None for one not installed) of one stanza."""
+    fields, bad = parse_fields(lines)
+    status = fields.get("status", "")
+    if _removed(status) or (require_status and not _installed(status)):
+        return bad, None
+    name, version = fields.get("package", ""), fields.get("version", "")
+    if not name or not version:
+        return bad, name
+    return bad, _package(fields, distro)
 
 
 _NOT_INSTALLED = frozenset({"deinstall", "purge", "not-installed", "config-files"})

@@ -9,7 +9,7 @@ result of the first one instead of parsing again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar, cast
@@ -22,6 +22,8 @@ class ParseMemo:
 
     def __init__(self) -> None:
         self._done: dict[tuple[object, str], tuple[bytes, object]] = {}
+        self._values: dict[Hashable, object] = {}
+        """Results by a key that names everything they were computed from (see `remember`)."""
         self.hits = 0
         """Parses answered from the memo (for tests and benchmarks)."""
 
@@ -34,6 +36,14 @@ class ParseMemo:
             return cast(T, seen[1])
         result = parse()
         self._done[key] = (data, result)
+        return result
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()`, or what it gave before for an equal key (one naming all it reads)."""
+        if key in self._values:
+            self.hits += 1
+            return cast(T, self._values[key])
+        result = self._values[key] = compute()
         return result
 
 
@@ -54,3 +64,10 @@ def reuse(parser: object, where: str, data: bytes, parse: Callable[[], T]) -> T:
     """`parse()`, reused from the active memo when this parser read these bytes at `where`."""
     memo = _ACTIVE.get()
     return parse() if memo is None else memo.reuse(parser, where, data, parse)
+
+
+def remember(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, reused from the active memo when it computed an equal key: for small pieces
+    of files that change around them (a dpkg status stanza when apt adds packages)."""
+    memo = _ACTIVE.get()
+    return compute() if memo is None else memo.remember(key, compute)
