@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sievert.errors import DigestMismatchError, LayerError
@@ -23,7 +23,7 @@ from sievert.source.dockerarchive import DockerArchiveSource
 from sievert.source.layerindex import LayerIndex
 from sievert.source.tarstream import _byte_sum, _number, _octal
 from sievert.source.tarwalk import index_tar, index_tar_region
-from sievert.source.view import GlobMatcher, _compile_globs, compile_globs
+from sievert.source.view import GlobMatcher, PathSet, _compile_globs, compile_globs
 from tests.imagebuilder import D, F, H, Image, L, O, Raw, W, layer_tar, sha256, write_docker_archive
 from tests.source.util import SPEC, squash
 
@@ -251,6 +251,22 @@ def test_glob_matcher_agrees_with_the_combined_regex(patterns: list[str], paths:
     for path in paths:
         assert matcher.match(path) == bool(regex.match(path)), path
         assert matcher.match(path, path.rpartition("/")[2]) == bool(regex.match(path)), path
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(st.lists(GLOB_SEGMENTS, min_size=1, max_size=4).map("/".join), max_size=5),
+    st.lists(st.lists(SEGMENTS, min_size=1, max_size=5).map("/".join), max_size=6),
+)
+@example(["specifications/*.gemspec"], ["a/w.gemspec", "specifications/w.gemspec"])
+@example(["specifications/*.gemspec"], ["specifications/w.gemspec", "a/w.gemspec"])
+@example(["a/**/package.json"], ["b/package.json", "a/c/package.json"])
+def test_glob_matcher_matches_any_path_of_a_set_as_one_by_one(
+    patterns: list[str], paths: list[str]
+) -> None:
+    """`match_any` (each group tested on the paths it can match) answers as testing every path."""
+    expected = any(GlobMatcher(patterns).match(path) for path in paths)
+    assert GlobMatcher(patterns).match_any(PathSet(paths)) == expected
 
 
 def test_glob_matcher_compiles_only_the_groups_a_path_reaches() -> None:

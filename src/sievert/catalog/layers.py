@@ -12,7 +12,7 @@ from sievert.catalog.distro import detect_distro
 from sievert.catalog.memo import ParseMemo, reusing
 from sievert.errors import SievertError
 from sievert.model import Distro, Notice, Package
-from sievert.source.view import FileView, glob_matcher
+from sievert.source.view import FileView, PathSet, glob_matcher
 
 
 def run_cataloger(cataloger: Cataloger, view: FileView, context: CatalogContext) -> CatalogResult:
@@ -48,9 +48,9 @@ class IntroductionTracker:
     def observe(self, layer: int, view: FileView, changed: set[str]) -> None:
         """Re-run the catalogers whose files this layer changed; note what appeared or left."""
         context: CatalogContext | None = None
+        paths = PathSet(changed)
         for cataloger in self._catalogers:
-            pattern = self._patterns[cataloger.name]
-            if not any(pattern.match(path) for path in changed):
+            if not self._patterns[cataloger.name].match_any(paths):
                 continue
             context = context or CatalogContext(distro=detect_distro(view))
             with reusing(self.memo):

@@ -194,6 +194,43 @@ class GlobMatcher:
             and self._by_prefix.match(path) is not None
         )
 
+    def match_any(self, paths: PathSet) -> bool:
+        """Whether any of the paths matches (`any(self.match(p) for p in paths)`), each group
+        tested on the paths it can match: exact ones by a set, literal last components by the
+        paths having them, wildcard ones once per distinct last component."""
+        if not self._exact.isdisjoint(paths.paths):
+            return True
+        by_base = paths.by_base
+        for base in self._by_base.keys() & by_base.keys():
+            globs = self._by_base[base]
+            if any(globs.match(path) for path in by_base[base]):
+                return True
+        ends, starts = self._base_ends, self._base_starts
+        for base, group in by_base.items():
+            if (
+                (base.endswith(ends) or base.startswith(starts))
+                and self._base.match(base)
+                and any(self._by_base_glob.match(path) for path in group)
+            ):
+                return True
+        prefixes = self._prefixes
+        return bool(prefixes) and any(
+            path.startswith(prefixes) and self._by_prefix.match(path) is not None
+            for path in paths.paths
+        )
+
+
+class PathSet:
+    """Paths, and the same grouped by last component: what `GlobMatcher.match_any` tests."""
+
+    __slots__ = ("by_base", "paths")
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = frozenset(paths)
+        self.by_base: dict[str, list[str]] = {}
+        for path in self.paths:
+            self.by_base.setdefault(path.rpartition("/")[2], []).append(path)
+
 
 @lru_cache(maxsize=64)
 def glob_matcher(patterns: tuple[str, ...]) -> GlobMatcher:
