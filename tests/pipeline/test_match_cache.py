@@ -5,6 +5,7 @@ another inventory, a damaged or planted entry) matches afresh."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import shutil
 import sqlite3
@@ -317,3 +318,45 @@ def test_a_cache_that_cannot_take_the_result_still_scans(
     first = setup.scan()
     assert setup.scan() == first
     assert matches == [1, 1] and setup.stored() == {}
+
+
+@pytest.fixture
+def open_caches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many layer caches were open as each one closed (one entry per close)."""
+    alive: list[LayerCache] = []
+    seen: list[int] = []
+    real_init, real_close = LayerCache.__init__, LayerCache.close
+
+    def opened(cache: LayerCache, *args: Any, **kwargs: Any) -> None:
+        real_init(cache, *args, **kwargs)
+        alive.append(cache)
+
+    def closed(cache: LayerCache) -> None:
+        seen.append(len(alive))
+        alive.remove(cache)
+        real_close(cache)
+
+    monkeypatch.setattr(LayerCache, "__init__", opened)
+    monkeypatch.setattr(LayerCache, "close", closed)
+    return seen
+
+
+def test_a_scan_closes_the_walk_cache_while_the_match_store_is_open(
+    setup: Setup, open_caches: list[int]
+) -> None:
+    """The walk's connection is not the last one: only the last close checkpoints the WAL."""
+    setup.scan()
+    assert open_caches == [2, 1]
+    assert len(setup.stored()) == 1
+
+
+def test_a_failed_walk_closes_the_match_store(
+    setup: Setup, open_caches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: Any) -> Inventory:
+        raise CacheError("layer cache: disk I/O error")
+
+    monkeypatch.setattr(importlib.import_module("sievert.pipeline.scan"), "take_inventory", refused)
+    with pytest.raises(CacheError):
+        setup.scan()
+    assert open_caches == [1]  # the store opened for the match results was closed

@@ -4,6 +4,8 @@ its findings; base image advice and the gate finish the result."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,8 @@ from sievert.model.scanners import SCANNERS
 from sievert.pipeline.dockerfile import read_dockerfile
 from sievert.pipeline.inventory import InventoryOptions, open_cache, take_inventory, walk
 from sievert.pipeline.match import match_inventory
+from sievert.source.base import OpenedImage
+from sievert.source.detect import open_target
 
 if TYPE_CHECKING:  # advice, the gate (policy engine) and the result model load for a scan only
     from sievert.catalog.capture import WalkExtras
@@ -26,7 +30,7 @@ if TYPE_CHECKING:  # advice, the gate (policy engine) and the result model load 
     from sievert.model.finding import ScanResult
     from sievert.pipeline.advice import AdviceOptions
     from sievert.pipeline.gate import Gate
-    from sievert.source.base import OpenedImage
+    from sievert.source.cache import LayerCache
     from sievert.vulndb import VulnDB
 
 
@@ -73,16 +77,17 @@ def _scan_walk(
 ) -> ScanResult:
     config_findings: tuple[CheckFinding, ...] = ()
     secret_findings: tuple[SecretFinding, ...] = ()
-    if "config" in opts.scanners or "secret" in opts.scanners:
-        inventory, config_findings, secret_findings = _walk_and_check(target, opts)
-    else:  # the inventory alone: a rescan reads it from the analysis cache
-        inventory = take_inventory(target, opts.inventory)
-    from sievert.model.finding import ScanResult
+    image = (
+        target if isinstance(target, OpenedImage) else open_target(target, opts.inventory.source)
+    )
+    with _match_store(image, db, opts.inventory) as store:
+        if "config" in opts.scanners or "secret" in opts.scanners:
+            inventory, config_findings, secret_findings = _walk_and_check(image, opts)
+        else:  # the inventory alone: a rescan reads it from the analysis cache
+            inventory = take_inventory(image, opts.inventory)
+        from sievert.model.finding import ScanResult
 
-    if db is not None:
-        result = _matched(inventory, db, opts.inventory)
-    else:
-        result = ScanResult(inventory, ())
+        result = ScanResult(inventory, ()) if db is None else match_inventory(inventory, db, store)
     sources: tuple[LayerSource, ...] = ()
     if dockerfile is not None:
         from sievert.pipeline.dockerfile import dockerfile_context
@@ -99,21 +104,30 @@ def _scan_walk(
     return _finish(result, opts, db, dockerfile)
 
 
-def _matched(inventory: Inventory, db: VulnDB, options: InventoryOptions) -> ScanResult:
-    """`match_inventory`, through the stored results in the cache directory when the inventory
-    was read through it (not for a `dir:` target, nor with --no-cache or a shared store)."""
+@contextmanager
+def _match_store(
+    image: OpenedImage, db: VulnDB | None, options: InventoryOptions
+) -> Iterator[LayerCache | None]:
+    """The cache directory's layer cache, keeping match results when the inventory is read
+    through it (not for a `dir:` target, nor with --no-cache or a shared store), opened before
+    the walk: the walk's own connection then closes without a WAL checkpoint, and a scan
+    syncs the cache file once instead of twice. None without a database or a usable cache."""
     from sievert.errors import CacheError
 
+    store = None
     try:
-        store = open_cache(options) if inventory.image.source_kind != "dir" else None
+        if db is not None and image.metadata.source_kind != "dir":
+            store = open_cache(options)
     except CacheError:
         store = None
-    if store is None:
-        return match_inventory(inventory, db)
+    except BaseException:
+        image.close()  # the walk that closes it will not run
+        raise
     try:
-        return match_inventory(inventory, db, store)
+        yield store
     finally:
-        store.close()
+        if store is not None:
+            store.close()
 
 
 def _walk_and_check(
