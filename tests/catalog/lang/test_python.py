@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import posixpath
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from sievert.catalog.lang.python import (
     PythonInstalledCataloger,
     PythonLockCataloger,
+    parse_installed_files,
     parse_pdm_lock,
     parse_pipfile_lock,
     parse_pkg_info,
     parse_poetry_lock,
+    parse_record,
     parse_requirements,
     parse_uv_lock,
     pep503,
@@ -178,3 +187,26 @@ def test_lock_cataloger_reads_every_format_and_survives_broken_files() -> None:
         ("pytest", "/src/uv.lock"),
     ]
     assert sorted(n.where for n in result.notices) == ["/src/Pipfile.lock", "/src/poetry.lock"]
+
+
+_NAME_PIECES = ("a", "b.py", "..", ".", "/", "//", " ", "x y", '"', ",")
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(_NAME_PIECES), max_size=5).map("".join), max_size=6),
+    st.sampled_from(["/", "/usr/lib/python3/dist-packages", "/a/../b", "/a/", "//x"]),
+)
+def test_owned_files_are_joined_and_normalised_as_posixpath_does(
+    names: list[str], directory: str
+) -> None:
+    """RECORD and installed-files.txt names: `normpath(join(directory, name))` each."""
+    listing = "".join(f"{name}\n" for name in names).encode()
+    expected = tuple(
+        posixpath.normpath(posixpath.join(directory, n.strip())) for n in names if n.strip()
+    )
+    assert parse_installed_files(listing, directory) == expected
+    rows = [row for row in csv.reader(io.StringIO(listing.decode())) if row]
+    record = tuple(
+        posixpath.normpath(posixpath.join(directory, r[0].strip())) for r in rows if r[0].strip()
+    )
+    assert parse_record(listing, directory) == record

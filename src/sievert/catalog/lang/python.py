@@ -107,21 +107,26 @@ def parse_record(data: bytes, site_dir: str) -> tuple[str, ...]:
     import csv  # only images with Python packages need it
 
     text = data.decode("utf-8", "replace")
+    prefix, normpath = _prefix(site_dir), posixpath.normpath
     paths: list[str] = []
     for row in csv.reader(io.StringIO(text)):
-        if row and row[0].strip():
-            paths.append(posixpath.normpath(posixpath.join(site_dir, row[0].strip())))
+        name = row[0].strip() if row else ""
+        if name:  # normpath(join(site_dir, name)), without join's work on every row
+            paths.append(normpath(name if name.startswith("/") else prefix + name))
     return tuple(paths)
 
 
 def parse_installed_files(data: bytes, egg_info_dir: str) -> tuple[str, ...]:
     """Owned files of an egg-info `installed-files.txt` (paths relative to the egg-info dir)."""
     lines = data.decode("utf-8", "replace").splitlines()
-    return tuple(
-        posixpath.normpath(posixpath.join(egg_info_dir, line.strip()))
-        for line in lines
-        if line.strip()
-    )
+    prefix, normpath = _prefix(egg_info_dir), posixpath.normpath
+    names = (line.strip() for line in lines)
+    return tuple(normpath(n if n.startswith("/") else prefix + n) for n in names if n)
+
+
+def _prefix(directory: str) -> str:
+    """What `posixpath.join(directory, name)` puts before a relative name."""
+    return directory if not directory or directory.endswith("/") else directory + "/"
 
 
 class PythonInstalledCataloger:
