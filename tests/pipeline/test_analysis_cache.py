@@ -157,3 +157,43 @@ def test_the_libraries_deciding_an_inventory_are_part_of_its_key() -> None:
     own = analysis.code_identity(analysis.PACKAGE_ROOT)
     libraries = analysis.dependency_identity(analysis.INVENTORY_DEPENDENCIES)
     assert analysis._running_code() == f"{own}|{libraries}"
+
+
+class Recorder:
+    """Records, in order, when an image is prepared and when the layer cache opens."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.events: list[str] = []
+        from sievert.source.base import OpenedImage
+
+        real_prepare, real_init = OpenedImage.prepare, LayerCache.__init__
+
+        def prepare(image: OpenedImage, walk_processes: int = 1) -> None:
+            self.events.append("prepare")
+            real_prepare(image, walk_processes)
+
+        def init(cache: LayerCache, *args: object) -> None:
+            self.events.append("cache")
+            real_init(cache, *args)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(OpenedImage, "prepare", prepare)
+        monkeypatch.setattr(LayerCache, "__init__", init)
+
+
+def test_a_first_run_prepares_the_image_before_creating_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no cache in the directory, nothing can be stored: the layer work starts (e.g. the
+    hashing of a docker-archive's layers) before the cache is created; once a cache exists the
+    stored analysis is looked up first, and a full hit prepares nothing."""
+    where = target(tmp_path)
+    recorder = Recorder(monkeypatch)
+    first = take(where, tmp_path)
+    assert recorder.events[:2] == ["prepare", "cache"]
+    recorder.events.clear()
+    assert take(where, tmp_path) == first
+    assert recorder.events == ["cache"]
+    other = target(tmp_path / "other", Image([[OS_RELEASE]]))
+    recorder.events.clear()
+    take(other, tmp_path)
+    assert recorder.events[:2] == ["cache", "prepare"]

@@ -360,3 +360,18 @@ def test_a_failed_walk_closes_the_match_store(
     with pytest.raises(CacheError):
         setup.scan()
     assert open_caches == [1]  # the store opened for the match results was closed
+
+
+def test_a_first_scan_prepares_the_image_before_creating_the_cache(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store a scan opens before its walk is created after the image is prepared (a
+    docker-archive's layers are hashing by then), when nothing can be stored yet."""
+    from tests.pipeline.test_analysis_cache import Recorder
+
+    recorder = Recorder(monkeypatch)
+    first = setup.scan()
+    assert recorder.events[:2] == ["prepare", "cache"]
+    recorder.events.clear()
+    assert setup.scan() == first
+    assert recorder.events[0] == "cache"

@@ -16,7 +16,7 @@ from sievert import dirs
 from sievert.model import Inventory, LayerInfo, Notice
 from sievert.pipeline.analysis import Analysis, analysis_key, decode, encode
 from sievert.source.base import LayerCacheLike, OpenedImage, SourceOptions
-from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache
+from sievert.source.cache import DEFAULT_MAX_BYTES, LayerCache, holds_nothing
 from sievert.source.detect import open_target
 
 if TYPE_CHECKING:  # the catalogers load only when layers are analysed
@@ -55,8 +55,10 @@ def take_inventory(target: str | OpenedImage, options: InventoryOptions | None =
     not analysed again."""
     opts = options or InventoryOptions()
     image = target if isinstance(target, OpenedImage) else open_target(target, opts.source)
-    own_cache = open_cache(opts) if image.metadata.source_kind != "dir" else None
+    own_cache: LayerCache | None = None
     try:
+        prepare_first_run(image, opts)
+        own_cache = open_cache(opts) if image.metadata.source_kind != "dir" else None
         key = analysis_key(image.metadata.layers) if own_cache and opts.catalogers is None else None
         analysis = _stored(own_cache, key) if own_cache and key else None
         if analysis is not None and opts.progress:
@@ -71,6 +73,23 @@ def take_inventory(target: str | OpenedImage, options: InventoryOptions | None =
         if own_cache is not None:
             own_cache.close()
     return _inventory(image, analysis, opts)
+
+
+def prepare_first_run(image: OpenedImage, opts: InventoryOptions) -> None:
+    """Prepare the image at once (a docker-archive starts hashing its layers) when no stored
+    analysis can spare reading them, as in a first run: before the cache is even created."""
+    if not _may_be_stored(opts, image):
+        image.prepare(opts.walk_processes)
+
+
+def _may_be_stored(opts: InventoryOptions, image: OpenedImage) -> bool:
+    """Whether the stack's analysis may be in the cache directory (then the layers may not be
+    read at all); False when no cache directory was ever created there, as in a first run."""
+    if not opts.use_cache or opts.layer_store is not None or opts.catalogers is not None:
+        return False
+    if image.metadata.source_kind == "dir":
+        return False
+    return not holds_nothing(opts.cache_dir or dirs.cache_dir())
 
 
 def _stored(cache: LayerCache, key: str) -> Analysis | None:
@@ -102,8 +121,10 @@ def walk(
     by a client whose layer analyses are in `opts.layer_store`): inventory plus what the
     scanners' extras captured."""
     image = target if isinstance(target, OpenedImage) else open_target(target, opts.source)
-    own_cache = open_cache(opts) if image.metadata.source_kind != "dir" else None
+    own_cache: LayerCache | None = None
     try:
+        image.prepare(opts.walk_processes)  # before the cache opens: e.g. hashing starts now
+        own_cache = open_cache(opts) if image.metadata.source_kind != "dir" else None
         analysis, view, extracts = _analyse(image, opts, opts.layer_store or own_cache, extra)
     finally:
         image.close()

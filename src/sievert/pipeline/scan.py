@@ -15,7 +15,13 @@ from msgspec.structs import replace
 from sievert.errors import UsageError
 from sievert.model.scanners import SCANNERS
 from sievert.pipeline.dockerfile import read_dockerfile
-from sievert.pipeline.inventory import InventoryOptions, open_cache, take_inventory, walk
+from sievert.pipeline.inventory import (
+    InventoryOptions,
+    open_cache,
+    prepare_first_run,
+    take_inventory,
+    walk,
+)
 from sievert.pipeline.match import match_inventory
 from sievert.source.base import OpenedImage
 from sievert.source.detect import open_target
@@ -111,11 +117,13 @@ def _match_store(
     """The cache directory's layer cache, keeping match results when the inventory is read
     through it (not for a `dir:` target, nor with --no-cache or a shared store), opened before
     the walk: the walk's own connection then closes without a WAL checkpoint, and a scan
-    syncs the cache file once instead of twice. None without a database or a usable cache."""
+    syncs the cache file once instead of twice. None without a database or a usable cache.
+    On a first run the image is prepared before the cache is created (`prepare_first_run`)."""
     from sievert.errors import CacheError
 
     store = None
     try:
+        prepare_first_run(image, options)
         if db is not None and image.metadata.source_kind != "dir":
             store = open_cache(options)
     except CacheError:

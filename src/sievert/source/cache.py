@@ -40,6 +40,12 @@ TOUCH_AFTER = 60.0
 kept to the minute, so a rescan reads the cache without a write (and its WAL checkpoint)."""
 
 
+def holds_nothing(directory: Path) -> bool:
+    """Whether no cache was ever created in `directory`: any key is a miss, known without
+    opening (or creating) the database."""
+    return not (directory / CACHE_FILE).exists()
+
+
 class LayerCache:
     """Cached `LayerIndex`es keyed by diff_id plus the capture spec's version, and opaque
     analyses of whole layer stacks; one LRU size bound over both."""
