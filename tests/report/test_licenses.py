@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sievert.report import licenses
 from sievert.report.licenses import (
     LicenseTerm,
     classify,
@@ -110,3 +111,62 @@ def test_any_licence_text_gives_valid_spdx_and_cyclonedx(texts: list[str]) -> No
         assert ref in expression
     for entry in cyclonedx_licenses(tuple(texts)):
         assert set(entry) <= {"license", "expression"}
+
+
+# The licensing without ScanCode's LicenseRef-only entries parses as the whole index does.
+def whole(text: str) -> tuple[str, list[str]] | None:
+    """What `_spdx` answered with license_expression's whole SPDX licensing."""
+    try:
+        return licenses.parse_with(licenses._whole_licensing(), text)
+    except Exception:
+        return None
+
+
+def index_names() -> list[str]:
+    """Every SPDX id and alias of the vendored index."""
+    return sorted(
+        {
+            name
+            for entry in licenses._index()
+            if entry.get("spdx_license_key")
+            for name in (entry["spdx_license_key"], *entry["other_spdx_license_keys"])
+        }
+    )
+
+
+def test_what_is_left_out_is_named_only_by_single_word_licenseref_ids() -> None:
+    left_out = licenses._left_out()
+    assert len(left_out) > 1000  # most of the index: what makes the licensing cheaper
+    assert all(name.startswith("licenseref-") and name.split() == [name] for name in left_out)
+    assert "licenseref-apache-2.0" not in left_out  # an alias of Apache-2.0 stays
+
+
+def test_every_id_and_alias_parses_as_with_the_whole_index() -> None:
+    for name in index_names():
+        for text in (name, f"MIT OR ({name.lower()})"):
+            assert licenses._spdx(text) == whole(text), text
+
+
+WORDS = st.sampled_from(
+    [
+        *index_names()[::7],
+        "LicenseRef-scancode-public-domain",
+        "LicenseRef-Apache-2.0",
+        "licenseref-scancode-bsla",
+        "GPL-2+",
+        "BSD-3-clause",
+        "public-domain",
+        "custom",
+        "Classpath-exception-2.0",
+    ]
+)
+OPERATORS = st.sampled_from([" AND ", " OR ", " WITH ", " and ", " or ", " with ", " ", ", "])
+
+
+@given(st.lists(st.tuples(WORDS, OPERATORS), min_size=1, max_size=4), st.booleans())
+def test_expressions_parse_as_with_the_whole_index(
+    parts: list[tuple[str, str]], grouped: bool
+) -> None:
+    text = "".join(word + op for word, op in parts)[: -len(parts[-1][1]) or None]
+    text = f"({text})" if grouped else text
+    assert licenses._spdx(text) == whole(text)
