@@ -25,6 +25,11 @@ MAX_SYMLINK_HOPS = 40
 @lru_cache(maxsize=256)
 def glob_regex(pattern: str) -> re.Pattern[str]:
     """Compile a path glob: `**` spans directories, `*` and `?` stay within one component."""
+    return re.compile(_glob_source(pattern))
+
+
+def _glob_source(pattern: str) -> str:
+    """The regex source of a path glob (see `glob_regex`), not compiled."""
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -43,7 +48,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    return "".join(out) + r"\Z"
 
 
 def compile_globs(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -55,7 +60,7 @@ def compile_globs(patterns: Sequence[str]) -> re.Pattern[str]:
 def _compile_globs(patterns: tuple[str, ...]) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!)")
-    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns))
+    return re.compile("|".join(f"(?:{_glob_source(p)})" for p in patterns))
 
 
 _WILD = re.compile(r"[*?]")
