@@ -255,6 +255,11 @@ NOT_ON_THE_COLD_PATH = (
     "sievert.source.decode",
     "sievert.match",
     "rich",
+    # an image without an rpmdb reads none: the rpm cataloger loads its readers on one
+    "sievert.catalog.rpmheader",
+    "sievert.catalog.rpmdb_bdb",
+    "sievert.catalog.rpmdb_ndb",
+    "sievert.catalog.rpmdb_sqlite",
 )
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult, ParseResult
 from sievert.catalog.purl import rpm_purl
-from sievert.catalog.rpmdb_bdb import read_bdb_blobs
-from sievert.catalog.rpmdb_ndb import read_ndb_blobs
-from sievert.catalog.rpmdb_sqlite import read_sqlite_blobs
-from sievert.catalog.rpmheader import RpmHeader, parse_rpm_header
 from sievert.errors import PackageDbError
 from sievert.model import Distro, Notice, Package
 from sievert.source.view import FileView
+
+if TYPE_CHECKING:  # the rpmdb readers load with the first rpmdb read, not with the cataloger
+    from sievert.catalog.rpmheader import RpmHeader
 
 CATALOGER = "rpm-db"
 SQLITE, NDB, BDB = "sqlite", "ndb", "bdb"
@@ -31,13 +31,29 @@ PSEUDO_PACKAGES = frozenset({"gpg-pubkey"})
 
 def _sqlite(data: bytes) -> tuple[list[bytes], list[str]]:
     """SQLite reader with the common (blobs, problems) shape."""
+    from sievert.catalog.rpmdb_sqlite import read_sqlite_blobs
+
     return read_sqlite_blobs(data), []
+
+
+def _ndb(data: bytes) -> tuple[list[bytes], list[str]]:
+    """The ndb reader (`sievert.catalog.rpmdb_ndb`)."""
+    from sievert.catalog.rpmdb_ndb import read_ndb_blobs
+
+    return read_ndb_blobs(data)
+
+
+def _bdb(data: bytes) -> tuple[list[bytes], list[str]]:
+    """The BerkeleyDB hash reader (`sievert.catalog.rpmdb_bdb`)."""
+    from sievert.catalog.rpmdb_bdb import read_bdb_blobs
+
+    return read_bdb_blobs(data)
 
 
 READERS: dict[str, Callable[[bytes], tuple[list[bytes], list[str]]]] = {
     SQLITE: _sqlite,
-    NDB: read_ndb_blobs,
-    BDB: read_bdb_blobs,
+    NDB: _ndb,
+    BDB: _bdb,
 }
 
 
@@ -58,6 +74,8 @@ def split_source_rpm(source_rpm: str) -> tuple[str, str]:
 
 def parse_rpmdb(data: bytes, where: str, kind: str, *, distro: Distro | None = None) -> ParseResult:
     """Packages of one rpmdb file of the given kind ('sqlite', 'ndb', 'bdb')."""
+    from sievert.catalog.rpmheader import parse_rpm_header
+
     result = ParseResult()
     try:
         blobs, problems = READERS[kind](data)
