@@ -6,7 +6,7 @@ Findings are grouped by severity, critical first; inside a group they keep the r
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import msgspec
 from rich import box
@@ -15,8 +15,6 @@ from rich.table import Table
 from rich.text import Text
 
 from sievert.model import Notice
-from sievert.model.advice import BaseAdvice, CandidateResult
-from sievert.model.checks import CheckFinding, SecretFinding
 from sievert.model.finding import Finding, ScanResult
 from sievert.report.common import ordered_packages
 from sievert.report.sbom.table import distro_label, emit, truncate
@@ -27,6 +25,10 @@ from sievert.report.scan.common import (
     severity_counts,
 )
 from sievert.report.verdict_doc import verdict_lines
+
+if TYPE_CHECKING:  # a scan without checks or advice builds none of these records
+    from sievert.model.advice import BaseAdvice, CandidateResult
+    from sievert.model.checks import CheckFinding, SecretFinding
 
 MAX_NOTICES = 5
 """Notices listed under the table; the rest are counted (the JSON report has them all)."""
