@@ -7,11 +7,18 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
-from sievert.service.app import create_app
+from sievert.service import tasks
+from sievert.service.app import build_services, create_app
+from sievert.service.reevaluate import Outcome, needs_reevaluation, reevaluate_all
+from sievert.service.tasks import InProcessEngine
 from tests.clitools import run_sievert
 from tests.pgcluster import free_port
 from tests.service.helpers import (
@@ -104,3 +111,129 @@ def test_db_update_rematches_notifies_and_lists_failed_deliveries(
         assert delivered["items"][0]["status"] == "delivered"
         layers_read = client.sievert_app.state.services.analyser.layers.misses  # type: ignore[attr-defined]
         assert layers_read == 2  # the first analysis only: re-evaluation reads no layer
+
+
+def _upload(client: Any, headers: dict[str, str], archive: Path) -> int:
+    """Upload the app image as team/app:1; its id once analysed."""
+    image = client.post(
+        "/v1/images/archive",
+        params={"name": "team/app:1"},
+        content=archive.read_bytes(),
+        headers={**headers, "Content-Type": "application/x-tar"},
+    ).json()
+    assert wait_status(client, image["id"], headers)["status"] == "analysed"
+    return int(image["id"])
+
+
+def _requests_findings(client: Any, image_id: int, headers: dict[str, str]) -> int:
+    items = client.get(
+        f"/v1/images/{image_id}/vulnerabilities", params={"limit": 500}, headers=headers
+    ).json()["items"]
+    return sum(v["package_name"] == "requests" for v in items)
+
+
+def test_a_db_swapped_before_the_first_check_is_still_a_db_update(
+    tmp_path: Path, vuln_db: Path, debian_only_db: Path, archives: dict[str, Path]
+) -> None:
+    """The first check after a start (a minute later by default) finds a DB newer than the one
+    the images were analysed with: that is a DB update, not the baseline."""
+    db = tmp_path / "service-vuln.db"
+    shutil.copyfile(vuln_db, db)
+    settings = settings_for(tmp_path, db, db_check=0)  # the test makes the checks itself
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        image_id = _upload(client, admin, archives["docker"])
+        assert _requests_findings(client, image_id, admin)
+        database = client.sievert_app.state.services.db  # type: ignore[attr-defined]
+        os.replace(debian_only_db, db)  # before the service ever looked at the DB
+        assert needs_reevaluation(database, settings)
+        outcome = reevaluate_all(database, settings)
+        assert (outcome.images, outcome.changed) == (1, 1)
+        assert not needs_reevaluation(database, settings)
+        assert not _requests_findings(client, image_id, admin)
+        diffs = client.get(f"/v1/images/{image_id}/diffs", headers=admin).json()
+        assert len(diffs) == 1 and diffs[0]["removed"]
+
+
+def test_an_analysis_that_read_the_old_db_and_finished_after_a_reevaluation_began(
+    tmp_path: Path, vuln_db: Path, debian_only_db: Path, archives: dict[str, Path]
+) -> None:
+    """The DB is swapped and a re-evaluation runs while an image is being matched with the old
+    DB: the re-evaluation passes the image over (not analysed yet), so the next check must see
+    that the image holds findings of the old DB and match it again."""
+    db = tmp_path / "service-vuln.db"
+    shutil.copyfile(vuln_db, db)
+    settings = settings_for(tmp_path, db, db_check=0)
+    admin = bearer(add_token(settings, "admin"))
+    passes: list[Any] = []
+    with LiveServer(create_app(settings)) as client:
+        services = client.sievert_app.state.services  # type: ignore[attr-defined]
+        analyser, database = services.analyser, services.db
+        run = analyser._run
+
+        def run_then_update(job: Any) -> Any:
+            result = run(job)  # matched with the old DB
+            os.replace(debian_only_db, db)
+            passes.append(reevaluate_all(database, settings))  # the image is still analysing
+            return result
+
+        analyser._run = run_then_update
+        image_id = _upload(client, admin, archives["docker"])
+        assert [p.images for p in passes] == [0]
+        assert _requests_findings(client, image_id, admin)  # stored from the old DB
+        assert needs_reevaluation(database, settings), "an image is left with the old DB"
+        outcome = reevaluate_all(database, settings)
+        assert (outcome.images, outcome.changed) == (1, 1)
+        assert not needs_reevaluation(database, settings)
+        assert not _requests_findings(client, image_id, admin)
+
+
+def test_the_watcher_rematches_an_image_analysed_with_a_db_it_never_saw(
+    tmp_path: Path, vuln_db: Path, debian_only_db: Path, archives: dict[str, Path]
+) -> None:
+    """The in-process engine's watcher, started after the swap, re-evaluates on its own."""
+    db = tmp_path / "service-vuln.db"
+    shutil.copyfile(vuln_db, db)
+    settings = settings_for(tmp_path, db, db_check=0)
+    admin = bearer(add_token(settings, "admin"))
+    with LiveServer(create_app(settings)) as client:
+        image_id = _upload(client, admin, archives["docker"])
+    os.replace(debian_only_db, db)  # while the service is stopped
+    with LiveServer(create_app(replace(settings, db_check=0.2))) as client:
+        diffs = wait_for(lambda: client.get(f"/v1/images/{image_id}/diffs", headers=admin).json())
+        assert diffs and diffs[0]["removed"], "no re-evaluation happened"
+
+
+def test_a_reevaluation_asked_for_while_one_runs_is_run_after_it(
+    tmp_path: Path, vuln_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DB update that ends while a pass runs asks for another: that pass may have opened the
+    DB just replaced, so one more follows (one, however many were asked for), even with the
+    periodic check off."""
+    settings = settings_for(tmp_path, vuln_db, db_check=0, poll_interval=0)
+    services = build_services(settings)
+    engine = services.tasks
+    assert isinstance(engine, InProcessEngine)
+    running, go_on = threading.Event(), threading.Event()
+    passes: list[int] = []
+
+    def slow_pass(database: Any, current: Any) -> Outcome:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            running.set()
+            assert go_on.wait(60)
+        return Outcome(deliveries=[])
+
+    monkeypatch.setattr(tasks, "reevaluate_all", slow_pass)
+    engine.start()
+    try:
+        engine.enqueue_reevaluation()
+        assert running.wait(60)
+        engine.enqueue_reevaluation()  # e.g. a DB update finished now
+        engine.enqueue_reevaluation()
+        go_on.set()
+        assert wait_for(lambda: len(passes) >= 2), "the request made during the pass was lost"
+    finally:
+        engine.stop()  # lets a running pass finish
+        services.db.dispose()
+    assert passes == [0, 1]

@@ -26,6 +26,7 @@ from sievert.report.base import tool_version
 from sievert.report.sbom_input import parse_sbom
 from sievert.report.scan.native import scan_document
 from sievert.service.database import Database
+from sievert.service.dbidentity import db_identity
 from sievert.service.layerstore import FleetLayerStore, UploaderLayerStore
 from sievert.service.models import (
     Image,
@@ -88,6 +89,7 @@ class Analyser:
         job = self._claim(image_id)
         if job is None:
             return "missing"
+        identity = db_identity(self.settings)  # before the match opens it: see db_identity
         try:
             result = self._run(job)
         except SievertError as exc:
@@ -96,7 +98,7 @@ class Analyser:
         except (MemoryError, RecursionError) as exc:
             self.fail(image_id, f"the image is too large or too deeply nested ({exc!r})")
             return "failed"
-        self._store(image_id, result)
+        self._store(image_id, result, identity)
         _discard_upload(job.upload_path)
         return "analysed"
 
@@ -183,12 +185,13 @@ class Analyser:
                 image.pull_auth = b""
                 image.updated_at = utcnow()
 
-    def _store(self, image_id: int, result: ScanResult) -> None:
+    def _store(self, image_id: int, result: ScanResult, identity: str) -> None:
         with self.db.session() as session:
             image = session.get(Image, image_id)
             if image is None:
                 return
             store_result(session, image, result)
+            image.db_identity = identity
             for hook in self.after_analysis:
                 hook(session, image, result)
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sievert import vulndb
 from sievert.errors import SievertError
 from sievert.service.database import Database
+from sievert.service.dbidentity import db_built
 from sievert.service.models import DbUpdate, utcnow
-from sievert.service.reevaluate import db_built
 from sievert.service.settings import Settings
 from sievert.terminal import one_line
 

@@ -76,6 +76,9 @@ class Image(Base):
     vuln_count: Mapped[int] = mapped_column(Integer, default=0)
     summary: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     db_built: Mapped[str] = mapped_column(String(50), default="")
+    db_identity: Mapped[str] = mapped_column(String(200), default="")
+    """The vulnerability DB the findings were last matched with (`dbidentity.db_identity`):
+    an analysed image marked with another than the current one is matched again."""
     upload_path: Mapped[str] = mapped_column(Text, default="")
     pull_auth: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     """An Authorization header value for the pull (Harbor's), encrypted; cleared after use."""
@@ -285,7 +288,7 @@ class Delivery(Base):
 
 
 class ServiceState(Base):
-    """Small facts the service remembers (e.g. the DB build last re-evaluated against)."""
+    """Small facts the service remembers."""
 
     __tablename__ = "service_state"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -11,18 +11,17 @@ from msgspec.structs import replace
 from sqlalchemy import select
 
 from sievert import pipeline, vulndb
-from sievert.errors import SievertError
 from sievert.model.finding import Finding, ScanResult
 from sievert.service import history
 from sievert.service.analysis import store_result
 from sievert.service.certify import attached_policy, certify, stored_result
 from sievert.service.database import Database
-from sievert.service.models import Certification, Image, ImageDiff, ServiceState
+from sievert.service.dbidentity import db_identity
+from sievert.service.models import Certification, Image, ImageDiff
 from sievert.service.settings import Settings
 from sievert.service.webhooks import notify
 
 log = logging.getLogger("sievert.service")
-LAST_BUILT = "reevaluated_db_built"
 
 
 class Outcome(msgspec.Struct):
@@ -64,47 +63,29 @@ def diff(before: ScanResult, after: ScanResult) -> dict[str, list[dict[str, Any]
     }
 
 
-def db_built(settings: Settings) -> str:
-    """The build time of the vulnerability DB, or "" when there is none."""
-    try:
-        with vulndb.open(settings.vuln_db) as db:
-            return db.status().built_at
-    except SievertError:
-        return ""
-
-
-def db_identity(settings: Settings) -> str:
-    """Build time plus file identity of the vulnerability DB ("" when there is none).
-
-    Two builds within one second share a build time; the file's inode and mtime tell a swapped
-    DB apart. Taken before the DB is opened, so a swap in between only re-evaluates once more.
-    """
-    path = settings.vuln_db or vulndb.default_path()
-    try:
-        stat = path.stat()
-    except OSError:
-        return ""
-    built = db_built(settings)
-    return f"{built}|{stat.st_ino}|{stat.st_mtime_ns}" if built else ""
-
-
 def needs_reevaluation(database: Database, settings: Settings) -> str:
-    """The DB identity to re-evaluate against when it differs from the last one done, else ""."""
-    built = db_identity(settings)
-    if not built:
+    """The DB identity to re-evaluate against when an analysed image was last matched with
+    another DB, else "".
+
+    Each image records the DB it was matched with, so nothing depends on when this is first
+    called: a DB swapped before the first check, or an analysis that read the old DB and
+    finished after a re-evaluation began, still leaves an image to match again."""
+    identity = db_identity(settings)
+    if not identity:
         return ""
     with database.session() as session:
-        state = session.get(ServiceState, LAST_BUILT)
-        if state is None:
-            session.add(ServiceState(key=LAST_BUILT, value=built))
-            return ""
-        return built if state.value != built else ""
+        stale = session.scalar(
+            select(Image.id)
+            .where(Image.status == "analysed", Image.db_identity != identity)
+            .limit(1)
+        )
+    return identity if stale is not None else ""
 
 
 def reevaluate_all(database: Database, settings: Settings) -> Outcome:
     """Match every analysed image again with the current DB, one transaction per image."""
     outcome = Outcome(deliveries=[])
-    identity = db_identity(settings)
+    identity = db_identity(settings)  # before the DB is opened: never newer than what is read
     with vulndb.open(settings.vuln_db) as db:
         outcome.db_built = db.status().built_at
         with database.session() as session:
@@ -113,25 +94,23 @@ def reevaluate_all(database: Database, settings: Settings) -> Outcome:
             ).all()
         for image_id in ids:
             outcome.images += 1
-            if _reevaluate_one(database, db, image_id, outcome):
+            if _reevaluate_one(database, db, image_id, identity, outcome):
                 outcome.changed += 1
     with database.session() as session:
         history.record_fleet(session, history.DB_UPDATE, outcome.db_built)
-        state = session.get(ServiceState, LAST_BUILT)
-        if state is None:
-            session.add(ServiceState(key=LAST_BUILT, value=identity))
-        else:
-            state.value = identity
     return outcome
 
 
-def _reevaluate_one(database: Database, db: vulndb.VulnDB, image_id: int, out: Outcome) -> bool:
+def _reevaluate_one(
+    database: Database, db: vulndb.VulnDB, image_id: int, identity: str, out: Outcome
+) -> bool:
     with database.session() as session:
         image = session.get(Image, image_id)
         if image is None or image.status != "analysed":
             return False
+        image.db_identity = identity
         before = stored_result(session, image)
-        if before is None:
+        if before is None:  # nothing stored to match again: not asked for again either
             return False
         matched = pipeline.match_inventory(before.inventory, db)
         after = replace(

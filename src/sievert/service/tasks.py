@@ -88,6 +88,7 @@ class InProcessEngine:
         self._deliverer = deliverer(analyser)
         self._stopping = threading.Event()
         self._reevaluating = threading.Lock()
+        self._reevaluate_again = threading.Event()
         self._timers: set[threading.Timer] = set()
         self._watcher: threading.Thread | None = None
         self._updates: ThreadPoolExecutor | None = None
@@ -157,7 +158,8 @@ class InProcessEngine:
         self._pool.submit(self._analyse, image_id)
 
     def enqueue_reevaluation(self) -> None:
-        """Submit a re-evaluation (skipped when one is running)."""
+        """Submit a re-evaluation (one runs at a time; asked for while one runs, one more pass
+        follows it: the running one may have opened the DB an update just replaced)."""
         if self._side is not None:
             self._side.submit(self._reevaluate)
 
@@ -192,16 +194,26 @@ class InProcessEngine:
             self._analyser.fail(image_id, "internal error while storing the analysis")
 
     def _reevaluate(self) -> None:
-        if not self._reevaluating.acquire(blocking=False):
-            return
+        self._reevaluate_again.set()
+        # The flag is read after the lock is released, so a request made while a pass runs is
+        # never lost: either that pass's thread sees it, or this one takes the lock itself.
+        while self._reevaluate_again.is_set() and not self._stopping.is_set():
+            if not self._reevaluating.acquire(blocking=False):
+                return  # the running pass runs once more when it ends
+            try:
+                self._reevaluate_again.clear()
+                self._reevaluate_once()
+            finally:
+                self._reevaluating.release()
+
+    def _reevaluate_once(self) -> None:
         try:
             outcome = reevaluate_all(self._analyser.db, self._analyser.settings)
-            for delivery_id in outcome.deliveries or []:
-                self.enqueue_delivery(delivery_id)
         except Exception:
             log.exception("re-evaluation failed")
-        finally:
-            self._reevaluating.release()
+            return
+        for delivery_id in outcome.deliveries or []:
+            self.enqueue_delivery(delivery_id)
 
     def _deliver(self, delivery_id: int) -> None:
         try:
@@ -240,6 +252,8 @@ class InProcessEngine:
 
     def _watch(self, period: float) -> None:
         while not self._stopping.wait(period):
+            if self._reevaluating.locked():
+                continue  # images are being re-marked: looked at again once the pass is over
             try:
                 if needs_reevaluation(self._analyser.db, self._analyser.settings):
                     self.enqueue_reevaluation()

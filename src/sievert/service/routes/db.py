@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
+from sievert.service.dbidentity import db_built
 from sievert.service.dbupdate import latest_update, request_update
 from sievert.service.deps import Admin, Analyst, Reader, ServicesDep, SessionDep
 from sievert.service.models import DbUpdate
 from sievert.service.paging import page_of
-from sievert.service.reevaluate import db_built
 from sievert.service.routes.images import Limit, Offset
 from sievert.service.schemas import DbStatusOut, DbUpdateOut, Page
 
