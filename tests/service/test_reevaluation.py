@@ -237,3 +237,60 @@ def test_a_reevaluation_asked_for_while_one_runs_is_run_after_it(
         engine.stop()  # lets a running pass finish
         services.db.dispose()
     assert passes == [0, 1]
+
+
+class HeldJobs:
+    """An executor that keeps what is submitted until the test runs it (pure ordering logic)."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Any] = []
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        """Keep the job."""
+        self.jobs.append((fn, args))
+
+    def run_next(self) -> None:
+        """Run the oldest job kept."""
+        fn, args = self.jobs.pop(0)
+        fn(*args)
+
+
+def test_requests_made_during_a_pass_give_one_more_pass_whenever_their_jobs_start(
+    tmp_path: Path, vuln_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The jobs asked for during a pass may start only after it ended (a busy pool): the
+    request still counts from the moment it was made, so one more pass follows, not two."""
+    settings = settings_for(tmp_path, vuln_db, db_check=0, poll_interval=0)
+    services = build_services(settings)
+    engine = services.tasks
+    assert isinstance(engine, InProcessEngine)
+    running, go_on = threading.Event(), threading.Event()
+    passes: list[int] = []
+
+    def slow_pass(database: Any, current: Any) -> Outcome:
+        passes.append(len(passes))
+        if len(passes) == 1:
+            running.set()
+            assert go_on.wait(60)
+        return Outcome(deliveries=[])
+
+    monkeypatch.setattr(tasks, "reevaluate_all", slow_pass)
+    engine.start()
+    held = HeldJobs()
+    real, engine._side = engine._side, held  # type: ignore[assignment]
+    try:
+        engine.enqueue_reevaluation()
+        first = threading.Thread(target=held.run_next)
+        first.start()
+        assert running.wait(60)
+        engine.enqueue_reevaluation()  # two requests during the pass, their jobs held back
+        engine.enqueue_reevaluation()
+        go_on.set()
+        first.join(60)
+        while held.jobs:  # the held jobs start after the pass ended
+            held.run_next()
+    finally:
+        engine._side = real
+        engine.stop()
+        services.db.dispose()
+    assert passes == [0, 1]

@@ -161,6 +161,9 @@ class InProcessEngine:
         """Submit a re-evaluation (one runs at a time; asked for while one runs, one more pass
         follows it: the running one may have opened the DB an update just replaced)."""
         if self._side is not None:
+            # Asked for now, in the caller's thread: a pass that ends before the submitted job
+            # starts still sees the request and runs once more; the job then finds it done.
+            self._reevaluate_again.set()
             self._side.submit(self._reevaluate)
 
     def enqueue_delivery(self, delivery_id: int, delay: float = 0.0) -> None:
@@ -194,9 +197,9 @@ class InProcessEngine:
             self._analyser.fail(image_id, "internal error while storing the analysis")
 
     def _reevaluate(self) -> None:
-        self._reevaluate_again.set()
-        # The flag is read after the lock is released, so a request made while a pass runs is
-        # never lost: either that pass's thread sees it, or this one takes the lock itself.
+        # The flag (set by `enqueue_reevaluation`) is read after the lock is released, so a
+        # request made while a pass runs is never lost: either that pass's thread sees it, or
+        # this one takes the lock itself; requests made during one pass give one more pass.
         while self._reevaluate_again.is_set() and not self._stopping.is_set():
             if not self._reevaluating.acquire(blocking=False):
                 return  # the running pass runs once more when it ends
