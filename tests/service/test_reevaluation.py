@@ -204,39 +204,51 @@ def test_the_watcher_rematches_an_image_analysed_with_a_db_it_never_saw(
         assert diffs and diffs[0]["removed"], "no re-evaluation happened"
 
 
+class SlowPasses:
+    """An in-process engine whose re-evaluation passes are counted, the first one held until
+    `go_on` is set (the real pass replaced: only the engine's ordering is under test)."""
+
+    def __init__(self, tmp_path: Path, vuln_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.services = build_services(settings_for(tmp_path, vuln_db, db_check=0, poll_interval=0))
+        engine = self.services.tasks
+        assert isinstance(engine, InProcessEngine)
+        self.engine = engine
+        self.running, self.go_on = threading.Event(), threading.Event()
+        self.passes: list[int] = []
+        monkeypatch.setattr(tasks, "reevaluate_all", self._pass)
+
+    def _pass(self, database: Any, current: Any) -> Outcome:
+        self.passes.append(len(self.passes))
+        if len(self.passes) == 1:
+            self.running.set()
+            assert self.go_on.wait(60)
+        return Outcome(deliveries=[])
+
+    def stop(self) -> None:
+        """Stop the engine (a running pass finishes) and release the database."""
+        self.engine.stop()
+        self.services.db.dispose()
+
+
 def test_a_reevaluation_asked_for_while_one_runs_is_run_after_it(
     tmp_path: Path, vuln_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A DB update that ends while a pass runs asks for another: that pass may have opened the
     DB just replaced, so one more follows (one, however many were asked for), even with the
     periodic check off."""
-    settings = settings_for(tmp_path, vuln_db, db_check=0, poll_interval=0)
-    services = build_services(settings)
-    engine = services.tasks
-    assert isinstance(engine, InProcessEngine)
-    running, go_on = threading.Event(), threading.Event()
-    passes: list[int] = []
-
-    def slow_pass(database: Any, current: Any) -> Outcome:
-        passes.append(len(passes))
-        if len(passes) == 1:
-            running.set()
-            assert go_on.wait(60)
-        return Outcome(deliveries=[])
-
-    monkeypatch.setattr(tasks, "reevaluate_all", slow_pass)
+    slow = SlowPasses(tmp_path, vuln_db, monkeypatch)
+    engine = slow.engine
     engine.start()
     try:
         engine.enqueue_reevaluation()
-        assert running.wait(60)
+        assert slow.running.wait(60)
         engine.enqueue_reevaluation()  # e.g. a DB update finished now
         engine.enqueue_reevaluation()
-        go_on.set()
-        assert wait_for(lambda: len(passes) >= 2), "the request made during the pass was lost"
+        slow.go_on.set()
+        assert wait_for(lambda: len(slow.passes) >= 2), "the request made during the pass was lost"
     finally:
-        engine.stop()  # lets a running pass finish
-        services.db.dispose()
-    assert passes == [0, 1]
+        slow.stop()
+    assert slow.passes == [0, 1]
 
 
 class HeldJobs:
@@ -260,21 +272,8 @@ def test_requests_made_during_a_pass_give_one_more_pass_whenever_their_jobs_star
 ) -> None:
     """The jobs asked for during a pass may start only after it ended (a busy pool): the
     request still counts from the moment it was made, so one more pass follows, not two."""
-    settings = settings_for(tmp_path, vuln_db, db_check=0, poll_interval=0)
-    services = build_services(settings)
-    engine = services.tasks
-    assert isinstance(engine, InProcessEngine)
-    running, go_on = threading.Event(), threading.Event()
-    passes: list[int] = []
-
-    def slow_pass(database: Any, current: Any) -> Outcome:
-        passes.append(len(passes))
-        if len(passes) == 1:
-            running.set()
-            assert go_on.wait(60)
-        return Outcome(deliveries=[])
-
-    monkeypatch.setattr(tasks, "reevaluate_all", slow_pass)
+    slow = SlowPasses(tmp_path, vuln_db, monkeypatch)
+    engine = slow.engine
     engine.start()
     held = HeldJobs()
     real, engine._side = engine._side, held  # type: ignore[assignment]
@@ -282,15 +281,14 @@ def test_requests_made_during_a_pass_give_one_more_pass_whenever_their_jobs_star
         engine.enqueue_reevaluation()
         first = threading.Thread(target=held.run_next)
         first.start()
-        assert running.wait(60)
+        assert slow.running.wait(60)
         engine.enqueue_reevaluation()  # two requests during the pass, their jobs held back
         engine.enqueue_reevaluation()
-        go_on.set()
+        slow.go_on.set()
         first.join(60)
         while held.jobs:  # the held jobs start after the pass ended
             held.run_next()
     finally:
         engine._side = real
-        engine.stop()
-        services.db.dispose()
-    assert passes == [0, 1]
+        slow.stop()
+    assert slow.passes == [0, 1]
