@@ -14,7 +14,7 @@ import pytest
 
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo
-from sievert.source.base import SourceOptions
+from sievert.source.base import DEFERRED_LAYERS, SourceOptions
 from sievert.source.capture import CaptureSpec
 from sievert.source.dockerarchive import DockerArchiveSource
 from sievert.source.layerindex import LayerIndex
@@ -100,8 +100,25 @@ def test_deferred_walk_stores_each_layer_after_every_index_is_out(tmp_path: Path
     assert _walk(archive, False, eager) == ([0, 1, 2], None)
     assert _walk(archive, True, late) == ([0, 1, 2], None)
     assert eager == [e for i, d in enumerate(diff_ids) for e in (f"put {d}", f"yield {i}")]
-    assert late == [*(f"yield {i}" for i in range(3)), *(f"put {d}" for d in diff_ids)]
+    # At most DEFERRED_LAYERS (2) wait: layer 0 is stored before layer 2 is handed out.
+    assert late == ["yield 0", "yield 1", f"put {diff_ids[0]}", "yield 2"] + [
+        f"put {d}" for d in diff_ids[1:]
+    ]
     assert not _digest_threads()
+
+
+def test_a_deferred_walk_holds_a_bounded_number_of_layers(tmp_path: Path) -> None:
+    image = Image([[F(f"etc/{n}.txt", str(n) * 16)] for n in range(9)])
+    archive = write_docker_archive(tmp_path / "img.tar", image)
+    diff_ids = [layer.diff_id for layer in _layers(archive)]
+    events: list[str] = []
+    assert _walk(archive, True, events) == (list(range(9)), None)
+    assert [e for e in events if e.startswith("put")] == [f"put {d}" for d in diff_ids]
+    for i, diff_id in enumerate(diff_ids):
+        put = events.index(f"put {diff_id}")
+        assert events.index(f"yield {i}") < put  # checked and stored after it was handed out
+        if i + DEFERRED_LAYERS < len(diff_ids):  # ... and before the layer DEFERRED_LAYERS on
+            assert put < events.index(f"yield {i + DEFERRED_LAYERS}")
 
 
 @pytest.mark.parametrize("deferred", [False, True])
@@ -117,7 +134,7 @@ def test_a_wrong_digest_is_raised_before_the_walk_ends_and_nothing_is_stored(
     assert not [e for e in events if e.startswith("put")]
     # Deferred, the later layers were walked (and their indexes handed out) meanwhile; the
     # consumer never got to the end of the loop, so it used none of them.
-    assert seen == ([0, 1, 2] if deferred else [])
+    assert seen == (list(range(DEFERRED_LAYERS)) if deferred else [])
     assert not _digest_threads()
 
 

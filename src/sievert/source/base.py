@@ -57,6 +57,11 @@ class LayerCacheLike(Protocol):
 Progress = Callable[[LayerInfo, str], None]
 """Called with a layer and a short status word ('cached', 'reading', 'done')."""
 
+DEFERRED_LAYERS = 2
+"""Walked layers whose digest checks (and cache puts) may wait, in a deferred walk: enough for
+the next walks to run while the earlier layers are hashed, few enough that the indexes held
+for their puts stay bounded (an image of 50 layers of 20,000 files held 50 before)."""
+
 IndexLayer = Callable[[LayerInfo], "tuple[LayerIndex, Callable[[], None]]"]
 """Walks one layer: its index, and the check of its digest (raises DigestMismatchError; it may
 wait for hashing still under way). The index must not be used until the check passed."""
@@ -102,8 +107,9 @@ class OpenedImage(ABC):
         """Index every layer in order, reading each at most once and none that is cached.
 
         With `deferred`, a walked layer's index is yielded before its digest is checked (the
-        check waits for hashing that may still run on another thread); every check, and the
-        cache put of each walked layer, then happens before the iteration ends, raising there.
+        check waits for hashing that may still run on another thread); the checks, and the
+        cache put of each walked layer, happen in layer order when more than `DEFERRED_LAYERS`
+        wait and for all before the iteration ends, raising there.
         Only for a consumer that uses nothing before the loop ends (the inventory does not;
         a client sending each analysis away as it comes must not defer)."""
         layers = self.metadata.layers
@@ -132,6 +138,8 @@ class OpenedImage(ABC):
                     raise
                 if deferred:
                     late.append((layer, index, check))
+                    if len(late) > DEFERRED_LAYERS:  # memory stays bounded however many layers
+                        _settle(*late.pop(0), spec, cache, progress)
                 else:
                     _settle(layer, index, check, spec, cache, progress)
                 yield layer, index
