@@ -47,7 +47,7 @@ from sievert.vulndb.feeds.debian import parse_debian
 from sievert.vulndb.feeds.kev import parse_kev
 from sievert.vulndb.feeds.nvd import parse_nvd
 from sievert.vulndb.feeds.osv import parse_osv
-from tests.catalog.binary.builders import go_inline_block, tiny_elf
+from tests.catalog.binary.builders import go_elf, go_inline_block
 from tests.catalog.helpers import ndb_file, simple_header
 from tests.catalog.lang import longtail_files
 from tests.catalog.test_apk import INSTALLED
@@ -200,7 +200,7 @@ def test_rpm_databases(kind: str, data: st.DataObject) -> None:
 @given(st.data())
 def test_executables_and_go_build_info(data: st.DataObject) -> None:
     """Binary readers raise only their documented errors, which the catalogers turn into notices."""
-    seeds = [tiny_elf(go_inline_block("go1.22.1", "path\tx\nmod\tx\t(devel)\t\n"))]
+    seeds = [go_elf(go_inline_block("go1.22.1", "path\tx\nmod\tx\t(devel)\t\n"))]
     blob = data.draw(st.binary(max_size=300) | mutated_bytes(seeds))
     with contextlib.suppress(ExecFormatError):
         parse_image(blob)

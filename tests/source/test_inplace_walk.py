@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import tempfile
 import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,16 +16,18 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from sievert.catalog.binary import BinaryVersionCataloger, GoBinaryCataloger, RustAuditCataloger
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo
 from sievert.source.base import SourceOptions
 from sievert.source.blob import RegionDigests
-from sievert.source.capture import CaptureSpec
+from sievert.source.capture import BytesData, CaptureSpec
 from sievert.source.dockerarchive import DockerArchiveSource
 from sievert.source.layerindex import LayerIndex
-from sievert.source.tarstream import _byte_sum, _number, _octal
-from sievert.source.tarwalk import index_tar, index_tar_region
+from sievert.source.tarstream import RegionData, _byte_sum, _number, _octal
+from sievert.source.tarwalk import PathFilter, index_tar, index_tar_region
 from sievert.source.view import GlobMatcher, PathSet, _compile_globs, compile_globs
+from tests.catalog.binary.builders import go_elf, go_inline_block, tiny_elf
 from tests.imagebuilder import D, F, H, Image, L, O, Raw, W, layer_tar, sha256, write_docker_archive
 from tests.source.util import SPEC, squash
 
@@ -90,6 +94,56 @@ def test_in_place_walk_equals_the_streamed_walk(tmp_path: Path, pad: int) -> Non
         gnu_tar([("g/" + "n" * 150 + ".txt", b"gnu long name"), ("etc/x", b"1")]),
     ):
         assert in_place(tmp_path, tar, spec, pad) == streamed(tar, spec)
+
+
+def test_extractors_reading_at_random_give_the_streamed_walk_s_summaries(tmp_path: Path) -> None:
+    """Go and Rust extractors read executables in place (header, tables, one section), the
+    streamed walk hands them the whole file: the same summaries, notices and index; a file
+    also captured, or also wanted by a whole-file extractor, is read once as before."""
+    go = go_elf(go_inline_block("go1.22.1", "path\tx\nmod\tx\t(devel)\t\n"))
+    rust = tiny_elf(b"", {".dep-v0": zlib.compress(b'{"packages":[{"name":"a","version":"1"}]}')})
+    damaged = go_elf(go_inline_block("go1.22.1", "x"))[:-100]
+    catalogers = (GoBinaryCataloger(), RustAuditCataloger(), BinaryVersionCataloger())
+    spec = CaptureSpec(
+        globs=("usr/bin/captured",),
+        version="t",
+        extractors=tuple(x for c in catalogers for x in c.extractors),
+    )
+    tar = layer_tar(
+        [
+            F("usr/bin/app", go, mode=0o755),
+            F("usr/bin/rust", rust, mode=0o755),
+            F("usr/bin/captured", go, mode=0o755),
+            F("usr/lib/libssl.so.3", go + b"OpenSSL 3.0.11 19 Sep 2023", mode=0o755),
+            F("usr/bin/damaged", damaged, mode=0o755),
+            F("usr/bin/plain", tiny_elf(b"\x90" * 100_000), mode=0o755),
+            F("usr/bin/script", b"#!/bin/sh\n", mode=0o755),
+            F("usr/bin/tiny", b"\x7fEL", mode=0o755),
+        ]
+    )
+    index = in_place(tmp_path, tar, spec, 512)
+    assert index == streamed(tar, spec)
+    assert set(index.extracts) == {
+        "usr/bin/app",
+        "usr/bin/rust",
+        "usr/bin/captured",
+        "usr/lib/libssl.so.3",
+        "usr/bin/damaged",
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=3000), st.integers(0, 3500), st.integers(-10, 4000), st.integers(0, 64))
+def test_region_data_reads_as_slices_of_the_member(
+    member: bytes, offset: int, size: int, pad: int
+) -> None:
+    """A member's bytes read in place are the slices of those bytes, never past them."""
+    with tempfile.TemporaryFile() as handle:
+        handle.write(b"\x55" * pad + member + b"\xaa" * 100)
+        handle.flush()
+        placed = RegionData(handle.fileno(), pad, len(member))
+        assert placed.read_at(offset, size) == BytesData(member).read_at(offset, size)
+        assert placed.read_all() == member and placed.head() == member[:64]
 
 
 def test_in_place_corrupt_header_and_cut_layer(tmp_path: Path) -> None:
@@ -236,7 +290,9 @@ SEGMENTS = st.sampled_from(
      "w.gemspec", "", "**", "*", "a?c", "abc", "*.json", "lib*.so*", "libssl.so.3", "lib*",
      "*c", "a*c", "*?*", "?", "c", "bin/busybox", "x\ny", "\n"]
 )  # fmt: skip
-GLOB_SEGMENTS = SEGMENTS | st.sampled_from(["**/package.json", "**/bin/curl", "**/a", "**/"])
+GLOB_SEGMENTS = SEGMENTS | st.sampled_from(
+    ["**/package.json", "**/bin/curl", "**/a", "**/", "**/*.json", "**/*c", "**/*\n"]
+)
 
 
 @settings(max_examples=1500, deadline=None)
@@ -270,9 +326,15 @@ def test_glob_matcher_matches_any_path_of_a_set_as_one_by_one(
 
 
 def test_glob_matcher_compiles_only_the_groups_a_path_reaches() -> None:
-    """Building a matcher compiles nothing, `**/literal` globs never need a regex, and a
-    group's regex is compiled when a path first reaches it (once)."""
-    patterns = ["**/package.json", "**/bin/busybox", "**/*.jar", "usr/share/doc/*/copyright"]
+    """Building a matcher compiles nothing, `**/literal` and `**/*literal` globs never need a
+    regex, and a group's regex is compiled when a path first reaches it (once)."""
+    patterns = [
+        "**/package.json",
+        "**/bin/busybox",
+        "**/*.jar",
+        "**/lib*.so*",
+        "usr/share/doc/*/copyright",
+    ]
 
     def compiles() -> int:
         calls = _compile_globs.cache_info()
@@ -283,9 +345,24 @@ def test_glob_matcher_compiles_only_the_groups_a_path_reaches() -> None:
     assert matcher.match("usr/lib/node_modules/x/package.json")
     assert matcher.match("bin/busybox") and not matcher.match("bin\nx/bin/busybox")
     assert not matcher.match("etc/passwd")
+    assert matcher.match("opt/app/lib/x.jar") and not matcher.match("opt\napp/lib/x.jar")
     assert compiles() == before
-    assert matcher.match("opt/app/lib/x.jar")  # the basename globs, then their whole globs
-    assert matcher.match("opt/app/lib/y.jar")
+    assert matcher.match("usr/lib/libz.so.1")  # the basename globs, then their whole globs
+    assert matcher.match("usr/lib/libssl.so.3")
     assert compiles() == before + 2
     assert matcher.match("usr/share/doc/zlib/copyright")
     assert compiles() == before + 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=30), max_size=200), st.none() | st.integers(0, 10**7))
+def test_path_filter_never_forgets_a_path(paths: list[str], max_members: int | None) -> None:
+    """Sized for a layer's size or not, a filter holds every path added (no false 'missing
+    hardlink target'), within 8 KiB to 2 MiB."""
+    seen = PathFilter(max_members)
+    for path in paths:
+        seen.add(path)
+    assert all(seen.may_hold(path) for path in paths)
+    assert 8 * 1024 <= len(seen.bits) <= 2 * 1024 * 1024
+    if max_members is not None and max_members <= 1000:
+        assert len(seen.bits) <= 8 * 1024

@@ -15,6 +15,8 @@ from zlib import adler32
 
 import msgspec
 
+from sievert.source.capture import FileData
+
 BLOCK = 512
 _ZERO_BLOCK = bytes(BLOCK)
 _META_FLAGS = frozenset((b"x", b"g", b"L", b"K"))
@@ -54,6 +56,11 @@ class Member(msgspec.Struct):
     def read(self, limit: int = -1) -> bytes:
         """The member's data (at most `limit` bytes); only before the iterator moves on."""
         return self._reader.read_data(self, limit)
+
+    def random_access(self) -> FileData | None:
+        """The member's data left in place, to read at random (an uncompressed layer in a
+        file), or None (a stream); only before the iterator moves on, and before `read`."""
+        return self._reader.random_access(self)
 
 
 @runtime_checkable
@@ -145,6 +152,32 @@ class FileRegion:
         self._buf = pread_exact(self._fd, min(max(need, step), self._size - pos), self._start + pos)
         self._buf_at = pos
         return self._buf, 0
+
+    def data_at(self, buf: bytes, at: int, size: int) -> FileData | None:
+        """The `size` bytes at offset `at` of window `buf` (the one returned last), to read at
+        random; None when `buf` is not that window."""
+        if buf is not self._buf:
+            return None
+        pos = self._buf_at + at
+        return RegionData(self._fd, self._start + pos, max(0, min(size, self._size - pos)))
+
+
+class RegionData(FileData):
+    """A member's bytes in an open file, read with `pread` where asked (never past them)."""
+
+    __slots__ = ("_fd", "_start")
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        super().__init__(size)
+        self._fd = fd
+        self._start = start
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """See `FileData.read_at`."""
+        size = min(size, self.size - offset)
+        if offset < 0 or size <= 0:
+            return b""
+        return pread_exact(self._fd, size, self._start + offset)
 
 
 def pread_exact(fd: int, size: int, offset: int) -> bytes:
@@ -273,6 +306,13 @@ class TarReader:
             linkname=link,
             _reader=self,
         )
+
+    def random_access(self, member: Member) -> FileData | None:
+        """The current member's unread data to read at random (see `Member.random_access`)."""
+        source = self.cursor.source
+        if not isinstance(source, FileRegion) or self._remaining != member.size:
+            return None
+        return source.data_at(self.cursor.buf, self.cursor.at, member.size)
 
     def read_data(self, member: Member, limit: int) -> bytes:
         """Read the current member's data."""

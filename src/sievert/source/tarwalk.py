@@ -13,7 +13,13 @@ import zstandard
 from sievert.errors import DigestMismatchError, LayerError
 from sievert.model import LayerInfo, Notice
 from sievert.source.blob import CHUNK, BoundedReader
-from sievert.source.capture import CaptureSpec, run_extractors
+from sievert.source.capture import (
+    CaptureSpec,
+    Extractor,
+    FileData,
+    run_extractors,
+    run_extractors_at,
+)
 from sievert.source.layerindex import (
     KIND_NUMBERS,
     KIND_OPAQUE,
@@ -112,7 +118,7 @@ def index_tar_region(
             f"uncompressed size exceeds the limit of {spec.max_layer_size} bytes "
             "(decompression bomb?)",
         )
-    walker = _Walker(spec, name)
+    walker = _Walker(spec, name, size)
     try:
         walker.walk(TarReader(FileRegion(fd, start, size)))
     except LayerError:
@@ -138,22 +144,27 @@ def _damaged(name: str, exc: Exception) -> LayerError:
 
 
 class PathFilter:
-    """The paths seen so far in a layer, in a fixed 2 MiB (a Bloom filter, two slots a path
+    """The paths seen so far in a layer, in at most 2 MiB (a Bloom filter, two slots a path
     from the `hash` of its UTF-8 bytes): `may_hold` is False only for a path never added, so
     a 'missing hardlink target' notice is never wrong; past about a million members a few
     such notices may go unsaid. Memory does not grow with members. (`_Walker.walk` sets the
-    slots inline.)
+    slots inline.) A layer of known size gets a smaller filter, 32 bits for each member it
+    could hold at most (one per 512-byte block; never fewer than 64 Ki bits).
     """
 
-    BITS = 1 << 24
-    MASK = BITS - 1
+    MAX_BITS = 1 << 24
+    MIN_BITS = 1 << 16
 
-    def __init__(self) -> None:
-        self.bits = bytearray(self.BITS // 8)
+    def __init__(self, max_members: int | None = None) -> None:
+        bits = self.MAX_BITS
+        if max_members is not None:
+            bits = min(bits, max(self.MIN_BITS, 1 << (32 * max_members).bit_length()))
+        self.mask = bits - 1
+        self.bits = bytearray(bits // 8)
 
     def _slots(self, path: str) -> tuple[int, int]:
         h = hash(path.encode("utf-8", "surrogatepass"))  # the bytes the table holds
-        return h & self.MASK, (h >> 24) & self.MASK
+        return h & self.mask, (h >> 24) & self.mask
 
     def add(self, path: str) -> None:
         """Remember a path."""
@@ -170,7 +181,8 @@ class PathFilter:
 class _Walker:
     """Accumulates one layer's entries and captured contents."""
 
-    def __init__(self, spec: CaptureSpec, layer_name: str) -> None:
+    def __init__(self, spec: CaptureSpec, layer_name: str, size: int | None = None) -> None:
+        """`size`: the layer's size in bytes, when known (it bounds its member count)."""
         self.spec = spec
         self.layer_name = layer_name
         self.capture = glob_matcher(spec.globs)
@@ -184,7 +196,7 @@ class _Walker:
         self.entries = EntryTable()
         self.contents: dict[str, bytes] = {}
         self.notices: list[Notice] = []
-        self.seen = PathFilter()
+        self.seen = PathFilter(None if size is None else size // BLOCK)
         self.bytes = 0
         self._modes: dict[bytes, tuple[int, int, int] | None] = {}
         """Parse cache of `walk`: header bytes 100-124 -> `_numbers` (they repeat)."""
@@ -206,7 +218,7 @@ class _Walker:
         table, packed, pending, total = self.entries, bytearray(), 0, 0
         count, limit = len(table), self.spec.max_entries
         flags, modes = _FLAGS, self._modes
-        bits, mask = self.seen.bits, PathFilter.MASK
+        bits, mask = self.seen.bits, self.seen.mask
         capture, wanted_plain = self.capture.match, self.wanted_plain.match
         exec_wanted = bool(self.extractors)
         while True:
@@ -401,6 +413,10 @@ class _Walker:
         ]
         if not wanted:
             return
+        placed = None if read is not None else self._placed(member, wanted)
+        if placed is not None:
+            self._extract_placed(placed, path, wanted)
+            return
         if member.size <= max(x.max_size for x in wanted) and not any(x.magic for x in wanted):
             data = member.read() if read is None else read  # all of it: no head read first
         else:
@@ -416,6 +432,28 @@ class _Walker:
                 return
             data = head + member.read() if read is None else read
         summaries = run_extractors(wanted, path, data, self._notice)
+        if summaries:
+            self.extracts[path] = summaries
+
+    @staticmethod
+    def _placed(member: Member, wanted: list[Extractor]) -> FileData | None:
+        """The member's data left in place when every extractor wanting it reads at random."""
+        if any(x.reduce_at is None for x in wanted):
+            return None
+        return member.random_access()
+
+    def _extract_placed(self, data: FileData, path: str, wanted: list[Extractor]) -> None:
+        """`_extract` of a member read at random: the same magic and size tests, then each
+        extractor reads what it needs."""
+        head = data.head()
+        wanted = [x for x in wanted if head.startswith(x.magic)]
+        if not wanted:
+            return
+        limit = max(x.max_size for x in wanted)
+        if data.size > limit:
+            self._notice(f"{path}: {data.size} bytes is over the {limit}-byte limit, not analysed")
+            return
+        summaries = run_extractors_at(wanted, path, data, self._notice)
         if summaries:
             self.extracts[path] = summaries
 

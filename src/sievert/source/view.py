@@ -87,6 +87,17 @@ def _ends_in(path: str, tails: tuple[str, ...]) -> bool:
     return False
 
 
+def _suffix_glob(pattern: str) -> bool:
+    """Whether the glob is `**/*END` with no wildcard in END: it matches a path whose last
+    component ends with END, after a part without a newline (where the regex's `.*` stops)."""
+    return (
+        pattern.startswith("**/*")
+        and len(pattern) > 4
+        and "/" not in pattern[3:]
+        and not _WILD.search(pattern, 4)
+    )
+
+
 class _Globs:
     """Globs tested together, `**/literal` ones by string tests and the rest by one regex
     compiled when first needed (a matcher is built for dozens of globs and most never meet a
@@ -152,12 +163,15 @@ class GlobMatcher:
         by_base_glob: list[str] = []
         base_globs: list[str] = []
         by_prefix: list[str] = []
+        suffixes: list[str] = []
         for pattern in sorted(set(patterns)):
             last = pattern.rpartition("/")[2]
             if not _WILD.search(pattern):
                 exact.add(pattern)
             elif not _WILD.search(last):
                 by_base.setdefault(last, []).append(pattern)
+            elif _suffix_glob(pattern):
+                suffixes.append(last[1:])
             elif "**" not in last and last.strip("*"):
                 by_base_glob.append(pattern)
                 base_globs.append(last)
@@ -177,6 +191,8 @@ class GlobMatcher:
         self._by_base_glob: _Regex = _LazyRegex(self, "_by_base_glob", by_base_glob)
         self._prefixes = tuple(_WILD.split(p, 1)[0] for p in by_prefix)
         self._by_prefix: _Regex = _LazyRegex(self, "_by_prefix", by_prefix)
+        self._suffixes = tuple(suffixes)
+        """Ends of the `**/*END` globs: a string test each (see `_suffix_glob`)."""
         self.empty = not patterns
 
     def match(self, path: str, base: str | None = None) -> bool:
@@ -187,6 +203,12 @@ class GlobMatcher:
             base = path.rpartition("/")[2]
         globs = self._by_base.get(base)
         if globs is not None and globs.match(path):
+            return True
+        if (
+            self._suffixes
+            and base.endswith(self._suffixes)
+            and "\n" not in path[: len(path) - len(base)]
+        ):
             return True
         if (
             (base.endswith(self._base_ends) or base.startswith(self._base_starts))
@@ -211,6 +233,13 @@ class GlobMatcher:
             globs = self._by_base[base]
             if any(globs.match(path) for path in by_base[base]):
                 return True
+        suffixes = self._suffixes
+        if suffixes:
+            for base, group in by_base.items():
+                if base.endswith(suffixes) and any(
+                    "\n" not in path[: len(path) - len(base)] for path in group
+                ):
+                    return True
         ends, starts = self._base_ends, self._base_starts
         for base, group in by_base.items():
             if (

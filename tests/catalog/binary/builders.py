@@ -11,7 +11,7 @@ from pathlib import Path
 from sievert.catalog.base import CatalogContext, Cataloger, CatalogResult
 from sievert.model import Notice, Package
 from sievert.source.base import SourceOptions
-from sievert.source.capture import CaptureSpec
+from sievert.source.capture import BytesData, CaptureSpec
 from sievert.source.rootfs import DirSource
 from sievert.source.view import FileView
 
@@ -85,6 +85,30 @@ def go_pointer_block(version: str, mod: str) -> bytes:
     head = GO_MAGIC + bytes([8, 0]) + struct.pack("<QQ", va + 32, va + 48)
     headers = struct.pack("<QQQQ", version_at, len(version), mod_at, len(framed))
     return head + headers + version.encode() + framed
+
+
+def go_elf(block: bytes) -> bytes:
+    """A tiny_elf Go program: the build info block in its `.go.buildinfo` section, and as
+    the payload too (where a pre-1.18 block's pointers point)."""
+    return tiny_elf(block, {".go.buildinfo": block})
+
+
+class Counting(BytesData):
+    """A file read at random that records how many bytes each read returned."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads: list[int] = []
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """See `FileData.read_at`."""
+        chunk = super().read_at(offset, size)
+        self.reads.append(len(chunk))
+        return chunk
+
+    def read_all(self) -> bytes:
+        """Counted as one read of everything."""
+        return self.read_at(0, self.size)
 
 
 def jar(files: Mapping[str, bytes | str], compression: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -1,4 +1,5 @@
-"""`find_section` answers exactly as a whole `parse_image`, damaged headers included."""
+"""`find_section` and the random-access readers answer exactly as a whole `parse_image`, damaged
+headers included."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sievert.catalog.binary.execfile import Section, find_section, parse_image
-from tests.catalog.binary.builders import tiny_elf
+from sievert.catalog.binary.execfile import (
+    ExecFormatError,
+    Section,
+    elf_segments_at,
+    elf_tables_at,
+    find_section,
+    parse_image,
+)
+from sievert.source.capture import BytesData
+from tests.catalog.binary.builders import Counting, tiny_elf
 
 NAMES = (".dep-v0", "__dep_v0")
 BASE_ELF = tiny_elf(b"\x90" * 40, {".text": b"\xc3" * 16, ".dep-v0": b"x\x9c\x03\x00"})
@@ -100,3 +109,62 @@ def test_an_offset_past_the_largest_file_is_a_malformed_header() -> None:
     expected = answer(bytes(data), NAMES)
     assert isinstance(expected, str) and expected.startswith("ExecFormatError: malformed elf")
     assert fast(bytes(data), NAMES) == expected
+
+
+def whole(data: bytes) -> tuple[tuple[Section, ...], tuple[Section, ...]] | None:
+    """The sections and segments of a whole parse, None when it fails."""
+    try:
+        image = parse_image(data)
+    except ExecFormatError:
+        return None
+    return image.sections, image.segments
+
+
+def placed(data: bytes) -> tuple[tuple[Section, ...], tuple[Section, ...]] | None:
+    """The same read at random (`elf_tables_at`, `elf_segments_at`), None when they decline."""
+    file = BytesData(data)
+    tables = elf_tables_at(file)
+    segments = elf_segments_at(file)
+    if tables is None or segments is None:
+        assert tables is None is segments
+        return None
+    return tables.sections(), segments
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.sampled_from([BASE_ELF, elf32(False), elf32(True)]),
+    st.lists(
+        st.tuples(st.integers(0, 400), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
+    ),
+    st.integers(0, 600),
+    st.sampled_from([NAMES, (".text",), (".bss", ".dep-v0"), ("",), (".shstrtab",)]),
+)
+def test_tables_read_at_random_are_the_whole_parse_or_decline(
+    base: bytes, writes: list[tuple[int, bytes]], cut: int, names: tuple[str, ...]
+) -> None:
+    """Damaged and cut files: what the random-access reader returns is exactly what a whole
+    parse finds (sections, segments, the section asked for), and it declines wherever a whole
+    parse fails (the caller then reads the whole file and reports that parse's error)."""
+    data = bytearray(base)
+    for pos, chunk in writes:
+        data[pos : pos + len(chunk)] = chunk
+    damaged = b"\x7fELF" + bytes(data[4 : max(cut, 4)] if cut < len(data) else data[4:])
+    found = placed(damaged)
+    if found is None:
+        return
+    assert found == whole(damaged)
+    tables = elf_tables_at(BytesData(damaged))
+    assert tables is not None and tables.section(*names) == answer(damaged, names)
+
+
+def test_well_formed_tables_are_read_at_random_in_two_reads() -> None:
+    """A large executable: its header, then its section table with the names before it."""
+    big = tiny_elf(b"\x90" * 3_000_000, {".text": b"\xc3" * 16, ".dep-v0": b"x\x9c\x03\x00"})
+    file = Counting(big)
+    tables = elf_tables_at(file)
+    assert tables is not None and tables.sections() == parse_image(big).sections
+    assert tables.section(".dep-v0") == parse_image(big).section(".dep-v0")
+    assert len(file.reads) == 2 and sum(file.reads) < 8 * 1024
+    assert elf_tables_at(file) is tables and len(file.reads) == 2  # kept in the file's memo
+    assert tables.mentions(b".dep-v0\x00") and not tables.mentions(b".go.")

@@ -21,10 +21,13 @@ from sievert.catalog.binary.golang import (
     pseudo_version,
     read_buildinfo,
     reduce_buildinfo,
+    reduce_buildinfo_at,
 )
 from sievert.model import Location
 from tests.catalog.binary.builders import (
     GO_MAGIC,
+    Counting,
+    go_elf,
     go_inline_block,
     go_pointer_block,
     scan_dir,
@@ -51,7 +54,7 @@ def _by_name(packages: tuple[object, ...]) -> dict[str, object]:
 
 
 def test_inline_layout_gives_modules_stdlib_and_settings(tmp_path: Path) -> None:
-    exe = tiny_elf(go_inline_block("go1.21.5", MOD))
+    exe = go_elf(go_inline_block("go1.21.5", MOD))
     result, walk = scan_dir(
         write_tree(tmp_path, {"usr/bin/app": (exe, 0o755)}), [GoBinaryCataloger()]
     )
@@ -86,7 +89,7 @@ def test_inline_layout_gives_modules_stdlib_and_settings(tmp_path: Path) -> None
 
 
 def test_pointer_layout_of_go_before_1_18() -> None:
-    exe = tiny_elf(go_pointer_block("go1.17.2", "path\tx/y\nmod\tx/y\t(devel)\t\n"))
+    exe = go_elf(go_pointer_block("go1.17.2", "path\tx/y\nmod\tx/y\t(devel)\t\n"))
     assert read_buildinfo(exe) == ("go1.17.2", "path\tx/y\nmod\tx/y\t(devel)\t\n")
 
 
@@ -106,13 +109,51 @@ def test_pointer_outside_the_file_is_an_error() -> None:
     ],
 )
 def test_truncated_build_info_gives_a_notice(tmp_path: Path, payload: bytes) -> None:
-    exe = tiny_elf(b"")[:-1] + payload  # the magic sits at the very end of the file
+    exe = tiny_elf(b"", {".gopclntab": b"\x00"}) + payload  # the magic ends the file
     summary = reduce_buildinfo("usr/bin/bad", exe)
     assert summary is not None and "error" in json.loads(summary)
     result, _ = scan_dir(write_tree(tmp_path, {"usr/bin/bad": (exe, 0o755)}), [GoBinaryCataloger()])
     assert result.packages == ()
     assert [n.where for n in result.notices] == ["/usr/bin/bad"]
     assert "Go build info unreadable" in result.notices[0].message
+
+
+BIG = b"\x90" * 3_000_000
+
+
+def test_inline_build_info_is_read_from_its_section_alone() -> None:
+    """A 3 MB Go program: its header, section table and `.go.buildinfo` are read, no more."""
+    exe = tiny_elf(BIG, {".text": b"\xc3", ".go.buildinfo": go_inline_block("go1.21.5", MOD)})
+    file = Counting(exe)
+    summary = reduce_buildinfo_at("usr/bin/app", file)
+    assert summary == reduce_buildinfo("usr/bin/app", exe)
+    assert summary is not None and json.loads(summary)["go"] == "go1.21.5"
+    assert len(file.reads) == 3 and sum(file.reads) < 16 * 1024
+
+
+def test_pointer_build_info_is_followed_through_the_program_headers() -> None:
+    """Go 1.13-1.17: the pointers of the block in `.go.buildinfo` are followed by address,
+    reading the two strings and their headers, not the whole file."""
+    mod = "path\tx/y\nmod\tx/y\t(devel)\t\n"
+    exe = go_elf(go_pointer_block("go1.17.2", mod)) + BIG
+    file = Counting(exe)
+    summary = reduce_buildinfo_at("usr/bin/old", file)
+    assert summary is not None and json.loads(summary) == {"go": "go1.17.2", "mod": mod}
+    assert max(file.reads) < 4096
+
+
+def test_programs_of_other_linkers_are_not_read() -> None:
+    """An ELF file whose sections are none of those the Go linker writes is not a Go program,
+    whatever bytes it holds (`go version -m` agrees); with one of them, the whole file is
+    searched as before (an older or unusual layout)."""
+    block = go_inline_block("go1.21.5", MOD)
+    other = Counting(tiny_elf(block + BIG, {".text": b"\xc3"}))
+    assert reduce_buildinfo_at("usr/lib/libc.so", other) is None
+    assert sum(other.reads) < 8 * 1024
+    go_like = Counting(tiny_elf(block + BIG, {".gopclntab": b"\x00"}))
+    summary = reduce_buildinfo_at("usr/bin/app", go_like)
+    assert summary is not None and json.loads(summary)["go"] == "go1.21.5"
+    assert max(go_like.reads) == go_like.size
 
 
 def test_files_without_build_info_are_ignored() -> None:
@@ -122,7 +163,7 @@ def test_files_without_build_info_are_ignored() -> None:
 
 def test_unframed_mod_info_is_dropped_but_stdlib_stays(tmp_path: Path) -> None:
     block = GO_MAGIC + bytes([8, 2]) + bytes(16) + b"\x08go1.20.1" + b"\x03abc"
-    exe = tiny_elf(block)
+    exe = go_elf(block)
     result, _ = scan_dir(write_tree(tmp_path, {"bin/x": (exe, 0o755)}), [GoBinaryCataloger()])
     assert [p.purl for p in result.packages] == ["pkg:golang/stdlib@1.20.1"]
 
@@ -145,7 +186,7 @@ def test_devel_main_module_takes_the_vcs_pseudo_version(tmp_path: Path) -> None:
         "path\tex.com/a\nmod\tex.com/a\t(devel)\t\n"
         "build\tvcs.revision=abcdefabcdefabcdef\nbuild\tvcs.time=2024-01-02T03:04:05Z\n"
     )
-    exe = tiny_elf(go_inline_block("go1.22.0 X:boringcrypto", mod))
+    exe = go_elf(go_inline_block("go1.22.0 X:boringcrypto", mod))
     result, _ = scan_dir(write_tree(tmp_path, {"app": (exe, 0o755)}), [GoBinaryCataloger()])
     pkgs = {p.name: p for p in result.packages}
     assert pkgs["ex.com/a"].version == "v0.0.0-20240102030405-abcdefabcdef"
@@ -153,7 +194,7 @@ def test_devel_main_module_takes_the_vcs_pseudo_version(tmp_path: Path) -> None:
 
 
 def test_non_executable_files_are_not_read(tmp_path: Path) -> None:
-    exe = tiny_elf(go_inline_block("go1.21.5", MOD))
+    exe = go_elf(go_inline_block("go1.21.5", MOD))
     result, _ = scan_dir(write_tree(tmp_path, {"data/app.bin": exe}), [GoBinaryCataloger()])
     assert result.packages == ()
 

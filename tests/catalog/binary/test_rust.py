@@ -16,8 +16,10 @@ from sievert.catalog.binary.rust import (
     CargoLockCataloger,
     RustAuditCataloger,
     read_audit_data,
+    reduce_audit,
+    reduce_audit_at,
 )
-from tests.catalog.binary.builders import scan_dir, tiny_elf, write_tree
+from tests.catalog.binary.builders import Counting, scan_dir, tiny_elf, write_tree
 
 AUDIT = {
     "packages": [
@@ -38,6 +40,16 @@ AUDIT = {
 
 def _section(value: object) -> bytes:
     return zlib.compress(json.dumps(value).encode())
+
+
+def test_the_section_alone_is_read_from_a_large_executable() -> None:
+    """A 3 MB executable: header, section table and `.dep-v0` read, the same crates found."""
+    exe = tiny_elf(b"\x90" * 3_000_000, {".text": b"\x90", ".dep-v0": _section(AUDIT)})
+    file = Counting(exe)
+    assert reduce_audit_at("usr/bin/app", file) == reduce_audit("usr/bin/app", exe)
+    assert len(file.reads) == 3 and sum(file.reads) < 16 * 1024
+    plain = Counting(tiny_elf(b"\x90" * 3_000_000, {".text": b"\x90"}))
+    assert reduce_audit_at("usr/bin/plain", plain) is None and sum(plain.reads) < 8 * 1024
 
 
 def test_dep_v0_section_in_an_elf(tmp_path: Path) -> None:

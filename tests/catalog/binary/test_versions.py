@@ -15,7 +15,7 @@ from sievert.catalog.binary.versions import (
     _curl,
     reduce_versions,
 )
-from tests.catalog.binary.builders import go_inline_block, scan_dir, tiny_elf, write_tree
+from tests.catalog.binary.builders import go_elf, go_inline_block, scan_dir, tiny_elf, write_tree
 
 SYNTHETIC = [
     ("usr/local/bin/python3.12", b"\x003.12.1\x00strict\x00Python %s\n\x00", "python", "3.12.1"),
@@ -66,11 +66,11 @@ def test_synthetic_programs(
 
 
 def test_go_tool_version_from_its_build_info() -> None:
-    exe = tiny_elf(go_inline_block("go1.21.6", "path\tcmd/go\nbuild\tGOOS=linux\n"))
+    exe = go_elf(go_inline_block("go1.21.6", "path\tcmd/go\nbuild\tGOOS=linux\n"))
     assert reduce_versions("usr/local/go/bin/go", exe) == (
         b'{"matches":[{"class":"go","version":"1.21.6"}]}'
     )
-    other = tiny_elf(go_inline_block("go1.21.6", "path\texample.com/go\n"))
+    other = go_elf(go_inline_block("go1.21.6", "path\texample.com/go\n"))
     assert reduce_versions("usr/local/bin/go", other) is None
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
 import msgspec
+
+from sievert.source.capture import BytesData, FileData
 
 ELF_MAGIC = b"\x7fELF"
 MACHO_MAGICS = (b"\xfe\xed\xfa\xce", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xcf\xfa\xed\xfe")
@@ -42,13 +45,18 @@ class Image(msgspec.Struct, frozen=True):
 
     def read_address(self, data: bytes, addr: int, size: int) -> bytes:
         """`size` bytes at a virtual address; raises ExecFormatError when unmapped."""
-        for seg in self.segments:
-            if seg.addr <= addr and addr + size <= seg.addr + seg.size:
-                start = seg.offset + addr - seg.addr
-                chunk = data[start : start + size]
-                if len(chunk) == size:
-                    return chunk
-        raise ExecFormatError(f"address {addr:#x} (+{size}) is not in the file")
+        return read_mapped(BytesData(data), self.segments, addr, size)
+
+
+def read_mapped(data: FileData, segments: Sequence[Section], addr: int, size: int) -> bytes:
+    """`size` bytes at a virtual address, from the first loadable segment holding them all;
+    raises ExecFormatError when none does."""
+    for seg in segments:
+        if seg.addr <= addr and addr + size <= seg.addr + seg.size:
+            chunk = data.read_at(seg.offset + addr - seg.addr, size)
+            if len(chunk) == size:
+                return chunk
+    raise ExecFormatError(f"address {addr:#x} (+{size}) is not in the file")
 
 
 def exec_format(data: bytes) -> str | None:
@@ -146,6 +154,119 @@ def _in_table(data: bytes, table: tuple[int, int, int, int], names: tuple[str, .
         data.find(name.encode("latin-1", "replace") + b"\x00", start, start + size + len(name)) >= 0
         for name in names
     )
+
+
+MAX_TABLE_READ = 1024 * 1024
+"""Bytes of section table or of section names `elf_tables_at` reads; past this, it declines."""
+_NAME_SPAN = 256
+"""How far past its start `_elf_name` looks for the NUL that ends a section name."""
+_BEFORE_TABLE = 4 * 1024
+"""Bytes read before the section table with it: linkers put the section names there."""
+
+
+class ElfTables:
+    """An ELF file's section table and section names, read alone (`elf_tables_at`)."""
+
+    __slots__ = ("_entries", "_names", "_names_size")
+
+    def __init__(self, entries: list[tuple[int, ...]], names: bytes, names_size: int) -> None:
+        self._entries = entries
+        self._names = names
+        self._names_size = names_size
+
+    def __len__(self) -> int:
+        """How many sections the table lists."""
+        return len(self._entries)
+
+    def mentions(self, *tokens: bytes) -> bool:
+        """Whether the section names' bytes hold one of these tokens (a section named one
+        of them, or ending with one NUL-ended, has its name there: no false negative)."""
+        return any(token in self._names for token in tokens)
+
+    def section(self, *names: str) -> Section | None:
+        """`parse_image(data).section(*names)`, from these tables (its first section with
+        one of these names, SHT_NOBITS ones with size 0)."""
+        if "" not in names and not self.mentions(
+            *(n.encode("latin-1", "replace") + b"\x00" for n in names)
+        ):
+            return None
+        return next((s for s in self.sections() if s.name in names), None)
+
+    def sections(self) -> tuple[Section, ...]:
+        """Every section, as `parse_image` lists them."""
+        return tuple(
+            Section(self._name(name_off), offset, 0 if kind == 8 else size, addr)
+            for name_off, kind, _flags, addr, offset, size in self._entries
+        )
+
+    def _name(self, offset: int) -> str:
+        """`_elf_name` on the name table's bytes (and the `_NAME_SPAN` after them) read alone."""
+        if offset >= self._names_size:
+            return ""
+        names = self._names
+        end = names.find(b"\x00", offset, offset + _NAME_SPAN)
+        return names[offset : end if end >= 0 else offset].decode("latin-1")
+
+
+def elf_tables_at(data: FileData) -> ElfTables | None:
+    """An ELF file's section table and names, read without the rest of the file (a large
+    executable is not read whole to learn what sections it holds). None (the caller reads the
+    whole file) for another format, or when those parts, or the program headers `parse_image`
+    reads, do not lie inside the file or are over a bound. Kept in `data.memo`."""
+    if "elf-tables" not in data.memo:
+        data.memo["elf-tables"] = _elf_tables_at(data)
+    return data.memo["elf-tables"]  # type: ignore[return-value]
+
+
+def elf_segments_at(data: FileData) -> tuple[Section, ...] | None:
+    """An ELF file's loadable segments (as `parse_image` lists them), read from its program
+    headers alone; None when `elf_tables_at` declines the file."""
+    if elf_tables_at(data) is None:
+        return None
+    head = data.head()
+    (offsets, counts, _), wide = _elf_layout(head)
+    phoff = offsets.unpack_from(head, 32 if wide else 28)[0]
+    phentsize, phnum = counts.unpack_from(head, 54 if wide else 42)[:2]
+    if not phnum:
+        return ()
+    span = (phnum - 1) * phentsize + (40 if wide else 20)
+    if span > MAX_TABLE_READ:
+        return None
+    table = data.read_at(phoff, span)
+    return tuple(_elf_segments(table, "<" if head[5] == 1 else ">", wide, 0, phentsize, phnum))
+
+
+def _elf_tables_at(data: FileData) -> ElfTables | None:
+    head = data.head()
+    if len(head) < 64 or not head.startswith(ELF_MAGIC):
+        return None
+    (offsets, counts, entry), wide = _elf_layout(head)
+    phoff, shoff = offsets.unpack_from(head, 32 if wide else 28)
+    phentsize, phnum, shentsize, shnum, shstrndx = counts.unpack_from(head, 54 if wide else 42)
+    if shnum > MAX_SECTIONS or phnum > MAX_SECTIONS:
+        return None
+    if phnum and phoff + (phnum - 1) * phentsize + (40 if wide else 20) > data.size:
+        return None  # `parse_image` fails on these: the caller's whole-file path says so
+    if not shnum:
+        return ElfTables([], b"", 0)
+    span = (shnum - 1) * shentsize + entry.size
+    if span > MAX_TABLE_READ or shoff + span > data.size:
+        return None
+    low = max(0, shoff - _BEFORE_TABLE)
+    window = data.read_at(low, shoff + span + _NAME_SPAN - low)  # cut at the end of the file
+    entries = [entry.unpack_from(window, shoff - low + i * shentsize) for i in range(shnum)]
+    if shstrndx >= shnum:
+        return ElfTables(entries, b"", 0)
+    _name, kind, _flags, _addr, offset, size = entries[shstrndx]
+    size = 0 if kind == 8 else size
+    if size > MAX_TABLE_READ or offset > data.size:
+        return None
+    end = min(offset + size + _NAME_SPAN, data.size)
+    if low <= offset and end <= low + len(window):
+        names = window[offset - low : end - low]  # the usual place: just before the table
+    else:
+        names = data.read_at(offset, end - offset)
+    return ElfTables(entries, names, size)
 
 
 def section_bytes(data: bytes, section: Section) -> bytes:

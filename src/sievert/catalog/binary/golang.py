@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -13,9 +13,18 @@ import msgspec
 
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, error_summary, merge, purl, text
-from sievert.catalog.binary.execfile import ExecFormatError, exec_format, parse_image
+from sievert.catalog.binary.execfile import (
+    ELF_MAGIC,
+    ExecFormatError,
+    Section,
+    elf_segments_at,
+    elf_tables_at,
+    exec_format,
+    parse_image,
+    read_mapped,
+)
 from sievert.model import Location, Notice, Package
-from sievert.source.capture import Extractor
+from sievert.source.capture import BytesData, Extractor, FileData
 from sievert.source.view import FileView
 
 CATALOGER = "go-module-binary"
@@ -72,7 +81,13 @@ def read_buildinfo(data: bytes) -> tuple[str, str] | None:
     raise error or GoBuildInfoError("no readable build info")
 
 
-def _read_at(data: bytes, pos: int) -> tuple[str, str]:
+AddressReader = Callable[[int, int], bytes]
+"""`size` bytes at a virtual address of the executable (ExecFormatError when unmapped)."""
+
+
+def _read_at(data: bytes, pos: int, at_address: AddressReader | None = None) -> tuple[str, str]:
+    """The build info block at `pos` of `data`; a pre-1.18 one's pointers are followed with
+    `at_address` (default: in `data`, the whole file)."""
     header = data[pos : pos + HEADER_SIZE]
     if len(header) < HEADER_SIZE:
         raise GoBuildInfoError("build info header is truncated")
@@ -84,11 +99,21 @@ def _read_at(data: bytes, pos: int) -> tuple[str, str]:
         if ptr_size not in (4, 8):
             raise GoBuildInfoError(f"bad pointer size {ptr_size}")
         order: Literal["little", "big"] = "big" if flags & 1 else "little"
-        version = _pointer_string(data, header[16 : 16 + ptr_size], ptr_size, order)
-        mod = _pointer_string(data, header[16 + ptr_size : 16 + 2 * ptr_size], ptr_size, order)
+        read = at_address or _addresses_in(data)
+        version = _pointer_string(read, header[16 : 16 + ptr_size], ptr_size, order)
+        mod = _pointer_string(read, header[16 + ptr_size : 16 + 2 * ptr_size], ptr_size, order)
     if not version:
         raise GoBuildInfoError("build info has no Go version")
     return version, _strip_sentinels(mod)
+
+
+def _addresses_in(data: bytes) -> AddressReader:
+    """Reads virtual addresses of the whole file `data` (its headers parsed on first use)."""
+
+    def read(addr: int, size: int) -> bytes:
+        return parse_image(data).read_address(data, addr, size)
+
+    return read
 
 
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
@@ -111,18 +136,19 @@ def _varint_string(data: bytes, pos: int) -> tuple[str, int]:
     return data[start : start + size].decode("utf-8", "replace"), start + size
 
 
-def _pointer_string(data: bytes, raw: bytes, ptr_size: int, order: Literal["little", "big"]) -> str:
+def _pointer_string(
+    read: AddressReader, raw: bytes, ptr_size: int, order: Literal["little", "big"]
+) -> str:
     """Pre-1.18 layout: a pointer to a Go string header (data pointer, length)."""
     if len(raw) != ptr_size:
         raise GoBuildInfoError("build info pointer is truncated")
     try:
-        image = parse_image(data)
-        header = image.read_address(data, int.from_bytes(raw, order), 2 * ptr_size)
+        header = read(int.from_bytes(raw, order), 2 * ptr_size)
         addr = int.from_bytes(header[:ptr_size], order)
         size = int.from_bytes(header[ptr_size:], order)
         if size > MAX_STRING:
             raise GoBuildInfoError(f"string of {size} bytes is over the bound")
-        return image.read_address(data, addr, size).decode("utf-8", "replace") if size else ""
+        return read(addr, size).decode("utf-8", "replace") if size else ""
     except ExecFormatError as exc:
         raise GoBuildInfoError(str(exc)) from exc
 
@@ -134,8 +160,73 @@ def _strip_sentinels(mod: str) -> str:
     return ""
 
 
+GO_LINKER_NAMES = (
+    b".go.",
+    b".gopclntab\x00",
+    b".gosymtab\x00",
+    b".noptrdata\x00",
+    b".noptrbss\x00",
+    b".typelink\x00",
+    b".itablink\x00",
+)
+"""Bytes of ELF section names only the Go linker writes (`.go.buildinfo`, `.note.go.buildid`,
+`.data.rel.ro.gopclntab` in a PIE...): an ELF file whose section names hold none of them is
+not a Go program (`go version -m` finds no build info in it either)."""
+MAX_BLOCK = HEADER_SIZE + 2 * (MAX_STRING + 10)
+"""Bytes of a `.go.buildinfo` section read: the header and two bounded strings."""
+
+
 def reduce_buildinfo(path: str, data: bytes) -> bytes | None:
     """Extractor: an executable's Go version and mod info as JSON, None for non-Go files."""
+    return reduce_buildinfo_at(path, BytesData(data))
+
+
+def reduce_buildinfo_at(path: str, data: FileData) -> bytes | None:
+    """`reduce_buildinfo` reading only what it needs: in an ELF file with a section table, the
+    `.go.buildinfo` section where Go 1.18+ writes the build info inline (as `go version -m`
+    reads it), or nothing more when no section name is one only Go writes; otherwise (other
+    formats, older layouts, damage) the whole file, searched for the build info's magic."""
+    head = data.head()
+    if exec_format(head) is None:
+        return None
+    tables = elf_tables_at(data) if head.startswith(ELF_MAGIC) else None
+    if tables:  # a section table was read (None: not ELF, or damaged; empty: none)
+        if not tables.mentions(*GO_LINKER_NAMES):
+            return None
+        block = tables.section(".go.buildinfo")
+        if block is not None:
+            found = _section_block(data, data.read_at(block.offset, min(block.size, MAX_BLOCK)))
+            if found is not None:
+                return encode({"go": found[0][:200], "mod": found[1]})
+    return _reduce_whole(data.read_all())
+
+
+def _section_block(data: FileData, section: bytes) -> tuple[str, str] | None:
+    """(Go version, mod info) of the block a `.go.buildinfo` section starts with: inline
+    (1.18+), or pointers followed through the program headers; None for anything else or any
+    damage (the whole file is then read, and its errors reported, as before)."""
+    if not section.startswith(MAGIC) or len(section) < HEADER_SIZE:
+        return None
+    segments = None if section[15] & 2 else elf_segments_at(data)
+    if not section[15] & 2 and segments is None:
+        return None
+    try:
+        return _read_at(section, 0, None if segments is None else _mapped_reader(data, segments))
+    except GoBuildInfoError:
+        return None
+
+
+def _mapped_reader(data: FileData, segments: Sequence[Section]) -> AddressReader:
+    """`Image.read_address` over a file read at random."""
+
+    def read(addr: int, size: int) -> bytes:
+        return read_mapped(data, segments, addr, size)
+
+    return read
+
+
+def _reduce_whole(data: bytes) -> bytes | None:
+    """The build info found by searching the whole file for its magic."""
     if exec_format(data) is None or MAGIC not in data:
         return None
     try:
@@ -362,12 +453,24 @@ class GoBinaryCataloger:
     """Go modules compiled into executables, read from their build info."""
 
     name: str = CATALOGER
-    version: str = "2"
+    version: str = "3"
     globs: Sequence[str] = ()
     scopes = SCOPES
     extractors = (
-        Extractor(EXTRACTOR, ("**",), reduce_buildinfo, executable_only=True),
-        Extractor(EXE_EXTRACTOR, ("**/*.exe",), reduce_buildinfo, magic=b"MZ"),
+        Extractor(
+            EXTRACTOR,
+            ("**",),
+            reduce_buildinfo,
+            executable_only=True,
+            reduce_at=reduce_buildinfo_at,
+        ),
+        Extractor(
+            EXE_EXTRACTOR,
+            ("**/*.exe",),
+            reduce_buildinfo,
+            magic=b"MZ",
+            reduce_at=reduce_buildinfo_at,
+        ),
     )
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:

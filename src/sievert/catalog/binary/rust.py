@@ -9,7 +9,9 @@ from typing import Any
 from sievert.catalog.base import CatalogContext, CatalogResult
 from sievert.catalog.binary.common import SCOPES, decode, encode, error_summary, merge, purl, text
 from sievert.catalog.binary.execfile import (
+    ELF_MAGIC,
     ExecFormatError,
+    elf_tables_at,
     exec_format,
     find_section,
     section_bytes,
@@ -17,7 +19,7 @@ from sievert.catalog.binary.execfile import (
 from sievert.errors import LimitError
 from sievert.limits import jsonload
 from sievert.model import Location, Notice, Package
-from sievert.source.capture import Extractor
+from sievert.source.capture import BytesData, Extractor, FileData
 from sievert.source.view import FileView
 
 CATALOGER = "rust-cargo-auditable"
@@ -37,6 +39,29 @@ class AuditDataError(ValueError):
 
 def read_audit_data(data: bytes) -> list[dict[str, Any]] | None:
     """The packages of an executable's cargo-auditable section; None when there is none."""
+    return read_audit_data_at(BytesData(data))
+
+
+def read_audit_data_at(data: FileData) -> list[dict[str, Any]] | None:
+    """`read_audit_data` reading only the ELF headers and the section itself when it can
+    (`elf_sections_at`), else the whole file."""
+    head = data.head()
+    if exec_format(head) is None:
+        return None
+    tables = elf_tables_at(data) if head.startswith(ELF_MAGIC) else None
+    if tables is None:
+        return _read_whole(data.read_all())
+    section = tables.section(*SECTION_NAMES)
+    if section is None:
+        return None
+    if section.offset < 0 or section.size < 0 or section.offset + section.size > data.size:
+        raise AuditDataError(f"section {section.name} lies outside the file")
+    if section.size > MAX_COMPRESSED:
+        raise AuditDataError(f"section of {section.size} bytes is over the bound")
+    return _packages(_inflate(data.read_at(section.offset, section.size)))
+
+
+def _read_whole(data: bytes) -> list[dict[str, Any]] | None:
     if exec_format(data) is None:
         return None
     try:
@@ -83,8 +108,13 @@ def _packages(raw: bytes) -> list[dict[str, Any]]:
 
 def reduce_audit(path: str, data: bytes) -> bytes | None:
     """Extractor: the crate list of a cargo-auditable binary as JSON, None for other files."""
+    return reduce_audit_at(path, BytesData(data))
+
+
+def reduce_audit_at(path: str, data: FileData) -> bytes | None:
+    """`reduce_audit` on a file read at random."""
     try:
-        packages = read_audit_data(data)
+        packages = read_audit_data_at(data)
     except AuditDataError as exc:
         return error_summary(f"cargo-auditable data unreadable: {exc}")
     return None if packages is None else encode({"packages": packages})
@@ -120,7 +150,11 @@ class RustAuditCataloger:
     version: str = "1"
     globs: Sequence[str] = ()
     scopes = SCOPES
-    extractors = (Extractor(EXTRACTOR, ("**",), reduce_audit, executable_only=True),)
+    extractors = (
+        Extractor(
+            EXTRACTOR, ("**",), reduce_audit, executable_only=True, reduce_at=reduce_audit_at
+        ),
+    )
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
         """Packages of every auditable binary the walk summarised."""
