@@ -6,12 +6,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 import sievert.source.cache as cache_module
+from sievert.errors import CacheError
 from sievert.model import Notice
 from sievert.source.cache import CACHE_FILE, TOUCH_AFTER, LayerCache
 from sievert.source.capture import CaptureSpec
@@ -40,6 +42,45 @@ def test_round_trip_keeps_entries_contents_and_notices(tmp_path: Path) -> None:
     cache.put("sha256:1", SPEC, index)
     assert cache.get("sha256:1", SPEC) == index
     assert cache.stats()[0] == 1
+
+
+def test_an_index_put_for_the_last_time_is_stored_by_the_next_read_or_close(
+    tmp_path: Path,
+) -> None:
+    """`last_use` puts are encoded on worker threads: a later read, the stats and closing
+    store them, in order, as a plain put would have."""
+    cache = LayerCache(tmp_path)
+    first, second = make_index("sha256:1"), make_index("sha256:2", b"ID=alpine\n")
+    cache.put("sha256:1", SPEC, first, last_use=True)
+    cache.put("sha256:2", SPEC, second, last_use=True)
+    assert cache.get("sha256:2", SPEC) == second
+    assert cache.stats()[0] == 2
+    cache.put("sha256:3", SPEC, make_index("sha256:3"), last_use=True)
+    cache.close()
+    reopened = LayerCache(tmp_path)
+    assert reopened.get("sha256:1", SPEC) == first
+    assert reopened.stats()[0] == 3
+    reopened.close()
+    assert not [t for t in threading.enumerate() if t.name == "sievert-encode"]
+
+
+class Unencodable(LayerIndex):
+    """An index whose encoding fails, as a bug would make it."""
+
+    def to_bytes(self) -> bytes:
+        """Fails."""
+        raise ValueError("cannot encode")
+
+
+def test_an_index_that_cannot_be_encoded_is_a_cache_error_at_close(tmp_path: Path) -> None:
+    """The failure surfaces as one CacheError naming the cache; the connection is closed."""
+    cache = LayerCache(tmp_path)
+    cache.put("sha256:1", SPEC, Unencodable("sha256:1", ()), last_use=True)
+    cache.put("sha256:2", SPEC, make_index("sha256:2"), last_use=True)
+    with pytest.raises(CacheError, match="could not be encoded"):
+        cache.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        cache.stats()
 
 
 def test_key_includes_the_capture_spec_version(tmp_path: Path) -> None:

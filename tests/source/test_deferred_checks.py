@@ -41,7 +41,9 @@ class RecordingCache:
         del diff_id, spec
         return None
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
         """Record the put."""
         del spec, index
         self.events.append(f"put {diff_id}")

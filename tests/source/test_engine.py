@@ -66,7 +66,9 @@ class DictCache:
         """The cached index, if any."""
         return self.data.get(diff_id)
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
         """Remember an index."""
         self.data[diff_id] = index
 

@@ -84,7 +84,9 @@ def test_layer_indexes_ignore_the_cache(tmp_path: Path) -> None:
         def get(self, diff_id: str, spec: CaptureSpec) -> None:
             raise AssertionError("a directory must not be looked up in the cache")
 
-        def put(self, diff_id: str, spec: CaptureSpec, index: object) -> None:
+        def put(
+            self, diff_id: str, spec: CaptureSpec, index: object, *, last_use: bool = False
+        ) -> None:
             raise AssertionError("a directory must not be cached")
 
     image = DirSource().open(str(root), SourceOptions())

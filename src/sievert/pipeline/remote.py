@@ -45,9 +45,11 @@ class _SkippingCache(msgspec.Struct):
             return LayerIndex(diff_id, ())
         return self.local.get(diff_id, spec) if self.local is not None else None
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
         if self.local is not None:
-            self.local.put(diff_id, spec, index)
+            self.local.put(diff_id, spec, index, last_use=last_use)
 
 
 class LocalHalf:

@@ -68,7 +68,9 @@ class FleetLayerStore:
         self.misses += 1
         return None
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
         """Store an index; a row another worker stored meanwhile is kept."""
         store_row(self._db, self.key(diff_id, spec), index.to_bytes())
 
@@ -85,7 +87,9 @@ class UploaderLayerStore(FleetLayerStore):
         """The walked analysis first, then the uploader's."""
         return (self.key(diff_id, spec), uploaded_key(diff_id, spec.version, self.uploader))
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
         """Nothing: only the server's own walks and checked uploads are stored."""
 
 

@@ -49,8 +49,11 @@ class LayerCacheLike(Protocol):
         """The cached index of a layer, or None."""
         ...
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
-        """Store a layer's index."""
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
+        """Store a layer's index; `last_use`: the caller reads nothing of it any more (the
+        store may then encode it on another thread)."""
         ...
 
 
@@ -78,11 +81,13 @@ def _settle(
     spec: CaptureSpec,
     cache: LayerCacheLike | None,
     progress: Progress | None,
+    last_use: bool = False,
 ) -> None:
-    """Check a walked layer's digest, then store its index and report it done."""
+    """Check a walked layer's digest, then store its index and report it done (`last_use`:
+    the consumer is done with the index, as in a deferred walk)."""
     check()
     if cache and layer.diff_id:
-        cache.put(layer.diff_id, spec, index)
+        cache.put(layer.diff_id, spec, index, last_use=last_use)
     if progress:
         progress(layer, "done")
 
@@ -139,12 +144,12 @@ class OpenedImage(ABC):
                 if deferred:
                     late.append((layer, index, check))
                     if len(late) > DEFERRED_LAYERS:  # memory stays bounded however many layers
-                        _settle(*late.pop(0), spec, cache, progress)
+                        _settle(*late.pop(0), spec, cache, progress, last_use=True)
                 else:
                     _settle(layer, index, check, spec, cache, progress)
                 yield layer, index
             for layer, index, check in late:
-                _settle(layer, index, check, spec, cache, progress)
+                _settle(layer, index, check, spec, cache, progress, last_use=True)
 
     def prepare(self, walk_processes: int = 1) -> None:  # noqa: B027  (most have nothing to do)
         """Start work the walk will need that depends on no capture spec (e.g. hashing layers),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ class LayerCache:
     def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.path = directory / CACHE_FILE
         self.max_bytes = max_bytes
+        self._pending: list[_Encoding] = []
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self._db = self._connect()
@@ -125,9 +127,24 @@ class LayerCache:
         self._touch("layers", key, row[1])
         return index
 
-    def put(self, diff_id: str, spec: CaptureSpec, index: LayerIndex) -> None:
-        """Store an index, then evict least-recently-used rows over the size bound."""
-        self._store("layers", self.key(diff_id, spec), index.to_bytes())
+    def put(
+        self, diff_id: str, spec: CaptureSpec, index: LayerIndex, *, last_use: bool = False
+    ) -> None:
+        """Store an index, then evict least-recently-used rows over the size bound. With
+        `last_use` (the caller reads nothing of the index any more) it is encoded on a worker
+        thread, zstd compressing without the GIL while the caller goes on, and stored at the
+        next read of the cache or when it closes."""
+        key = self.key(diff_id, spec)
+        if last_use:
+            self._pending.append(_Encoding(key, index))
+        else:
+            self._store("layers", key, index.to_bytes())
+
+    def _flush(self) -> None:
+        """Store the indexes encoded on worker threads, in the order they were put."""
+        while self._pending:
+            encoding = self._pending.pop(0)
+            self._store("layers", encoding.key, encoding.result(self.path))
 
     def get_analysis(self, key: str) -> bytes | None:
         """The stored analysis under key (what the caller stored, unread), or None."""
@@ -143,6 +160,7 @@ class LayerCache:
 
     def _row(self, table: str, key: str) -> tuple[bytes, float] | None:
         """(data, last_used) of a row, or None."""
+        self._flush()
         sql = f"SELECT data, last_used FROM {table} WHERE key = ?"
         try:
             row = self._db.execute(sql, (key,)).fetchone()
@@ -192,6 +210,7 @@ class LayerCache:
 
     def stats(self) -> tuple[int, int]:
         """(number of cached layers, total bytes, stored analyses included)."""
+        self._flush()
         row = self._db.execute("SELECT count(*), coalesce(sum(size), 0) FROM layers").fetchone()
         more = self._db.execute("SELECT coalesce(sum(size), 0) FROM analyses").fetchone()[0]
         return int(row[0]), int(row[1]) + int(more)
@@ -205,5 +224,38 @@ class LayerCache:
         return count
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Store what is still being encoded, then close the connection."""
+        try:
+            self._flush()
+        finally:
+            self._pending.clear()
+            self._db.close()
+
+
+class _Encoding:
+    """One layer index encoded (`LayerIndex.to_bytes`) on its own thread."""
+
+    def __init__(self, key: str, index: LayerIndex) -> None:
+        self.key = key
+        self._index: LayerIndex | None = index
+        self._data = b""
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sievert-encode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        index, self._index = self._index, None  # the encoded index is not held after
+        try:
+            if index is not None:
+                self._data = index.to_bytes()
+        except BaseException as exc:  # handed to the thread that stores it
+            self._error = exc
+
+    def result(self, where: Path) -> bytes:
+        """The encoded index; CacheError when encoding it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise CacheError(f"layer cache {where}: a layer index could not be encoded") from (
+                self._error
+            )
+        return self._data
