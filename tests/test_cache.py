@@ -64,6 +64,17 @@ def test_an_index_put_for_the_last_time_is_stored_by_the_next_read_or_close(
     assert not [t for t in threading.enumerate() if t.name == "sievert-encode"]
 
 
+def test_at_most_two_indexes_wait_to_be_stored(tmp_path: Path) -> None:
+    """However many layers are put for the last time, the cache holds at most
+    ENCODING_AHEAD of them (and their encodings) before storing the oldest."""
+    cache = LayerCache(tmp_path)
+    for n in range(6):
+        cache.put(f"sha256:{n}", SPEC, make_index(f"sha256:{n}"), last_use=True)
+        assert len(cache._pending) <= cache_module.ENCODING_AHEAD
+    assert cache._db.execute("SELECT count(*) FROM layers").fetchone()[0] == 4
+    cache.close()
+
+
 class Unencodable(LayerIndex):
     """An index whose encoding fails, as a bug would make it."""
 

@@ -36,6 +36,9 @@ DEFAULT_MAX_BYTES = 2 * 1024 * 1024 * 1024
 CACHE_FILE = "layers.sqlite"
 OPEN_ATTEMPTS = 40
 """Tries to open a cache another process is creating (about 40 s in all)."""
+ENCODING_AHEAD = 2
+"""Indexes `put` for the last time that may be waiting to be stored: the indexes held (and
+their encodings) stay bounded however many layers a walk puts."""
 TOUCH_AFTER = 60.0
 """Seconds a row's last use may lag before a read records it again: least-recently-used order
 kept to the minute, so a rescan reads the cache without a write (and its WAL checkpoint)."""
@@ -136,13 +139,15 @@ class LayerCache:
         next read of the cache or when it closes."""
         key = self.key(diff_id, spec)
         if last_use:
+            self._flush(ENCODING_AHEAD - 1)
             self._pending.append(_Encoding(key, index))
         else:
             self._store("layers", key, index.to_bytes())
 
-    def _flush(self) -> None:
-        """Store the indexes encoded on worker threads, in the order they were put."""
-        while self._pending:
+    def _flush(self, keep: int = 0) -> None:
+        """Store the indexes encoded on worker threads, in the order they were put, until
+        `keep` are left (waiting for their encoding if need be)."""
+        while len(self._pending) > keep:
             encoding = self._pending.pop(0)
             self._store("layers", encoding.key, encoding.result(self.path))
 
