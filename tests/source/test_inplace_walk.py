@@ -164,6 +164,30 @@ def test_in_place_corrupt_header_and_cut_layer(tmp_path: Path) -> None:
         os.close(fd)
 
 
+def test_a_layer_cut_inside_an_executable_read_in_place(tmp_path: Path) -> None:
+    """An executable whose data runs past the layer (or the archive file): the extractors read
+    what is there, and the walk still refuses the layer, as the streamed walk does."""
+    spec = CaptureSpec(
+        globs=(),
+        version="t",
+        extractors=(*GoBinaryCataloger().extractors, *RustAuditCataloger().extractors),
+    )
+    exe = go_elf(go_inline_block("go1.22.1", "path\tx\n")) + b"\x90" * 20_000
+    whole = layer_tar([F("etc/a", "1"), F("usr/bin/app", exe, mode=0o755)])
+    cut = whole[: whole.index(b"\x7fELF") + 3000]
+    with pytest.raises(LayerError, match="corrupt or truncated tar"):
+        in_place(tmp_path, cut, spec)
+    with pytest.raises(LayerError, match="corrupt or truncated tar"):
+        streamed(cut, spec)
+    (tmp_path / "short.bin").write_bytes(cut)
+    fd = os.open(tmp_path / "short.bin", os.O_RDONLY)
+    try:
+        with pytest.raises(LayerError, match="corrupt or truncated tar"):
+            index_tar_region(fd, 0, len(whole), spec, LAYER)
+    finally:
+        os.close(fd)
+
+
 def test_in_place_bounds(tmp_path: Path) -> None:
     tar = layer_tar([F(f"f{i}", b"z" * 4096) for i in range(5)])
     small = CaptureSpec(globs=(), version="t", max_layer_size=8192)
