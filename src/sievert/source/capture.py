@@ -81,33 +81,35 @@ def run_extractors(
     extractors: Sequence[Extractor], path: str, data: bytes, notice: Callable[[str], None]
 ) -> dict[str, bytes]:
     """Each extractor's summary of one file; a failing extractor becomes a notice, not a crash."""
-    summaries: dict[str, bytes] = {}
-    for extractor in extractors:
-        if not data.startswith(extractor.magic):
-            continue
-        try:
-            summary = extractor.reduce(path, data)
-        except Exception as exc:  # a hostile file must not stop the scan
-            notice(f"{path}: {extractor.name} could not read it ({exc!r:.200})")
-            continue
-        if summary is not None:
-            summaries[extractor.name] = summary
-    return summaries
+    return _summaries(extractors, path, data, lambda x: x.reduce(path, data), notice)
 
 
 def run_extractors_at(
     extractors: Sequence[Extractor], path: str, data: FileData, notice: Callable[[str], None]
 ) -> dict[str, bytes]:
     """`run_extractors` on a file read at random: every extractor has a `reduce_at`."""
+    for extractor in extractors:
+        if extractor.reduce_at is None:
+            raise ValueError(f"extractor {extractor.name} cannot read a file at random")
+    return _summaries(
+        extractors, path, data.head(), lambda x: x.reduce_at and x.reduce_at(path, data), notice
+    )
+
+
+def _summaries(
+    extractors: Sequence[Extractor],
+    path: str,
+    head: bytes,
+    reduce: Callable[[Extractor], bytes | None],
+    notice: Callable[[str], None],
+) -> dict[str, bytes]:
+    """The non-None results of `reduce` for the extractors whose magic starts `head`."""
     summaries: dict[str, bytes] = {}
     for extractor in extractors:
-        reduce_at = extractor.reduce_at
-        if reduce_at is None:
-            raise ValueError(f"extractor {extractor.name} cannot read a file at random")
-        if not data.head().startswith(extractor.magic):
+        if not head.startswith(extractor.magic):
             continue
         try:
-            summary = reduce_at(path, data)
+            summary = reduce(extractor)
         except Exception as exc:  # a hostile file must not stop the scan
             notice(f"{path}: {extractor.name} could not read it ({exc!r:.200})")
             continue

@@ -66,12 +66,17 @@ def test_the_sections_of_well_formed_files() -> None:
         assert fast(data, ("none",)) is None
 
 
+BASES = st.sampled_from([BASE_ELF, elf32(False), elf32(True)])
+WRITES = st.lists(
+    st.tuples(st.integers(0, 400), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
+)
+"""Overwrites of a file's first bytes: header fields, table entries, names."""
+
+
 @settings(max_examples=800, deadline=None)
 @given(
-    st.sampled_from([BASE_ELF, elf32(False), elf32(True)]),
-    st.lists(
-        st.tuples(st.integers(0, 400), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
-    ),
+    BASES,
+    WRITES,
     st.integers(0, 600),
     st.sampled_from([NAMES, (".text",), (".bss", ".dep-v0"), ("",)]),
 )
@@ -133,10 +138,8 @@ def placed(data: bytes) -> tuple[tuple[Section, ...], tuple[Section, ...]] | Non
 
 @settings(max_examples=800, deadline=None)
 @given(
-    st.sampled_from([BASE_ELF, elf32(False), elf32(True)]),
-    st.lists(
-        st.tuples(st.integers(0, 400), st.binary(min_size=1, max_size=8)), min_size=1, max_size=4
-    ),
+    BASES,
+    WRITES,
     st.integers(0, 600),
     st.sampled_from([NAMES, (".text",), (".bss", ".dep-v0"), ("",), (".shstrtab",)]),
 )

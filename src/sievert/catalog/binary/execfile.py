@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -110,19 +111,53 @@ def _elf_layout(data: bytes) -> tuple[tuple[struct.Struct, ...], bool]:
     return (_ELF32 if little else _ELF32BE), False
 
 
+class _ElfHeader(NamedTuple):
+    """The table fields of an ELF header, as `_elf` reads them."""
+
+    wide: bool
+    entry: struct.Struct
+    """A section header's fields (name, kind, flags, address, offset, size)."""
+    phoff: int
+    shoff: int
+    phentsize: int
+    phnum: int
+    shentsize: int
+    shnum: int
+    shstrndx: int
+
+    def program_span(self) -> int:
+        """Bytes from `phoff` that `_elf_segments` may read."""
+        return (self.phnum - 1) * self.phentsize + (40 if self.wide else 20) if self.phnum else 0
+
+    def section_span(self) -> int:
+        """Bytes from `shoff` that the section headers take."""
+        return (self.shnum - 1) * self.shentsize + self.entry.size if self.shnum else 0
+
+    def inside(self, size: int) -> bool:
+        """Whether both tables lie inside a file of `size` bytes (an empty one anywhere)."""
+        return (not self.phnum or self.phoff + self.program_span() <= size) and (
+            not self.shnum or self.shoff + self.section_span() <= size
+        )
+
+
+def _elf_header(data: bytes) -> _ElfHeader | None:
+    """The header of an ELF file's first 64 bytes; None when shorter, or when the tables are
+    over `MAX_SECTIONS` (`_elf` refuses those)."""
+    if len(data) < 64:
+        return None
+    (offsets, counts, entry), wide = _elf_layout(data)
+    phoff, shoff = offsets.unpack_from(data, 32 if wide else 28)
+    phentsize, phnum, shentsize, shnum, shstrndx = counts.unpack_from(data, 54 if wide else 42)
+    if shnum > MAX_SECTIONS or phnum > MAX_SECTIONS:
+        return None
+    return _ElfHeader(wide, entry, phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx)
+
+
 def _elf_tables_inside(data: bytes) -> bool:
     """Whether `_elf` reads nothing past the end of the file and no bound is crossed (then it
     cannot fail, and `_elf_find` gives its answer)."""
-    if len(data) < 64:
-        return False
-    (offsets, counts, _), wide = _elf_layout(data)
-    phoff, shoff = offsets.unpack_from(data, 32 if wide else 28)
-    phentsize, phnum, shentsize, shnum, _ = counts.unpack_from(data, 54 if wide else 42)
-    if shnum > MAX_SECTIONS or phnum > MAX_SECTIONS:
-        return False
-    last_ph = phoff + (phnum - 1) * phentsize + (40 if wide else 20)
-    last_sh = shoff + (shnum - 1) * shentsize + (40 if wide else 24)
-    return (not phnum or last_ph <= len(data)) and (not shnum or last_sh <= len(data))
+    header = _elf_header(data)
+    return header is not None and header.inside(len(data))
 
 
 def _elf_find(data: bytes, names: tuple[str, ...]) -> Section | None:
@@ -221,43 +256,33 @@ def elf_tables_at(data: FileData) -> ElfTables | None:
 def elf_segments_at(data: FileData) -> tuple[Section, ...] | None:
     """An ELF file's loadable segments (as `parse_image` lists them), read from its program
     headers alone; None when `elf_tables_at` declines the file."""
-    if elf_tables_at(data) is None:
+    header = _elf_header(data.head()) if elf_tables_at(data) is not None else None
+    if header is None or header.program_span() > MAX_TABLE_READ:
         return None
-    head = data.head()
-    (offsets, counts, _), wide = _elf_layout(head)
-    phoff = offsets.unpack_from(head, 32 if wide else 28)[0]
-    phentsize, phnum = counts.unpack_from(head, 54 if wide else 42)[:2]
-    if not phnum:
-        return ()
-    span = (phnum - 1) * phentsize + (40 if wide else 20)
-    if span > MAX_TABLE_READ:
-        return None
-    table = data.read_at(phoff, span)
-    return tuple(_elf_segments(table, "<" if head[5] == 1 else ">", wide, 0, phentsize, phnum))
+    table = data.read_at(header.phoff, header.program_span())
+    endian = "<" if data.head()[5] == 1 else ">"
+    return tuple(_elf_segments(table, endian, header.wide, 0, header.phentsize, header.phnum))
 
 
 def _elf_tables_at(data: FileData) -> ElfTables | None:
     head = data.head()
-    if len(head) < 64 or not head.startswith(ELF_MAGIC):
-        return None
-    (offsets, counts, entry), wide = _elf_layout(head)
-    phoff, shoff = offsets.unpack_from(head, 32 if wide else 28)
-    phentsize, phnum, shentsize, shnum, shstrndx = counts.unpack_from(head, 54 if wide else 42)
-    if shnum > MAX_SECTIONS or phnum > MAX_SECTIONS:
-        return None
-    if phnum and phoff + (phnum - 1) * phentsize + (40 if wide else 20) > data.size:
+    header = _elf_header(head) if head.startswith(ELF_MAGIC) else None
+    if header is None or not header.inside(data.size):
         return None  # `parse_image` fails on these: the caller's whole-file path says so
-    if not shnum:
+    if not header.shnum:
         return ElfTables([], b"", 0)
-    span = (shnum - 1) * shentsize + entry.size
-    if span > MAX_TABLE_READ or shoff + span > data.size:
+    shoff, span = header.shoff, header.section_span()
+    if span > MAX_TABLE_READ:
         return None
     low = max(0, shoff - _BEFORE_TABLE)
     window = data.read_at(low, shoff + span + _NAME_SPAN - low)  # cut at the end of the file
-    entries = [entry.unpack_from(window, shoff - low + i * shentsize) for i in range(shnum)]
-    if shstrndx >= shnum:
+    entries = [
+        header.entry.unpack_from(window, shoff - low + i * header.shentsize)
+        for i in range(header.shnum)
+    ]
+    if header.shstrndx >= header.shnum:
         return ElfTables(entries, b"", 0)
-    _name, kind, _flags, _addr, offset, size = entries[shstrndx]
+    _name, kind, _flags, _addr, offset, size = entries[header.shstrndx]
     size = 0 if kind == 8 else size
     if size > MAX_TABLE_READ or offset > data.size:
         return None
