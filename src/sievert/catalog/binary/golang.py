@@ -7,6 +7,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 import msgspec
@@ -16,7 +17,7 @@ from sievert.catalog.binary.common import SCOPES, decode, encode, error_summary,
 from sievert.catalog.binary.execfile import (
     ELF_MAGIC,
     ExecFormatError,
-    Section,
+    Image,
     elf_segments_at,
     elf_tables_at,
     exec_format,
@@ -108,10 +109,14 @@ def _read_at(data: bytes, pos: int, at_address: AddressReader | None = None) -> 
 
 
 def _addresses_in(data: bytes) -> AddressReader:
-    """Reads virtual addresses of the whole file `data` (its headers parsed on first use)."""
+    """Reads virtual addresses of the whole file `data` (its headers parsed once, on first use:
+    a parse error is raised by the read, where `_pointer_string` reports it)."""
+    images: list[Image] = []
 
     def read(addr: int, size: int) -> bytes:
-        return parse_image(data).read_address(data, addr, size)
+        if not images:
+            images.append(parse_image(data))
+        return images[0].read_address(data, addr, size)
 
     return read
 
@@ -207,22 +212,16 @@ def _section_block(data: FileData, section: bytes) -> tuple[str, str] | None:
     damage (the whole file is then read, and its errors reported, as before)."""
     if not section.startswith(MAGIC) or len(section) < HEADER_SIZE:
         return None
-    segments = None if section[15] & 2 else elf_segments_at(data)
-    if not section[15] & 2 and segments is None:
-        return None
+    at_address = None
+    if not section[15] & 2:  # pre-1.18: pointers
+        segments = elf_segments_at(data)
+        if segments is None:
+            return None
+        at_address = partial(read_mapped, data, segments)
     try:
-        return _read_at(section, 0, None if segments is None else _mapped_reader(data, segments))
+        return _read_at(section, 0, at_address)
     except GoBuildInfoError:
         return None
-
-
-def _mapped_reader(data: FileData, segments: Sequence[Section]) -> AddressReader:
-    """`Image.read_address` over a file read at random."""
-
-    def read(addr: int, size: int) -> bytes:
-        return read_mapped(data, segments, addr, size)
-
-    return read
 
 
 def _reduce_whole(data: bytes) -> bytes | None:

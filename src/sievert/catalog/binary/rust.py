@@ -44,7 +44,7 @@ def read_audit_data(data: bytes) -> list[dict[str, Any]] | None:
 
 def read_audit_data_at(data: FileData) -> list[dict[str, Any]] | None:
     """`read_audit_data` reading only the ELF headers and the section itself when it can
-    (`elf_sections_at`), else the whole file."""
+    (`elf_tables_at`), else the whole file."""
     head = data.head()
     if exec_format(head) is None:
         return None
