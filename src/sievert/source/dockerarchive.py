@@ -26,11 +26,15 @@ from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
 from sievert.source.base import IndexLayer, OpenedImage, SourceOptions, already_checked
 from sievert.source.blob import GZIP_MAGIC, ZSTD_MAGIC, RegionDigests
-from sievert.source.oci import TarMembers, split_path_ref, tar_names, verified_layer
+from sievert.source.oci import (
+    ArchiveMember,
+    TarMembers,
+    split_path_ref,
+    tar_names,
+    verified_layer,
+)
 
 if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
-    import tarfile
-
     from sievert.source.capture import CaptureSpec
     from sievert.source.layerindex import LayerIndex
     from sievert.source.parallel import ForkedWalks
@@ -160,7 +164,7 @@ class _Walks:
         plain: list[LayerInfo],
         walk: Callable[[LayerInfo], LayerIndex],
         processes: int,
-        members: list[tarfile.TarInfo],
+        members: list[ArchiveMember],
     ) -> None:
         self._walk = walk
         share: set[int] = set()
@@ -206,7 +210,7 @@ class DockerArchiveImage(OpenedImage):
     """An image inside a docker-save tar; layers are read in place by member offset."""
 
     def __init__(
-        self, members: TarMembers, metadata: ImageMetadata, layers: list[tarfile.TarInfo]
+        self, members: TarMembers, metadata: ImageMetadata, layers: list[ArchiveMember]
     ) -> None:
         self.members = members
         self.metadata = metadata
@@ -257,7 +261,7 @@ class DockerArchiveImage(OpenedImage):
 
         def walk(layer: LayerInfo) -> LayerIndex:
             member = self._layers[layer.index]
-            return index_tar_region(self._fd, member.offset_data, member.size, spec, layer)
+            return index_tar_region(self._fd, member.offset, member.size, spec, layer)
 
         walks = _Walks(plain, walk, self._walk_processes, self._layers)
         try:
@@ -285,7 +289,7 @@ class DockerArchiveImage(OpenedImage):
             expected.append(
                 (layer.diff_id, f"layer {layer.digest}: uncompressed content (diff_id)")
             )
-        return RegionDigests(fd, member.offset_data, member.size, expected)
+        return RegionDigests(fd, member.offset, member.size, expected)
 
     def close(self) -> None:
         """Stop hashing and close the archive."""
@@ -316,7 +320,7 @@ class DockerArchiveImage(OpenedImage):
             yield stream
 
 
-def _member_key(member: tarfile.TarInfo) -> str:
+def _member_key(member: ArchiveMember) -> str:
     return posixpath.normpath("/" + member.name).lstrip("/")
 
 
@@ -380,7 +384,7 @@ def _check_config(config: bytes, name: str, path: str) -> str:
     return digest
 
 
-def _layer_member(members: TarMembers, name: str, path: str) -> tarfile.TarInfo:
+def _layer_member(members: TarMembers, name: str, path: str) -> ArchiveMember:
     member = members.find(name)
     if member is None:
         raise ImageFormatError(f"{path}: manifest.json names layer {name!r}, not in the archive")
@@ -391,7 +395,7 @@ def _synthetic_manifest(
     members: TarMembers,
     config: bytes,
     config_digest: str,
-    layers: list[tarfile.TarInfo],
+    layers: list[ArchiveMember],
     path: str,
 ) -> mf.Manifest:
     diff_ids = (mf.load_json(config, f"{path}: image config").get("rootfs") or {}).get("diff_ids")
@@ -410,7 +414,7 @@ def _synthetic_manifest(
     return mf.Manifest(mf.DOCKER_MANIFEST, config_desc, tuple(descriptors))
 
 
-def _media_type(members: TarMembers, member: tarfile.TarInfo) -> str:
+def _media_type(members: TarMembers, member: ArchiveMember) -> str:
     with members.open(member) as stream:
         magic = stream.read(4)
     if magic.startswith(GZIP_MAGIC):

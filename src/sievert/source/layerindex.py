@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 import json
 import struct
-import tempfile
 from collections.abc import Iterable, Iterator
 from itertools import chain
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 import zstandard
@@ -71,14 +70,15 @@ Row = tuple[bytes, str, int, int, int, int, bytes]
 
 
 class EntryTable:
-    """A layer's entries packed one after another in a spooled buffer (in memory up to 4 MiB,
-    then in an unlinked temporary file): walking a layer keeps no Python object per member,
+    """A layer's entries packed one after another in a spool (in memory up to 4 MiB, then in
+    an unlinked temporary file): walking a layer keeps no Python object per member,
     and memory does not grow with the member count. Iterating yields `Entry`s on demand."""
 
     __slots__ = ("_count", "_marked", "_moved", "_odd", "_pending", "_spool", "markers")
 
     def __init__(self, entries: Iterable[Entry] = ()) -> None:
-        self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115
+        self._spool: IO[bytes] = io.BytesIO()
+        """The packed records: in memory, then in a temporary file past `_SPOOL` bytes."""
         self._moved = False
         """True when a reader moved the file position away from the end."""
         self._pending = bytearray()
@@ -142,8 +142,21 @@ class EntryTable:
         if self._moved:
             self._spool.seek(0, io.SEEK_END)
             self._moved = False
-        self._spool.write(self._pending)
+        self._append(self._pending)
         self._pending.clear()
+
+    def _append(self, data: bytes | bytearray) -> None:
+        """Write at the end of the spool (positioned there), moving it from memory to a
+        temporary file when it grows past `_SPOOL` bytes."""
+        spool = self._spool
+        if isinstance(spool, io.BytesIO) and spool.tell() + len(data) > _SPOOL:
+            import tempfile  # most layers' tables stay in memory
+
+            self._spool = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the table)
+            with spool.getbuffer() as held:
+                self._spool.write(held)
+            spool.close()
+        self._spool.write(data)
 
     def __len__(self) -> int:
         return self._count
@@ -245,7 +258,7 @@ class EntryTable:
         table = cls()
         size = 0
         for chunk in packed:
-            table._spool.write(chunk)
+            table._append(chunk)
             size += len(chunk)
         table._count = count
         try:

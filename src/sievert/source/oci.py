@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, cast
 
 from sievert.errors import (
     DigestMismatchError,
@@ -20,11 +20,9 @@ from sievert.errors import (
 from sievert.model import ImageMetadata, LayerInfo
 from sievert.source import manifest as mf
 from sievert.source.base import OpenedImage, SourceOptions
-from sievert.source.blob import CHUNK, DigestReader, decompressed
+from sievert.source.blob import CHUNK, GZIP_MAGIC, DigestReader, decompressed
 
 if TYPE_CHECKING:  # the walking code loads when a layer is read, not to open an image
-    import tarfile
-
     from sievert.source.capture import CaptureSpec
     from sievert.source.layerindex import LayerIndex
 
@@ -94,52 +92,82 @@ class _Section(io.RawIOBase):
         super().close()
 
 
+class ArchiveMember(NamedTuple):
+    """One member of an image archive: where its bytes are in the file."""
+
+    name: str
+    kind: str
+    """As `tarstream.KINDS` names it: 'file', 'symlink', 'hardlink', 'dir'..."""
+    size: int
+    offset: int
+    """Offset of its data in the archive file."""
+    linkname: str
+
+
 class TarMembers:
-    """Random access to the members of an uncompressed tar file: one header pass, then seeks."""
+    """Random access to the members of an uncompressed tar file: one header pass (the layer
+    walk's reader: PAX, GNU long names, checksums, truncation), then reads at offsets."""
 
     def __init__(self, path: Path) -> None:
-        import tarfile  # an OCI layout directory needs none of it
+        from sievert.source.tarstream import TarFormatError  # an OCI layout directory needs none
 
         self.path = path
-        self.members: dict[str, tarfile.TarInfo] = {}
+        self.members: dict[str, ArchiveMember] = {}
         try:
-            with open(path, "rb") as handle:
-                if handle.read(2) == b"\x1f\x8b":
-                    raise ImageFormatError(
-                        f"{path}: a gzip-compressed archive; decompress it first (gunzip)"
-                    )
-            with tarfile.open(path, "r:") as tar:
-                for member in tar:
-                    if len(self.members) >= MAX_ARCHIVE_MEMBERS:
-                        raise ImageFormatError(f"{path}: more than {MAX_ARCHIVE_MEMBERS} members")
-                    self.members[_member_name(member.name)] = member
+            fd = os.open(path, os.O_RDONLY)
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise TargetNotFoundError(f"{path}: no such file") from exc
-        except (tarfile.TarError, OSError) as exc:
+        except OSError as exc:
             raise ImageFormatError(f"{path}: not a readable tar archive ({exc})") from exc
+        try:
+            self._index(fd)
+        except (TarFormatError, OSError) as exc:
+            raise ImageFormatError(f"{path}: not a readable tar archive ({exc})") from exc
+        finally:
+            os.close(fd)
 
-    def find(self, name: str) -> tarfile.TarInfo | None:
+    def _index(self, fd: int) -> None:
+        from sievert.source.tarstream import FileRegion, RegionData, TarFormatError, TarReader
+
+        size = os.fstat(fd).st_size
+        if os.pread(fd, len(GZIP_MAGIC), 0) == GZIP_MAGIC:
+            raise ImageFormatError(
+                f"{self.path}: a gzip-compressed archive; decompress it first (gunzip)"
+            )
+        if size == 0:
+            raise TarFormatError("empty file")
+        reader = TarReader(FileRegion(fd, 0, size))
+        for member in reader:
+            if len(self.members) >= MAX_ARCHIVE_MEMBERS:
+                raise ImageFormatError(f"{self.path}: more than {MAX_ARCHIVE_MEMBERS} members")
+            data = member.random_access()
+            offset = data.start if isinstance(data, RegionData) else 0
+            self.members[_member_name(member.name)] = ArchiveMember(
+                member.name, member.kind, member.size, offset, member.linkname
+            )
+
+    def find(self, name: str) -> ArchiveMember | None:
         """The regular member at `name`, following in-archive links (docker save makes some)."""
         name = _member_name(name)
         for _ in range(8):
             member = self.members.get(name)
-            if member is None or member.isreg():
+            if member is None or member.kind == "file":
                 return member
-            if member.issym():
+            if member.kind == "symlink":
                 name = _member_name(f"{posixpath.dirname(name)}/{member.linkname}")
-            elif member.islnk():
+            elif member.kind == "hardlink":
                 name = _member_name(member.linkname)
             else:
                 return None
         return None
 
-    def open(self, member: tarfile.TarInfo) -> BinaryIO:
+    def open(self, member: ArchiveMember) -> BinaryIO:
         """A raw stream over one member's bytes."""
         try:
             handle = open(self.path, "rb", buffering=0)  # noqa: SIM115  (owned by the section)
         except OSError as exc:
             raise TargetNotFoundError(f"{self.path}: cannot be opened ({exc})") from exc
-        return _Section(handle, member.offset_data, member.size)  # type: ignore[return-value]
+        return _Section(handle, member.offset, member.size)  # type: ignore[return-value]
 
     def read(self, name: str, what: str) -> bytes:
         """A small member's bytes (a JSON document), or ImageFormatError if missing or huge."""

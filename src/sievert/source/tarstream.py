@@ -165,19 +165,20 @@ class FileRegion:
 class RegionData(FileData):
     """A member's bytes in an open file, read with `pread` where asked (never past them)."""
 
-    __slots__ = ("_fd", "_start")
+    __slots__ = ("_fd", "start")
 
     def __init__(self, fd: int, start: int, size: int) -> None:
         super().__init__(size)
         self._fd = fd
-        self._start = start
+        self.start = start
+        """Offset of the member's first byte in the file."""
 
     def read_at(self, offset: int, size: int) -> bytes:
         """See `FileData.read_at`."""
         size = min(size, self.size - offset)
         if offset < 0 or size <= 0:
             return b""
-        return pread_exact(self._fd, size, self._start + offset)
+        return pread_exact(self._fd, size, self.start + offset)
 
 
 def pread_exact(fd: int, size: int, offset: int) -> bytes:
