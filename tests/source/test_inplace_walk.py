@@ -97,9 +97,10 @@ def test_in_place_walk_equals_the_streamed_walk(tmp_path: Path, pad: int) -> Non
 
 
 def test_extractors_reading_at_random_give_the_streamed_walk_s_summaries(tmp_path: Path) -> None:
-    """Go and Rust extractors read executables in place (header, tables, one section), the
-    streamed walk hands them the whole file: the same summaries, notices and index; a file
-    also captured, or also wanted by a whole-file extractor, is read once as before."""
+    """Go and Rust extractors read executables in place (header, tables, one section) and the
+    version classifiers read a file whole in one read; the streamed walk hands them all the
+    whole file: the same summaries, notices and index; a file also captured is read once as
+    before."""
     go = go_elf(go_inline_block("go1.22.1", "path\tx\nmod\tx\t(devel)\t\n"))
     rust = tiny_elf(b"", {".dep-v0": zlib.compress(b'{"packages":[{"name":"a","version":"1"}]}')})
     damaged = go_elf(go_inline_block("go1.22.1", "x"))[:-100]

@@ -14,8 +14,16 @@ from sievert.catalog.binary.versions import (
     BinaryVersionCataloger,
     _curl,
     reduce_versions,
+    reduce_versions_at,
 )
-from tests.catalog.binary.builders import go_elf, go_inline_block, scan_dir, tiny_elf, write_tree
+from tests.catalog.binary.builders import (
+    Counting,
+    go_elf,
+    go_inline_block,
+    scan_dir,
+    tiny_elf,
+    write_tree,
+)
 
 SYNTHETIC = [
     ("usr/local/bin/python3.12", b"\x003.12.1\x00strict\x00Python %s\n\x00", "python", "3.12.1"),
@@ -63,6 +71,19 @@ def test_synthetic_programs(
     assert package.locations[0].path == "/" + path
     if package.version == "3.12.1" or (package.name == "openjdk" and version == "17.0.9+9"):
         assert package.purl == PURLS[name]
+
+
+@pytest.mark.parametrize(("path", "payload", "name", "version"), SYNTHETIC)
+def test_a_file_left_in_place_is_read_once_whole(
+    path: str, payload: bytes, name: str, version: str
+) -> None:
+    """In an uncompressed layer the classifiers get the file in one read, and the answer of a
+    whole-file read."""
+    data = tiny_elf(payload + b"\x90" * 50_000)
+    placed = Counting(data)
+    assert reduce_versions_at(path, placed) == reduce_versions(path, data)
+    assert placed.reads == [len(data)]
+    assert f'"class":"{name}","version":"{version}"'.encode() in reduce_versions(path, data)
 
 
 def test_go_tool_version_from_its_build_info() -> None:

@@ -18,7 +18,7 @@ from sievert.catalog.binary.golang import (
     stdlib_version,
 )
 from sievert.model import Notice, Package
-from sievert.source.capture import Extractor
+from sievert.source.capture import Extractor, FileData
 from sievert.source.view import FileView, GlobMatcher
 
 CATALOGER = "binary-version"
@@ -197,6 +197,13 @@ def reduce_versions(path: str, data: bytes) -> bytes | None:
     return encode({"matches": found}) if found else None
 
 
+def reduce_versions_at(path: str, data: FileData) -> bytes | None:
+    """`reduce_versions` of a file left in place: read whole once, as the classifiers search
+    all of it (the walk has checked its magic from its first bytes, without a copy of the
+    rest behind them)."""
+    return reduce_versions(path, data.read_all())
+
+
 def classified_package(name: str, version: str, path: str, view: FileView) -> Package | None:
     """The package of one classifier match (None for an unknown classifier name)."""
     classifier = _BY_NAME.get(name)
@@ -221,7 +228,9 @@ class BinaryVersionCataloger:
     version: str = "1"
     globs: Sequence[str] = ()
     scopes = SCOPES
-    extractors = (Extractor(EXTRACTOR, GLOBS, reduce_versions, magic=ELF_MAGIC),)
+    extractors = (
+        Extractor(EXTRACTOR, GLOBS, reduce_versions, magic=ELF_MAGIC, reduce_at=reduce_versions_at),
+    )
 
     def catalog(self, view: FileView, context: CatalogContext) -> CatalogResult:
         """Packages of every recognised program the walk summarised."""
