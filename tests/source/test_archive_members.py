@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,29 @@ def test_link_loops_and_links_to_directories_find_nothing(tmp_path: Path) -> Non
     members = TarMembers(path)
     assert members.find("a") is None
     assert members.find("d") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 4095), st.integers(0, 255)), max_size=8),
+    cut=st.integers(0, 4096),
+)
+def test_a_damaged_archive_is_indexed_or_refused_in_one_line(
+    flips: list[tuple[int, int]], cut: int
+) -> None:
+    """Bytes changed or cut anywhere in an archive with a PAX member: an index, or
+    ImageFormatError (never another exception)."""
+    data = bytearray(tar_of(("manifest.json", b"[]"), ("p" * 120, b"x" * 700)))
+    for at, value in flips:
+        if at < len(data):
+            data[at] = value
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzzed.tar"
+        path.write_bytes(bytes(data[:cut]))
+        try:
+            members = TarMembers(path)
+        except ImageFormatError as exc:
+            assert "\n" not in str(exc)
+        else:
+            for member in members.members.values():
+                assert member.offset >= 0 and member.size >= 0
