@@ -40,7 +40,7 @@ does before the interpreter ends."""
 
 def library_modules(argv: list[str]) -> list[str]:
     """The modules `python -m sievert *argv` imports that are not Sievert's, in the order their
-    imports finished (from `-X importtime`); empty when the command fails."""
+    imports finished (from `-X importtime`); empty, with a warning, when the command fails."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "sievert", *argv],
         stdout=subprocess.DEVNULL,
@@ -48,6 +48,10 @@ def library_modules(argv: list[str]) -> list[str]:
         check=False,
     )
     if proc.returncode != 0:
+        print(
+            f"    ! floor: sievert {' '.join(argv[:2])}... exited {proc.returncode}: "
+            "no modules listed"
+        )
         return []
     names: list[str] = []
     for line in proc.stderr.decode(errors="replace").splitlines():

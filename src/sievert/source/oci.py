@@ -140,10 +140,11 @@ class TarMembers:
         for member in reader:
             if len(self.members) >= MAX_ARCHIVE_MEMBERS:
                 raise ImageFormatError(f"{self.path}: more than {MAX_ARCHIVE_MEMBERS} members")
-            data = member.random_access()
-            offset = data.start if isinstance(data, RegionData) else 0
+            data = member.random_access()  # a member of a file: its place in the file
+            if not isinstance(data, RegionData):
+                raise TarFormatError(f"member {member.name!r} has no place in the file")
             self.members[_member_name(member.name)] = ArchiveMember(
-                member.name, member.kind, member.size, offset, member.linkname
+                member.name, member.kind, member.size, data.start, member.linkname
             )
 
     def find(self, name: str) -> ArchiveMember | None:
